@@ -1,0 +1,23 @@
+// Bundles the CLI (and later the agent) into single files under dist/.
+// ssh2's optional native addon (cpu-features, *.node) stays external: ssh2 then runs in pure-JS mode.
+import { build } from 'esbuild';
+import { chmodSync } from 'node:fs';
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: 'linked',
+  external: ['vscode', 'cpu-features', '*.node'],
+  logLevel: 'warning',
+};
+
+const entries = [
+  { in: 'cli/main.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
+];
+
+for (const e of entries) {
+  await build({ ...common, entryPoints: [e.in], outfile: e.out, banner: e.banner ? { js: e.banner } : undefined });
+  chmodSync(e.out, 0o755);
+}
