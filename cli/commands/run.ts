@@ -1,0 +1,55 @@
+// `fleet run TARGETS -- CMD...`: one command on many hosts, identical outputs grouped under
+// their host lists, then `N ok, N failed, N unreachable`.
+import type { Command } from 'commander';
+import { UsageError } from '../../core/errors';
+import { runOnHosts, type HostResult } from '../../core/ssh/fanout';
+import { formatSummary, groupResults, summarize } from '../../core/ssh/group';
+import { shellJoin } from '../../core/ssh/quote';
+import { Exit } from '../exitCodes';
+import { addSshFlags, preloadKeys, sshContext, withHostKeyPrompt, type SshFlags } from '../sshOptions';
+
+export function registerRun(program: Command, rawArgv: () => readonly string[]): void {
+  addSshFlags(
+    program
+      .command('run')
+      .description('run a command on hosts; each argument after -- stays one word on the remote shell')
+      .argument('[targets...]', 'user@host:port or ~/.ssh/config names, then -- and the command'),
+  ).action(async (args: string[], o: SshFlags) => {
+    const raw = rawArgv();
+    const dash = raw.indexOf('--');
+    const argv = dash >= 0 ? raw.slice(dash + 1) : [];
+    const targets = dash >= 0 ? args.slice(0, args.length - argv.length) : args;
+    if (argv.length === 0) throw new UsageError('no command given: use fleet run TARGETS -- CMD [ARGS...]');
+    if (targets.length === 0 && !o.inventory) throw new UsageError('no targets given: name hosts before -- or use --inventory FILE');
+    const ctx = sshContext(targets, o);
+    await preloadKeys(ctx);
+    let results: HostResult[];
+    try {
+      results = await withHostKeyPrompt(ctx, ctx.endpoints, (eps) =>
+        runOnHosts(ctx.pool, eps, shellJoin(argv), { concurrency: o.concurrency, timeoutMs: o.timeout ? o.timeout * 1000 : undefined }),
+      );
+    } finally {
+      ctx.pool.close();
+    }
+    if (o.json) {
+      for (const r of results) process.stdout.write(JSON.stringify({ ...r, error: r.error ? r.error.message : null }) + '\n');
+    } else printGroups(results);
+    const s = summarize(results);
+    process.exitCode = s.unreachable > 0 ? Exit.unreachable : s.failed > 0 ? Exit.failed : Exit.ok;
+  });
+}
+
+function printGroups(results: HostResult[]): void {
+  const out = process.stdout;
+  for (const g of groupResults(results)) {
+    const status = g.error ? `error: ${g.error}` : g.signal ? `killed by SIG${g.signal}` : `exit ${g.exitCode}`;
+    out.write(`── ${g.hosts.join(', ')} (${g.hosts.length} host${g.hosts.length === 1 ? '' : 's'}, ${status})\n`);
+    if (g.stdout) out.write(g.stdout.endsWith('\n') ? g.stdout : g.stdout + '\n');
+    if (g.stderr) out.write(indentStderr(g.stderr));
+  }
+  out.write(formatSummary(summarize(results)) + '\n');
+}
+
+function indentStderr(s: string): string {
+  return s.replace(/\n$/, '').split('\n').map((l) => `stderr: ${l}\n`).join('');
+}

@@ -1,0 +1,24 @@
+// The one place where error types become exit codes (design.md's CLI contract).
+import { AuthError, HostKeyError, MissingProgramError, TimeoutError, UnreachableError, UsageError, ValidationError } from '../core/errors';
+
+export const Exit = {
+  ok: 0,
+  failed: 1,
+  unreachable: 2,
+  precondition: 3,
+  canary: 4,
+  maxFailures: 5,
+  aborted: 6,
+  usage: 64,
+  invalidInput: 65,
+  missingProgram: 69, // EX_UNAVAILABLE: a program Fleet needs is not installed
+} as const;
+
+export function exitCodeOf(err: unknown): number {
+  if (err instanceof UsageError) return Exit.usage;
+  if (err instanceof ValidationError) return Exit.invalidInput;
+  if (err instanceof MissingProgramError) return Exit.missingProgram;
+  if (err instanceof HostKeyError || err instanceof AuthError || err instanceof UnreachableError) return Exit.unreachable;
+  if (err instanceof TimeoutError) return err.what === 'command' ? Exit.failed : Exit.unreachable;
+  return Exit.failed;
+}

@@ -1,0 +1,41 @@
+// The `fleet` command: parse, call core, print. Exit codes come from cli/exitCodes.ts.
+import { Command, CommanderError } from 'commander';
+import { errorMessage } from '../core/errors';
+import { registerPing } from './commands/ping';
+import { registerRun } from './commands/run';
+import { registerScan } from './commands/scan';
+import { Exit, exitCodeOf } from './exitCodes';
+
+export function buildProgram(argv: readonly string[] = process.argv): Command {
+  const program = new Command('fleet')
+    .description('automate a fleet of Linux machines: ping, scan, run over SSH')
+    .version('0.1.0')
+    .exitOverride()
+    .showSuggestionAfterError()
+    .configureOutput({ outputError: (s, write) => write(s) });
+  registerPing(program);
+  registerScan(program);
+  registerRun(program, () => argv);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram(argv);
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : Exit.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return Exit.ok;
+      return Exit.usage; // commander already printed what was wrong
+    }
+    process.stderr.write(`fleet: ${errorMessage(err)}\n`);
+    return exitCodeOf(err);
+  }
+}
+
+if (require.main === module) {
+  main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}

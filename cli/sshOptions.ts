@@ -1,0 +1,116 @@
+// The SSH flags every remote command takes (design.md), and what they build: resolved
+// endpoints, a host-key checker with its policy, a key store and a connection pool.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Option, type Command } from 'commander';
+import { UsageError, HostKeyError } from '../core/errors';
+import { loadInventory, inventoryHosts } from '../core/inventory/fleetFile';
+import { SshConfigFile } from '../core/inventory/sshConfig';
+import { KeyStore } from '../core/ssh/auth';
+import { resolveInventoryHost, resolveTarget, type SshEndpoint } from '../core/ssh/endpoint';
+import { HostKeyChecker, type HostKeyPolicy } from '../core/ssh/hostKeyPolicy';
+import { KnownHosts } from '../core/ssh/knownHosts';
+import { SshPool } from '../core/ssh/pool';
+import { askSecret, askYesNo, isInteractive } from './prompt';
+
+export interface SshFlags {
+  user?: string;
+  port?: number;
+  identity?: string[];
+  knownHosts: string;
+  hostKeyPolicy?: HostKeyPolicy;
+  concurrency: number;
+  timeout?: number;
+  json?: boolean;
+  inventory?: string;
+  group?: string;
+  sshConfig?: string;
+  jump?: string;
+}
+
+export function positiveInt(flag: string) {
+  return (v: string): number => {
+    if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`${flag} must be a positive whole number, got ${JSON.stringify(v)}`);
+    return Number(v);
+  };
+}
+
+export function addSshFlags(cmd: Command): Command {
+  return cmd
+    .option('--user <name>', 'SSH user (default: from ~/.ssh/config, else the local user)')
+    .option('--port <n>', 'SSH port (default 22)', positiveInt('--port'))
+    .option('--identity <file>', 'private key file (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
+    .option('--known-hosts <file>', 'known_hosts file', join(homedir(), '.ssh', 'known_hosts'))
+    .addOption(new Option('--host-key-policy <policy>', 'unknown host keys: strict refuses, accept-new pins, ask shows one table (default: ask on a TTY, else strict)').choices(['strict', 'accept-new', 'ask']))
+    .option('--concurrency <n>', 'hosts at once', positiveInt('--concurrency'), 50)
+    .option('--timeout <seconds>', 'per-host deadline; the remote command is killed when it passes', positiveInt('--timeout'))
+    .option('--inventory <file>', 'take hosts from this fleet.json')
+    .option('--group <name>', 'with --inventory: only this group')
+    .option('--ssh-config <file>', 'ssh_config to read (default ~/.ssh/config)')
+    .option('--jump <hosts>', 'jump hosts, as ProxyJump: user@host:port[,…]')
+    .option('--json', 'machine-readable output, one JSON object per line');
+}
+
+export interface SshContext {
+  pool: SshPool;
+  checker: HostKeyChecker;
+  keys: KeyStore;
+  endpoints: SshEndpoint[];
+  /** builds an endpoint for an address with the same flags (for scans) */
+  endpointFor: (address: string) => SshEndpoint;
+}
+
+export function sshContext(targets: readonly string[], f: SshFlags): SshContext {
+  const policy: HostKeyPolicy = f.hostKeyPolicy ?? (isInteractive() ? 'ask' : 'strict');
+  const config = SshConfigFile.load(f.sshConfig ?? SshConfigFile.defaultPath());
+  const defaults = { user: f.user, port: f.port, identityFiles: f.identity, jump: f.jump };
+  const endpoints = targets.map((t) => resolveTarget(t, config, defaults));
+  if (f.inventory) {
+    const inv = loadInventory(f.inventory);
+    const hosts = inventoryHosts(inv, f.group);
+    if (f.group && hosts.length === 0) throw new UsageError(`--group ${f.group}: no host of ${f.inventory} is in that group`);
+    endpoints.push(...hosts.map((h) => resolveInventoryHost(h, inv, config, defaults)));
+  } else if (f.group) throw new UsageError('--group needs --inventory FILE');
+  const checker = new HostKeyChecker(new KnownHosts(f.knownHosts), policy);
+  const keys = new KeyStore({ passphrase: askSecret });
+  const pool = new SshPool({ hostKeys: checker, keys });
+  return { pool, checker, keys, endpoints, endpointFor: (a) => resolveTarget(a, config, defaults) };
+}
+
+/** loads every identity file up front, so an unreadable key fails before any host is contacted */
+export async function preloadKeys(ctx: SshContext): Promise<void> {
+  const seen = new Set<string>();
+  for (const ep of ctx.endpoints) {
+    for (const hop of [...ep.jump, ep]) {
+      for (const f of hop.identityFiles) {
+        if (seen.has(f)) continue;
+        seen.add(f);
+        await ctx.keys.load(f, true);
+      }
+    }
+  }
+}
+
+/**
+ * Under the `ask` policy, hosts with unknown keys fail the first pass; this shows one table of
+ * every new fingerprint, asks once, pins the accepted keys and runs those hosts again.
+ */
+export async function withHostKeyPrompt<R extends { host: string; error: unknown }>(
+  ctx: SshContext,
+  endpoints: SshEndpoint[],
+  run: (eps: SshEndpoint[]) => Promise<R[]>,
+): Promise<R[]> {
+  const results = await run(endpoints);
+  if (ctx.checker.policy !== 'ask' || ctx.checker.pending.size === 0) return results;
+  const pending = [...ctx.checker.pending.values()];
+  const width = Math.max(...pending.map((p) => p.name.length), 4);
+  process.stderr.write(`The authenticity of ${pending.length} host(s) can't be established:\n`);
+  process.stderr.write(`  ${'HOST'.padEnd(width)}  TYPE                 FINGERPRINT\n`);
+  for (const p of pending) process.stderr.write(`  ${p.name.padEnd(width)}  ${p.type.padEnd(20)} ${p.fingerprint}\n`);
+  if (!(await askYesNo(`Trust these ${pending.length} host key(s) and add them to ${ctx.checker.knownHosts.file}? [y/N] `))) return results;
+  ctx.checker.acceptPending();
+  const retry = new Set(results.filter((r) => r.error instanceof HostKeyError && r.error.kind === 'unknown').map((r) => r.host));
+  const again = await run(endpoints.filter((e) => retry.has(e.label)));
+  const byHost = new Map(again.map((r) => [r.host, r]));
+  return results.map((r) => byHost.get(r.host) ?? r);
+}

@@ -1,0 +1,87 @@
+// Credentials for SSH, tried in this order: the ssh-agent (SSH_AUTH_SOCK), the identity files
+// (explicit ones, else ~/.ssh/id_ed25519, id_ecdsa, id_rsa), then password or keyboard-interactive
+// when the front end supplies a way to ask. Keys are read and parsed once per run and shared by
+// every connection. Secrets never reach argv or logs; passphrases come from a prompt callback.
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { utils, type AnyAuthMethod, type ParsedKey } from 'ssh2';
+import { ValidationError } from '../errors';
+
+export interface SecretPrompt {
+  /** asks for a secret without echo; resolves undefined when the user declines */
+  (question: string): Promise<string | undefined>;
+}
+
+export interface AuthOptions {
+  /** socket of ssh-agent; default SSH_AUTH_SOCK; '' disables the agent */
+  agentSocket?: string;
+  /** asks for key passphrases (a TTY prompt without echo, or the extension's password box) */
+  passphrase?: SecretPrompt;
+  /** supplies a password for password and keyboard-interactive auth; absent means not tried */
+  password?: (user: string, host: string) => Promise<string | undefined>;
+}
+
+const defaultKeyNames = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
+
+export class KeyStore {
+  private readonly cache = new Map<string, Promise<ParsedKey | null>>();
+
+  constructor(private readonly opts: AuthOptions = {}) {}
+
+  /** the private key in `file`, parsed; null for a default key that is absent */
+  load(file: string, explicit: boolean): Promise<ParsedKey | null> {
+    let p = this.cache.get(file);
+    if (!p) {
+      p = this.read(file, explicit);
+      this.cache.set(file, p);
+    }
+    return p;
+  }
+
+  private async read(file: string, explicit: boolean): Promise<ParsedKey | null> {
+    let data: Buffer;
+    try {
+      data = readFileSync(file);
+    } catch (e) {
+      if (!explicit && (e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw new ValidationError(file, '', `cannot read private key: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; check the path given to --identity or IdentityFile`);
+    }
+    let parsed = utils.parseKey(data);
+    if (parsed instanceof Error && /encrypted|passphrase/i.test(parsed.message)) {
+      const pass = this.opts.passphrase ? await this.opts.passphrase(`Passphrase for ${file}: `) : undefined;
+      if (pass === undefined) throw new ValidationError(file, '', 'private key is encrypted and no passphrase can be asked (no terminal); load it into ssh-agent with ssh-add');
+      parsed = utils.parseKey(data, pass);
+      if (parsed instanceof Error) throw new ValidationError(file, '', 'wrong passphrase for private key');
+    }
+    if (parsed instanceof Error) throw new ValidationError(file, '', `not a private key ssh2 can use: ${parsed.message}`);
+    const key = Array.isArray(parsed) ? parsed[0] : parsed;
+    if (!key) throw new ValidationError(file, '', 'no private key found in the file');
+    return key;
+  }
+
+  /** the auth methods for one connection, in order */
+  async methods(user: string, host: string, identityFiles: readonly string[]): Promise<AnyAuthMethod[]> {
+    const methods: AnyAuthMethod[] = [];
+    const sock = this.opts.agentSocket ?? process.env.SSH_AUTH_SOCK ?? '';
+    if (sock && existsSync(sock)) methods.push({ type: 'agent', username: user, agent: sock });
+    const explicit = identityFiles.length > 0;
+    const files = explicit ? identityFiles : defaultKeyNames.map((n) => join(homedir(), '.ssh', n));
+    for (const f of files) {
+      const key = await this.load(f, explicit);
+      if (key) methods.push({ type: 'publickey', username: user, key });
+    }
+    if (this.opts.password) {
+      const pw = await this.opts.password(user, host);
+      if (pw !== undefined) {
+        methods.push({ type: 'password', username: user, password: pw });
+        methods.push({
+          type: 'keyboard-interactive',
+          username: user,
+          prompt: (_n, _i, _l, prompts, finish) => finish(prompts.map(() => pw)),
+        });
+      }
+    }
+    return methods;
+  }
+}

@@ -1,0 +1,120 @@
+// Opens one authenticated ssh2 connection to an endpoint, through its jump hosts, with the host
+// key checked at every hop before any credential is sent. Failures become typed errors; a
+// connection dropped before authentication (sshd's MaxStartups) is marked retryable.
+import { Client, type ClientChannel } from 'ssh2';
+import { AuthError, FleetError, TimeoutError, UnreachableError } from '../errors';
+import type { KeyStore } from './auth';
+import { endpointAddress, knownHostsName, type SshEndpoint } from './endpoint';
+import type { HostKeyChecker } from './hostKeyPolicy';
+
+export interface ConnectOptions {
+  hostKeys: HostKeyChecker;
+  keys: KeyStore;
+  /** deadline for TCP connect + handshake + auth of each hop */
+  readyTimeoutMs?: number;
+  keepaliveIntervalMs?: number;
+  keepaliveCountMax?: number;
+  signal?: AbortSignal;
+}
+
+/** host key algorithms ssh2 offers, reordered so types already pinned for the host come first */
+const defaultHostKeyAlgos = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+
+function hostKeyOrder(known: string[]): string[] {
+  const pref = known.flatMap((t) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t]));
+  return [...new Set([...pref.filter((t) => defaultHostKeyAlgos.includes(t)), ...defaultHostKeyAlgos])];
+}
+
+export async function connect(ep: SshEndpoint, opts: ConnectOptions): Promise<Client> {
+  let via: Client | undefined;
+  const hops = [...ep.jump, { ...ep, jump: [] }];
+  try {
+    for (let i = 0; i < hops.length; i++) {
+      const hop = hops[i];
+      let sock: ClientChannel | undefined;
+      if (via) {
+        sock = await forwardOut(via, hop, ep.label);
+      }
+      const c = await connectOne(hop, ep.label, opts, sock);
+      if (via) {
+        // closing the last client must close the hops beneath it
+        const below = via;
+        c.once('close', () => below.end());
+      }
+      via = c;
+    }
+    return via!;
+  } catch (e) {
+    via?.end();
+    throw e;
+  }
+}
+
+function forwardOut(via: Client, hop: SshEndpoint, label: string): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => {
+    via.forwardOut('127.0.0.1', 0, hop.host, hop.port, (err, stream) => {
+      if (err) reject(new UnreachableError(label, `jump host cannot reach ${hop.host}:${hop.port}: ${err.message} (the jump host needs AllowTcpForwarding)`, { cause: err }));
+      else resolve(stream);
+    });
+  });
+}
+
+async function connectOne(hop: SshEndpoint, label: string, opts: ConnectOptions, sock?: ClientChannel): Promise<Client> {
+  const methods = await opts.keys.methods(hop.user, hop.host, hop.identityFiles);
+  const where = label === hop.label ? label : `${label} (jump host ${hop.label})`;
+  const name = knownHostsName(hop.host, hop.port);
+  const readyTimeout = opts.readyTimeoutMs ?? 20_000;
+  return new Promise<Client>((resolve, reject) => {
+    const c = new Client();
+    let keyError: FleetError | null = null;
+    let settled = false;
+    const finish = (err: unknown, ok?: Client) => {
+      if (settled) return;
+      settled = true;
+      opts.signal?.removeEventListener('abort', onAbort);
+      if (err) {
+        c.end();
+        reject(err);
+      } else resolve(ok!);
+    };
+    const onAbort = () => finish(opts.signal?.reason ?? new Error('aborted'));
+    if (opts.signal?.aborted) return onAbort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    c.once('ready', () => finish(null, c));
+    c.on('error', (err: Error & { level?: string; code?: string }) => {
+      if (settled) return;
+      finish(keyError ?? classify(where, hop, err, readyTimeout));
+    });
+    c.once('close', () => finish(keyError ?? new UnreachableError(where, 'connection closed before authentication finished', { retryable: true })));
+    c.connect({
+      host: sock ? undefined : hop.host,
+      port: sock ? undefined : hop.port,
+      sock,
+      username: hop.user,
+      readyTimeout,
+      keepaliveInterval: opts.keepaliveIntervalMs ?? 15_000,
+      keepaliveCountMax: opts.keepaliveCountMax ?? 3,
+      algorithms: { serverHostKey: hostKeyOrder(opts.hostKeys.knownHosts.knownTypes(name)) as never },
+      // Checked during the key exchange: returning false ends the connection before auth.
+      hostVerifier: (key: Buffer) => {
+        keyError = opts.hostKeys.check(hop.label, hop.host, hop.port, key);
+        return keyError === null;
+      },
+      authHandler: methods,
+    });
+  });
+}
+
+function classify(where: string, hop: SshEndpoint, err: Error & { level?: string; code?: string }, readyTimeout: number): FleetError {
+  const code = err.code ?? '';
+  if (err.level === 'client-authentication') {
+    return new AuthError(where, `authentication failed for ${endpointAddress(hop)} (tried: ssh-agent, identity files); check --identity, --user, or the host's authorized_keys`, { cause: err });
+  }
+  if (err.level === 'client-timeout' || /timed out/i.test(err.message)) return new TimeoutError(where, 'SSH handshake', readyTimeout);
+  if (['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL'].includes(code)) {
+    return new UnreachableError(where, `cannot connect to ${hop.host}:${hop.port} (${code})`, { cause: err });
+  }
+  // reset or closed before auth: what sshd does to connections beyond MaxStartups
+  const retryable = code === 'ECONNRESET' || code === 'EPIPE' || /lost before handshake|closed|reset/i.test(err.message);
+  return new UnreachableError(where, `${hop.host}:${hop.port}: ${err.message}`, { cause: err, retryable });
+}

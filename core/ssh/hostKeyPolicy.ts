@@ -1,0 +1,68 @@
+// Decides, during the key exchange and before any credential is sent, whether a host key is
+// trusted. Policies (design.md): `strict` refuses unknown hosts; `accept-new` pins unknown hosts
+// and goes on; `ask` refuses them for now and collects them, so the front end can show one table
+// of every new fingerprint and ask once. A changed or revoked key is always refused.
+import { HostKeyError } from '../errors';
+import { knownHostsName } from './endpoint';
+import { fingerprint, keyTypeOf, type KnownHosts } from './knownHosts';
+
+export type HostKeyPolicy = 'strict' | 'accept-new' | 'ask';
+
+export interface NewHostKey {
+  /** label of the endpoint that met it */
+  label: string;
+  /** known_hosts name: host or [host]:port */
+  name: string;
+  type: string;
+  fingerprint: string;
+  key: Buffer;
+}
+
+export class HostKeyChecker {
+  /** unknown keys met under `ask`, waiting for the user's decision */
+  readonly pending = new Map<string, NewHostKey>();
+
+  constructor(readonly knownHosts: KnownHosts, readonly policy: HostKeyPolicy) {}
+
+  /** returns null when the key is trusted, else the error to fail the connection with */
+  check(label: string, host: string, port: number, key: Buffer): HostKeyError | null {
+    const name = knownHostsName(host, port);
+    const v = this.knownHosts.verdict(name, key);
+    const got = { type: keyTypeOf(key), fingerprint: fingerprint(key), line: `${name} ${keyTypeOf(key)} ${key.toString('base64')}` };
+    switch (v.kind) {
+      case 'known':
+        return null;
+      case 'revoked':
+        return new HostKeyError(label, got, [], 'revoked', `host key ${got.fingerprint} is marked @revoked in ${this.knownHosts.file} line ${v.line.lineNo}; refusing to connect`);
+      case 'changed': {
+        const want = v.want.map((l) => `${l.keyType} ${fingerprint(l.key)}`);
+        return new HostKeyError(
+          label,
+          got,
+          want,
+          'changed',
+          `host key changed (was ${want.join(', ')}, now ${got.type} ${got.fingerprint}); ` +
+            `this may be an attack; if the change is expected, remove the old key with: ssh-keygen -f ${this.knownHosts.file} -R '${name}'`,
+        );
+      }
+      case 'unknown': {
+        const ca = v.certAuthority ? '; host certificates (@cert-authority) are not supported, pin the host key itself' : '';
+        if (this.policy === 'accept-new' && !v.certAuthority) {
+          this.knownHosts.append([{ name, key }]);
+          return null;
+        }
+        if (this.policy === 'ask') this.pending.set(name, { label, name, type: got.type, fingerprint: got.fingerprint, key });
+        const fix = this.policy === 'ask' ? '' : `; verify the fingerprint, then rerun with --host-key-policy accept-new (or ask, on a terminal)`;
+        return new HostKeyError(label, got, [], 'unknown', `unknown host key ${got.type} ${got.fingerprint}${ca}${fix}`);
+      }
+    }
+  }
+
+  /** pins the pending keys the user accepted (all when names is undefined) */
+  acceptPending(names?: readonly string[]): NewHostKey[] {
+    const chosen = [...this.pending.values()].filter((k) => !names || names.includes(k.name));
+    this.knownHosts.append(chosen.map((k) => ({ name: k.name, key: k.key })));
+    for (const k of chosen) this.pending.delete(k.name);
+    return chosen;
+  }
+}

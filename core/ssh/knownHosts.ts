@@ -1,0 +1,155 @@
+// OpenSSH known_hosts, hand-written (no maintained npm parser exists). Understands plain and
+// hashed (`|1|salt|hash`) host patterns, `[host]:port`, wildcards and negation, `@revoked` and
+// `@cert-authority` markers. Host certificates are not supported: a host known only through a
+// @cert-authority line is reported as such, never silently trusted.
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, readSync, fstatSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export interface KnownHostLine {
+  lineNo: number;
+  marker: '' | '@revoked' | '@cert-authority';
+  patterns: string; // as written: comma list, or one hashed entry
+  keyType: string;
+  key: Buffer;
+}
+
+export type Verdict =
+  | { kind: 'known' }
+  | { kind: 'unknown'; otherTypes: string[]; certAuthority: boolean }
+  | { kind: 'changed'; want: KnownHostLine[] }
+  | { kind: 'revoked'; line: KnownHostLine };
+
+export function fingerprint(key: Buffer): string {
+  return 'SHA256:' + createHash('sha256').update(key).digest('base64').replace(/=+$/, '');
+}
+
+/** the key type named inside an SSH public key blob (its first string) */
+export function keyTypeOf(key: Buffer): string {
+  if (key.length < 4) return 'unknown';
+  const n = key.readUInt32BE(0);
+  return n > 0 && n < 64 && key.length >= 4 + n ? key.subarray(4, 4 + n).toString('latin1') : 'unknown';
+}
+
+export function parseKnownHosts(text: string): KnownHostLine[] {
+  const out: KnownHostLine[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) return;
+    const f = line.split(/\s+/);
+    let marker: KnownHostLine['marker'] = '';
+    if (f[0] === '@revoked' || f[0] === '@cert-authority') marker = f.shift() as KnownHostLine['marker'];
+    else if (f[0].startsWith('@')) return; // unknown marker: ignored, as OpenSSH does
+    if (f.length < 3) return;
+    const key = Buffer.from(f[2], 'base64');
+    if (key.length === 0) return;
+    out.push({ lineNo: i + 1, marker, patterns: f[0], keyType: f[1], key });
+  });
+  return out;
+}
+
+/** does one known_hosts pattern field match `name` (`host` or `[host]:port`)? */
+export function patternsMatch(patterns: string, name: string): boolean {
+  if (patterns.startsWith('|1|')) {
+    const [, , salt, hash] = patterns.split('|');
+    if (!salt || !hash) return false;
+    const mac = createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64');
+    return mac === hash;
+  }
+  let matched = false;
+  for (const p of patterns.split(',')) {
+    const negated = p.startsWith('!');
+    const pat = negated ? p.slice(1) : p;
+    if (globMatch(pat.toLowerCase(), name.toLowerCase())) {
+      if (negated) return false;
+      matched = true;
+    }
+  }
+  return matched;
+}
+
+function globMatch(pattern: string, text: string): boolean {
+  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+  return re.test(text);
+}
+
+export class KnownHosts {
+  private lines: KnownHostLine[];
+
+  constructor(readonly file: string, text?: string) {
+    this.lines = parseKnownHosts(text ?? readIfExists(file));
+  }
+
+  /** re-reads the file (another process, or `ssh`, may have changed it) */
+  reload(): void {
+    this.lines = parseKnownHosts(readIfExists(this.file));
+  }
+
+  /** what the file says of `key` presented by the host named `name` (see knownHostsName) */
+  verdict(name: string, key: Buffer): Verdict {
+    const type = keyTypeOf(key);
+    const mine = this.lines.filter((l) => patternsMatch(l.patterns, name));
+    const revoked = this.lines.find((l) => l.marker === '@revoked' && l.key.equals(key));
+    if (revoked) return { kind: 'revoked', line: revoked };
+    const plain = mine.filter((l) => l.marker === '');
+    if (plain.some((l) => l.key.equals(key))) return { kind: 'known' };
+    const sameType = plain.filter((l) => l.keyType === type);
+    if (sameType.length > 0) return { kind: 'changed', want: sameType };
+    const otherTypes = [...new Set(plain.map((l) => l.keyType))];
+    // a host that has keys of other types on file but shows a new type is treated as changed:
+    // trusting it silently would let an attacker pick a type we have not pinned
+    if (otherTypes.length > 0) return { kind: 'changed', want: plain };
+    return { kind: 'unknown', otherTypes, certAuthority: mine.some((l) => l.marker === '@cert-authority') };
+  }
+
+  /** key types on file for `name`, to offer those first in the key exchange */
+  knownTypes(name: string): string[] {
+    return [...new Set(this.lines.filter((l) => l.marker === '' && patternsMatch(l.patterns, name)).map((l) => l.keyType))];
+  }
+
+  /** appends keys in OpenSSH format (so `ssh` agrees with Fleet); the file is created 0600 */
+  append(entries: ReadonlyArray<{ name: string; key: Buffer }>, opts: { hash?: boolean } = {}): void {
+    if (entries.length === 0) return;
+    mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
+    const needsNewline = endsWithoutNewline(this.file);
+    const text = entries.map((e) => formatLine(e.name, e.key, opts.hash ?? false)).join('');
+    appendFileSync(this.file, (needsNewline ? '\n' : '') + text, { mode: 0o600 });
+    this.reload();
+  }
+}
+
+export function formatLine(name: string, key: Buffer, hash: boolean): string {
+  let pattern = name;
+  if (hash) {
+    const salt = randomBytes(20);
+    pattern = `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
+  }
+  return `${pattern} ${keyTypeOf(key)} ${key.toString('base64')}\n`;
+}
+
+function readIfExists(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw e;
+  }
+}
+
+function endsWithoutNewline(file: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return false;
+    const b = Buffer.alloc(1);
+    readSync(fd, b, 0, 1, size - 1);
+    return b[0] !== 0x0a;
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,137 @@
+// A pool of SSH connections, one per endpoint, shared by every command of a run (and by the
+// extension's refreshes). Bounds: channels per connection stay under sshd's MaxSessions (10);
+// handshakes in flight are capped overall and per server address (sshd's MaxStartups 10:30:100
+// drops unauthenticated connections beyond 10); dropped handshakes are retried with jitter.
+// Idle connections close after idleMs.
+import type { Client } from 'ssh2';
+import { FleetError } from '../errors';
+import { Semaphore } from '../limit';
+import type { KeyStore } from './auth';
+import { connect } from './connect';
+import { endpointAddress, type SshEndpoint } from './endpoint';
+import { execCommand, type ExecOptions, type ExecResult } from './exec';
+import type { HostKeyChecker } from './hostKeyPolicy';
+
+export interface PoolOptions {
+  hostKeys: HostKeyChecker;
+  keys: KeyStore;
+  /** SSH handshakes in flight across all hosts (default 32) */
+  maxHandshakes?: number;
+  /** handshakes in flight to one server address (default 8, under MaxStartups' 10) */
+  maxHandshakesPerServer?: number;
+  /** channels open at once on one connection (default 8, under MaxSessions' 10: one spare for kills) */
+  channelsPerConnection?: number;
+  /** close a connection unused for this long (default 60 s) */
+  idleMs?: number;
+  /** attempts for a handshake the server dropped before auth (default 4) */
+  connectAttempts?: number;
+  readyTimeoutMs?: number;
+}
+
+interface Entry {
+  client: Promise<Client>;
+  channels: Semaphore;
+  users: number;
+  idle?: NodeJS.Timeout;
+}
+
+export class SshPool {
+  private readonly entries = new Map<string, Entry>();
+  private readonly perServer = new Map<string, Semaphore>();
+  readonly handshakes: Semaphore;
+  /** counters for tests and benchmarks */
+  readonly stats = { connects: 0, reuses: 0, retries: 0 };
+
+  constructor(private readonly opts: PoolOptions) {
+    this.handshakes = new Semaphore(opts.maxHandshakes ?? 32);
+  }
+
+  /** runs `command` on the endpoint over a pooled connection */
+  async exec(ep: SshEndpoint, command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    return this.withClient(ep, (c) => execCommand(c, command, { label: ep.label, ...opts }), opts.signal, opts.timeoutMs);
+  }
+
+  /** lends the endpoint's connection to fn, holding one of its channel slots meanwhile */
+  async withClient<T>(ep: SshEndpoint, fn: (c: Client) => Promise<T>, signal?: AbortSignal, readyTimeoutMs?: number): Promise<T> {
+    const key = poolKey(ep);
+    let e = this.entries.get(key);
+    if (e) this.stats.reuses++;
+    else {
+      e = { client: this.open(ep, signal, readyTimeoutMs), channels: new Semaphore(this.opts.channelsPerConnection ?? 8), users: 0 };
+      this.entries.set(key, e);
+      const entry = e;
+      entry.client.then(
+        (c) => c.once('close', () => this.entries.get(key) === entry && this.entries.delete(key)),
+        () => this.entries.get(key) === entry && this.entries.delete(key),
+      );
+    }
+    e.users++;
+    if (e.idle) clearTimeout(e.idle);
+    try {
+      const client = await e.client;
+      return await e.channels.run(() => fn(client), signal);
+    } finally {
+      e.users--;
+      if (e.users === 0 && this.entries.get(key) === e) {
+        const entry = e;
+        entry.idle = setTimeout(() => this.drop(key, entry), this.opts.idleMs ?? 60_000);
+        entry.idle.unref();
+      }
+    }
+  }
+
+  private async open(ep: SshEndpoint, signal?: AbortSignal, readyTimeoutMs?: number): Promise<Client> {
+    const first = ep.jump[0] ?? ep;
+    const server = `${first.host}:${first.port}`;
+    let perServer = this.perServer.get(server);
+    if (!perServer) this.perServer.set(server, (perServer = new Semaphore(this.opts.maxHandshakesPerServer ?? 8)));
+    const attempts = this.opts.connectAttempts ?? 4;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await perServer.run(
+          () =>
+            this.handshakes.run(() => {
+              this.stats.connects++;
+              return connect(ep, { hostKeys: this.opts.hostKeys, keys: this.opts.keys, readyTimeoutMs: readyTimeoutMs ?? this.opts.readyTimeoutMs, signal });
+            }, signal),
+          signal,
+        );
+      } catch (err) {
+        if (!(err instanceof FleetError && err.retryable) || attempt >= attempts || signal?.aborted) throw err;
+        this.stats.retries++;
+        await sleep(Math.random() * 250 * 2 ** attempt, signal);
+      }
+    }
+  }
+
+  private drop(key: string, e: Entry): void {
+    if (this.entries.get(key) !== e || e.users > 0) return;
+    this.entries.delete(key);
+    e.client.then((c) => c.end(), () => undefined);
+  }
+
+  /** open connections (for tests and the extension's status) */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** closes every connection */
+  close(): void {
+    for (const [key, e] of this.entries) {
+      if (e.idle) clearTimeout(e.idle);
+      this.entries.delete(key);
+      e.client.then((c) => c.end(), () => undefined);
+    }
+  }
+}
+
+function poolKey(ep: SshEndpoint): string {
+  return [...ep.jump, ep].map(endpointAddress).join(' via ') + ' ' + ep.identityFiles.join(',');
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
+}

@@ -1,0 +1,41 @@
+// Runs the built `fleet` CLI as a user would: argv in; stdout, stderr and exit code out.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const cliPath = resolve(__dirname, '../../dist/cli.js');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** a scratch HOME so ~/.ssh/config and ~/.ssh/known_hosts of the machine are never touched */
+export function scratchHome(): string {
+  const home = mkdtempSync(join(tmpdir(), 'fleet-home-'));
+  mkdirSync(join(home, '.ssh'), { mode: 0o700 });
+  return home;
+}
+
+export function fleet(args: readonly string[], opts: { home?: string; input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run npm run build first`);
+  return new Promise((resolvePromise, reject) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
+    delete env.SSH_AUTH_SOCK;
+    if (opts.home) env.HOME = opts.home;
+    const child = spawn(process.execPath, [cliPath, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b) => (stdout += b));
+    child.stderr.on('data', (b) => (stderr += b));
+    const t = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(t);
+      resolvePromise({ code, stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}

@@ -1,0 +1,171 @@
+// The test fleet: N real OpenSSH sshd processes on 127.0.X.Y addresses, each with its own host
+// key, config, log and pid, sharing one generated client key in authorized_keys. Every later
+// integration test builds on it. Works as root (StrictModes no, UsePAM no, /run/sshd).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { spawnTracked, stopTracked } from './processes';
+
+export interface FleetHost {
+  index: number;
+  address: string;
+  port: number;
+  /** root@address:port */
+  target: string;
+  dir: string;
+  hostKeyFile: string;
+  logFile: string;
+  /** the `[addr]:port type base64` line for known_hosts */
+  knownHostsLine: string;
+  process: ChildProcess | null;
+}
+
+export interface FleetOptions {
+  port?: number;
+  /** extra sshd_config lines for every host */
+  extraConfig?: string[];
+  /** addresses: 127.<b>.<c>.<first + i>; chosen at random when absent */
+  subnet?: string;
+  firstHost?: number;
+}
+
+const sshdPath = '/usr/sbin/sshd';
+let subnetCounter = 0;
+
+export function requireSshd(): void {
+  if (!existsSync(sshdPath)) throw new Error(`${sshdPath} is missing: install the Debian package openssh-server (apt-get install -y openssh-server)`);
+}
+
+export class SshFleet {
+  readonly hosts: FleetHost[] = [];
+  readonly clientKey: string;
+  readonly knownHostsFile: string;
+
+  private constructor(readonly dir: string, readonly port: number, private readonly opts: FleetOptions) {
+    this.clientKey = join(dir, 'client_ed25519');
+    this.knownHostsFile = join(dir, 'known_hosts');
+  }
+
+  static async start(n: number, opts: FleetOptions = {}): Promise<SshFleet> {
+    requireSshd();
+    mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
+    const dir = mkdtempSync(join(tmpdir(), 'fleet-sshd-'));
+    const fleet = new SshFleet(dir, opts.port ?? 2222, opts);
+    keygen(fleet.clientKey, 'fleet-test-client');
+    writeFileSync(join(dir, 'authorized_keys'), readFileSync(fleet.clientKey + '.pub'), { mode: 0o600 });
+    const subnet = opts.subnet ?? `127.${100 + (process.pid % 100)}.${(subnetCounter++ * 7 + Math.floor(Math.random() * 200)) % 250}`;
+    const first = opts.firstHost ?? 10;
+    for (let i = 0; i < n; i++) fleet.hosts.push(fleet.makeHost(i, `${subnet}.${first + i}`));
+    // start in parallel batches: 50 sshd on 2 cores start in a few seconds
+    for (let i = 0; i < n; i += 10) await Promise.all(fleet.hosts.slice(i, i + 10).map((h) => fleet.startHost(h)));
+    fleet.writeKnownHosts();
+    return fleet;
+  }
+
+  private makeHost(index: number, address: string): FleetHost {
+    const hdir = join(this.dir, `host${index}`);
+    mkdirSync(hdir);
+    const hostKeyFile = join(hdir, 'ssh_host_ed25519_key');
+    keygen(hostKeyFile, `host${index}`);
+    const h: FleetHost = {
+      index,
+      address,
+      port: this.port,
+      target: `root@${address}:${this.port}`,
+      dir: hdir,
+      hostKeyFile,
+      logFile: join(hdir, 'sshd.log'),
+      knownHostsLine: '',
+      process: null,
+    };
+    h.knownHostsLine = knownLine(h);
+    writeFileSync(join(hdir, 'sshd_config'), this.config(h));
+    return h;
+  }
+
+  private config(h: FleetHost): string {
+    return [
+      `ListenAddress ${h.address}:${h.port}`,
+      `HostKey ${h.hostKeyFile}`,
+      `PidFile ${join(h.dir, 'sshd.pid')}`,
+      `AuthorizedKeysFile ${join(this.dir, 'authorized_keys')}`,
+      'StrictModes no',
+      'UsePAM no',
+      'PermitRootLogin prohibit-password',
+      'PasswordAuthentication no',
+      'KbdInteractiveAuthentication no',
+      'AllowTcpForwarding yes',
+      'AllowStreamLocalForwarding yes',
+      'Subsystem sftp internal-sftp',
+      'LogLevel DEBUG1',
+      ...(this.opts.extraConfig ?? []),
+      '',
+    ].join('\n');
+  }
+
+  /** starts (or restarts) host i's sshd and waits until it accepts connections */
+  async startHost(h: FleetHost): Promise<void> {
+    if (h.process && h.process.exitCode === null) return;
+    h.process = spawnTracked(sshdPath, ['-D', '-f', join(h.dir, 'sshd_config'), '-E', h.logFile]);
+    await waitForPort(h.address, h.port, 15_000, h);
+  }
+
+  async stopHost(h: FleetHost): Promise<void> {
+    if (h.process) await stopTracked(h.process);
+    h.process = null;
+  }
+
+  /** gives host h a new host key and restarts it; the fleet's known_hosts keeps the old one */
+  async rekey(h: FleetHost): Promise<void> {
+    await this.stopHost(h);
+    rmSync(h.hostKeyFile, { force: true });
+    rmSync(h.hostKeyFile + '.pub', { force: true });
+    keygen(h.hostKeyFile, `host${h.index}-rekeyed`);
+    h.knownHostsLine = knownLine(h);
+    await this.startHost(h);
+  }
+
+  /** a known_hosts file holding every host's current key */
+  writeKnownHosts(file = this.knownHostsFile): string {
+    writeFileSync(file, this.hosts.map((h) => h.knownHostsLine + '\n').join(''), { mode: 0o600 });
+    return file;
+  }
+
+  log(h: FleetHost): string {
+    return existsSync(h.logFile) ? readFileSync(h.logFile, 'utf8') : '';
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.hosts.map((h) => this.stopHost(h)));
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+export function keygen(file: string, comment: string): void {
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file], { stdio: 'ignore' });
+}
+
+function knownLine(h: FleetHost): string {
+  const [type, b64] = readFileSync(h.hostKeyFile + '.pub', 'utf8').trim().split(/\s+/);
+  return `[${h.address}]:${h.port} ${type} ${b64}`;
+}
+
+export async function waitForPort(host: string, port: number, timeoutMs: number, h?: FleetHost): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (h?.process && h.process.exitCode !== null) {
+      throw new Error(`sshd for ${host}:${port} exited with ${h.process.exitCode}: ${existsSync(h.logFile) ? readFileSync(h.logFile, 'utf8').slice(-500) : ''}`);
+    }
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect({ host, port });
+      s.once('connect', () => (s.destroy(), resolve(true)));
+      s.once('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
