@@ -1,0 +1,210 @@
+// `fleet run` against real sshd processes: grouping, exit codes, host keys, errors, deadlines.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { join } from 'node:path';
+import { fleet, scratchHome } from '../harness/cli';
+import { keygen, SshFleet } from '../harness/sshFleet';
+
+describe('fleet run (real sshd)', function () {
+  this.timeout(120_000);
+  let f: SshFleet;
+  let home: string;
+  const keyArgs = () => ['--identity', f.clientKey, '--known-hosts', f.knownHostsFile];
+
+  before(async () => {
+    f = await SshFleet.start(20);
+    home = scratchHome();
+  });
+  after(async () => f?.stop());
+
+  it('runs uname -a on 20 hosts: one group, exit 0, 20 ok', async () => {
+    const r = await fleet(['run', ...f.hosts.map((h) => h.target), ...keyArgs(), '--', 'uname', '-a'], { home });
+    assert.equal(r.code, 0, r.stderr);
+    const headers = r.stdout.split('\n').filter((l) => l.startsWith('── '));
+    assert.equal(headers.length, 1);
+    assert.match(headers[0], /\(20 hosts, exit 0\)$/);
+    assert.match(r.stdout, /^Linux /m);
+    assert.equal(r.stdout.trim().split('\n').at(-1), '20 ok, 0 failed, 0 unreachable');
+  });
+
+  it('keeps each argument one word on the remote shell', async () => {
+    const r = await fleet(['run', f.hosts[0].target, ...keyArgs(), '--', 'echo', 'a; b', '$(id)'], { home });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^a; b \$\(id\)$/m);
+  });
+
+  it('groups differing outputs and exit codes, and exits 1', async () => {
+    // each host prints the last octet's parity and exits 1 on odd ones
+    const hosts = f.hosts.slice(0, 6);
+    const script = 'n=$(echo $SSH_CONNECTION | cut -d" " -f3 | cut -d. -f4); echo $((n % 2)); exit $((n % 2))';
+    const r = await fleet(['run', ...hosts.map((h) => h.target), ...keyArgs(), '--json', '--', 'sh', '-c', script], { home });
+    assert.equal(r.code, 1);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines.length, 6);
+    for (const l of lines) {
+      const odd = Number(l.host.split(':')[0].split('.').at(-1)) % 2;
+      assert.equal(l.exitCode, odd);
+      assert.equal(l.stdout, `${odd}\n`);
+      assert.equal(l.error, null);
+      assert.equal(typeof l.durationMs, 'number');
+    }
+    const text = await fleet(['run', ...hosts.map((h) => h.target), ...keyArgs(), '--', 'sh', '-c', script], { home });
+    assert.equal(text.stdout.split('\n').filter((l) => l.startsWith('── ')).length, 2);
+    assert.match(text.stdout, /3 ok, 3 failed, 0 unreachable\n$/);
+  });
+
+  it('keeps stdout and stderr apart', async () => {
+    const r = await fleet(['run', f.hosts[1].target, ...keyArgs(), '--json', '--', 'sh', '-c', 'echo out; echo err >&2'], { home });
+    const l = JSON.parse(r.stdout);
+    assert.equal(l.stdout, 'out\n');
+    assert.equal(l.stderr, 'err\n');
+  });
+
+  describe('host keys', () => {
+    it('strict refuses an unknown host before any authentication is attempted', async () => {
+      const h = f.hosts[2];
+      const kh = join(home, 'empty_known_hosts');
+      writeFileSync(kh, '');
+      const before = f.log(h).length;
+      const r = await fleet(['run', h.target, '--identity', f.clientKey, '--known-hosts', kh, '--host-key-policy', 'strict', '--', 'true'], { home });
+      assert.equal(r.code, 2);
+      assert.match(r.stdout, /unknown host key ssh-ed25519 SHA256:/);
+      assert.equal(readFileSync(kh, 'utf8'), '');
+      await new Promise((res) => setTimeout(res, 200));
+      const log = f.log(h).slice(before);
+      assert.match(log, /SSH2_MSG_KEXINIT received/, 'the key exchange took place');
+      assert.match(log, /Disconnected from .*\[preauth\]/);
+      assert.doesNotMatch(log, /userauth-request|Postponed|Accepted|Failed publickey|authenticating user/);
+    });
+
+    it('accept-new records the key in OpenSSH format so ssh agrees', async () => {
+      const h = f.hosts[3];
+      const kh = join(home, 'kh_accept');
+      writeFileSync(kh, '');
+      const r = await fleet(['run', h.target, '--identity', f.clientKey, '--known-hosts', kh, '--host-key-policy', 'accept-new', '--', 'true'], { home });
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.equal(readFileSync(kh, 'utf8'), h.knownHostsLine + '\n');
+      assert.match(f.log(h), /userauth-request for user root/, 'sshd logs auth requests (so their absence above means something)');
+      // OpenSSH's own client accepts the file as written
+      execFileSync('ssh', ['-o', `UserKnownHostsFile=${kh}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-o', 'GlobalKnownHostsFile=/dev/null', '-i', f.clientKey, '-p', String(h.port), `root@${h.address}`, 'true'], { stdio: 'pipe' });
+    });
+
+    it('refuses a re-keyed host (exit 2) while the others succeed, and leaves known_hosts alone', async () => {
+      const kh = join(home, 'kh_rekey');
+      copyFileSync(f.knownHostsFile, kh);
+      const victim = f.hosts[4];
+      await f.rekey(victim);
+      const before = readFileSync(kh, 'utf8');
+      const targets = f.hosts.slice(4, 8).map((h) => h.target);
+      const r = await fleet(['run', ...targets, '--identity', f.clientKey, '--known-hosts', kh, '--host-key-policy', 'accept-new', '--json', '--', 'echo', 'hi'], { home });
+      assert.equal(r.code, 2);
+      const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      const bad = lines.find((l) => l.host === victim.target);
+      assert.match(bad.error, /host key changed \(was ssh-ed25519 SHA256:.*, now ssh-ed25519 SHA256:.*ssh-keygen -f .* -R '\[.*\]:2222'/);
+      assert.equal(lines.filter((l) => l.stdout === 'hi\n').length, 3);
+      assert.equal(readFileSync(kh, 'utf8'), before);
+      f.writeKnownHosts();
+    });
+  });
+
+  describe('errors', () => {
+    it('a wrong key is an authentication failure, exit 2', async () => {
+      const wrong = join(home, 'wrong_key');
+      keygen(wrong, 'wrong');
+      const r = await fleet(['run', f.hosts[5].target, '--identity', wrong, '--known-hosts', f.knownHostsFile, '--', 'true'], { home });
+      assert.equal(r.code, 2);
+      assert.match(r.stdout, /authentication failed for root@.*check --identity/);
+      assert.match(r.stdout, /0 ok, 0 failed, 1 unreachable/);
+    });
+
+    it('a closed port is unreachable at once', async () => {
+      const started = Date.now();
+      const r = await fleet(['run', `root@${f.hosts[0].address}:2999`, ...keyArgs(), '--timeout', '30', '--', 'true'], { home });
+      assert.equal(r.code, 2);
+      assert.match(r.stdout, /ECONNREFUSED/);
+      assert.ok(Date.now() - started < 25_000, 'did not wait for the deadline');
+    });
+
+    it('a TCP server that never speaks SSH times out at the deadline', async () => {
+      const addr = f.hosts[0].address;
+      const silent: Server = createServer(() => undefined);
+      await new Promise<void>((res) => silent.listen(2998, addr, res));
+      try {
+        const r = await fleet(['run', `root@${addr}:2998`, ...keyArgs(), '--timeout', '2', '--json', '--', 'true'], { home });
+        assert.equal(r.code, 2);
+        const l = JSON.parse(r.stdout);
+        assert.match(l.error, /SSH handshake timed out after 2s/);
+        assert.ok(l.durationMs >= 1900, `gave up after ${l.durationMs} ms`);
+      } finally {
+        silent.close();
+      }
+    });
+
+    it('kills a command that passes --timeout, and the remote process is gone', async () => {
+      const marker = `sleep ${600 + Math.floor(Math.random() * 300)}`;
+      const r = await fleet(['run', f.hosts[6].target, ...keyArgs(), '--timeout', '2', '--', 'sh', '-c', `${marker}; echo never`], { home });
+      assert.equal(r.code, 1);
+      assert.match(r.stdout, /command timed out after 2s/);
+      await new Promise((res) => setTimeout(res, 500));
+      let still = '';
+      try {
+        still = execFileSync('pgrep', ['-f', marker], { encoding: 'utf8' });
+      } catch {
+        // pgrep exits 1 when nothing matches
+      }
+      assert.equal(still, '', `remote "${marker}" still runs`);
+    });
+
+    it('an unreadable key file is invalid input naming the file (65)', async () => {
+      const r = await fleet(['run', f.hosts[0].target, '--identity', '/nonexistent/key', '--known-hosts', f.knownHostsFile, '--', 'true'], { home });
+      assert.equal(r.code, 65);
+      assert.match(r.stderr, /\/nonexistent\/key: cannot read private key: ENOENT/);
+    });
+
+    it('bad usage exits 64 naming the flag or target', async () => {
+      const unknownFlag = await fleet(['run', '--bogus', 'h', '--', 'true'], { home });
+      assert.equal(unknownFlag.code, 64);
+      assert.match(unknownFlag.stderr, /unknown option '--bogus'/);
+      const badPort = await fleet(['run', 'root@h:99999', '--', 'true'], { home });
+      assert.equal(badPort.code, 64);
+      assert.match(badPort.stderr, /root@h:99999.*port must be a number/);
+      const noCmd = await fleet(['run', 'h'], { home });
+      assert.equal(noCmd.code, 64);
+      const badConc = await fleet(['run', 'h', '--concurrency', '0', '--', 'true'], { home });
+      assert.equal(badConc.code, 64);
+      assert.match(badConc.stderr, /--concurrency must be a positive whole number/);
+    });
+
+    it('an unknown alias fails as unreachable naming it', async () => {
+      const r = await fleet(['run', 'no-such-alias.invalid', ...keyArgs(), '--', 'true'], { home });
+      assert.equal(r.code, 2);
+      assert.match(r.stdout, /no-such-alias\.invalid.*ENOTFOUND/);
+    });
+  });
+
+  it('resolves names from ~/.ssh/config', async () => {
+    const h = f.hosts[7];
+    const cfgHome = scratchHome();
+    copyFileSync(f.clientKey, join(cfgHome, '.ssh', 'id_test'));
+    chmodSync(join(cfgHome, '.ssh', 'id_test'), 0o600);
+    writeFileSync(join(cfgHome, '.ssh', 'config'), `Host web7\n  HostName ${h.address}\n  Port ${h.port}\n  User root\n  IdentityFile ~/.ssh/id_test\n`);
+    copyFileSync(f.knownHostsFile, join(cfgHome, '.ssh', 'known_hosts'));
+    const r = await fleet(['run', 'web7', '--json', '--', 'echo', 'via-config'], { home: cfgHome });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(JSON.parse(r.stdout).host, 'web7');
+    assert.equal(JSON.parse(r.stdout).stdout, 'via-config\n');
+  });
+
+  it('takes hosts from an inventory group', async () => {
+    const inv = join(home, 'fleet.json');
+    writeFileSync(inv, JSON.stringify({
+      defaults: { user: 'root', port: f.port, identityFile: f.clientKey },
+      hosts: f.hosts.slice(0, 4).map((h, i) => ({ name: `n${i}`, host: h.address, groups: i % 2 ? ['odd'] : ['even'] })),
+    }));
+    const r = await fleet(['run', '--inventory', inv, '--group', 'odd', '--known-hosts', f.knownHostsFile, '--json', '--', 'true'], { home });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual(r.stdout.trim().split('\n').map((l) => JSON.parse(l).host), ['n1', 'n3']);
+  });
+});

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { HostKeyChecker } from '../../core/ssh/hostKeyPolicy';
+import { fingerprint, KnownHosts, patternsMatch } from '../../core/ssh/knownHosts';
+import { HostKeyError } from '../../core/errors';
+
+// SSH public key blobs: string type, then type-specific data (only the type matters to the parser)
+function blob(type: string, fill: number): Buffer {
+  const t = Buffer.from(type);
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(t.length);
+  return Buffer.concat([len, t, Buffer.alloc(32, fill)]);
+}
+const edA = blob('ssh-ed25519', 1);
+const edB = blob('ssh-ed25519', 2);
+const ecdsa = blob('ecdsa-sha2-nistp256', 3);
+const line = (pat: string, k: Buffer) => `${pat} ${k === ecdsa ? 'ecdsa-sha2-nistp256' : 'ssh-ed25519'} ${k.toString('base64')}`;
+
+function hashed(name: string, salt = Buffer.alloc(20, 7)): string {
+  return `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
+}
+
+describe('known_hosts', () => {
+  it('matches plain names, [host]:port, wildcards and negation', () => {
+    assert.ok(patternsMatch('a.example,b.example', 'b.example'));
+    assert.ok(patternsMatch('[10.0.0.1]:2222', '[10.0.0.1]:2222'));
+    assert.ok(!patternsMatch('10.0.0.1', '[10.0.0.1]:2222'));
+    assert.ok(patternsMatch('*.example', 'web.example'));
+    assert.ok(!patternsMatch('*.example,!db.example', 'db.example'));
+    assert.ok(patternsMatch('WEB.example', 'web.EXAMPLE'));
+  });
+
+  it('matches hashed entries by HMAC-SHA1 of the name', () => {
+    assert.ok(patternsMatch(hashed('[127.0.0.5]:2222'), '[127.0.0.5]:2222'));
+    assert.ok(!patternsMatch(hashed('[127.0.0.5]:2222'), '[127.0.0.6]:2222'));
+  });
+
+  it('tells known, changed and unknown keys apart', () => {
+    const kh = new KnownHosts('/nonexistent', [line('host1', edA), line(hashed('host2'), edA)].join('\n'));
+    assert.equal(kh.verdict('host1', edA).kind, 'known');
+    assert.equal(kh.verdict('host2', edA).kind, 'known');
+    const changed = kh.verdict('host1', edB);
+    assert.equal(changed.kind, 'changed');
+    assert.equal(kh.verdict('host3', edB).kind, 'unknown');
+  });
+
+  it('refuses a key type that was never pinned for a host that has keys of other types', () => {
+    const kh = new KnownHosts('/nonexistent', line('host1', ecdsa));
+    assert.equal(kh.verdict('host1', edA).kind, 'changed');
+    assert.deepEqual(kh.knownTypes('host1'), ['ecdsa-sha2-nistp256']);
+  });
+
+  it('honours @revoked for any host and reports @cert-authority as unsupported', () => {
+    const kh = new KnownHosts('/x', [`@revoked * ssh-ed25519 ${edA.toString('base64')}`, `@cert-authority *.corp ssh-ed25519 ${edB.toString('base64')}`].join('\n'));
+    assert.equal(kh.verdict('anything', edA).kind, 'revoked');
+    const v = kh.verdict('web.corp', ecdsa);
+    assert.equal(v.kind, 'unknown');
+    assert.ok(v.kind === 'unknown' && v.certAuthority);
+    const checker = new HostKeyChecker(kh, 'accept-new');
+    const err = checker.check('web.corp', 'web.corp', 22, ecdsa);
+    assert.ok(err instanceof HostKeyError);
+    assert.match(err.message, /@cert-authority\) are not supported/);
+  });
+
+  it('skips comments, blank lines and malformed lines', () => {
+    const kh = new KnownHosts('/x', ['# comment', '', 'only-two fields', '@bogus h ssh-ed25519 AAAA', line('h', edA)].join('\n'));
+    assert.equal(kh.verdict('h', edA).kind, 'known');
+  });
+
+  it('appends in OpenSSH format, creating the file 0600, and re-reads it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kh-'));
+    const file = join(dir, 'sub', 'known_hosts');
+    const kh = new KnownHosts(file);
+    kh.append([{ name: '[127.0.0.9]:2222', key: edA }]);
+    assert.equal(readFileSync(file, 'utf8'), `[127.0.0.9]:2222 ssh-ed25519 ${edA.toString('base64')}\n`);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    assert.equal(kh.verdict('[127.0.0.9]:2222', edA).kind, 'known');
+    kh.append([{ name: 'h2', key: edB }], { hash: true });
+    assert.match(readFileSync(file, 'utf8').split('\n')[1], /^\|1\|/);
+    assert.equal(new KnownHosts(file).verdict('h2', edB).kind, 'known');
+  });
+
+  it('adds a newline before appending to a file that lacks one', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'kh-')), 'known_hosts');
+    writeFileSync(file, line('a', edA));
+    new KnownHosts(file).append([{ name: 'b', key: edB }]);
+    assert.equal(readFileSync(file, 'utf8').split('\n').length, 3);
+  });
+});
+
+describe('host key policy', () => {
+  const kh = () => new KnownHosts('/nonexistent', line('[h]:2222', edA));
+
+  it('strict refuses unknown hosts and says how to pin them', () => {
+    const err = new HostKeyChecker(kh(), 'strict').check('root@n:22', 'n', 22, edB);
+    assert.ok(err instanceof HostKeyError && err.kind === 'unknown' && err.want.length === 0);
+    assert.match(err.message, /unknown host key ssh-ed25519 SHA256:/);
+  });
+
+  it('a changed key names both fingerprints and the ssh-keygen -R fix', () => {
+    const err = new HostKeyChecker(kh(), 'accept-new').check('root@h:2222', 'h', 2222, edB);
+    assert.ok(err instanceof HostKeyError && err.kind === 'changed');
+    assert.ok(err.message.includes(fingerprint(edA)) && err.message.includes(fingerprint(edB)));
+    assert.match(err.message, /ssh-keygen -f \/nonexistent -R '\[h\]:2222'/);
+  });
+
+  it('ask collects unknown keys once per host for a single prompt', () => {
+    const c = new HostKeyChecker(kh(), 'ask');
+    c.check('x', 'n1', 22, edB);
+    c.check('x', 'n1', 22, edB);
+    c.check('y', 'n2', 2222, ecdsa);
+    assert.deepEqual([...c.pending.keys()], ['n1', '[n2]:2222']);
+  });
+});
