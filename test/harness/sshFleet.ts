@@ -100,7 +100,7 @@ export class SshFleet {
       'AllowTcpForwarding yes',
       'AllowStreamLocalForwarding yes',
       'Subsystem sftp internal-sftp',
-      'LogLevel DEBUG1',
+      `LogLevel ${process.env.FLEET_SSHD_LOGLEVEL ?? 'DEBUG1'}`,
       ...(this.opts.extraConfig ?? []),
       '',
     ].join('\n');

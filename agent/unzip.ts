@@ -1,0 +1,138 @@
+// Extracts a package zip into a fresh staging dir with yauzl, refusing what the talk's agent let
+// through: absolute paths, `..`, backslashes, symlinks and every other non-regular entry, too many
+// entries, too many bytes, and zip bombs (compression ratio). Files are created with O_EXCL and
+// O_NOFOLLOW inside the staging root only, fsync'd, and keep only their permission bits.
+import { closeSync, constants, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { dirname, join, resolve, sep } from 'node:path';
+import yauzl, { type Entry, type ZipFile } from 'yauzl';
+import { HttpError } from './httpError';
+import { fsyncDir } from './dataDir';
+
+export interface UnzipLimits {
+  maxEntries: number;
+  maxTotalBytes: number;
+  /** uncompressed / compressed size of an entry (and of the whole archive) */
+  maxRatio: number;
+}
+
+export const defaultUnzipLimits: UnzipLimits = { maxEntries: 10_000, maxTotalBytes: 2 * 1024 ** 3, maxRatio: 200 };
+
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+
+export async function unzipTo(zipFile: string, root: string, limits: UnzipLimits = defaultUnzipLimits): Promise<{ files: number; bytes: number }> {
+  mkdirSync(root, { recursive: true, mode: 0o755 });
+  const zip = await open(zipFile);
+  try {
+    if (zip.entryCount > limits.maxEntries) throw bad(`zip has ${zip.entryCount} entries; the limit is ${limits.maxEntries}`);
+    let total = 0;
+    let files = 0;
+    for (;;) {
+      const entry = await nextEntry(zip);
+      if (!entry) break;
+      const name = entry.fileName;
+      checkName(name);
+      const unixMode = (entry.externalFileAttributes >>> 16) & 0xffff;
+      const type = unixMode & S_IFMT;
+      const isDir = name.endsWith('/');
+      if (type !== 0 && type !== S_IFREG && !(isDir && type === S_IFDIR)) {
+        throw bad(`zip entry ${JSON.stringify(name)} is a ${type === 0o120000 ? 'symlink' : 'special file'}; packages may hold only files and directories`);
+      }
+      const target = resolve(root, name);
+      if (target !== root && !target.startsWith(root + sep)) throw bad(`zip entry ${JSON.stringify(name)} escapes the package root`);
+      if (isDir) {
+        mkdirSync(target, { recursive: true, mode: 0o755 });
+        continue;
+      }
+      total += entry.uncompressedSize;
+      if (total > limits.maxTotalBytes) throw bad(`zip expands to more than ${limits.maxTotalBytes} bytes`);
+      if (entry.uncompressedSize > 1024 * 1024 && entry.uncompressedSize / Math.max(1, entry.compressedSize) > limits.maxRatio) {
+        throw bad(`zip entry ${JSON.stringify(name)} compresses ${Math.round(entry.uncompressedSize / Math.max(1, entry.compressedSize))}:1; refusing a likely zip bomb (limit ${limits.maxRatio}:1)`);
+      }
+      mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
+      await writeEntry(zip, entry, target, (unixMode & 0o777) || 0o644);
+      files++;
+    }
+    fsyncDir(root);
+    return { files, bytes: total };
+  } finally {
+    zip.close();
+  }
+}
+
+function checkName(name: string): void {
+  if (name.includes('\\')) throw bad(`zip entry ${JSON.stringify(name)} contains a backslash`);
+  if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) throw bad(`zip entry ${JSON.stringify(name)} is an absolute path`);
+  if (name.split('/').includes('..')) throw bad(`zip entry ${JSON.stringify(name)} contains '..'`);
+  if (name.includes('\0')) throw bad('zip entry name contains a NUL byte');
+}
+
+function bad(msg: string): HttpError {
+  return new HttpError(400, msg);
+}
+
+function open(file: string): Promise<ZipFile> {
+  return new Promise((res, rej) =>
+    // decodeStrings + validateEntrySizes: yauzl itself rejects bad names and lying sizes
+    yauzl.open(file, { lazyEntries: true, autoClose: false, strictFileNames: true, validateEntrySizes: true }, (err, zip) =>
+      err ? rej(bad(`not a valid zip: ${err.message}`)) : res(zip),
+    ),
+  );
+}
+
+function nextEntry(zip: ZipFile): Promise<Entry | null> {
+  return new Promise((res, rej) => {
+    const onEntry = (e: Entry) => (cleanup(), res(e));
+    const onEnd = () => (cleanup(), res(null));
+    const onError = (e: Error) => (cleanup(), rej(bad(`zip is damaged: ${e.message}`)));
+    const cleanup = () => {
+      zip.off('entry', onEntry);
+      zip.off('end', onEnd);
+      zip.off('error', onError);
+    };
+    zip.on('entry', onEntry);
+    zip.on('end', onEnd);
+    zip.on('error', onError);
+    zip.readEntry();
+  });
+}
+
+function writeEntry(zip: ZipFile, entry: Entry, target: string, mode: number): Promise<void> {
+  return new Promise((res, rej) => {
+    zip.openReadStream(entry, (err, stream) => {
+      if (err) return rej(bad(`zip entry ${JSON.stringify(entry.fileName)}: ${err.message}`));
+      let fd: number;
+      try {
+        // O_EXCL + O_NOFOLLOW: never write through a symlink or over an earlier entry
+        fd = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+      } catch (e) {
+        stream.destroy();
+        return rej(bad(`zip entry ${JSON.stringify(entry.fileName)}: ${(e as NodeJS.ErrnoException).code === 'EEXIST' ? 'duplicate entry' : (e as Error).message}`));
+      }
+      stream.on('data', (b: Buffer) => {
+        try {
+          writeSync(fd, b);
+        } catch (e) {
+          stream.destroy(e as Error);
+        }
+      });
+      stream.once('error', (e) => {
+        closeSync(fd);
+        rej(bad(`zip entry ${JSON.stringify(entry.fileName)}: ${e.message}`));
+      });
+      stream.once('end', () => {
+        fsyncSync(fd);
+        closeSync(fd);
+        res();
+      });
+    });
+  });
+}
+
+export function isInside(root: string, p: string): boolean {
+  const r = resolve(p);
+  return r === root || r.startsWith(root + sep);
+}
+
+export { join };

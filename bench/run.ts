@@ -1,0 +1,21 @@
+// Runs the benchmarks named on the command line (all when none) and prints markdown for
+// BENCHMARKS.md. Usage: npm run bench -- [ssh]
+import { benchSshFanout } from './sshFanout';
+
+const suites: Record<string, () => Promise<string>> = {
+  ssh: () => benchSshFanout(),
+};
+
+async function main(): Promise<void> {
+  const names = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(suites);
+  for (const n of names) {
+    const s = suites[n];
+    if (!s) throw new Error(`unknown benchmark ${n}; known: ${Object.keys(suites).join(', ')}`);
+    process.stdout.write((await s()) + '\n\n');
+  }
+}
+
+main().catch((e) => {
+  process.stderr.write(`bench: ${e instanceof Error ? e.message : e}\n`);
+  process.exitCode = 1;
+});

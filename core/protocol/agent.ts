@@ -1,0 +1,64 @@
+// The agent's HTTP API types, shared by the daemon (agent/) and its clients (core/agent-client).
+import { z } from 'zod';
+
+export const packageNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const packageName = z.string().regex(packageNamePattern, 'expected a name of letters, digits, . _ - (1-64, starting with a letter or digit)');
+
+/** JSON in the X-Fleet-Package header of PUT /api/v1/packages/:name */
+export const installSpecSchema = z
+  .object({
+    binary: z.string().min(1).max(255),
+    args: z.array(z.string().max(4096)).max(256).default([]),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits').optional(),
+  })
+  .strict();
+export type InstallSpec = z.output<typeof installSpecSchema>;
+export const installSpecHeader = 'x-fleet-package';
+
+/** the seed's POST /api/v1.0.0/install body */
+export const seedInstallSchema = z.object({
+  Name: packageName,
+  Package: z.string().min(1, 'expected the zip, base64-encoded'),
+  Binary: z.string().min(1),
+  Args: z.array(z.string()).default([]),
+});
+
+export type PackageState = 'running' | 'stopped' | 'crashed' | 'backoff' | 'starting';
+
+export interface VersionInfo {
+  id: string;
+  sha256: string;
+  binary: string;
+  args: string[];
+  installedAt: string;
+}
+
+export interface PackageStatus {
+  name: string;
+  binary: string;
+  args: string[];
+  state: PackageState;
+  desired: 'running' | 'stopped';
+  pid: number | null;
+  restarts: number;
+  startedAt: string | null;
+  lastExit: { code: number | null; signal: string | null; at: string } | null;
+  sha256: string;
+  version: string;
+  installedAt: string;
+  previous: VersionInfo | null;
+}
+
+export interface CpuPerf {
+  ID: string;
+  User: number;
+  System: number;
+  Idle: number;
+  IOWait: number;
+  IRQ: number;
+}
+
+export interface DebugVars {
+  'system-cpu': { ResolutionSecs: number; UnixTimeNano: number; CPU: CpuPerf[] } | null;
+  'system-mem': { ResolutionSecs: number; UnixTimeNano: number; Total: number; Free: number; Avail: number } | null;
+}
