@@ -15,6 +15,7 @@ const common = {
 
 const entries = [
   { in: 'cli/main.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
+  { in: 'agent/cli.ts', out: 'dist/agent.js', banner: '#!/usr/bin/env node' },
 ];
 
 for (const e of entries) {

@@ -15,6 +15,9 @@ export class DataDir {
   get stateFile(): string {
     return join(this.root, 'state.json');
   }
+  get packagesRoot(): string {
+    return join(this.root, 'packages');
+  }
   packageDir(name: string): string {
     return join(this.root, 'packages', name);
   }
@@ -48,7 +51,7 @@ export function writeFileDurable(file: string, data: string | Buffer, mode = 0o6
   const tmp = `${file}.tmp-${process.pid}`;
   const fd = openSync(tmp, 'w', mode);
   try {
-    writeSync(fd, data);
+    writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

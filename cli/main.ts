@@ -1,6 +1,7 @@
 // The `fleet` command: parse, call core, print. Exit codes come from cli/exitCodes.ts.
 import { Command, CommanderError } from 'commander';
 import { errorMessage } from '../core/errors';
+import { registerAgent } from './commands/agent';
 import { registerPing } from './commands/ping';
 import { registerRun } from './commands/run';
 import { registerScan } from './commands/scan';
@@ -8,7 +9,7 @@ import { Exit, exitCodeOf } from './exitCodes';
 
 export function buildProgram(argv: readonly string[] = process.argv): Command {
   const program = new Command('fleet')
-    .description('automate a fleet of Linux machines: ping, scan, run over SSH')
+    .description('automate a fleet of Linux machines: ping, scan, run over SSH, agents')
     .version('0.1.0')
     .exitOverride()
     .showSuggestionAfterError()
@@ -16,6 +17,7 @@ export function buildProgram(argv: readonly string[] = process.argv): Command {
   registerPing(program);
   registerScan(program);
   registerRun(program, () => argv);
+  registerAgent(program, () => argv);
   return program;
 }
 

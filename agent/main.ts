@@ -1,0 +1,129 @@
+// `serve`: starts the agent (also `fleet agent serve`). A unix socket (0600) in the data dir by
+// default; TCP only with --listen, and then with a bearer token from a 0600 token file.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DataDir } from './dataDir';
+import { Packages } from './packages';
+import { buildApp } from './server';
+import { StateStore } from './state';
+import { Stats } from './stats';
+import { defaultSupervisorOptions, type SupervisorOptions } from './supervisor';
+import { defaultUnzipLimits } from './unzip';
+
+export interface AgentOptions {
+  dataDir: string;
+  socket?: string;
+  /** HOST:PORT for TCP */
+  listen?: string;
+  tokenFile?: string;
+  statsIntervalSecs: number;
+  maxPackageBytes: number;
+  supervisor: SupervisorOptions;
+  log: (msg: string) => void;
+}
+
+export const defaultAgentOptions = (): AgentOptions => ({
+  dataDir: join(homedir(), '.fleet-agent'),
+  statsIntervalSecs: 10,
+  maxPackageBytes: 1024 ** 3,
+  supervisor: defaultSupervisorOptions,
+  log: (m) => process.stderr.write(`fleet-agent: ${m}\n`),
+});
+
+export interface RunningAgent {
+  servers: Server[];
+  tokenFile?: string;
+  socket: string;
+  close(): Promise<void>;
+}
+
+export async function serveAgent(o: AgentOptions): Promise<RunningAgent> {
+  const data = new DataDir(resolve(o.dataDir));
+  data.prepare();
+  const state = new StateStore(data.stateFile);
+  const packages = new Packages(data, state, o.supervisor, defaultUnzipLimits, o.log);
+  const stats = new Stats(o.statsIntervalSecs);
+  await stats.start();
+  await packages.recover();
+  const upkeep = setInterval(() => packages.tick(), 10_000);
+  upkeep.unref();
+
+  const servers: Server[] = [];
+  const socket = o.socket ?? data.socket;
+  const limits = { maxPackageBytes: o.maxPackageBytes, maxSeedJsonBytes: 64 * 1024 * 1024 };
+  const unixApp = buildApp(data, packages, stats, { ...limits, guard: { allowedHosts: new Set(['localhost', 'localhost:80', 'fleet-agent']) } });
+  await clearStaleSocket(socket);
+  const unix = createServer(unixApp);
+  hardenServer(unix);
+  const oldMask = process.umask(0o177); // the socket is born 0600: no window where others may connect
+  try {
+    await new Promise<void>((res, rej) => unix.once('error', rej).listen(socket, () => res()));
+  } finally {
+    process.umask(oldMask);
+  }
+  chmodSync(socket, 0o600);
+  servers.push(unix);
+  o.log(`listening on unix:${socket}`);
+
+  let tokenFile: string | undefined;
+  if (o.listen) {
+    const m = /^(.+):(\d{1,5})$/.exec(o.listen);
+    if (!m) throw new Error(`--listen ${o.listen}: expected HOST:PORT, e.g. 127.0.0.1:8080`);
+    const host = m[1].replace(/^\[(.*)\]$/, '$1');
+    const port = Number(m[2]);
+    tokenFile = o.tokenFile ?? data.tokenFile;
+    const token = ensureToken(tokenFile);
+    const allowed = new Set([`${host}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`]);
+    const tcp = createServer(buildApp(data, packages, stats, { ...limits, guard: { allowedHosts: allowed, port, token } }));
+    hardenServer(tcp);
+    await new Promise<void>((res, rej) => tcp.once('error', rej).listen(port, host, () => res()));
+    servers.push(tcp);
+    o.log(`listening on http://${o.listen} (bearer token in ${tokenFile})`);
+  }
+
+  return {
+    servers,
+    tokenFile,
+    socket,
+    async close() {
+      clearInterval(upkeep);
+      stats.stop();
+      packages.detachAll();
+      await Promise.all(servers.map((s) => new Promise<void>((res) => s.close(() => res()))));
+      rmSync(socket, { force: true });
+    },
+  };
+}
+
+/** timeouts against slow clients: headers within 10 s; a whole request (a 1 GiB upload) within 30 min */
+function hardenServer(s: Server): void {
+  s.headersTimeout = 10_000;
+  s.requestTimeout = 30 * 60_000;
+  s.keepAliveTimeout = 5_000;
+}
+
+function ensureToken(file: string): string {
+  if (existsSync(file)) {
+    const t = readFileSync(file, 'utf8').trim();
+    if (t.length < 16) throw new Error(`${file}: token is shorter than 16 characters; delete the file to have a new one made`);
+    return t;
+  }
+  const t = randomBytes(32).toString('base64url');
+  writeFileSync(file, t + '\n', { mode: 0o600, flag: 'wx' });
+  return t;
+}
+
+async function clearStaleSocket(path: string): Promise<void> {
+  if (!existsSync(path)) return;
+  const live = await new Promise<boolean>((res) => {
+    const s = connect(path);
+    s.once('connect', () => (s.destroy(), res(true)));
+    s.once('error', () => res(false));
+  });
+  if (live) throw new Error(`another agent already listens on ${path}; stop it first`);
+  rmSync(path, { force: true });
+}

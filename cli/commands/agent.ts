@@ -1,0 +1,102 @@
+// `fleet agent …`: run an agent (serve), drive one (install, list, status, start, stop, restart,
+// rollback, remove, logs, stats), or put one on a host (deploy).
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { agentServeCommand } from '../../agent/cli';
+import { AgentClient } from '../../core/agent-client/client';
+import { parseAgentEndpoint } from '../../core/agent-client/endpoint';
+import { UsageError, ValidationError } from '../../core/errors';
+import type { PackageStatus } from '../../core/protocol/agent';
+import { addSshFlags, sshContext, type SshFlags } from '../sshOptions';
+import { registerAgentDeploy } from './agentDeploy';
+
+type ClientFlags = SshFlags & { tokenFile?: string };
+
+function withClientFlags(cmd: Command): Command {
+  return addSshFlags(cmd.option('--token-file <file>', 'bearer token for http:// endpoints (or FLEET_AGENT_TOKEN)'));
+}
+
+/** builds a client and runs fn, closing SSH connections afterwards */
+async function withAgent<T>(endpointText: string, o: ClientFlags, fn: (c: AgentClient) => Promise<T>): Promise<T> {
+  const ep = parseAgentEndpoint(endpointText);
+  if (ep.kind === 'ssh') {
+    const ctx = sshContext([ep.target], o);
+    try {
+      return await fn(new AgentClient(ep, { pool: ctx.pool, sshEndpoint: ctx.endpoints[0] }));
+    } finally {
+      ctx.pool.close();
+    }
+  }
+  let token: string | undefined;
+  if (ep.kind === 'http') {
+    if (o.tokenFile) {
+      try {
+        token = readFileSync(o.tokenFile, 'utf8').trim();
+      } catch (e) {
+        throw new ValidationError(o.tokenFile, '', `cannot read token file: ${(e as NodeJS.ErrnoException).code}`);
+      }
+    } else token = process.env.FLEET_AGENT_TOKEN;
+    if (!token) throw new UsageError(`${ep.text} needs the agent's token: --token-file FILE or FLEET_AGENT_TOKEN`);
+  }
+  return fn(new AgentClient(ep, { token }));
+}
+
+function printStatus(s: PackageStatus, json?: boolean): void {
+  process.stdout.write(json ? JSON.stringify(s) + '\n' : `${s.name}: ${s.state} (pid ${s.pid ?? '-'}, restarts ${s.restarts}, version ${s.version}, sha256 ${s.sha256.slice(0, 12)})\n`);
+}
+
+export function registerAgent(program: Command, rawArgv: () => readonly string[]): void {
+  const agent = program.command('agent').description('the on-host agent: serve, install and manage packages, deploy');
+  agent.addCommand(agentServeCommand());
+
+  withClientFlags(
+    agent
+      .command('install')
+      .description('install a zip package and start BINARY with ARGS (after --); the previous version is kept for rollback')
+      .argument('<endpoint>', 'http://HOST:PORT, ssh://user@host[:port] or unix:/path')
+      .argument('<name>')
+      .argument('<zip>')
+      .argument('<binary>', 'path of the program inside the zip')
+      .argument('[args...]'),
+  ).action(async (endpoint: string, name: string, zip: string, binary: string, args: string[], o: ClientFlags) => {
+    const raw = rawArgv();
+    const dash = raw.indexOf('--');
+    const programArgs = dash >= 0 ? raw.slice(dash + 1) : args;
+    try {
+      accessSync(zip, constants.R_OK);
+    } catch (e) {
+      throw new ValidationError(zip, '', `cannot read the zip file: ${(e as NodeJS.ErrnoException).code}`);
+    }
+    await withAgent(endpoint, o, async (c) => printStatus(await c.install(name, zip, { binary, args: programArgs }), o.json));
+  });
+
+  withClientFlags(agent.command('list').description('installed packages and their state').argument('<endpoint>')).action(async (endpoint: string, o: ClientFlags) => {
+    await withAgent(endpoint, o, async (c) => {
+      const list = await c.list();
+      if (o.json) return list.forEach((s) => printStatus(s, true));
+      process.stdout.write(`${'NAME'.padEnd(20)} ${'STATE'.padEnd(9)} ${'PID'.padEnd(8)} RESTARTS  VERSION\n`);
+      for (const s of list) process.stdout.write(`${s.name.padEnd(20)} ${s.state.padEnd(9)} ${String(s.pid ?? '-').padEnd(8)} ${String(s.restarts).padEnd(9)} ${s.version}\n`);
+    });
+  });
+
+  withClientFlags(agent.command('status').argument('<endpoint>').argument('<name>')).action(async (endpoint: string, name: string, o: ClientFlags) => {
+    await withAgent(endpoint, o, async (c) => printStatus(await c.status(name), o.json));
+  });
+  for (const op of ['start', 'stop', 'restart', 'rollback'] as const) {
+    withClientFlags(agent.command(op).description(`${op} a package`).argument('<endpoint>').argument('<name>')).action(async (endpoint: string, name: string, o: ClientFlags) => {
+      await withAgent(endpoint, o, async (c) => printStatus(await c.action(name, op), o.json));
+    });
+  }
+  withClientFlags(agent.command('remove').description('stop a package and delete it').argument('<endpoint>').argument('<name>')).action(async (endpoint: string, name: string, o: ClientFlags) => {
+    await withAgent(endpoint, o, (c) => c.remove(name));
+  });
+  withClientFlags(agent.command('logs').argument('<endpoint>').argument('<name>').option('--tail <n>', 'lines', (v) => Number(v), 100)).action(
+    async (endpoint: string, name: string, o: ClientFlags & { tail: number }) => {
+      await withAgent(endpoint, o, async (c) => process.stdout.write(await c.logs(name, o.tail)));
+    },
+  );
+  withClientFlags(agent.command('stats').description("the host's CPU and memory (/debug/vars)").argument('<endpoint>')).action(async (endpoint: string, o: ClientFlags) => {
+    await withAgent(endpoint, o, async (c) => process.stdout.write(JSON.stringify(await c.stats(), null, o.json ? undefined : 2) + '\n'));
+  });
+  registerAgentDeploy(agent);
+}

@@ -1,0 +1,146 @@
+// Typed client of the agent API over TCP (+ bearer token), a local unix socket, or SSH
+// stream-local forwarding to the agent's socket on the host.
+import { createReadStream, statSync } from 'node:fs';
+import { request, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { FleetError, UnreachableError } from '../errors';
+import { installSpecHeader, type DebugVars, type InstallSpec, type PackageStatus } from '../protocol/agent';
+import type { SshEndpoint } from '../ssh/endpoint';
+import type { SshPool } from '../ssh/pool';
+import type { AgentEndpoint } from './endpoint';
+
+/** the agent answered with an error status; `message` is its {error} */
+export class AgentError extends FleetError {
+  constructor(readonly endpoint: string, readonly status: number, message: string) {
+    super(`agent ${endpoint}: ${message} (HTTP ${status})`);
+  }
+}
+
+export interface AgentClientOptions {
+  token?: string;
+  /** for ssh:// endpoints */
+  pool?: SshPool;
+  sshEndpoint?: SshEndpoint;
+  timeoutMs?: number;
+}
+
+interface Req {
+  method: string;
+  path: string;
+  headers?: Record<string, string | number>;
+  body?: Buffer | string | (() => NodeJS.ReadableStream);
+  timeoutMs?: number;
+}
+
+export class AgentClient {
+  private remoteSocket?: Promise<string>;
+
+  constructor(readonly endpoint: AgentEndpoint, private readonly opts: AgentClientOptions = {}) {
+    if (endpoint.kind === 'ssh' && !(opts.pool && opts.sshEndpoint)) throw new Error('ssh:// agent endpoints need an SSH pool and endpoint');
+  }
+
+  async health(): Promise<string> {
+    return (await this.call({ method: 'GET', path: '/healthz' })).toString('utf8');
+  }
+  async list(): Promise<PackageStatus[]> {
+    return this.json({ method: 'GET', path: '/api/v1/packages' });
+  }
+  async status(name: string): Promise<PackageStatus> {
+    return this.json({ method: 'GET', path: `/api/v1/packages/${encodeURIComponent(name)}` });
+  }
+  async install(name: string, zipFile: string, spec: InstallSpec): Promise<PackageStatus> {
+    const size = statSync(zipFile).size;
+    return this.json({
+      method: 'PUT',
+      path: `/api/v1/packages/${encodeURIComponent(name)}`,
+      headers: { 'content-type': 'application/zip', 'content-length': size, [installSpecHeader]: JSON.stringify(spec) },
+      body: () => createReadStream(zipFile),
+      timeoutMs: 30 * 60_000,
+    });
+  }
+  async action(name: string, op: 'start' | 'stop' | 'restart' | 'rollback'): Promise<PackageStatus> {
+    return this.json({ method: 'POST', path: `/api/v1/packages/${encodeURIComponent(name)}/${op}` });
+  }
+  async remove(name: string): Promise<void> {
+    await this.call({ method: 'DELETE', path: `/api/v1/packages/${encodeURIComponent(name)}` });
+  }
+  async logs(name: string, tail = 100): Promise<string> {
+    return (await this.call({ method: 'GET', path: `/api/v1/packages/${encodeURIComponent(name)}/logs?tail=${tail}` })).toString('utf8');
+  }
+  async stats(): Promise<DebugVars> {
+    return this.json({ method: 'GET', path: '/debug/vars' });
+  }
+  async metrics(): Promise<string> {
+    return (await this.call({ method: 'GET', path: '/metrics' })).toString('utf8');
+  }
+
+  private async json<T>(r: Req): Promise<T> {
+    return JSON.parse((await this.call(r)).toString('utf8')) as T;
+  }
+
+  private async call(r: Req): Promise<Buffer> {
+    const ep = this.endpoint;
+    if (ep.kind === 'ssh') {
+      const socketPath = await this.sshSocketPath();
+      return this.opts.pool!.withClient(this.opts.sshEndpoint!, (client) =>
+        this.send(r, () => new Promise<Duplex>((res, rej) => client.openssh_forwardOutStreamLocal(socketPath, (err, stream) =>
+          err ? rej(new UnreachableError(ep.text, `cannot reach the agent socket ${socketPath} over SSH: ${err.message}; is the agent running (fleet agent deploy)?`)) : res(stream)))),
+      );
+    }
+    return this.send(r);
+  }
+
+  private sshSocketPath(): Promise<string> {
+    const ep = this.endpoint;
+    if (ep.kind !== 'ssh') throw new Error('not ssh');
+    if (ep.socketPath) return Promise.resolve(ep.socketPath);
+    this.remoteSocket ??= this.opts.pool!.exec(this.opts.sshEndpoint!, 'printf %s "$HOME"').then((r) => {
+      if (r.exitCode !== 0 || !r.stdout.startsWith('/')) throw new UnreachableError(ep.text, 'cannot learn the SSH user\'s home directory to find the agent socket; give it as ssh://user@host/path/agent.sock');
+      return `${r.stdout}/.fleet-agent/agent.sock`;
+    });
+    return this.remoteSocket;
+  }
+
+  private send(r: Req, stream?: () => Promise<Duplex>): Promise<Buffer> {
+    const ep = this.endpoint;
+    return new Promise<Buffer>((resolve, reject) => {
+      const headers: Record<string, string | number> = { ...r.headers };
+      if (ep.kind === 'http' && this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
+      headers.host = ep.kind === 'http' ? `${ep.host.includes(':') ? `[${ep.host}]` : ep.host}:${ep.port}` : 'localhost';
+      const go = (sock?: Duplex) => {
+        const req = request(
+          {
+            method: r.method,
+            path: r.path,
+            headers,
+            ...(ep.kind === 'http' ? { host: ep.host, port: ep.port } : ep.kind === 'unix' ? { socketPath: ep.path } : { createConnection: () => sock as never }),
+            timeout: r.timeoutMs ?? this.opts.timeoutMs ?? 60_000,
+          },
+          (res: IncomingMessage) => {
+            const parts: Buffer[] = [];
+            res.on('data', (b: Buffer) => parts.push(b));
+            res.on('end', () => {
+              const body = Buffer.concat(parts);
+              if ((res.statusCode ?? 500) >= 400) {
+                let msg = body.toString('utf8');
+                try {
+                  msg = (JSON.parse(msg) as { error?: string }).error ?? msg;
+                } catch {
+                  // not JSON
+                }
+                reject(new AgentError(ep.text, res.statusCode ?? 500, msg));
+              } else resolve(body);
+            });
+            res.on('error', reject);
+          },
+        );
+        req.on('timeout', () => req.destroy(new UnreachableError(ep.text, 'agent did not answer in time')));
+        req.on('error', (e: NodeJS.ErrnoException) => reject(e instanceof FleetError ? e : new UnreachableError(ep.text, `cannot reach the agent: ${e.code ?? e.message}`, { cause: e })));
+        if (typeof r.body === 'function') r.body().pipe(req);
+        else req.end(r.body);
+      };
+      if (stream) stream().then(go, reject);
+      else go();
+    });
+  }
+}

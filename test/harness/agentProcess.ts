@@ -1,0 +1,101 @@
+// Runs the built agent (dist/agent.js) as a real process for tests: its own data dir, a unix
+// socket, optionally TCP with a token; kill -9 and restart on demand.
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { AgentClient } from '../../core/agent-client/client';
+import { spawnTracked, stopTracked } from './processes';
+
+export const agentJs = resolve(__dirname, '../../dist/agent.js');
+
+export class AgentProcess {
+  proc: ChildProcess | null = null;
+  readonly socket: string;
+  readonly tokenFile: string;
+  private stderr = '';
+
+  constructor(readonly dataDir: string, readonly opts: { listen?: string; flags?: string[] } = {}) {
+    this.socket = join(dataDir, 'agent.sock');
+    this.tokenFile = join(dataDir, 'token');
+  }
+
+  static async start(opts: { listen?: string; flags?: string[]; dataDir?: string } = {}): Promise<AgentProcess> {
+    const a = new AgentProcess(opts.dataDir ?? mkdtempSync(join(tmpdir(), 'fleet-agent-')), opts);
+    await a.start();
+    return a;
+  }
+
+  async start(): Promise<void> {
+    if (!existsSync(agentJs)) throw new Error(`${agentJs} is missing: run npm run build first`);
+    const args = [agentJs, 'serve', '--data-dir', this.dataDir, ...(this.opts.listen ? ['--listen', this.opts.listen] : []), ...(this.opts.flags ?? [])];
+    this.stderr = '';
+    this.proc = spawnTracked(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.proc.stderr!.on('data', (b) => (this.stderr += b));
+    const want = this.opts.listen ? 'listening on http' : 'listening on unix';
+    const deadline = Date.now() + 15_000;
+    while (!this.stderr.includes(want)) {
+      if (this.proc.exitCode !== null) throw new Error(`agent exited ${this.proc.exitCode}: ${this.stderr}`);
+      if (Date.now() > deadline) throw new Error(`agent did not start: ${this.stderr}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  get log(): string {
+    return this.stderr;
+  }
+
+  get token(): string {
+    return readFileSync(this.tokenFile, 'utf8').trim();
+  }
+
+  get pid(): number {
+    return this.proc!.pid!;
+  }
+
+  /** a client over the unix socket */
+  client(): AgentClient {
+    return new AgentClient({ kind: 'unix', path: this.socket, text: `unix:${this.socket}` });
+  }
+
+  /** kill -9 the agent alone (its supervised programs are in their own groups and live on) */
+  async kill9(): Promise<void> {
+    const p = this.proc;
+    if (!p || p.exitCode !== null) return;
+    const gone = new Promise((r) => p.once('exit', r));
+    process.kill(p.pid!, 'SIGKILL');
+    await gone;
+  }
+
+  async stop(): Promise<void> {
+    if (this.proc) await stopTracked(this.proc);
+  }
+}
+
+/** every pid whose command line contains `needle` (from /proc; no pgrep needed) */
+export function pidsMatching(needle: string): number[] {
+  const { readdirSync } = require('node:fs') as typeof import('node:fs');
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').join(' ');
+      const state = readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]?.[0];
+      if (cmd.includes(needle) && state !== 'Z') out.push(Number(d));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+/** kills every process whose command line contains needle (test cleanup of supervised programs) */
+export function killMatching(needle: string): void {
+  for (const p of pidsMatching(needle)) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  }
+}
