@@ -14,8 +14,8 @@ const common = {
 };
 
 const entries = [
-  { in: 'cli/main.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
-  { in: 'agent/cli.ts', out: 'dist/agent.js', banner: '#!/usr/bin/env node' },
+  { in: 'cli/bin.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
+  { in: 'agent/bin.ts', out: 'dist/agent.js', banner: '#!/usr/bin/env node' },
 ];
 
 for (const e of entries) {

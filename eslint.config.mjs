@@ -15,6 +15,12 @@ export default tseslint.config(
     },
   },
   {
+    // the sample apps are plain CommonJS Node programs, shipped as they are inside zips
+    files: ['examples/**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', __dirname: 'readonly', module: 'writable' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['core/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: ['vscode', { name: 'child_process', importNames: ['exec', 'execSync'], message: 'argv arrays only' }] }] },
   },

@@ -1,4 +1,4 @@
-// Entry point of dist/agent.js: `node dist/agent.js serve [flags]`. The same flags as `fleet agent serve`.
+// The agent's `serve` command, shared by dist/agent.js (agent/bin.ts) and `fleet agent serve`.
 import { Command } from 'commander';
 import { defaultAgentOptions, serveAgent } from './main';
 
@@ -36,12 +36,4 @@ export function agentServeCommand(name = 'serve'): Command {
       process.once('SIGTERM', shutdown);
       process.once('SIGINT', shutdown);
     });
-}
-
-if (require.main === module) {
-  const program = new Command('fleet-agent').addCommand(agentServeCommand());
-  program.parseAsync(process.argv).catch((e) => {
-    process.stderr.write(`fleet-agent: ${e instanceof Error ? e.message : e}\n`);
-    process.exit(1);
-  });
 }

@@ -35,9 +35,3 @@ export async function main(argv: string[]): Promise<number> {
     return exitCodeOf(err);
   }
 }
-
-if (require.main === module) {
-  main(process.argv).then((code) => {
-    process.exitCode = code;
-  });
-}

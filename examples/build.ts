@@ -36,9 +36,3 @@ export async function buildExamples(dir = examplesDist): Promise<Record<string, 
   await zip(out.qotd, [{ name: 'qotd', data: readFileSync(join(examplesDir, 'qotd', 'qotd.js')), mode: 0o100755 }]);
   return out;
 }
-
-if (require.main === module) {
-  buildExamples().then((o) => {
-    for (const f of Object.values(o)) process.stdout.write(`${f}\n`);
-  });
-}

@@ -65,7 +65,8 @@ export async function deployAgent(pool: SshPool, ep: SshEndpoint, agentJs: strin
     // stop the old agent (its programs keep running and are adopted), then start the new one detached
     await sh(
       `if test -f ${q(pidFile)}; then p=$(cat ${q(pidFile)}); kill "$p" 2>/dev/null; for i in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done; fi; ` +
-        `cd ${q(dir)} && setsid node ${q(bin + '/agent.js')} serve --data-dir ${q(dir)} >> ${q(dir + '/agent.log')} 2>&1 < /dev/null & echo $! > ${q(pidFile)}`,
+        // the whole group is redirected, so nothing holds the SSH channel open; exec keeps $! the agent's pid
+        `(cd ${q(dir)} && exec setsid node ${q(bin + '/agent.js')} serve --data-dir ${q(dir)}) >> ${q(dir + '/agent.log')} 2>&1 < /dev/null & echo $! > ${q(pidFile)}`,
     );
   }
   const socket = `${dir}/agent.sock`;

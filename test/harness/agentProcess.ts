@@ -1,6 +1,6 @@
 // Runs the built agent (dist/agent.js) as a real process for tests: its own data dir, a unix
 // socket, optionally TCP with a token; kill -9 and restart on demand.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -74,7 +74,6 @@ export class AgentProcess {
 
 /** every pid whose command line contains `needle` (from /proc; no pgrep needed) */
 export function pidsMatching(needle: string): number[] {
-  const { readdirSync } = require('node:fs') as typeof import('node:fs');
   const out: number[] = [];
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
