@@ -1,4 +1,5 @@
 // The one place where error types become exit codes (design.md's CLI contract).
+import { LbError } from '../core/lb/types';
 import { AuthError, HostKeyError, MissingProgramError, TimeoutError, UnreachableError, UsageError, ValidationError } from '../core/errors';
 
 export const Exit = {
@@ -19,6 +20,8 @@ export function exitCodeOf(err: unknown): number {
   if (err instanceof ValidationError) return Exit.invalidInput;
   if (err instanceof MissingProgramError) return Exit.missingProgram;
   if (err instanceof HostKeyError || err instanceof AuthError || err instanceof UnreachableError) return Exit.unreachable;
+  // the LB refused what the command line asked (malformed address, pattern): a usage error
+  if (err instanceof LbError && err.status === 400) return Exit.usage;
   if (err instanceof TimeoutError) return err.what === 'command' ? Exit.failed : Exit.unreachable;
   return Exit.failed;
 }

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { errorMessage } from '../core/errors';
 import { registerAgent } from './commands/agent';
+import { registerLb } from './commands/lb';
 import { registerPing } from './commands/ping';
 import { registerRun } from './commands/run';
 import { registerScan } from './commands/scan';
@@ -18,6 +19,7 @@ export function buildProgram(argv: readonly string[] = process.argv): Command {
   registerScan(program);
   registerRun(program, () => argv);
   registerAgent(program, () => argv);
+  registerLb(program);
   return program;
 }
 

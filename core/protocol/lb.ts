@@ -1,0 +1,53 @@
+// The built-in LB's control API types (seed's classLB over HTTP/JSON), shared by lb/ and core/lb.
+import { z } from 'zod';
+
+export type PoolStatus = 'PS_FULL' | 'PS_EMPTY' | 'PS_DEGRADED';
+export type BackendHealth = 'BS_HEALTHY' | 'BS_SICK';
+
+export interface BackendReport {
+  backend: string;
+  status: BackendHealth;
+  /** removed from rotation, waiting for its in-flight requests */
+  draining?: boolean;
+  inflight?: number;
+}
+
+export interface PoolHealthReport {
+  pattern: string;
+  status: PoolStatus;
+  backends: BackendReport[];
+}
+
+/** IP:PORT, IPv4 or [IPv6]; host names are refused (the seed's CheckIPPort) */
+export const backendAddr = z.string().refine((s) => parseBackend(s) !== null, {
+  message: 'expected IP:PORT like 127.0.0.1:9092 (a port from 1 to 65535; host names are not accepted, give the address)',
+});
+
+export function parseBackend(s: string): { host: string; port: number } | null {
+  const m = /^(\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/.exec(s);
+  if (!m) return null;
+  const port = Number(m[2]);
+  if (port < 1 || port > 65535) return null;
+  const host = m[1].replace(/^\[(.*)\]$/, '$1');
+  if (!host.includes(':') && host.split('.').some((o) => Number(o) > 255)) return null;
+  return { host, port };
+}
+
+export const pattern = z.string().regex(/^\/\S*$/, 'expected a URL path prefix starting with /, like / or /api/');
+
+export const healthCheckSchema = z
+  .object({
+    path: z.string().regex(/^\/\S*$/, 'expected a path starting with /').default('/healthz'),
+    /** bodies (trimmed) that mean healthy; empty: any 2xx */
+    healthyValues: z.array(z.string()).default(['ok']),
+    intervalSecs: z.number().positive('expected a positive number of seconds (0 would check without pause)').max(3600).default(1),
+    timeoutSecs: z.number().positive().max(60).default(2),
+  })
+  .strict();
+
+export const addPoolSchema = z.object({ pattern, health: healthCheckSchema.optional() }).strict();
+export const removePoolSchema = z.object({ pattern }).strict();
+export const addBackendSchema = z.object({ pattern, backend: backendAddr }).strict();
+export const removeBackendSchema = z
+  .object({ pattern, backend: backendAddr, drainTimeoutSecs: z.number().positive().max(3600).default(30) })
+  .strict();

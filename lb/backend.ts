@@ -1,0 +1,68 @@
+// One backend of a pool: where it is, how many requests it has in flight, whether its last health
+// check passed, and whether it is draining (no new requests; removed once in-flight reach 0).
+import { Agent, get } from 'node:http';
+import type { BackendHealth } from '../core/protocol/lb';
+
+export class Backend {
+  inflight = 0;
+  health: BackendHealth = 'BS_HEALTHY';
+  draining = false;
+  lastError = '';
+  readonly agent = new Agent({ keepAlive: true, maxSockets: 256, keepAliveMsecs: 1000, timeout: 60_000 });
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(readonly addr: string, readonly host: string, readonly port: number) {}
+
+  get eligible(): boolean {
+    return !this.draining && this.health === 'BS_HEALTHY';
+  }
+
+  begin(): void {
+    this.inflight++;
+  }
+
+  end(): void {
+    this.inflight--;
+    if (this.inflight === 0) this.idleWaiters.splice(0).forEach((w) => w());
+  }
+
+  /** resolves when no request is in flight, or after timeoutMs (false then) */
+  idle(timeoutMs: number): Promise<boolean> {
+    if (this.inflight === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.idleWaiters = this.idleWaiters.filter((w) => w !== done);
+        resolve(false);
+      }, timeoutMs);
+      const done = () => (clearTimeout(t), resolve(true));
+      this.idleWaiters.push(done);
+    });
+  }
+
+  /** one health check: GET path, 2xx, and (when given) a trimmed body among healthyValues */
+  check(path: string, healthyValues: readonly string[], timeoutMs: number): Promise<{ ok: boolean; why: string }> {
+    return new Promise((resolve) => {
+      const req = get({ host: this.host, port: this.port, path, agent: false, headers: { 'user-agent': 'fleet-lb-health' } }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          if (body.length < 4096) body += d;
+        });
+        res.on('end', () => {
+          const code = res.statusCode ?? 0;
+          if (code < 200 || code > 299) return resolve({ ok: false, why: `GET ${path} answered ${code}` });
+          if (healthyValues.length > 0 && !healthyValues.includes(body.trim())) {
+            return resolve({ ok: false, why: `GET ${path} answered ${JSON.stringify(body.trim().slice(0, 80))}, expected one of ${JSON.stringify(healthyValues)}` });
+          }
+          resolve({ ok: true, why: '' });
+        });
+      });
+      req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+      req.on('error', (e: NodeJS.ErrnoException) => resolve({ ok: false, why: `GET ${path}: ${e.code ?? e.message}` }));
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}

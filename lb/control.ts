@@ -1,0 +1,103 @@
+// The control API of the built-in LB, HTTP/JSON on its own listener (the seed's gRPC verbs):
+//   POST /v1/add-pool {pattern, health?}      POST /v1/remove-pool {pattern}
+//   POST /v1/add-backend {pattern, backend}   POST /v1/remove-backend {pattern, backend, drainTimeoutSecs?}
+//   GET  /v1/pool-health?pattern=/           GET  /v1/pools
+// remove-backend drains: it answers once the backend's in-flight requests are done (or the timeout passed).
+// Like the agent, it refuses any Origin header and a foreign Host, so no web page can drive it.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { z } from 'zod';
+import { addBackendSchema, addPoolSchema, parseBackend, removeBackendSchema, removePoolSchema } from '../core/protocol/lb';
+import { LbError, Pool } from './pool';
+
+const maxControlBody = 64 * 1024;
+
+export function controlHandler(pools: Map<string, Pool>, allowedHosts: Set<string>) {
+  const routes: Record<string, (body: unknown, url: URL) => Promise<unknown>> = {
+    'POST /v1/add-pool': async (body) => {
+      const b = parse(addPoolSchema, body);
+      if (pools.has(b.pattern)) throw new LbError(409, `pool ${b.pattern} already exists`);
+      pools.set(b.pattern, new Pool(b.pattern, b.health));
+      return { pattern: b.pattern };
+    },
+    'POST /v1/remove-pool': async (body) => {
+      const b = parse(removePoolSchema, body);
+      const p = need(pools, b.pattern);
+      p.close();
+      pools.delete(b.pattern);
+      return {};
+    },
+    'POST /v1/add-backend': async (body) => {
+      const b = parse(addBackendSchema, body);
+      const addr = parseBackend(b.backend)!;
+      await need(pools, b.pattern).add(b.backend, addr.host, addr.port);
+      return need(pools, b.pattern).report();
+    },
+    'POST /v1/remove-backend': async (body) => {
+      const b = parse(removeBackendSchema, body);
+      return need(pools, b.pattern).drain(b.backend, b.drainTimeoutSecs * 1000);
+    },
+    'GET /v1/pool-health': async (_b, url) => {
+      const pattern = url.searchParams.get('pattern');
+      if (!pattern) throw new LbError(400, 'pattern query parameter is required, e.g. /v1/pool-health?pattern=/');
+      return need(pools, pattern).report();
+    },
+    'GET /v1/pools': async () => [...pools.values()].map((p) => p.report()),
+  };
+
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const reply = (status: number, value: unknown) => {
+      const text = JSON.stringify(value);
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      res.end(text);
+    };
+    if (req.headers.origin !== undefined) return reply(403, { error: 'requests with an Origin header (from a web page) are refused' });
+    if (!allowedHosts.has((req.headers.host ?? '').toLowerCase())) return reply(403, { error: `Host ${JSON.stringify(req.headers.host ?? '')} does not name this LB` });
+    const url = new URL(req.url ?? '/', 'http://lb');
+    const route = routes[`${req.method} ${url.pathname}`];
+    if (!route) return reply(404, { error: `no route ${req.method} ${url.pathname}; see fleet lb --help` });
+    readBody(req)
+      .then((body) => route(body, url))
+      .then(
+        (v) => reply(200, v),
+        (e: Error) => reply(e instanceof LbError ? e.status : 500, { error: e.message }),
+      );
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    if (req.method === 'GET') return resolve(undefined);
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (d: string) => {
+      text += d;
+      if (text.length > maxControlBody) {
+        req.destroy();
+        reject(new LbError(413, `control request body over ${maxControlBody} bytes`));
+      }
+    });
+    req.on('end', () => {
+      try {
+        resolve(text ? JSON.parse(text) : {});
+      } catch {
+        reject(new LbError(400, 'body is not JSON'));
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
+  const r = schema.safeParse(body);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new LbError(400, `${i.path.join('.') || 'body'}: ${i.message}`);
+  }
+  return r.data;
+}
+
+function need(pools: Map<string, Pool>, pattern: string): Pool {
+  const p = pools.get(pattern);
+  if (!p) throw new LbError(404, `no pool with pattern ${pattern}; add it with add-pool`);
+  return p;
+}
