@@ -1,9 +1,11 @@
 // Runs the benchmarks named on the command line (all when none) and prints markdown for
-// BENCHMARKS.md. Usage: npm run bench -- [ssh]
+// BENCHMARKS.md. Usage: npm run bench -- [ssh] [lb]
+import { benchLb } from './lb';
 import { benchSshFanout } from './sshFanout';
 
 const suites: Record<string, () => Promise<string>> = {
   ssh: () => benchSshFanout(),
+  lb: () => benchLb(),
 };
 
 async function main(): Promise<void> {

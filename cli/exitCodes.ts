@@ -1,5 +1,6 @@
 // The one place where error types become exit codes (design.md's CLI contract).
 import { LbError } from '../core/lb/types';
+import { PreconditionError } from '../core/rollout/workflow';
 import { AuthError, HostKeyError, MissingProgramError, TimeoutError, UnreachableError, UsageError, ValidationError } from '../core/errors';
 
 export const Exit = {
@@ -16,6 +17,7 @@ export const Exit = {
 } as const;
 
 export function exitCodeOf(err: unknown): number {
+  if (err instanceof PreconditionError) return Exit.precondition;
   if (err instanceof UsageError) return Exit.usage;
   if (err instanceof ValidationError) return Exit.invalidInput;
   if (err instanceof MissingProgramError) return Exit.missingProgram;

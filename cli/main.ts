@@ -2,8 +2,10 @@
 import { Command, CommanderError } from 'commander';
 import { errorMessage } from '../core/errors';
 import { registerAgent } from './commands/agent';
+import { registerDemo } from './commands/demo';
 import { registerLb } from './commands/lb';
 import { registerPing } from './commands/ping';
+import { registerRollout } from './commands/rollout';
 import { registerRun } from './commands/run';
 import { registerScan } from './commands/scan';
 import { Exit, exitCodeOf } from './exitCodes';
@@ -20,6 +22,8 @@ export function buildProgram(argv: readonly string[] = process.argv): Command {
   registerRun(program, () => argv);
   registerAgent(program, () => argv);
   registerLb(program);
+  registerRollout(program);
+  registerDemo(program);
   return program;
 }
 

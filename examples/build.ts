@@ -17,9 +17,10 @@ function zip(out: string, files: Array<{ name: string; data: Buffer; mode: numbe
   });
 }
 
-export async function buildExamples(dir = examplesDist): Promise<Record<string, string>> {
+/** srcDir: where examples/ is (from a bundle in dist/, pass its path explicitly) */
+export async function buildExamples(dir = examplesDist, srcDir = examplesDir): Promise<Record<string, string>> {
   mkdirSync(dir, { recursive: true });
-  const web = readFileSync(join(examplesDir, 'web', 'web.js'));
+  const web = readFileSync(join(srcDir, 'web', 'web.js'));
   const out: Record<string, string> = {};
   for (const [name, build] of [
     ['web-v1', { version: 'v1', broken: false }],
@@ -33,6 +34,6 @@ export async function buildExamples(dir = examplesDist): Promise<Record<string, 
     ]);
   }
   out.qotd = join(dir, 'qotd.zip');
-  await zip(out.qotd, [{ name: 'qotd', data: readFileSync(join(examplesDir, 'qotd', 'qotd.js')), mode: 0o100755 }]);
+  await zip(out.qotd, [{ name: 'qotd', data: readFileSync(join(srcDir, 'qotd', 'qotd.js')), mode: 0o100755 }]);
   return out;
 }

@@ -1,0 +1,123 @@
+// A local fleet on loopback for `fleet demo` and the end-to-end tests: the built-in LB, and one
+// agent per backend (TCP with a shared token, data in a temp dir) running the sample web app v1.
+// It stops everything it started: the web programs through their agents, then the agents.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AgentClient } from '../agent-client/client';
+import { LbControlClient } from '../lb/controlClient';
+import { parseBackend } from '../protocol/lb';
+import type { ServiceConfig } from '../rollout/schema';
+import { serveLb, type RunningLb } from '../../lb/server';
+
+export interface LocalFleetOptions {
+  /** service.json to copy (its Backends must be objects with http:// agents) */
+  serviceJson: string;
+  /** zips by name: web-v1, web-v2, … (examples/build.ts) */
+  zips: Record<string, string>;
+  agentJs: string;
+  log?: (m: string) => void;
+}
+
+export class LocalFleet {
+  readonly dir = mkdtempSync(join(tmpdir(), 'fleet-demo-'));
+  readonly agents: Array<{ proc: ChildProcess; client: AgentClient; endpoint: string }> = [];
+  lb?: RunningLb;
+  serviceFile = '';
+  config!: ServiceConfig;
+
+  constructor(private readonly o: LocalFleetOptions) {}
+
+  async start(): Promise<void> {
+    const log = this.o.log ?? (() => undefined);
+    const config = JSON.parse(readFileSync(this.o.serviceJson, 'utf8')) as ServiceConfig;
+    this.config = config;
+    const tokenFile = join(this.dir, 'agent-token');
+    // the service.json, the v2 package and the token, side by side in the demo dir
+    this.serviceFile = join(this.dir, 'service.json');
+    writeFileSync(this.serviceFile, JSON.stringify({ ...config, $schema: undefined, AgentTokenFile: 'agent-token' }, null, 2));
+    mkdirSync(join(this.dir, 'dist'));
+    for (const [name, zip] of Object.entries(this.o.zips)) copyFileSync(zip, join(this.dir, 'dist', `${name}.zip`));
+    const backends = config.Backends.map((b) => (typeof b === 'string' ? { Addr: b, Agent: undefined } : b));
+    for (const b of backends) {
+      if (!b.Agent?.startsWith('http://')) throw new Error(`${this.o.serviceJson}: the local fleet needs http:// agents, ${b.Addr} has ${b.Agent ?? 'none'}`);
+    }
+    const lbAddr = parseBackend(config.LB);
+    const httpAddr = `${lbAddr!.host}:${lbAddr!.port - 1}`;
+    await assertFree([config.LB, httpAddr, ...backends.map((b) => b.Addr), ...backends.map((b) => new URL(b.Agent!).host)]);
+    this.lb = await serveLb({ http: httpAddr, control: config.LB });
+    log(`LB: proxy http://${httpAddr}, control ${config.LB}`);
+
+    await Promise.all(
+      backends.map(async (b, i) => {
+        const url = new URL(b.Agent!);
+        const data = join(this.dir, `agent${i}`);
+        const proc = spawn(process.execPath, [this.o.agentJs, 'serve', '--data-dir', data, '--listen', url.host, '--token-file', tokenFile], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+        let err = '';
+        proc.stderr!.on('data', (d) => (err += d));
+        await waitUntil(() => err.includes('listening on http'), 15_000, () => `agent for ${b.Addr} did not start: ${err}`);
+        const client = new AgentClient({ kind: 'http', host: url.hostname, port: Number(url.port), text: b.Agent! }, { token: readFileSync(tokenFile, 'utf8').trim() });
+        this.agents.push({ proc, client, endpoint: b.Agent! });
+        const { port } = parseBackend(b.Addr)!;
+        await client.install('web', this.o.zips['web-v1'], { binary: 'web', args: ['--port', String(port), '--node', `node-${port}`] });
+      }),
+    );
+    log(`${backends.length} agents, each running web v1`);
+    const control = new LbControlClient(config.LB);
+    await control.addPool(config.Pattern, { path: '/healthz', healthyValues: ['ok'], intervalSecs: 1 });
+    for (const b of backends) await waitUntilAsync(() => control.addBackend(config.Pattern, b.Addr).then(() => true, () => false), 15_000, `backend ${b.Addr} never passed its health check`);
+    log(`pool ${config.Pattern}: ${backends.length} backends`);
+  }
+
+  get proxyUrl(): string {
+    const lbAddr = parseBackend(this.config.LB)!;
+    return `http://${lbAddr.host}:${lbAddr.port - 1}`;
+  }
+
+  /** stops the web programs (through their agents), the agents and the LB; removes the temp dir */
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.agents.map(async (a) => {
+        await a.client.remove('web').catch(() => undefined);
+        try {
+          process.kill(-a.proc.pid!, 'SIGTERM');
+        } catch {
+          // gone
+        }
+        await new Promise<void>((r) => (a.proc.exitCode !== null ? r() : a.proc.once('exit', () => r())));
+      }),
+    );
+    await this.lb?.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+async function assertFree(addrs: string[]): Promise<void> {
+  for (const a of addrs) {
+    const i = a.lastIndexOf(':');
+    const busy = await new Promise<boolean>((r) => {
+      const s = connect(Number(a.slice(i + 1)), a.slice(0, i));
+      s.once('connect', () => (s.destroy(), r(true)));
+      s.once('error', () => r(false));
+    });
+    if (busy) throw new Error(`${a} is in use; the demo needs ports 7092-7099 and 9090-9099 on 127.0.0.1 free (is another demo running?)`);
+  }
+}
+
+async function waitUntil(ok: () => boolean, ms: number, why: () => string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(why());
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function waitUntilAsync(ok: () => Promise<boolean>, ms: number, why: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > end) throw new Error(why);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -1,0 +1,44 @@
+// Builds what a rollout talks to from service.json: the LB adapter and one agent client per
+// backend (http:// with the token, unix:, or ssh:// through a shared SSH pool).
+import { resolve } from 'node:path';
+import { AgentClient } from '../agent-client/client';
+import { parseAgentEndpoint } from '../agent-client/endpoint';
+import { ValidationError } from '../errors';
+import { BuiltinLb } from '../lb/builtin';
+import { HaproxyLb } from '../lb/haproxy';
+import type { LoadBalancer } from '../lb/types';
+import type { SshEndpoint } from '../ssh/endpoint';
+import type { SshPool } from '../ssh/pool';
+import type { BackendTarget, LoadedService } from './config';
+import type { RolloutDeps } from './workflow';
+
+export interface SshAccess {
+  pool: SshPool;
+  endpoint: (target: string) => SshEndpoint;
+}
+
+export function makeLb(svc: LoadedService): LoadBalancer {
+  const c = svc.config;
+  return c.LBKind === 'haproxy' ? new HaproxyLb(resolve(svc.dir, c.HAProxySocket!), c.HAProxyBackend!) : new BuiltinLb(c.LB, c.Pattern);
+}
+
+export function rolloutDeps(svc: LoadedService, ssh?: () => SshAccess): RolloutDeps {
+  const clients = new Map<string, AgentClient>();
+  let access: SshAccess | undefined;
+  const agentFor = (b: BackendTarget): AgentClient => {
+    let c = clients.get(b.agent);
+    if (c) return c;
+    const ep = parseAgentEndpoint(b.agent);
+    if (ep.kind === 'ssh') {
+      access ??= ssh?.();
+      if (!access) throw new ValidationError(svc.file, 'Backends', `agent ${b.agent} is reached over SSH, which this front end does not offer`);
+      c = new AgentClient(ep, { pool: access.pool, sshEndpoint: access.endpoint(ep.target) });
+    } else {
+      if (ep.kind === 'http' && !svc.token) throw new ValidationError(svc.file, 'AgentTokenFile', `agent ${b.agent} needs a token: set AgentTokenFile or FLEET_AGENT_TOKEN`);
+      c = new AgentClient(ep, { token: svc.token });
+    }
+    clients.set(b.agent, c);
+    return c;
+  };
+  return { lb: makeLb(svc), agentFor };
+}

@@ -1,0 +1,247 @@
+// The rollout: the global precondition, canaries one at a time with a soak, then at most
+// Concurrency backends at once, no new backend once failures exceed MaxFailures; pause at a safe
+// point, abort, and --resume from the journal. Whatever stops it, the finaliser puts every
+// healthy backend back into the LB.
+import { randomBytes } from 'node:crypto';
+import type { AgentClient } from '../agent-client/client';
+import { errorMessage, FleetError } from '../errors';
+import type { LoadBalancer } from '../lb/types';
+import { runBackend, type BackendOutcome } from './backendRun';
+import type { BackendTarget, LoadedService } from './config';
+import { checkHealth, waitHealthy } from './health';
+import { foldJournal, Journal, readJournal, type EndState, type JournalEvent } from './journal';
+import type { StepName } from './steps';
+
+export type RolloutResult = EndState | 'Paused';
+
+export interface RolloutDeps {
+  lb: LoadBalancer;
+  agentFor: (b: BackendTarget) => AgentClient;
+}
+
+export interface RolloutOptions {
+  /** continue the journal at this path instead of starting a new rollout */
+  resumeJournal?: string;
+  onEvent?: (e: JournalEvent) => void;
+  /** fault-injection hook for tests: pause this long inside every step */
+  stepDelayMs?: number;
+}
+
+export class RolloutError extends FleetError {}
+
+export class Rollout {
+  readonly journal: Journal;
+  private readonly abortCtl = new AbortController();
+  private pausing = false;
+  private failures = 0;
+  readonly id: string;
+
+  constructor(readonly svc: LoadedService, private readonly deps: RolloutDeps, private readonly opts: RolloutOptions = {}) {
+    if (opts.resumeJournal) {
+      this.journal = new Journal(opts.resumeJournal);
+      this.id = foldJournal(readJournal(opts.resumeJournal)).plan.id;
+    } else {
+      this.id = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
+      this.journal = Journal.create(svc.dir, this.id);
+    }
+    this.journal.onAppend = opts.onEvent;
+  }
+
+  /** stop starting steps; in-flight steps finish, then run() resolves 'Paused' (resumable) */
+  pause(): void {
+    this.pausing = true;
+  }
+
+  /** stop now: in-flight steps are aborted, then the finaliser runs; run() resolves 'Aborted' */
+  abort(): void {
+    this.pausing = true;
+    this.abortCtl.abort(new RolloutError('rollout aborted'));
+  }
+
+  get aborted(): boolean {
+    return this.abortCtl.signal.aborted;
+  }
+
+  async run(): Promise<RolloutResult> {
+    try {
+      const result = await this.runPhases();
+      await this.finalize();
+      if (result === 'Paused') this.journal.append({ t: 'paused' });
+      else this.journal.append({ t: 'end', state: result, failures: this.failures });
+      return result;
+    } catch (e) {
+      // a failed precondition changed nothing, and nothing may change now (no finaliser either)
+      if (!(e instanceof PreconditionError)) await this.finalize().catch(() => undefined);
+      this.journal.append({ t: 'end', state: e instanceof PreconditionError ? 'ESPreconditionFailure' : 'Aborted', failures: this.failures, error: errorMessage(e) });
+      throw e;
+    } finally {
+      this.journal.close();
+    }
+  }
+
+  private async runPhases(): Promise<RolloutResult> {
+    const c = this.svc.config;
+    const order = this.svc.backends.map((b) => b.addr);
+    const progress = new Map<string, { next: StepName | 'done'; result?: 'done' | 'failed' }>(order.map((a) => [a, { next: 'findApp' }]));
+    let canaryDone = false;
+    if (this.opts.resumeJournal) {
+      const st = foldJournal(readJournal(this.opts.resumeJournal));
+      if (st.end?.state === 'ESSuccess') return 'ESSuccess';
+      for (const [a, p] of st.backends) progress.set(a, { next: p.next, result: p.result === 'done' ? 'done' : undefined });
+      canaryDone = st.canaryPhaseDone;
+      this.journal.append({ t: 'resume' });
+      const pre = await this.precondition(new Set(order.filter((a) => progress.get(a)!.next === 'findApp' && !progress.get(a)!.result)));
+      if (pre) return pre;
+    } else {
+      this.journal.append({ t: 'plan', id: this.id, file: this.svc.file, sha256: this.svc.sha256, canaries: order.slice(0, c.CanaryNum), rest: order.slice(c.CanaryNum), concurrency: c.Concurrency, maxFailures: c.MaxFailures });
+      const pre = await this.precondition(new Set(order));
+      if (pre) return pre;
+    }
+
+    // canaries, one at a time; any failure stops the rollout
+    if (!canaryDone) {
+      for (const addr of order.slice(0, c.CanaryNum)) {
+        const p = progress.get(addr)!;
+        if (p.result !== 'done') {
+          const out = await this.backend(addr, p.next === 'done' ? 'findApp' : p.next);
+          if (out.result === 'paused') return this.aborted ? 'Aborted' : 'Paused';
+          if (out.result === 'failed') return this.aborted ? 'Aborted' : 'ESCanaryFailure';
+        }
+        const soak = await this.soak(addr);
+        if (soak !== null) return soak;
+      }
+    }
+
+    // the rest: a sliding window of Concurrency, backends in progress first
+    const pending = order.slice(c.CanaryNum).filter((a) => progress.get(a)!.result !== 'done');
+    pending.sort((a, b) => Number(progress.get(b)!.next !== 'findApp') - Number(progress.get(a)!.next !== 'findApp'));
+    let paused = false;
+    const running = new Set<Promise<void>>();
+    for (const addr of pending) {
+      while (running.size >= c.Concurrency) await Promise.race(running);
+      if (this.pausing) {
+        paused = true;
+        break;
+      }
+      if (this.failures > c.MaxFailures) break;
+      const p = progress.get(addr)!;
+      const task = this.backend(addr, p.next === 'done' ? 'findApp' : p.next).then((out) => {
+        if (out.result === 'paused') paused = true;
+        running.delete(task);
+      });
+      running.add(task);
+    }
+    await Promise.all(running);
+    if (this.aborted) return 'Aborted';
+    if (paused) return 'Paused';
+    return this.failures > c.MaxFailures ? 'ESMaxFailures' : 'ESSuccess';
+  }
+
+  /** the pool is healthy and holds exactly the configured backends (those not yet touched must be serving) */
+  private async precondition(untouched: Set<string>): Promise<null> {
+    let why = '';
+    try {
+      const h = await this.deps.lb.poolHealth(this.abortCtl.signal);
+      const inPool = new Set(h.backends.filter((b) => !b.draining).map((b) => b.backend));
+      const configured = new Set(this.svc.backends.map((b) => b.addr));
+      const missing = [...untouched].filter((a) => !inPool.has(a));
+      const extra = [...inPool].filter((a) => !configured.has(a));
+      const sick = h.backends.filter((b) => untouched.has(b.backend) && b.status !== 'BS_HEALTHY').map((b) => b.backend);
+      if (missing.length) why = `backends missing from the pool: ${missing.join(', ')}`;
+      else if (extra.length) why = `the pool has backends that ${this.svc.file} does not list: ${extra.join(', ')}`;
+      else if (sick.length) why = `backends not healthy: ${sick.join(', ')}`;
+      else if (untouched.size === configured.size && h.status !== 'PS_FULL') why = `pool status is ${h.status}, expected PS_FULL`;
+    } catch (e) {
+      why = errorMessage(e);
+    }
+    if (!why) return null;
+    throw new PreconditionError(`precondition failed: ${why}; nothing was changed`);
+  }
+
+  private async backend(addr: string, from: StepName): Promise<BackendOutcome> {
+    const target = this.svc.backends.find((b) => b.addr === addr)!;
+    const out = await runBackend(
+      { svc: this.svc, backend: target, lb: this.deps.lb, agent: this.deps.agentFor(target), signal: this.abortCtl.signal },
+      from,
+      this.journal,
+      this.controlView(),
+    );
+    if (out.result === 'done') this.journal.append({ t: 'backend', backend: addr, result: 'done' });
+    if (out.result === 'failed') {
+      this.failures++;
+      this.journal.append({ t: 'backend', backend: addr, result: 'failed', error: out.error });
+      if (!this.aborted) await this.recover(target);
+    }
+    return out;
+  }
+
+  private controlView() {
+    const self = this;
+    return {
+      get pausing() {
+        return self.pausing;
+      },
+      stepDelayMs: this.opts.stepDelayMs ?? 0,
+    };
+  }
+
+  private async soak(addr: string): Promise<EndState | null> {
+    const secs = this.svc.config.SoakSecs;
+    this.journal.append({ t: 'soak', backend: addr, phase: 'start', secs });
+    const end = Date.now() + secs * 1000;
+    const target = this.svc.backends.find((b) => b.addr === addr)!;
+    while (Date.now() < end && !this.abortCtl.signal.aborted) {
+      await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(0, end - Date.now()))));
+    }
+    if (this.aborted) return 'Aborted';
+    const h = this.svc.config.Health;
+    const r = await checkHealth(target.host, target.port, h.Path, h.Expect);
+    if (!r.ok) {
+      this.failures++;
+      this.journal.append({ t: 'backend', backend: addr, result: 'failed', error: `canary unhealthy after soak: ${r.why}` });
+      await this.recover(target);
+      return 'ESCanaryFailure';
+    }
+    this.journal.append({ t: 'soak', backend: addr, phase: 'done', secs });
+    return null;
+  }
+
+  /** a failed backend: roll back when asked; either way it goes back into the LB if it is healthy */
+  private async recover(b: BackendTarget): Promise<void> {
+    if (!this.svc.config.RollbackOnFailure) return;
+    try {
+      const agent = this.deps.agentFor(b);
+      const st = await agent.status(this.svc.packageName).catch(() => null);
+      if (st && st.sha256 === this.svc.sha256 && st.previous) {
+        await agent.action(this.svc.packageName, 'rollback');
+        this.journal.append({ t: 'finalize', backend: b.addr, action: `rolled back to ${st.previous.id}` });
+      }
+    } catch (e) {
+      this.journal.append({ t: 'finalize', backend: b.addr, action: `rollback failed: ${errorMessage(e)}` });
+    }
+  }
+
+  /** every backend out of the LB that is healthy goes back in (bounded by its health timeout) */
+  private async finalize(): Promise<void> {
+    const h = this.svc.config.Health;
+    await Promise.all(
+      this.svc.backends.map(async (b) => {
+        try {
+          const st = await this.deps.lb.state(b.addr);
+          if (st.lb === 'serving') return;
+          const ok = await waitHealthy(b.host, b.port, h.Path, h.Expect, 3000);
+          if (!ok.ok) {
+            this.journal.append({ t: 'finalize', backend: b.addr, action: `left out of the LB: ${ok.why}` });
+            return;
+          }
+          await this.deps.lb.ready(b.addr);
+          this.journal.append({ t: 'finalize', backend: b.addr, action: 'healthy: put back into the LB' });
+        } catch (e) {
+          this.journal.append({ t: 'finalize', backend: b.addr, action: `could not check or re-add: ${errorMessage(e)}` });
+        }
+      }),
+    );
+  }
+}
+
+export class PreconditionError extends RolloutError {}
