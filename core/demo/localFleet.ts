@@ -19,6 +19,8 @@ export interface LocalFleetOptions {
   zips: Record<string, string>;
   agentJs: string;
   log?: (m: string) => void;
+  /** proxy listener of the built-in LB (default: the control port minus one); 'none': start no LB */
+  lbHttp?: string | 'none';
 }
 
 export class LocalFleet {
@@ -44,11 +46,13 @@ export class LocalFleet {
     for (const b of backends) {
       if (!b.Agent?.startsWith('http://')) throw new Error(`${this.o.serviceJson}: the local fleet needs http:// agents, ${b.Addr} has ${b.Agent ?? 'none'}`);
     }
-    const lbAddr = parseBackend(config.LB);
-    const httpAddr = `${lbAddr!.host}:${lbAddr!.port - 1}`;
-    await assertFree([config.LB, httpAddr, ...backends.map((b) => b.Addr), ...backends.map((b) => new URL(b.Agent!).host)]);
-    this.lb = await serveLb({ http: httpAddr, control: config.LB });
-    log(`LB: proxy http://${httpAddr}, control ${config.LB}`);
+    const withLb = this.o.lbHttp !== 'none';
+    const httpAddr = this.httpAddr;
+    await assertFree([...(withLb ? [config.LB, httpAddr] : []), ...backends.map((b) => b.Addr), ...backends.map((b) => new URL(b.Agent!).host)]);
+    if (withLb) {
+      this.lb = await serveLb({ http: httpAddr, control: config.LB });
+      log(`LB: proxy http://${httpAddr}, control ${config.LB}`);
+    }
 
     await Promise.all(
       backends.map(async (b, i) => {
@@ -57,23 +61,30 @@ export class LocalFleet {
         const proc = spawn(process.execPath, [this.o.agentJs, 'serve', '--data-dir', data, '--listen', url.host, '--token-file', tokenFile], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
         let err = '';
         proc.stderr!.on('data', (d) => (err += d));
-        await waitUntil(() => err.includes('listening on http'), 15_000, () => `agent for ${b.Addr} did not start: ${err}`);
+        await waitUntil(() => err.includes('listening on http') || proc.exitCode !== null, 15_000, () => `agent for ${b.Addr} did not start: ${err}`);
+        if (proc.exitCode !== null) throw new Error(`agent for ${b.Addr} exited: ${err.trim()}`);
         const client = new AgentClient({ kind: 'http', host: url.hostname, port: Number(url.port), text: b.Agent! }, { token: readFileSync(tokenFile, 'utf8').trim() });
-        this.agents.push({ proc, client, endpoint: b.Agent! });
+        this.agents[i] = { proc, client, endpoint: b.Agent! }; // by index: agents[i] serves Backends[i]
         const { port } = parseBackend(b.Addr)!;
         await client.install('web', this.o.zips['web-v1'], { binary: 'web', args: ['--port', String(port), '--node', `node-${port}`] });
       }),
     );
     log(`${backends.length} agents, each running web v1`);
+    if (!withLb) return;
     const control = new LbControlClient(config.LB);
     await control.addPool(config.Pattern, { path: '/healthz', healthyValues: ['ok'], intervalSecs: 1 });
     for (const b of backends) await waitUntilAsync(() => control.addBackend(config.Pattern, b.Addr).then(() => true, () => false), 15_000, `backend ${b.Addr} never passed its health check`);
     log(`pool ${config.Pattern}: ${backends.length} backends`);
   }
 
-  get proxyUrl(): string {
+  get httpAddr(): string {
+    if (this.o.lbHttp && this.o.lbHttp !== 'none') return this.o.lbHttp;
     const lbAddr = parseBackend(this.config.LB)!;
-    return `http://${lbAddr.host}:${lbAddr.port - 1}`;
+    return `${lbAddr.host}:${lbAddr.port - 1}`;
+  }
+
+  get proxyUrl(): string {
+    return `http://${this.httpAddr}`;
   }
 
   /** stops the web programs (through their agents), the agents and the LB; removes the temp dir */
@@ -86,7 +97,7 @@ export class LocalFleet {
         } catch {
           // gone
         }
-        await new Promise<void>((r) => (a.proc.exitCode !== null ? r() : a.proc.once('exit', () => r())));
+        await new Promise<void>((r) => (a.proc.exitCode !== null || a.proc.signalCode !== null ? r() : a.proc.once('exit', () => r())));
       }),
     );
     await this.lb?.close();

@@ -2,15 +2,28 @@
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, host, () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
+const handedOut = new Set<number>();
+
+/**
+ * A port nothing listens on, from 20000-32767: below Linux's ephemeral range (32768+), so an
+ * outgoing connection cannot take it between this call and the listen. Never the same port twice
+ * in one test process.
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const port = 20000 + Math.floor(Math.random() * 12768);
+    if (handedOut.has(port)) continue;
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, host, () => s.close(() => resolve(true)));
     });
-  });
+    if (ok) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('no free port found in 20000-32767');
 }
 
 export function httpGet(url: string, headers: Record<string, string> = {}): Promise<string> {
