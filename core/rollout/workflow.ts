@@ -175,11 +175,12 @@ export class Rollout {
     return out;
   }
 
+  /** what the step runner may see of this rollout: whether it is pausing, read at each safe point */
   private controlView() {
-    const self = this;
+    const isPausing = () => this.pausing;
     return {
       get pausing() {
-        return self.pausing;
+        return isPausing();
       },
       stepDelayMs: this.opts.stepDelayMs ?? 0,
     };
