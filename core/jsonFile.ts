@@ -28,7 +28,15 @@ export function validate<S extends z.ZodType>(data: unknown, file: string, schem
   const r = schema.safeParse(data);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0];
+    return fail(file, fieldPath([...issue.path, key]), `unknown field${issue.keys.length > 1 ? ` (also: ${issue.keys.slice(1).join(', ')})` : ''}; check its spelling`);
+  }
   throw new ValidationError(file, fieldPath(issue.path), issue.message);
+}
+
+function fail(file: string, field: string, expected: string): never {
+  throw new ValidationError(file, field, expected);
 }
 
 export function fieldPath(path: readonly PropertyKey[]): string {

@@ -1,5 +1,5 @@
 // service.json: the seed's format accepted verbatim, plus Fleet's optional fields (PascalCase).
-// This zod schema is the single source; schemas/service.schema.json is generated from it.
+// This zod schema is the single source; schemas/service.schema.json is generated from it (core/schemas.ts).
 import { z } from 'zod';
 import { backendAddr } from '../protocol/lb';
 
@@ -67,8 +67,3 @@ export const serviceSchema = z
   });
 
 export type ServiceConfig = z.output<typeof serviceSchema>;
-
-/** JSON Schema (draft-07) for VS Code's jsonValidation */
-export function serviceJsonSchema(): object {
-  return z.toJSONSchema(serviceSchema, { target: 'draft-7', io: 'input', unrepresentable: 'any' });
-}

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ValidationError } from '../../core/errors';
+import { loadService } from '../../core/rollout/config';
+import { foldJournal, Journal, readJournal } from '../../core/rollout/journal';
+import { makePlan } from '../../core/rollout/plan';
+import { jsonSchemas } from '../../core/schemas';
+
+const seed = {
+  Concurrency: 2,
+  CanaryNum: 1,
+  MaxFailures: 2,
+  Src: 'web',
+  LB: '127.0.0.1:9091',
+  Pattern: '/',
+  Backends: ['127.0.0.1:9092', '127.0.0.1:9093', '127.0.0.1:9094', '127.0.0.1:9095', '127.0.0.1:9096'],
+};
+
+function serviceDir(config: object, srcBody: Buffer | string = '#!/bin/sh\necho hi\n'): string {
+  const dir = mkdtempSync(join(tmpdir(), 'svc-'));
+  writeFileSync(join(dir, 'web'), srcBody, { mode: 0o755 });
+  writeFileSync(join(dir, 'service.json'), JSON.stringify(config));
+  return join(dir, 'service.json');
+}
+
+describe('service.json', () => {
+  it("accepts the seed's format verbatim and wraps a single binary into a one-file package", async () => {
+    const svc = await loadService(serviceDir(seed));
+    assert.equal(svc.binary, 'web');
+    assert.match(svc.zip, /\.fleet\/packages\/web-[0-9a-f]{16}\.zip$/);
+    assert.equal(readFileSync(svc.zip).subarray(0, 4).toString('latin1'), 'PK\x03\x04');
+    assert.equal(svc.backends[0].agent, 'ssh://127.0.0.1', 'a plain backend means its own host over SSH');
+    assert.equal(svc.config.SoakSecs, 60);
+  });
+
+  const invalid: Array<[string, object, RegExp]> = [
+    ['Concurrency 0', { ...seed, Concurrency: 0 }, /: Concurrency: expected at least 1/],
+    ['a negative MaxFailures', { ...seed, MaxFailures: -1 }, /: MaxFailures: expected 0 or more/],
+    ['no backends', { ...seed, Backends: [] }, /: Backends: expected at least one backend/],
+    ['a malformed backend', { ...seed, Backends: ['127.0.0.1'] }, /: Backends\[0\]: /],
+    ['a host name backend', { ...seed, Backends: ['web1:80'] }, /: Backends\[0\]: /],
+    ['a duplicate backend', { ...seed, Backends: ['127.0.0.1:1', '127.0.0.1:1'] }, /: Backends\[1\]: backend 127\.0\.0\.1:1 is listed twice/],
+    ['a bad LB address', { ...seed, LB: 'nope' }, /: LB: expected HOST:PORT/],
+    ['an unknown field', { ...seed, Concurency: 3 }, /Concurency/],
+    ['a missing Src file', { ...seed, Src: 'missing.zip' }, /: Src: .*missing\.zip does not exist/],
+    ['haproxy without its socket', { ...seed, LBKind: 'haproxy' }, /: HAProxySocket: LBKind haproxy needs HAProxySocket and HAProxyBackend/],
+    ['a wrong type', { ...seed, CanaryNum: '1' }, /: CanaryNum: /],
+  ];
+  for (const [what, config, message] of invalid) {
+    it(`rejects ${what}, naming the file and the field`, async () => {
+      const file = serviceDir(config);
+      await assert.rejects(loadService(file), (e: Error) => e instanceof ValidationError && e.message.startsWith(file) && message.test(e.message));
+    });
+  }
+
+  it('needs Package.Binary when Src is a zip', async () => {
+    const file = serviceDir({ ...seed, Src: 'web' }, Buffer.from('PK\x03\x04rest'));
+    await assert.rejects(loadService(file), /Package\.Binary: Src is a zip: name the program inside it to start/);
+  });
+
+  it('the committed JSON Schemas are current (npm run schemas)', () => {
+    for (const [name, schema] of Object.entries(jsonSchemas())) {
+      assert.deepEqual(JSON.parse(readFileSync(join(__dirname, '../../schemas', name), 'utf8')), schema, `schemas/${name} is stale: run npm run schemas`);
+    }
+  });
+});
+
+describe('rollout plan', () => {
+  it('puts CanaryNum canaries first, then batches of Concurrency', async () => {
+    const p = makePlan(await loadService(serviceDir(seed)));
+    assert.deepEqual(p.canaries, ['127.0.0.1:9092']);
+    assert.deepEqual(p.batches, [['127.0.0.1:9093', '127.0.0.1:9094'], ['127.0.0.1:9095', '127.0.0.1:9096']]);
+    assert.equal(p.lbActions.length, 5);
+  });
+});
+
+describe('rollout journal', () => {
+  it('folds to the exact step of each backend; a torn last line is ignored', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'j-'));
+    const j = Journal.create(dir, 'r1');
+    j.append({ t: 'plan', id: 'r1', file: 'f', sha256: 'x', canaries: ['a'], rest: ['b', 'c'], concurrency: 2, maxFailures: 0 });
+    for (const step of ['findApp', 'rmBackend'] as const) {
+      j.append({ t: 'step', backend: 'a', step, phase: 'start', attempt: 1 });
+      j.append({ t: 'step', backend: 'a', step, phase: 'done', attempt: 1, next: step === 'findApp' ? 'rmBackend' : 'jobKill' });
+    }
+    j.append({ t: 'step', backend: 'a', step: 'jobKill', phase: 'start', attempt: 1 });
+    j.append({ t: 'step', backend: 'b', step: 'cp', phase: 'failed', attempt: 3, error: 'boom' });
+    j.close();
+    writeFileSync(j.file, readFileSync(j.file, 'utf8') + '{"t":"step","backe');
+    const st = foldJournal(readJournal(j.file));
+    assert.equal(st.backends.get('a')!.next, 'jobKill');
+    assert.equal(st.backends.get('b')!.next, 'cp', 'resume starts at the failed step, not the first');
+    assert.equal(st.backends.get('c')!.next, 'findApp');
+    assert.equal(st.canaryPhaseDone, false);
+    assert.equal(st.end, undefined);
+  });
+});
