@@ -16,6 +16,7 @@ const common = {
 const entries = [
   { in: 'cli/bin.ts', out: 'dist/cli.js', banner: '#!/usr/bin/env node' },
   { in: 'agent/bin.ts', out: 'dist/agent.js', banner: '#!/usr/bin/env node' },
+  { in: 'extension/extension.ts', out: 'dist/extension.js' },
 ];
 
 for (const e of entries) {

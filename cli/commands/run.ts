@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors';
 import { runOnHosts, type HostResult } from '../../core/ssh/fanout';
-import { formatSummary, groupResults, summarize } from '../../core/ssh/group';
+import { formatGroups, summarize } from '../../core/ssh/group';
 import { shellJoin } from '../../core/ssh/quote';
 import { Exit } from '../exitCodes';
 import { addSshFlags, preloadKeys, sshContext, withHostKeyPrompt, type SshFlags } from '../sshOptions';
@@ -33,23 +33,8 @@ export function registerRun(program: Command, rawArgv: () => readonly string[]):
     }
     if (o.json) {
       for (const r of results) process.stdout.write(JSON.stringify({ ...r, error: r.error ? r.error.message : null }) + '\n');
-    } else printGroups(results);
+    } else process.stdout.write(formatGroups(results));
     const s = summarize(results);
     process.exitCode = s.unreachable > 0 ? Exit.unreachable : s.failed > 0 ? Exit.failed : Exit.ok;
   });
-}
-
-function printGroups(results: HostResult[]): void {
-  const out = process.stdout;
-  for (const g of groupResults(results)) {
-    const status = g.error ? `error: ${g.error}` : g.signal ? `killed by SIG${g.signal}` : `exit ${g.exitCode}`;
-    out.write(`── ${g.hosts.join(', ')} (${g.hosts.length} host${g.hosts.length === 1 ? '' : 's'}, ${status})\n`);
-    if (g.stdout) out.write(g.stdout.endsWith('\n') ? g.stdout : g.stdout + '\n');
-    if (g.stderr) out.write(indentStderr(g.stderr));
-  }
-  out.write(formatSummary(summarize(results)) + '\n');
-}
-
-function indentStderr(s: string): string {
-  return s.replace(/\n$/, '').split('\n').map((l) => `stderr: ${l}\n`).join('');
 }

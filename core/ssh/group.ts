@@ -52,3 +52,15 @@ function errorWithoutHost(message: string, host: string): string {
   const prefix = `host ${host}: `;
   return message.startsWith(prefix) ? message.slice(prefix.length) : message;
 }
+
+/** the grouped report `fleet run` prints and the extension shows: a header per group, its output, the summary */
+export function formatGroups(results: readonly HostResult[]): string {
+  let out = '';
+  for (const g of groupResults(results)) {
+    const status = g.error ? `error: ${g.error}` : g.signal ? `killed by SIG${g.signal}` : `exit ${g.exitCode}`;
+    out += `── ${g.hosts.join(', ')} (${g.hosts.length} host${g.hosts.length === 1 ? '' : 's'}, ${status})\n`;
+    if (g.stdout) out += g.stdout.endsWith('\n') ? g.stdout : g.stdout + '\n';
+    if (g.stderr) out += g.stderr.replace(/\n$/, '').split('\n').map((l) => `stderr: ${l}\n`).join('');
+  }
+  return out + formatSummary(summarize(results)) + '\n';
+}

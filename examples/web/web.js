@@ -38,7 +38,7 @@ const server = http.createServer((req, res) => {
     // for drain tests: answers after ?ms= milliseconds (at most 10 s)
     const ms = Math.min(10000, Number(new URL(req.url, 'http://x').searchParams.get('ms')) || 1000);
     return setTimeout(() => {
-      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.writeHead(200, { 'content-type': 'text/plain', 'x-fleet-node': node, 'x-fleet-version': build.version });
       res.end(`slow ${build.version} ${node}\n`);
     }, ms);
   }

@@ -1,0 +1,76 @@
+// The hosts of the Fleet view and their refresh: every host probed at once (bounded), each
+// result published as soon as it arrives, so an unreachable host never delays the others.
+// Hosts with an agent also list its packages, through the agent's socket over the same SSH
+// connection.
+import { AgentClient } from '../agent-client/client';
+import { errorMessage } from '../errors';
+import { Semaphore } from '../limit';
+import type { SshEndpoint } from '../ssh/endpoint';
+import type { SshPool } from '../ssh/pool';
+import { probeHost } from './probe';
+import type { HostState } from './treeModel';
+
+export interface FleetHost {
+  name: string;
+  groups: string[];
+  endpoint: SshEndpoint;
+}
+
+export class FleetModel {
+  readonly states = new Map<string, HostState>();
+  private hosts: FleetHost[] = [];
+
+  constructor(private pool: SshPool, private readonly onChange: (h: HostState) => void) {}
+
+  setPool(pool: SshPool): void {
+    this.pool = pool;
+  }
+
+  /** replaces the host list, keeping what is known of hosts that stay */
+  setHosts(hosts: FleetHost[]): void {
+    this.hosts = hosts;
+    const keep = new Map(this.states);
+    this.states.clear();
+    for (const h of hosts) {
+      const old = keep.get(h.name);
+      this.states.set(h.name, { ...(old ?? {}), name: h.name, address: `${h.endpoint.user}@${h.endpoint.host}:${h.endpoint.port}`, groups: h.groups });
+    }
+  }
+
+  host(name: string): FleetHost | undefined {
+    return this.hosts.find((h) => h.name === name);
+  }
+
+  list(): FleetHost[] {
+    return [...this.hosts];
+  }
+
+  /** probes the named hosts (all when omitted), at most `concurrency` at once */
+  async refresh(opts: { names?: string[]; concurrency?: number; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
+    const limit = new Semaphore(opts.concurrency ?? 50);
+    const targets = this.hosts.filter((h) => !opts.names || opts.names.includes(h.name));
+    await Promise.all(
+      targets.map((h) =>
+        limit.run(async () => {
+          const probe = await probeHost(this.pool, h.endpoint, opts.timeoutMs ?? 10_000, opts.signal);
+          const prev = this.states.get(h.name);
+          const next: HostState = { ...prev!, probe, lastSeen: probe.ok ? probe.at : prev?.lastSeen };
+          if (probe.ok && probe.probe.agentSocket) {
+            try {
+              next.packages = await this.agent(h).list();
+            } catch (e) {
+              next.packages = { error: errorMessage(e) };
+            }
+          } else next.packages = undefined;
+          this.states.set(h.name, next);
+          this.onChange(next);
+        }),
+      ),
+    );
+  }
+
+  /** the agent of a host, over SSH to its unix socket */
+  agent(h: FleetHost): AgentClient {
+    return new AgentClient({ kind: 'ssh', target: h.name, text: `ssh://${h.endpoint.user}@${h.endpoint.host}:${h.endpoint.port}` }, { pool: this.pool, sshEndpoint: h.endpoint });
+  }
+}

@@ -1,0 +1,54 @@
+// Fleet: Run Command… — on a host (context menu) or hosts picked from the list: an input box,
+// progress with cancel, then identical outputs grouped per host list in the "Fleet: Run" output.
+import * as vscode from 'vscode';
+import type { TreeNode } from '../../core/fleetView/treeModel';
+import { runOnHosts, type HostResult } from '../../core/ssh/fanout';
+import { formatGroups } from '../../core/ssh/group';
+import { resolvePendingHostKeys } from '../hostKeyPrompt';
+import type { HostsProvider } from '../hostsProvider';
+import type { Session } from '../session';
+import { pickHosts } from './pickHosts';
+
+export interface RunArgs {
+  node?: TreeNode;
+  /** for tests and other callers: skip the prompts */
+  command?: string;
+  hosts?: string[];
+}
+
+export async function runCommand(session: Session, provider: HostsProvider, output: vscode.OutputChannel, args: RunArgs = {}): Promise<HostResult[] | undefined> {
+  const names = args.hosts ?? (args.node?.host ? [args.node.host] : await pickHosts(provider, 'Run a command on'));
+  if (!names?.length) return undefined;
+  const command = args.command ?? (await vscode.window.showInputBox({ prompt: `Command to run on ${names.length === 1 ? names[0] : `${names.length} hosts`} (run by the remote shell)`, placeHolder: 'uname -a', ignoreFocusOut: true }));
+  if (!command) return undefined;
+  const endpoints = names.map((n) => provider.model.host(n)?.endpoint).filter((e) => e !== undefined);
+  const timeout = vscode.workspace.getConfiguration('fleet').get<number>('commandTimeoutSeconds', 300);
+  const concurrency = vscode.workspace.getConfiguration('fleet').get<number>('concurrency', 50);
+  const results = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Fleet: ${command}`, cancellable: true },
+    async (progress, token) => {
+      const ac = new AbortController();
+      token.onCancellationRequested(() => ac.abort(new Error('cancelled')));
+      let done = 0;
+      const run = (eps: typeof endpoints) =>
+        runOnHosts(session.pool, eps, command, {
+          concurrency,
+          timeoutMs: timeout * 1000,
+          signal: ac.signal,
+          onResult: () => progress.report({ message: `${++done}/${endpoints.length} hosts`, increment: 100 / endpoints.length }),
+        });
+      let rs = await run(endpoints);
+      const trusted = await resolvePendingHostKeys(session.checker, provider.prompt);
+      if (trusted.length) {
+        const again = await run(endpoints.filter((e) => trusted.includes(e.label)));
+        rs = rs.map((r) => again.find((a) => a.host === r.host) ?? r);
+      }
+      return rs;
+    },
+  );
+  output.appendLine(`$ ${command}    # on ${names.join(', ')}  (${new Date().toLocaleTimeString()})`);
+  output.append(formatGroups(results));
+  output.appendLine('');
+  output.show(true);
+  return results;
+}

@@ -1,0 +1,36 @@
+// One modal for every host key met for the first time (never a prompt per host): trust all,
+// choose some, or cancel. The chosen keys are pinned in known_hosts in OpenSSH format.
+import * as vscode from 'vscode';
+import type { HostKeyChecker, NewHostKey } from '../core/ssh/hostKeyPolicy';
+
+/** asks the user; resolves the known_hosts names to trust (empty: none) */
+export type HostKeyPrompt = (keys: NewHostKey[]) => Promise<string[]>;
+
+export const modalHostKeyPrompt: HostKeyPrompt = async (keys) => {
+  const detail = keys.map((k) => `${k.name}  ${k.type}  ${k.fingerprint}`).join('\n');
+  const all = `Trust ${keys.length === 1 ? 'It' : `All ${keys.length}`}`;
+  const choose = 'Choose…';
+  const pick = await vscode.window.showWarningMessage(
+    `Fleet: ${keys.length} host${keys.length === 1 ? '' : 's'} with an unknown host key. Verify the fingerprints before trusting them.`,
+    { modal: true, detail },
+    all,
+    ...(keys.length > 1 ? [choose] : []),
+  );
+  if (pick === all) return keys.map((k) => k.name);
+  if (pick !== choose) return [];
+  const items = await vscode.window.showQuickPick(
+    keys.map((k) => ({ label: k.name, description: `${k.type} ${k.fingerprint}`, picked: false })),
+    { canPickMany: true, title: 'Trust the host keys of', ignoreFocusOut: true },
+  );
+  return (items ?? []).map((i) => i.label);
+};
+
+/** asks about pending keys once; returns the labels of hosts whose keys are now trusted */
+export async function resolvePendingHostKeys(checker: HostKeyChecker, prompt: HostKeyPrompt): Promise<string[]> {
+  if (checker.pending.size === 0) return [];
+  const keys = [...checker.pending.values()];
+  const names = await prompt(keys);
+  const accepted = names.length ? checker.acceptPending(names) : [];
+  checker.pending.clear();
+  return accepted.map((k) => k.label);
+}

@@ -1,0 +1,77 @@
+// The SSH side of one VS Code window: a connection pool shared by refreshes and commands, the
+// host-key checker (unknown keys are collected and asked about once, in a modal), the key
+// store (passphrases asked in a password box), and the hosts from fleet.json and ~/.ssh/config.
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import * as vscode from 'vscode';
+import { errorMessage } from '../core/errors';
+import type { FleetHost } from '../core/fleetView/fleetModel';
+import { inventoryHosts, loadInventory } from '../core/inventory/fleetFile';
+import { SshConfigFile } from '../core/inventory/sshConfig';
+import { KeyStore } from '../core/ssh/auth';
+import { resolveInventoryHost, resolveTarget } from '../core/ssh/endpoint';
+import { HostKeyChecker, type HostKeyPolicy } from '../core/ssh/hostKeyPolicy';
+import { KnownHosts } from '../core/ssh/knownHosts';
+import { SshPool } from '../core/ssh/pool';
+
+export class Session implements vscode.Disposable {
+  pool!: SshPool;
+  checker!: HostKeyChecker;
+  private sshConfig: SshConfigFile | null = null;
+
+  constructor(private readonly log: vscode.LogOutputChannel) {
+    this.reset();
+  }
+
+  /** rebuilds the pool and checker from the settings (on start and when they change) */
+  reset(): void {
+    this.pool?.close();
+    const cfg = vscode.workspace.getConfiguration('fleet');
+    const knownHosts = cfg.get<string>('knownHostsFile') || join(homedir(), '.ssh', 'known_hosts');
+    this.checker = new HostKeyChecker(new KnownHosts(knownHosts), cfg.get<HostKeyPolicy>('hostKeyPolicy', 'ask'));
+    const keys = new KeyStore({
+      passphrase: (q) => Promise.resolve(vscode.window.showInputBox({ prompt: q, password: true, ignoreFocusOut: true })),
+    });
+    this.pool = new SshPool({ hostKeys: this.checker, keys, idleMs: 5 * 60_000 });
+  }
+
+  /** the inventory file named by fleet.inventoryFile, resolved against the first workspace folder */
+  inventoryPath(): string | undefined {
+    const p = vscode.workspace.getConfiguration('fleet').get<string>('inventoryFile', 'fleet.json');
+    if (isAbsolute(p)) return p;
+    const ws = vscode.workspace.workspaceFolders?.[0];
+    return ws ? join(ws.uri.fsPath, p) : undefined;
+  }
+
+  /** hosts from fleet.json (and ~/.ssh/config when enabled); problems are logged and shown once */
+  hosts(): FleetHost[] {
+    const out: FleetHost[] = [];
+    try {
+      this.sshConfig = SshConfigFile.load();
+    } catch (e) {
+      this.log.warn(errorMessage(e));
+      this.sshConfig = null;
+    }
+    const file = this.inventoryPath();
+    if (file && existsSync(file)) {
+      try {
+        const inv = loadInventory(file);
+        for (const h of inventoryHosts(inv)) out.push({ name: h.name, groups: h.groups, endpoint: resolveInventoryHost(h, inv, this.sshConfig) });
+      } catch (e) {
+        this.log.error(errorMessage(e));
+        void vscode.window.showErrorMessage(`Fleet: ${errorMessage(e)}`);
+      }
+    }
+    if (vscode.workspace.getConfiguration('fleet').get<boolean>('includeSshConfigHosts', false) && this.sshConfig) {
+      for (const alias of this.sshConfig.aliases()) {
+        if (!out.some((h) => h.name === alias)) out.push({ name: alias, groups: ['ssh-config'], endpoint: resolveTarget(alias, this.sshConfig) });
+      }
+    }
+    return out;
+  }
+
+  dispose(): void {
+    this.pool.close();
+  }
+}
