@@ -1,7 +1,7 @@
 // Typed client of the agent API over TCP (+ bearer token), a local unix socket, or SSH
 // stream-local forwarding to the agent's socket on the host.
 import { createReadStream, statSync } from 'node:fs';
-import { request, type IncomingMessage } from 'node:http';
+import { Agent, request, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { FleetError, UnreachableError } from '../errors';
 import { installSpecHeader, type DebugVars, type InstallSpec, type PackageStatus } from '../protocol/agent';
@@ -113,8 +113,10 @@ export class AgentClient {
             method: r.method,
             path: r.path,
             headers,
-            ...(ep.kind === 'http' ? { host: ep.host, port: ep.port } : ep.kind === 'unix' ? { socketPath: ep.path } : { createConnection: () => sock as never }),
-            timeout: r.timeoutMs ?? this.opts.timeoutMs ?? 60_000,
+            ...(ep.kind === 'http' ? { host: ep.host, port: ep.port } : ep.kind === 'unix' ? { socketPath: ep.path } : {}),
+            // always an explicit agent: hosts like VS Code's extension host patch the default one to go
+            // through a proxy, and an agent is reached directly (or through our own SSH stream)
+            agent: sock ? new StreamAgent(sock) : new Agent({ keepAlive: false }),
           },
           (res: IncomingMessage) => {
             const parts: Buffer[] = [];
@@ -134,7 +136,10 @@ export class AgentClient {
             res.on('error', reject);
           },
         );
-        req.on('timeout', () => req.destroy(new UnreachableError(ep.text, 'agent did not answer in time')));
+        // our own deadline: an SSH channel is not a net.Socket and has no setTimeout
+        const ms = r.timeoutMs ?? this.opts.timeoutMs ?? 60_000;
+        const timer = setTimeout(() => req.destroy(new UnreachableError(ep.text, `agent did not answer within ${Math.round(ms / 1000)} s`)), ms);
+        req.on('close', () => clearTimeout(timer));
         req.on('error', (e: NodeJS.ErrnoException) => reject(e instanceof FleetError ? e : new UnreachableError(ep.text, `cannot reach the agent: ${e.code ?? e.message}`, { cause: e })));
         if (typeof r.body === 'function') r.body().pipe(req);
         else req.end(r.body);
@@ -142,5 +147,18 @@ export class AgentClient {
       if (stream) stream().then(go, reject);
       else go();
     });
+  }
+}
+
+/** an http.Agent whose one connection is a stream we opened (an SSH stream-local channel) */
+class StreamAgent extends Agent {
+  constructor(private readonly sock: Duplex) {
+    super({ keepAlive: false });
+  }
+  override createConnection(): Duplex {
+    // http calls these socket methods; an SSH channel has none of them
+    const s = this.sock as Duplex & Record<string, unknown>;
+    for (const m of ['setTimeout', 'setNoDelay', 'setKeepAlive', 'ref', 'unref']) if (typeof s[m] !== 'function') s[m] = () => s;
+    return this.sock;
   }
 }

@@ -1,7 +1,7 @@
 // What the Fleet view shows of a host, gathered with one SSH command per refresh over pooled
 // connections: uname, two /proc/stat samples (CPU %), /proc/meminfo, and whether the agent's
 // socket exists. The parser is pure; the remote output is data, never a path or a command.
-import { errorMessage } from '../errors';
+import { errorMessage, HostKeyError } from '../errors';
 import type { SshEndpoint } from '../ssh/endpoint';
 import type { SshPool } from '../ssh/pool';
 
@@ -53,7 +53,10 @@ export function parseProbe(stdout: string): HostProbe {
   };
 }
 
-export type ProbeResult = { ok: true; probe: HostProbe; at: Date } | { ok: false; error: string; at: Date };
+export type ProbeResult =
+  | { ok: true; probe: HostProbe; at: Date }
+  /** hostKey: the host was reached but its key is unknown (waiting for the user) or changed */
+  | { ok: false; error: string; at: Date; hostKey?: 'unknown' | 'changed' | 'revoked' };
 
 export async function probeHost(pool: SshPool, ep: SshEndpoint, timeoutMs: number, signal?: AbortSignal): Promise<ProbeResult> {
   try {
@@ -61,6 +64,6 @@ export async function probeHost(pool: SshPool, ep: SshEndpoint, timeoutMs: numbe
     if (r.exitCode !== 0 && !r.stdout) return { ok: false, error: `probe exited ${r.exitCode}: ${r.stderr.trim().slice(0, 200)}`, at: new Date() };
     return { ok: true, probe: parseProbe(r.stdout), at: new Date() };
   } catch (e) {
-    return { ok: false, error: errorMessage(e), at: new Date() };
+    return { ok: false, error: errorMessage(e), at: new Date(), ...(e instanceof HostKeyError ? { hostKey: e.kind } : {}) };
   }
 }

@@ -31,8 +31,9 @@ export interface TreeNode {
   pkg?: string;
 }
 
+/** a host whose key is merely unknown (waiting for trust) is not down: we never got to ask it */
 export function liveness(h: HostState): Liveness {
-  return !h.probe ? 'unknown' : h.probe.ok ? 'up' : 'down';
+  return !h.probe ? 'unknown' : h.probe.ok ? 'up' : h.probe.hostKey === 'unknown' ? 'unknown' : 'down';
 }
 
 /** `Linux web1 6.1.0-18-amd64` from a full `uname -a` */
@@ -80,12 +81,12 @@ export function hostNode(h: HostState, now = new Date()): TreeNode {
       for (const s of pk) children.push(packageNode(h.name, s));
     }
   } else if (h.probe && !h.probe.ok) {
-    children.push({ id: `${h.name}/error`, label: 'Unreachable', description: h.probe.error, tooltip: h.probe.error, icon: { id: 'error', color: 'errorForeground' }, contextValue: 'error', host: h.name });
+    children.push({ id: `${h.name}/error`, label: h.probe.hostKey ? 'Host key' : 'Unreachable', description: h.probe.error, tooltip: h.probe.error, icon: { id: 'error', color: 'errorForeground' }, contextValue: 'error', host: h.name });
   }
   return {
     id: h.name,
     label: h.name,
-    description: p ? shortUname(p.uname) : live === 'down' ? 'unreachable' : '',
+    description: p ? shortUname(p.uname) : hostKeyNote(h) ?? (live === 'down' ? 'unreachable' : ''),
     tooltip,
     icon: dot[live],
     contextValue: `host.${live}${hasAgent ? '.agent' : ''}`,
@@ -117,6 +118,11 @@ export function packageNode(host: string, s: PackageStatus): TreeNode {
 /** `Fleet: 3/4 up` */
 export function statusText(hosts: readonly HostState[]): string {
   return `Fleet: ${hosts.filter((h) => liveness(h) === 'up').length}/${hosts.length} up`;
+}
+
+function hostKeyNote(h: HostState): string | undefined {
+  const k = h.probe && !h.probe.ok ? h.probe.hostKey : undefined;
+  return k === 'unknown' ? 'host key not trusted yet' : k === 'changed' ? 'HOST KEY CHANGED: refused' : k === 'revoked' ? 'host key revoked: refused' : undefined;
 }
 
 function ago(t: Date, now: Date): string {

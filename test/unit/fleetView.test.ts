@@ -63,6 +63,14 @@ describe('Fleet view model', () => {
     assert.equal(statusText([down, { name: 'x', address: '', groups: [], probe: { ok: true, probe: parseProbe(out), at: new Date() } }]), 'Fleet: 1/2 up');
   });
 
+  it('shows a host with an unknown key as waiting for trust, not as down', () => {
+    const h: HostState = { name: 'n', address: '', groups: [], probe: { ok: false, error: 'host n: unknown host key', hostKey: 'unknown', at: new Date() } };
+    const n = hostNode(h);
+    assert.equal(n.contextValue, 'host.unknown');
+    assert.equal(n.description, 'host key not trusted yet');
+    assert.equal(hostNode({ ...h, probe: { ...h.probe!, hostKey: 'changed' } as never }).description, 'HOST KEY CHANGED: refused');
+  });
+
   it('formats sizes and unames', () => {
     assert.equal(formatBytes(512), '512 B');
     assert.equal(formatBytes(1536), '1.5 KiB');

@@ -1,0 +1,88 @@
+// A real VS Code for tests on machines that cannot download VS Code: npm's code-server (VS Code
+// 1.100.3's server and web workbench, installed by scripts/setup-vscode.sh into .tools/) driven
+// by Debian's chromium through playwright-core. See shared/vscode-testing.md.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { freePort } from '../harness/net';
+import { spawnTracked, stopTracked } from '../harness/processes';
+
+export const root = resolve(__dirname, '../..');
+const serverMain = join(root, '.tools/code-server/node_modules/code-server/lib/vscode/out/server-main.js');
+const chromiumPath = '/usr/bin/chromium';
+
+export function ensureVscode(): void {
+  if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} is missing: install the Debian package chromium (apt-get install -y chromium)`);
+  if (!existsSync(serverMain)) execFileSync('bash', [join(root, 'scripts/setup-vscode.sh')], { stdio: 'inherit' });
+}
+
+export interface CodeServer {
+  port: number;
+  home: string;
+  proc: ChildProcess;
+  log: () => string;
+  stop(): Promise<void>;
+}
+
+/** starts VS Code's server with a scratch HOME; resolves when its extension host agent listens */
+export async function startCodeServer(opts: { home?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CodeServer> {
+  ensureVscode();
+  const port = await freePort();
+  const base = mkdtempSync(join(tmpdir(), 'fleet-vscode-'));
+  const home = opts.home ?? join(base, 'home');
+  mkdirSync(home, { recursive: true });
+  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_DATA_HOME: join(home, '.local/share'), XDG_CACHE_HOME: join(home, '.cache') };
+  delete env.SSH_AUTH_SOCK;
+  const proc = spawnTracked(
+    process.execPath,
+    [serverMain, '--host', '127.0.0.1', '--port', String(port), '--without-connection-token', '--accept-server-license-terms', '--disable-telemetry', '--disable-workspace-trust',
+      '--server-data-dir', join(base, 'server'), '--user-data-dir', join(base, 'user'), '--extensions-dir', join(base, 'ext')],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  proc.stdout!.on('data', (d) => (out += d));
+  proc.stderr!.on('data', (d) => (out += d));
+  const deadline = Date.now() + 60_000;
+  while (!out.includes('Extension host agent listening')) {
+    if (proc.exitCode !== null) throw new Error(`VS Code server exited: ${out}`);
+    if (Date.now() > deadline) throw new Error(`VS Code server did not start: ${out}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { port, home, proc, log: () => out, stop: () => stopTracked(proc) };
+}
+
+export async function openBrowser(): Promise<BrowserContext> {
+  const profile = mkdtempSync(join(tmpdir(), 'fleet-chromium-'));
+  return chromium.launchPersistentContext(profile, {
+    executablePath: chromiumPath,
+    headless: true,
+    viewport: { width: 1400, height: 900 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+  });
+}
+
+/** the workbench URL that loads the extension from source (and a test runner, when given) */
+export function workbenchUrl(port: number, folder: string, extensionDevelopmentPath: string, extensionTestsPath?: string): string {
+  const remote = (p: string) => `vscode-remote://127.0.0.1:${port}${p}`;
+  const payload: string[][] = [['extensionDevelopmentPath', remote(extensionDevelopmentPath)]];
+  if (extensionTestsPath) payload.push(['extensionTestsPath', remote(extensionTestsPath)]);
+  return `http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+}
+
+export function writeWorkspace(dir: string, files: Record<string, string>): void {
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  const dir = join(root, 'test-artifacts');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}

@@ -1,0 +1,57 @@
+// Runs the extension-host tests in a real VS Code (code-server + chromium) against a real sshd
+// fleet. Exit code: what the extension host reported through window.codeAutomationExit.
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { buildExamples } from '../../examples/build';
+import { killAllTracked } from '../harness/processes';
+import { freePort } from '../harness/net';
+import { SshFleet } from '../harness/sshFleet';
+import { openBrowser, root, startCodeServer, workbenchUrl, writeWorkspace } from './codeServer';
+
+async function main(): Promise<number> {
+  const suite = join(root, 'out/vscode-suite/index.js');
+  await build({ entryPoints: [join(root, 'test/vscode/suite/index.ts')], outfile: suite, bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'mocha', 'cpu-features', '*.node'], logLevel: 'warning' });
+  const remoteHome = mkdtempSync(join(tmpdir(), 'fleet-vscode-remote-'));
+  const fleet = await SshFleet.start(3, { extraConfig: [`SetEnv HOME=${remoteHome}`] });
+  const server = await startCodeServer();
+  const browser = await openBrowser();
+  try {
+    const ws = mkdtempSync(join(tmpdir(), 'fleet-ws-'));
+    const zips = await buildExamples(join(ws, 'zips'));
+    mkdirSync(join(server.home, '.ssh'), { recursive: true, mode: 0o700 });
+    writeWorkspace(ws, {
+      'fleet.json': JSON.stringify({ defaults: { user: 'root', port: fleet.port, identityFile: fleet.clientKey }, hosts: fleet.hosts.map((h, i) => ({ name: `web${i + 1}`, host: h.address, groups: ['web'] })) }, null, 2),
+      '.vscode/settings.json': JSON.stringify({ 'fleet.knownHostsFile': join(ws, 'known_hosts'), 'fleet.refreshIntervalSeconds': 0 }),
+      'test-context.json': JSON.stringify({ hosts: fleet.hosts.map((h, i) => ({ name: `web${i + 1}`, address: h.target })), zip: zips['web-v1'], webPort: await freePort() }),
+    });
+    writeFileSync(join(ws, 'known_hosts'), '');
+    const page = await browser.newPage();
+    const exit = new Promise<number>((resolve) => void page.exposeFunction('codeAutomationExit', (code: number) => resolve(code)));
+    page.on('console', (m) => {
+      const t = m.text();
+      if (!/^\[(Extension Host|.*)\]|%c/.test(t) || /✔|passing|failing|\d+\) |Error/.test(t)) process.stdout.write(t.replace(/%c/g, '') + '\n');
+    });
+    await page.goto(workbenchUrl(server.port, ws, root, suite));
+    const code = await Promise.race([exit, new Promise<number>((r) => setTimeout(() => r(124), 5 * 60_000))]);
+    if (code === 124) process.stderr.write('extension tests did not finish in 5 minutes\n');
+    return code;
+  } finally {
+    await browser.close();
+    await server.stop();
+    await fleet.stop();
+  }
+}
+
+main().then(
+  (code) => {
+    killAllTracked();
+    process.exit(code);
+  },
+  (e) => {
+    process.stderr.write(`vscode tests: ${e instanceof Error ? e.stack : e}\n`);
+    killAllTracked();
+    process.exit(1);
+  },
+);
