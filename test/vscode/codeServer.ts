@@ -28,7 +28,7 @@ export interface CodeServer {
 }
 
 /** starts VS Code's server with a scratch HOME; resolves when its extension host agent listens */
-export async function startCodeServer(opts: { home?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CodeServer> {
+export async function startCodeServer(opts: { home?: string; env?: NodeJS.ProcessEnv; installVsix?: string } = {}): Promise<CodeServer> {
   ensureVscode();
   const port = await freePort();
   const base = mkdtempSync(join(tmpdir(), 'fleet-vscode-'));
@@ -36,10 +36,14 @@ export async function startCodeServer(opts: { home?: string; env?: NodeJS.Proces
   mkdirSync(home, { recursive: true });
   const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_DATA_HOME: join(home, '.local/share'), XDG_CACHE_HOME: join(home, '.cache') };
   delete env.SSH_AUTH_SOCK;
+  const dirs = ['--server-data-dir', join(base, 'server'), '--user-data-dir', join(base, 'user'), '--extensions-dir', join(base, 'ext')];
+  if (opts.installVsix) {
+    // the server's CLI mode installs an extension into the same dirs, then exits
+    execFileSync(process.execPath, [serverMain, ...dirs, '--accept-server-license-terms', '--install-extension', opts.installVsix], { env, stdio: 'pipe', timeout: 120_000 });
+  }
   const proc = spawnTracked(
     process.execPath,
-    [serverMain, '--host', '127.0.0.1', '--port', String(port), '--without-connection-token', '--accept-server-license-terms', '--disable-telemetry', '--disable-workspace-trust',
-      '--server-data-dir', join(base, 'server'), '--user-data-dir', join(base, 'user'), '--extensions-dir', join(base, 'ext')],
+    [serverMain, '--host', '127.0.0.1', '--port', String(port), '--without-connection-token', '--accept-server-license-terms', '--disable-telemetry', '--disable-workspace-trust', ...dirs],
     { env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -64,9 +68,10 @@ export async function openBrowser(): Promise<BrowserContext> {
   });
 }
 
-/** the workbench URL that loads the extension from source (and a test runner, when given) */
-export function workbenchUrl(port: number, folder: string, extensionDevelopmentPath: string, extensionTestsPath?: string): string {
+/** the workbench URL that loads the extension from source (and a test runner, when given), or the installed one */
+export function workbenchUrl(port: number, folder: string, extensionDevelopmentPath?: string, extensionTestsPath?: string): string {
   const remote = (p: string) => `vscode-remote://127.0.0.1:${port}${p}`;
+  if (!extensionDevelopmentPath) return `http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`;
   const payload: string[][] = [['extensionDevelopmentPath', remote(extensionDevelopmentPath)]];
   if (extensionTestsPath) payload.push(['extensionTestsPath', remote(extensionTestsPath)]);
   return `http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;

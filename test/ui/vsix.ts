@@ -1,0 +1,50 @@
+// The packaged extension: `vsce package` makes a .vsix that installs into VS Code's server and
+// activates without errors (the Fleet view lists the hosts of fleet.json, the log says activated).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { killAllTracked } from '../harness/processes';
+import { SshFleet } from '../harness/sshFleet';
+import { openBrowser, root, screenshot, startCodeServer, workbenchUrl, writeWorkspace } from '../vscode/codeServer';
+
+async function main(): Promise<void> {
+  const vsix = join(mkdtempSync(join(tmpdir(), 'vsix-')), 'fleet.vsix');
+  execFileSync(join(root, 'node_modules/.bin/vsce'), ['package', '--no-dependencies', '--allow-missing-repository', '--baseContentUrl', 'https://example.invalid/fleet', '-o', vsix], { cwd: root, stdio: 'pipe' });
+  const fleet = await SshFleet.start(1);
+  const server = await startCodeServer({ installVsix: vsix });
+  const browser = await openBrowser();
+  try {
+    const ws = mkdtempSync(join(tmpdir(), 'fleet-vsix-'));
+    writeWorkspace(ws, {
+      'fleet.json': JSON.stringify({ defaults: { user: 'root', port: fleet.port, identityFile: fleet.clientKey }, hosts: [{ name: 'packaged1', host: fleet.hosts[0].address }] }),
+      '.vscode/settings.json': JSON.stringify({ 'fleet.knownHostsFile': fleet.knownHostsFile, 'fleet.refreshIntervalSeconds': 0, 'workbench.startupEditor': 'none' }),
+    });
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /fleet/i.test(m.text())) errors.push(m.text());
+    });
+    await page.goto(workbenchUrl(server.port, ws));
+    await page.locator('.activitybar .action-item a[aria-label^="Fleet"]').click({ timeout: 60_000 });
+    const row = page.locator('.monaco-list-row', { hasText: 'packaged1' });
+    await row.locator('.label-description', { hasText: 'Linux' }).waitFor({ timeout: 30_000 });
+    await screenshot(page, '6-installed-vsix');
+    assert.deepEqual(errors, []);
+    process.stdout.write('  vsix: 1 passed, 0 failed\n');
+  } finally {
+    await browser.close();
+    await server.stop();
+    await fleet.stop();
+  }
+}
+
+main().then(
+  () => (killAllTracked(), process.exit(0)),
+  (e) => {
+    process.stderr.write(`vsix test failed: ${e instanceof Error ? e.stack : e}\n`);
+    killAllTracked();
+    process.exit(1);
+  },
+);
