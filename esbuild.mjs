@@ -23,3 +23,6 @@ for (const e of entries) {
   await build({ ...common, entryPoints: [e.in], outfile: e.out, banner: e.banner ? { js: e.banner } : undefined });
   chmodSync(e.out, 0o755);
 }
+
+// the rollout panel's browser code
+await build({ bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: 'linked', logLevel: 'warning', entryPoints: ['webviews/rollout/main.ts'], outfile: 'dist/webview-rollout.js' });

@@ -9,11 +9,14 @@ import { scanNetwork } from './commands/scanNetwork';
 import { openSshTerminal } from './commands/sshTerminal';
 import { modalHostKeyPrompt, type HostKeyPrompt } from './hostKeyPrompt';
 import { HostsProvider } from './hostsProvider';
+import { RolloutManager } from './rollout/rolloutManager';
+import { RolloutPanel, viewType } from './rollout/rolloutPanel';
 import { Session } from './session';
 
 /** what activate() returns: for the extension's own tests (and other extensions) */
 export interface FleetApi {
   provider: HostsProvider;
+  rollouts: RolloutManager;
   session: Session;
   setHostKeyPrompt(p: HostKeyPrompt): void;
   activationMs: number;
@@ -55,6 +58,22 @@ export function activate(context: vscode.ExtensionContext): FleetApi {
   for (const op of ['start', 'stop', 'restart', 'rollback'] as const) cmd(`fleet.package.${op}`, (n: TreeNode) => packageAction(provider, op, n));
   cmd('fleet.package.logs', (n: TreeNode) => packageLogs(provider, n));
 
+  const rollouts = new RolloutManager(session, log);
+  context.subscriptions.push(rollouts);
+  cmd('fleet.openRolloutPanel', (uri?: vscode.Uri) => {
+    const file = uri?.fsPath ?? vscode.window.activeTextEditor?.document.uri.fsPath;
+    if (!file || !file.endsWith('.json')) throw new Error('open a service.json first (or right-click one)');
+    return RolloutPanel.show(context, rollouts, file);
+  });
+  context.subscriptions.push(
+    vscode.window.registerWebviewPanelSerializer(viewType, {
+      async deserializeWebviewPanel(panel, state: { file?: string } | undefined) {
+        if (state?.file) RolloutPanel.revive(context, rollouts, panel, state.file);
+        else panel.dispose();
+      },
+    }),
+  );
+
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration('fleet')) return;
@@ -68,7 +87,7 @@ export function activate(context: vscode.ExtensionContext): FleetApi {
 
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(1)} ms; ${provider.model.list().length} hosts`);
-  return { provider, session, setHostKeyPrompt: (p) => (provider.prompt = p), activationMs };
+  return { provider, rollouts, session, setHostKeyPrompt: (p) => (provider.prompt = p), activationMs };
 }
 
 export function deactivate(): void {

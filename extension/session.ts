@@ -71,6 +71,11 @@ export class Session implements vscode.Disposable {
     return out;
   }
 
+  /** an SSH endpoint for a target named in service.json (ssh:// agents), with ~/.ssh/config */
+  endpointFor(target: string) {
+    return resolveTarget(target, this.sshConfig);
+  }
+
   dispose(): void {
     this.pool.close();
   }

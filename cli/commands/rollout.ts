@@ -58,7 +58,7 @@ export function registerRollout(program: Command): void {
     }
     let resumeJournal: string | undefined;
     if (o.resume) {
-      resumeJournal = latestJournal(svc.dir);
+      resumeJournal = latestJournal(svc.file);
       if (!resumeJournal) throw new UsageError(`--resume: no rollout journal in ${svc.dir}/.fleet/rollouts`);
       const st = foldJournal(readJournal(resumeJournal));
       if (st.plan.sha256 !== svc.sha256) throw new UsageError(`--resume: ${resumeJournal} rolled out a different package (${st.plan.sha256.slice(0, 12)}); start a new rollout instead`);

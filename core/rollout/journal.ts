@@ -1,8 +1,9 @@
-// The rollout journal: .fleet/rollouts/<id>.jsonl next to service.json, one JSON line per event,
+// The rollout journal: .fleet/rollouts/<file>.<id>.jsonl next to service.json (so two service
+// files in one folder keep their own), one JSON line per event,
 // each fsync'd before the rollout acts on it. `--resume` and the VS Code panel rebuild the exact
 // state from it.
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { StepName } from './steps';
 
 export type EndState = 'ESSuccess' | 'ESPreconditionFailure' | 'ESCanaryFailure' | 'ESMaxFailures' | 'Aborted';
@@ -33,10 +34,11 @@ export class Journal {
     return join(serviceDir, '.fleet', 'rollouts');
   }
 
-  static create(serviceDir: string, id: string): Journal {
-    const dir = Journal.dirFor(serviceDir);
+  /** a new journal for the service file `serviceFile` (its base name keys the journal) */
+  static create(serviceFile: string, id: string): Journal {
+    const dir = Journal.dirFor(dirname(serviceFile));
     mkdirSync(dir, { recursive: true });
-    return new Journal(join(dir, `${id}.jsonl`));
+    return new Journal(join(dir, `${basename(serviceFile)}.${id}.jsonl`));
   }
 
   append(e: NewEvent): JournalEvent {
@@ -66,12 +68,13 @@ export function readJournal(file: string): JournalEvent[] {
   return out;
 }
 
-/** the newest journal of a service dir, or undefined */
-export function latestJournal(serviceDir: string): string | undefined {
-  const dir = Journal.dirFor(serviceDir);
+/** the newest journal of a service file, or undefined */
+export function latestJournal(serviceFile: string): string | undefined {
+  const dir = Journal.dirFor(dirname(serviceFile));
+  const prefix = `${basename(serviceFile)}.`;
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.jsonl'));
+    names = readdirSync(dir).filter((n) => n.startsWith(prefix) && n.endsWith('.jsonl'));
   } catch {
     return undefined;
   }

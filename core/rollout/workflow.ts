@@ -42,7 +42,7 @@ export class Rollout {
       this.id = foldJournal(readJournal(opts.resumeJournal)).plan.id;
     } else {
       this.id = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
-      this.journal = Journal.create(svc.dir, this.id);
+      this.journal = Journal.create(svc.file, this.id);
     }
     this.journal.onAppend = opts.onEvent;
   }

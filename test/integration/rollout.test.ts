@@ -18,7 +18,7 @@ async function versions(f: LocalFleet): Promise<string[]> {
 }
 
 function journalEvents(f: LocalFleet) {
-  return readJournal(latestJournal(f.dir)!);
+  return readJournal(latestJournal(f.serviceFile)!);
 }
 
 describe('fleet rollout (real agents and LBs)', function () {
@@ -152,7 +152,7 @@ describe('fleet rollout (real agents and LBs)', function () {
       assert.match(r.stdout, new RegExp(`canaries \\(one at a time, 0\\.5s soak after each\\): ${a[0]}`));
       assert.match(r.stdout, new RegExp(`batch 1: ${a[1]}, ${a[2]}\nbatch 2: ${a[3]}, ${a[4]}`));
       assert.deepEqual(await versions(f), Array(5).fill('v1'));
-      assert.equal(latestJournal(f.dir), undefined);
+      assert.equal(latestJournal(f.serviceFile), undefined);
     } finally {
       await f.stop();
     }

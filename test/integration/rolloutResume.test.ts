@@ -20,7 +20,7 @@ async function rolloutUntil(f: LocalFleet, step: string, backendIndex = 0) {
   const p = spawnTracked(process.execPath, [cliPath, 'rollout', f.serviceFile], { env: { ...process.env, FLEET_ROLLOUT_STEP_DELAY_MS: '800' } });
   const addr = (f.config.Backends[backendIndex] as { Addr: string }).Addr;
   await waitFor(async () => {
-    const j = latestJournal(f.dir);
+    const j = latestJournal(f.serviceFile);
     if (!j || !readJournal(j).some((e) => e.t === 'step' && e.step === step && e.phase === 'start' && e.backend === addr)) throw new Error(`not yet in ${step}`);
   }, 30_000);
   return p;
@@ -73,7 +73,7 @@ describe('rollout crash safety (real agents, built-in LB)', function () {
         process.kill(-f.agents[1].proc.pid!, 'SIGKILL');
         const code = await new Promise<number | null>((r) => p.once('exit', (c) => r(c)));
         assert.equal(code, 0, 'failures (1) did not exceed MaxFailures (1)');
-        const ev = readJournal(latestJournal(f.dir)!);
+        const ev = readJournal(latestJournal(f.serviceFile)!);
         const summary = JSON.stringify(ev.filter((e) => e.t === 'finalize' || e.t === 'backend'));
         assert.ok(ev.some((e) => e.t === 'backend' && e.backend === victim && e.result === 'failed'), summary);
         const inLb = (await new BuiltinLb(f.config.LB, '/').poolHealth()).backends.some((b) => b.backend === victim);
@@ -95,7 +95,7 @@ describe('rollout crash safety (real agents, built-in LB)', function () {
       p.kill('SIGINT');
       const code = await new Promise<number | null>((r) => p.once('exit', (c) => r(c)));
       assert.equal(code, 6);
-      const ev = readJournal(latestJournal(f.dir)!);
+      const ev = readJournal(latestJournal(f.serviceFile)!);
       assert.equal(ev.at(-1)?.t, 'paused');
       // the in-flight step finished before the pause: cp is done, nothing started after it
       const last = ev.filter((e) => e.t === 'step').at(-1)!;
@@ -118,7 +118,7 @@ describe('rollout crash safety (real agents, built-in LB)', function () {
       p.kill('SIGINT');
       const code = await new Promise<number | null>((r) => p.once('exit', (c) => r(c)));
       assert.equal(code, 6);
-      const ev = readJournal(latestJournal(f.dir)!);
+      const ev = readJournal(latestJournal(f.serviceFile)!);
       const end = ev.at(-1);
       assert.ok(end?.t === 'end' && end.state === 'Aborted', JSON.stringify(end));
       await waitFor(async () => assert.equal((await new BuiltinLb(f.config.LB, '/').poolHealth()).backends.length, 3));

@@ -79,7 +79,7 @@ describe('rollout plan', () => {
 describe('rollout journal', () => {
   it('folds to the exact step of each backend; a torn last line is ignored', () => {
     const dir = mkdtempSync(join(tmpdir(), 'j-'));
-    const j = Journal.create(dir, 'r1');
+    const j = Journal.create(join(dir, 'service.json'), 'r1');
     j.append({ t: 'plan', id: 'r1', file: 'f', sha256: 'x', canaries: ['a'], rest: ['b', 'c'], concurrency: 2, maxFailures: 0 });
     for (const step of ['findApp', 'rmBackend'] as const) {
       j.append({ t: 'step', backend: 'a', step, phase: 'start', attempt: 1 });

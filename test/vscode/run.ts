@@ -8,6 +8,7 @@ import { buildExamples } from '../../examples/build';
 import { killAllTracked } from '../harness/processes';
 import { freePort } from '../harness/net';
 import { SshFleet } from '../harness/sshFleet';
+import { rolloutFleet } from '../harness/rolloutFleet';
 import { openBrowser, root, startCodeServer, workbenchUrl, writeWorkspace } from './codeServer';
 
 async function main(): Promise<number> {
@@ -15,6 +16,7 @@ async function main(): Promise<number> {
   await build({ entryPoints: [join(root, 'test/vscode/suite/index.ts')], outfile: suite, bundle: true, platform: 'node', format: 'cjs', target: 'node20', external: ['vscode', 'mocha', 'cpu-features', '*.node'], logLevel: 'warning' });
   const remoteHome = mkdtempSync(join(tmpdir(), 'fleet-vscode-remote-'));
   const fleet = await SshFleet.start(3, { extraConfig: [`SetEnv HOME=${remoteHome}`] });
+  const local = await rolloutFleet(3, { SoakSecs: 0.2 });
   const server = await startCodeServer();
   const browser = await openBrowser();
   try {
@@ -24,7 +26,7 @@ async function main(): Promise<number> {
     writeWorkspace(ws, {
       'fleet.json': JSON.stringify({ defaults: { user: 'root', port: fleet.port, identityFile: fleet.clientKey }, hosts: fleet.hosts.map((h, i) => ({ name: `web${i + 1}`, host: h.address, groups: ['web'] })) }, null, 2),
       '.vscode/settings.json': JSON.stringify({ 'fleet.knownHostsFile': join(ws, 'known_hosts'), 'fleet.refreshIntervalSeconds': 0 }),
-      'test-context.json': JSON.stringify({ hosts: fleet.hosts.map((h, i) => ({ name: `web${i + 1}`, address: h.target })), zip: zips['web-v1'], webPort: await freePort() }),
+      'test-context.json': JSON.stringify({ hosts: fleet.hosts.map((h, i) => ({ name: `web${i + 1}`, address: h.target })), zip: zips['web-v1'], webPort: await freePort(), service: local.serviceFile, proxy: local.proxyUrl }),
     });
     writeFileSync(join(ws, 'known_hosts'), '');
     const page = await browser.newPage();
@@ -41,6 +43,7 @@ async function main(): Promise<number> {
     await browser.close();
     await server.stop();
     await fleet.stop();
+    await local.stop();
   }
 }
 

@@ -1,18 +1,22 @@
 // Extension-host tests: the real `vscode` API, the extension loaded from source, a real sshd
 // fleet (started by test/vscode/run.ts, described in the workspace's test-context.json).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { NewHostKey } from '../../../core/ssh/hostKeyPolicy';
 import type { HostResult } from '../../../core/ssh/fanout';
 import type { FleetApi } from '../../../extension/extension';
+import type { PanelState } from '../../../webviews/rollout/protocol';
 
 interface TestContext {
   hosts: Array<{ name: string; address: string }>;
   zip: string;
   webPort: number;
+  /** service.json of a local fleet (3 agents + built-in LB) */
+  service: string;
+  proxy: string;
 }
 
 function httpText(url: string): Promise<string> {
@@ -91,6 +95,47 @@ export function fleetTests(): void {
       assert.equal(pkgNode?.contextValue, 'package.running');
       const stopped = (await vscode.commands.executeCommand('fleet.package.stop', pkgNode)) as { state: string };
       assert.equal(stopped.state, 'stopped');
+    });
+
+    it('the rollout panel runs service.json to ESSuccess and shows every backend done', async () => {
+      const panel = (await vscode.commands.executeCommand('fleet.openRolloutPanel', vscode.Uri.file(ctx.service))) as { lastPosted?: { state: PanelState } };
+      for (let i = 0; i < 100 && !panel.lastPosted; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(panel.lastPosted, 'the webview said ready and got its state');
+      const before = panel.lastPosted!.state;
+      assert.equal(before.summary?.backends, 3);
+      assert.equal(before.plan?.canaries.length, 1);
+      assert.deepEqual(before.can, { start: true, pause: false, resume: false, abort: false });
+      await api.rollouts.start(ctx.service);
+      await api.rollouts.settled(ctx.service);
+      const after = panel.lastPosted!.state;
+      assert.equal(after.progress?.endState, 'ESSuccess');
+      assert.ok(after.progress!.rows.every((r) => r.phase === 'done' && r.lb === 'in'));
+      assert.match(await httpText(`${ctx.proxy}/`), /\(v2\)/);
+    });
+
+    it('a broken package ends in ESCanaryFailure with the error on the canary row', async () => {
+      const broken = ctx.service.replace(/service\.json$/, 'broken.json');
+      const svc = JSON.parse(readFileSync(ctx.service, 'utf8'));
+      writeFileSync(broken, JSON.stringify({ ...svc, Src: 'dist/web-v2-broken.zip', Health: { ...svc.Health, TimeoutSecs: 2 }, Retries: 0, RollbackOnFailure: true }));
+      const panel = (await vscode.commands.executeCommand('fleet.openRolloutPanel', vscode.Uri.file(broken))) as { lastPosted?: { state: PanelState } };
+      for (let i = 0; i < 100 && !panel.lastPosted; i++) await new Promise((r) => setTimeout(r, 100));
+      await api.rollouts.start(broken);
+      await api.rollouts.settled(broken);
+      const st = panel.lastPosted!.state;
+      assert.equal(st.progress?.endState, 'ESCanaryFailure');
+      const canary = st.progress!.rows.find((r) => r.canary)!;
+      assert.equal(canary.phase, 'failed');
+      assert.match(canary.error ?? '', /did not become healthy within 2s: GET \/healthz answered HTTP 500/);
+      assert.ok(st.progress!.rows.filter((r) => !r.canary).every((r) => r.phase === 'pending'), 'the others were not touched');
+    });
+
+    it('shows an invalid service.json with the field to fix', async () => {
+      const bad = ctx.service.replace(/service\.json$/, 'invalid.json');
+      writeFileSync(bad, JSON.stringify({ Concurrency: 0 }));
+      const panel = (await vscode.commands.executeCommand('fleet.openRolloutPanel', vscode.Uri.file(bad))) as { lastPosted?: { state: PanelState } };
+      for (let i = 0; i < 100 && !panel.lastPosted?.state.invalid; i++) await new Promise((r) => setTimeout(r, 100));
+      assert.match(panel.lastPosted!.state.invalid!.message, /invalid\.json: Concurrency: expected at least 1/);
+      assert.equal(panel.lastPosted!.state.invalid!.field, 'Concurrency');
     });
 
     it('activates quickly (its own work)', () => {

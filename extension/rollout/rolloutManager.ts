@@ -1,0 +1,151 @@
+// Rollouts started from the editor, one per service.json, alive while the window is: they keep
+// running when their panel is closed (the panel re-attaches), show in the status bar, and
+// announce their end state. Resuming after a window reload continues the journal.
+import * as vscode from 'vscode';
+import { errorMessage, ValidationError } from '../../core/errors';
+import { loadService, type LoadedService } from '../../core/rollout/config';
+import { rolloutDeps } from '../../core/rollout/deps';
+import { foldJournal, latestJournal, readJournal } from '../../core/rollout/journal';
+import { makePlan } from '../../core/rollout/plan';
+import { applyEvent, emptyProgress, foldProgress, type RolloutProgress } from '../../core/rollout/progress';
+import { Rollout } from '../../core/rollout/workflow';
+import type { PanelState } from '../../webviews/rollout/protocol';
+import type { Session } from '../session';
+
+interface Run {
+  svc?: LoadedService;
+  invalid?: { message: string; field: string };
+  rollout?: Rollout;
+  progress?: RolloutProgress;
+  done?: Promise<unknown>;
+}
+
+export class RolloutManager implements vscode.Disposable {
+  private readonly runs = new Map<string, Run>();
+  private readonly changed = new vscode.EventEmitter<string>();
+  readonly onDidChange = this.changed.event;
+  private readonly status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 9);
+
+  constructor(private readonly session: Session, private readonly log: vscode.LogOutputChannel) {}
+
+  /** (re)loads service.json and, when no rollout runs, the latest journal's progress */
+  async load(file: string): Promise<void> {
+    const run = this.runs.get(file) ?? {};
+    this.runs.set(file, run);
+    if (run.rollout && run.progress?.status === 'running') return;
+    try {
+      run.svc = await loadService(file);
+      run.invalid = undefined;
+      const j = latestJournal(run.svc.file);
+      const addrs = run.svc.backends.map((b) => b.addr);
+      run.progress = j ? foldProgress(addrs, run.svc.config.CanaryNum, readJournal(j)) : emptyProgress(addrs, run.svc.config.CanaryNum);
+    } catch (e) {
+      run.svc = undefined;
+      run.invalid = e instanceof ValidationError ? { message: e.message, field: e.field } : { message: errorMessage(e), field: '' };
+    }
+    this.changed.fire(file);
+  }
+
+  state(file: string): PanelState {
+    const run = this.runs.get(file);
+    const svc = run?.svc;
+    const p = run?.progress;
+    const running = Boolean(run?.rollout) && p?.status === 'running';
+    return {
+      file,
+      invalid: run?.invalid,
+      summary: svc && {
+        file: svc.file,
+        packageName: svc.packageName,
+        sha256: svc.sha256,
+        lb: svc.config.LBKind === 'haproxy' ? `haproxy ${svc.config.HAProxyBackend}` : `builtin ${svc.config.LB}`,
+        pattern: svc.config.Pattern,
+        concurrency: svc.config.Concurrency,
+        canaryNum: svc.config.CanaryNum,
+        maxFailures: svc.config.MaxFailures,
+        soakSecs: svc.config.SoakSecs,
+        backends: svc.backends.length,
+        rollbackOnFailure: svc.config.RollbackOnFailure,
+      },
+      plan: svc && makePlan(svc),
+      progress: p,
+      can: {
+        start: Boolean(svc) && !running,
+        pause: running,
+        resume: Boolean(svc) && !running && (p?.status === 'paused' || (p?.status === 'running' && !run?.rollout) || (p?.status === 'ended' && p.endState !== 'ESSuccess' && p.endState !== 'ESPreconditionFailure')),
+        abort: running,
+      },
+    };
+  }
+
+  async start(file: string, resume = false): Promise<void> {
+    await this.load(file);
+    const run = this.runs.get(file)!;
+    if (!run.svc || run.rollout) return;
+    const svc = run.svc;
+    let resumeJournal: string | undefined;
+    if (resume) {
+      resumeJournal = latestJournal(svc.file);
+      if (resumeJournal && foldJournal(readJournal(resumeJournal)).plan.sha256 !== svc.sha256) resumeJournal = undefined;
+    }
+    const addrs = svc.backends.map((b) => b.addr);
+    run.progress = resumeJournal ? foldProgress(addrs, svc.config.CanaryNum, readJournal(resumeJournal)) : emptyProgress(addrs, svc.config.CanaryNum);
+    const deps = rolloutDeps(svc, () => ({ pool: this.session.pool, endpoint: (t) => this.session.endpointFor(t) }));
+    const rollout = new Rollout(svc, deps, {
+      resumeJournal,
+      // the same fault-injection hook as the CLI's, for the UI tests that watch and pause a rollout
+      stepDelayMs: Number(process.env.FLEET_ROLLOUT_STEP_DELAY_MS ?? 0) || 0,
+      onEvent: (e) => {
+        run.progress = applyEvent(run.progress!, e);
+        this.paintStatus(run);
+        this.changed.fire(file);
+      },
+    });
+    run.rollout = rollout;
+    this.changed.fire(file);
+    run.done = rollout
+      .run()
+      .then(
+        (end) => void vscode.window[end === 'ESSuccess' ? 'showInformationMessage' : 'showWarningMessage'](`Fleet rollout of ${svc.packageName}: ${end}`),
+        (e) => void vscode.window.showErrorMessage(`Fleet rollout of ${svc.packageName}: ${errorMessage(e)}`),
+      )
+      .finally(() => {
+        run.rollout = undefined;
+        this.status.hide();
+        this.changed.fire(file);
+      });
+  }
+
+  pause(file: string): void {
+    this.runs.get(file)?.rollout?.pause();
+  }
+
+  abort(file: string): void {
+    this.runs.get(file)?.rollout?.abort();
+  }
+
+  /** resolves when the file's rollout (if any) has ended: for tests */
+  async settled(file: string): Promise<void> {
+    await this.runs.get(file)?.done;
+  }
+
+  /** a journal that ended neither in an end state nor in a pause: the window went away mid-rollout */
+  interrupted(file: string): boolean {
+    const p = this.runs.get(file)?.progress;
+    return Boolean(p && p.status === 'running' && !this.runs.get(file)?.rollout);
+  }
+
+  private paintStatus(run: Run): void {
+    const p = run.progress!;
+    const done = p.rows.filter((r) => r.phase === 'done').length;
+    this.status.text = `$(sync~spin) Rollout ${run.svc?.packageName}: ${done}/${p.rows.length}${p.failures ? `, ${p.failures} failed` : ''}`;
+    this.status.command = 'fleet.openRolloutPanel';
+    if (p.status === 'running') this.status.show();
+  }
+
+  dispose(): void {
+    for (const r of this.runs.values()) r.rollout?.pause();
+    this.status.dispose();
+    this.changed.dispose();
+  }
+}

@@ -1,0 +1,117 @@
+// The rollout panel of one service.json: a webview (CSP with a nonce, vscode-elements, the theme's
+// colours) that shows the config, the plan, one row per backend and the end state, and drives
+// the RolloutManager. It posts nothing until the webview says it is ready; a window reload
+// restores it through the serializer (state: the file), from the journal.
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import type { FromWebview, ToWebview } from '../../webviews/rollout/protocol';
+import type { RolloutManager } from './rolloutManager';
+
+export const viewType = 'fleet.rollout';
+
+export class RolloutPanel {
+  private static readonly open = new Map<string, RolloutPanel>();
+  private ready = false;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  static show(ctx: vscode.ExtensionContext, manager: RolloutManager, file: string): RolloutPanel {
+    const existing = RolloutPanel.open.get(file);
+    if (existing) {
+      existing.panel.reveal();
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(viewType, title(file), vscode.ViewColumn.Beside, options(ctx));
+    return new RolloutPanel(ctx, manager, file, panel);
+  }
+
+  static revive(ctx: vscode.ExtensionContext, manager: RolloutManager, panel: vscode.WebviewPanel, file: string): RolloutPanel {
+    panel.webview.options = options(ctx);
+    return new RolloutPanel(ctx, manager, file, panel);
+  }
+
+  static get(file: string): RolloutPanel | undefined {
+    return RolloutPanel.open.get(file);
+  }
+
+  private constructor(ctx: vscode.ExtensionContext, private readonly manager: RolloutManager, readonly file: string, readonly panel: vscode.WebviewPanel) {
+    RolloutPanel.open.set(file, this);
+    panel.title = title(file);
+    panel.webview.html = html(ctx, panel.webview);
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((m: FromWebview) => void this.onMessage(m)),
+      manager.onDidChange((f) => f === file && this.post()),
+      panel.onDidDispose(() => this.dispose()),
+    );
+    void manager.load(file);
+  }
+
+  /** the last state posted, for tests */
+  lastPosted?: ToWebview;
+
+  private post(): void {
+    if (!this.ready) return;
+    const msg: ToWebview = { type: 'state', state: this.manager.state(this.file) };
+    this.lastPosted = msg;
+    void this.panel.webview.postMessage(msg);
+  }
+
+  private async onMessage(m: FromWebview): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        await this.manager.load(this.file);
+        this.post();
+        // the window went away mid-rollout (a reload): carry on where the journal stops
+        if (this.manager.interrupted(this.file)) await this.manager.start(this.file, true);
+        break;
+      case 'start':
+        return this.manager.start(this.file);
+      case 'resume':
+        return this.manager.start(this.file, true);
+      case 'pause':
+        return this.manager.pause(this.file);
+      case 'abort':
+        return this.manager.abort(this.file);
+      case 'reveal':
+        return revealField(this.file, m.field);
+    }
+  }
+
+  dispose(): void {
+    RolloutPanel.open.delete(this.file);
+    this.disposables.forEach((d) => d.dispose());
+  }
+}
+
+function title(file: string): string {
+  return `Rollout: ${vscode.workspace.asRelativePath(file)}`;
+}
+
+function options(ctx: vscode.ExtensionContext): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+  return { enableScripts: true, retainContextWhenHidden: false, localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist')] };
+}
+
+function html(ctx: vscode.ExtensionContext, webview: vscode.Webview): string {
+  const nonce = randomBytes(16).toString('base64');
+  const script = webview.asWebviewUri(vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview-rollout.js'));
+  const csp = [`default-src 'none'`, `script-src 'nonce-${nonce}'`, `style-src ${webview.cspSource} 'unsafe-inline'`, `font-src ${webview.cspSource}`, `img-src ${webview.cspSource} data:`].join('; ');
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="UTF-8"><meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0"><title>Rollout</title></head>
+<body><div id="app">Loading…</div><script nonce="${nonce}" src="${script}"></script></body></html>`;
+}
+
+/** opens service.json with the cursor on a field (`Backends[2]` or `Health.TimeoutSecs`) */
+async function revealField(file: string, field: string): Promise<void> {
+  const doc = await vscode.workspace.openTextDocument(file);
+  const text = doc.getText();
+  const names = field.split(/[.[\]]/).filter((p) => p && !/^\d+$/.test(p));
+  let offset = 0;
+  for (const n of names) {
+    const i = text.indexOf(`"${n}"`, offset);
+    if (i >= 0) offset = i;
+  }
+  const pos = doc.positionAt(offset);
+  const editor = await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, selection: new vscode.Range(pos, pos) });
+  editor.revealRange(new vscode.Range(pos, pos), vscode.TextEditorRevealType.InCenter);
+}

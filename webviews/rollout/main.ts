@@ -1,0 +1,117 @@
+// The rollout panel's browser code: renders PanelState and sends the buttons' intents. No logic
+// beyond presentation: every decision is the extension's (and core's).
+import '@vscode-elements/elements/dist/vscode-button/index.js';
+import '@vscode-elements/elements/dist/vscode-badge/index.js';
+import '@vscode-elements/elements/dist/vscode-divider/index.js';
+import type { BackendRow } from '../../core/rollout/progress';
+import type { FromWebview, PanelState, ToWebview } from './protocol';
+
+declare function acquireVsCodeApi(): { postMessage(m: FromWebview): void; setState(s: unknown): void; getState(): unknown };
+const vscode = acquireVsCodeApi();
+const steps = ['findApp', 'rmBackend', 'jobKill', 'cp', 'jobStart', 'reachable', 'addBackend'];
+
+const style = document.createElement('style');
+style.textContent = `
+body { font-family: var(--vscode-font-family); color: var(--vscode-foreground); padding: 0 12px; }
+h2 { font-size: 1.1em; margin: 12px 0 4px; }
+.summary { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; }
+.summary dt { color: var(--vscode-descriptionForeground); }
+.buttons { display: flex; gap: 8px; margin: 12px 0; }
+.error { color: var(--vscode-errorForeground); cursor: pointer; text-decoration: underline; }
+table { border-collapse: collapse; width: 100%; }
+td, th { text-align: left; padding: 3px 8px 3px 0; vertical-align: top; }
+th { color: var(--vscode-descriptionForeground); font-weight: normal; }
+.strip { display: flex; gap: 2px; }
+.strip span { width: 14px; height: 10px; border-radius: 2px; background: var(--vscode-editorWidget-border, #8884); }
+.strip span.done { background: var(--vscode-testing-iconPassed, #3a3); }
+.strip span.running { background: var(--vscode-progressBar-background, #07f); }
+.strip span.failed { background: var(--vscode-testing-iconFailed, #d33); }
+.banner { padding: 8px 12px; margin: 12px 0; border-radius: 4px; border: 1px solid var(--vscode-editorWidget-border); }
+.banner.ESSuccess { border-color: var(--vscode-testing-iconPassed); }
+.banner.bad { border-color: var(--vscode-testing-iconFailed); }
+pre.log { max-height: 240px; overflow: auto; background: var(--vscode-textCodeBlock-background); padding: 6px; font-family: var(--vscode-editor-font-family); font-size: 0.9em; }
+.muted { color: var(--vscode-descriptionForeground); }
+`;
+document.head.appendChild(style);
+
+function el(tag: string, attrs: Record<string, string> = {}, ...children: Array<Node | string>): HTMLElement {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  for (const c of children) e.append(c);
+  return e;
+}
+
+function button(label: string, type: FromWebview['type'], enabled: boolean, secondary = false): HTMLElement {
+  const b = el('vscode-button', { 'data-action': type, ...(secondary ? { secondary: '' } : {}), ...(enabled ? {} : { disabled: '' }) }, label);
+  b.addEventListener('click', () => enabled && vscode.postMessage({ type } as FromWebview));
+  return b;
+}
+
+function strip(r: BackendRow): HTMLElement {
+  const idx = r.step ? steps.indexOf(r.step) : -1;
+  const s = el('div', { class: 'strip', title: r.step ? `${r.step} (${r.phase})` : 'pending' });
+  steps.forEach((name, i) => {
+    const cls = r.phase === 'done' || i < idx ? 'done' : i === idx ? r.phase : '';
+    s.append(el('span', { class: cls, title: name }));
+  });
+  return s;
+}
+
+function render(st: PanelState): void {
+  vscode.setState({ file: st.file });
+  const app = document.getElementById('app')!;
+  app.replaceChildren();
+  if (st.invalid) {
+    const link = el('span', { class: 'error', 'data-field': st.invalid.field }, st.invalid.message);
+    link.addEventListener('click', () => vscode.postMessage({ type: 'reveal', field: st.invalid!.field }));
+    app.append(el('h2', {}, 'service.json is not valid'), link);
+    return;
+  }
+  const s = st.summary;
+  if (!s) return;
+  const dl = el('dl', { class: 'summary' });
+  const add = (k: string, v: string) => dl.append(el('dt', {}, k), el('dd', {}, v));
+  add('Package', `${s.packageName} (${s.sha256.slice(0, 12)})`);
+  add('Load balancer', `${s.lb} ${s.pattern}`);
+  add('Backends', String(s.backends));
+  add('Canaries', `${s.canaryNum}, soak ${s.soakSecs}s`);
+  add('Concurrency', String(s.concurrency));
+  add('Max failures', String(s.maxFailures));
+  add('Rollback on failure', s.rollbackOnFailure ? 'yes' : 'no');
+  app.append(el('h2', {}, 'Rollout'), dl);
+
+  app.append(el('div', { class: 'buttons' }, button('Start', 'start', st.can.start), button('Pause', 'pause', st.can.pause, true), button('Resume', 'resume', st.can.resume, true), button('Abort', 'abort', st.can.abort, true)));
+
+  const p = st.progress;
+  if (p?.endState) {
+    app.append(el('div', { class: `banner ${p.endState === 'ESSuccess' ? 'ESSuccess' : 'bad'}`, id: 'end-banner' }, `End state: ${p.endState}`, ...(p.endError ? [el('div', { class: 'muted' }, p.endError)] : [])));
+  } else if (p?.status === 'paused') app.append(el('div', { class: 'banner', id: 'end-banner' }, 'Paused at a safe point: Resume continues, Abort ends.'));
+
+  if (st.plan) {
+    const plan = el('div', { class: 'muted' }, `Plan: canaries ${st.plan.canaries.join(', ') || 'none'}; then ${st.plan.batches.map((b) => `[${b.join(', ')}]`).join(' ')}`);
+    app.append(plan);
+  }
+  const table = el('table', { id: 'backends' }, el('tr', {}, el('th', {}, 'Backend'), el('th', {}, 'Steps'), el('th', {}, 'Step'), el('th', {}, 'Time'), el('th', {}, 'LB'), el('th', {}, 'Error')));
+  for (const r of p?.rows ?? []) {
+    const ms = Object.values(r.durations).reduce((a, b) => a + (b ?? 0), 0);
+    table.append(
+      el('tr', { 'data-backend': r.addr, 'data-phase': r.phase },
+        el('td', {}, r.addr, ...(r.canary ? [' ', el('vscode-badge', {}, 'canary')] : [])),
+        el('td', {}, strip(r)),
+        el('td', {}, r.step ? `${r.step} ${r.phase === 'done' ? '✓' : r.phase}` : 'pending'),
+        el('td', {}, ms ? `${(ms / 1000).toFixed(1)}s` : ''),
+        el('td', {}, r.lb),
+        el('td', { class: r.error ? 'error' : '' }, r.error ?? ''),
+      ),
+    );
+  }
+  app.append(el('h2', {}, 'Backends'), table);
+  const log = el('pre', { class: 'log' }, (p?.log ?? []).join('\n'));
+  app.append(el('h2', {}, 'Log'), log);
+  log.scrollTop = log.scrollHeight; // the newest lines are what one watches
+}
+
+window.addEventListener('message', (e: MessageEvent<ToWebview>) => {
+  if (e.data.type === 'state') render(e.data.state);
+});
+vscode.postMessage({ type: 'ready' });

@@ -1,0 +1,40 @@
+// The messages between the rollout panel (webview) and the extension, typed once and imported by
+// both sides. The extension posts nothing until the webview has said `ready`.
+import type { RolloutProgress } from '../../core/rollout/progress';
+import type { Plan } from '../../core/rollout/plan';
+
+export interface ConfigSummary {
+  file: string;
+  packageName: string;
+  sha256: string;
+  lb: string;
+  pattern: string;
+  concurrency: number;
+  canaryNum: number;
+  maxFailures: number;
+  soakSecs: number;
+  backends: number;
+  rollbackOnFailure: boolean;
+}
+
+export interface PanelState {
+  /** the service.json; the webview keeps it in its state so a reload restores the panel */
+  file: string;
+  summary?: ConfigSummary;
+  /** service.json could not be loaded: what and where */
+  invalid?: { message: string; field: string };
+  plan?: Plan;
+  progress?: RolloutProgress;
+  /** what the buttons may do now */
+  can: { start: boolean; pause: boolean; resume: boolean; abort: boolean };
+}
+
+export type ToWebview = { type: 'state'; state: PanelState };
+
+export type FromWebview =
+  | { type: 'ready' }
+  | { type: 'start' }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'abort' }
+  | { type: 'reveal'; field: string };
