@@ -1,11 +1,17 @@
 // Runs the benchmarks named on the command line (all when none) and prints markdown for
-// BENCHMARKS.md. Usage: npm run bench -- [ssh] [lb]
+// BENCHMARKS.md. Usage: npm run bench -- [ssh] [lb] [agent] [rollout] [extension]
+import { benchAgent } from './agent';
+import { benchExtension } from './extension';
 import { benchLb } from './lb';
+import { benchRollout } from './rollout';
 import { benchSshFanout } from './sshFanout';
 
 const suites: Record<string, () => Promise<string>> = {
   ssh: () => benchSshFanout(),
   lb: () => benchLb(),
+  agent: () => benchAgent(),
+  rollout: () => benchRollout(),
+  extension: () => benchExtension(),
 };
 
 async function main(): Promise<void> {
