@@ -1,9 +1,7 @@
 // Host CPU and memory, sampled every resolution seconds into the seed's /debug/vars shape, and
 // rendered as Prometheus text for /metrics. Serving never spawns a process: CPU comes from
-// /proc/stat (systeminformation's currentLoad has no iowait), memory from systeminformation's
-// mem(), which reads /proc/meminfo.
+// /proc/stat, memory from /proc/meminfo (see ARCHITECTURE.md for why not systeminformation).
 import { readFileSync } from 'node:fs';
-import si from 'systeminformation';
 import type { CpuPerf, DebugVars, PackageStatus } from '../core/protocol/agent';
 
 type Ticks = Record<string, number[]>; // cpu id -> user nice system idle iowait irq softirq steal
@@ -52,13 +50,19 @@ export class Stats {
       cpus.push({ ID: id, User: pct(d[0] + d[1]), System: pct(d[2]), Idle: pct(d[3]), IOWait: pct(d[4]), IRQ: pct(d[5] + d[6]) });
     }
     this.last = now;
-    const m = await si.mem();
+    const m = readMeminfo();
     const nano = Date.now() * 1e6;
     this.current = {
       'system-cpu': { ResolutionSecs: this.resolutionSecs, UnixTimeNano: nano, CPU: cpus },
       'system-mem': { ResolutionSecs: this.resolutionSecs, UnixTimeNano: nano, Total: m.total, Free: m.free, Avail: m.available },
     };
   }
+}
+
+/** bytes from /proc/meminfo: MemTotal, MemFree, MemAvailable */
+export function readMeminfo(text = readFileSync('/proc/meminfo', 'utf8')): { total: number; free: number; available: number } {
+  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
+  return { total: kb('MemTotal'), free: kb('MemFree'), available: kb('MemAvailable') };
 }
 
 const states = ['running', 'starting', 'backoff', 'crashed', 'stopped'] as const;
