@@ -7,7 +7,9 @@ import { errorMessage } from '../errors';
 import { Semaphore } from '../limit';
 import type { SshEndpoint } from '../ssh/endpoint';
 import type { SshPool } from '../ssh/pool';
-import { probeHost } from './probe';
+import { probeHost, type ProbeResult } from './probe';
+
+export type Prober = (pool: SshPool, ep: SshEndpoint, timeoutMs: number, signal?: AbortSignal) => Promise<ProbeResult>;
 import type { HostState } from './treeModel';
 
 export interface FleetHost {
@@ -20,7 +22,8 @@ export class FleetModel {
   readonly states = new Map<string, HostState>();
   private hosts: FleetHost[] = [];
 
-  constructor(private pool: SshPool, private readonly onChange: (h: HostState) => void) {}
+  /** probe: how a host is asked (the real SSH probe; benchmarks simulate thousands of hosts with another) */
+  constructor(private pool: SshPool, private readonly onChange: (h: HostState) => void, private readonly probe: Prober = probeHost) {}
 
   setPool(pool: SshPool): void {
     this.pool = pool;
@@ -52,7 +55,7 @@ export class FleetModel {
     await Promise.all(
       targets.map((h) =>
         limit.run(async () => {
-          const probe = await probeHost(this.pool, h.endpoint, opts.timeoutMs ?? 10_000, opts.signal);
+          const probe = await this.probe(this.pool, h.endpoint, opts.timeoutMs ?? 10_000, opts.signal);
           const prev = this.states.get(h.name);
           const next: HostState = { ...prev!, probe, lastSeen: probe.ok ? probe.at : prev?.lastSeen };
           if (probe.ok && probe.probe.agentSocket) {
