@@ -1,6 +1,7 @@
 // One backend of a pool: where it is, how many requests it has in flight, whether its last health
 // check passed, and whether it is draining (no new requests; removed once in-flight reach 0).
-import { Agent, get } from 'node:http';
+import { Agent } from 'node:http';
+import { checkHealth, type HealthResult } from '../core/healthCheck';
 import type { BackendHealth } from '../core/protocol/lb';
 
 export class Backend {
@@ -40,26 +41,8 @@ export class Backend {
   }
 
   /** one health check: GET path, 2xx, and (when given) a trimmed body among healthyValues */
-  check(path: string, healthyValues: readonly string[], timeoutMs: number): Promise<{ ok: boolean; why: string }> {
-    return new Promise((resolve) => {
-      const req = get({ host: this.host, port: this.port, path, agent: false, headers: { 'user-agent': 'fleet-lb-health' } }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => {
-          if (body.length < 4096) body += d;
-        });
-        res.on('end', () => {
-          const code = res.statusCode ?? 0;
-          if (code < 200 || code > 299) return resolve({ ok: false, why: `GET ${path} answered ${code}` });
-          if (healthyValues.length > 0 && !healthyValues.includes(body.trim())) {
-            return resolve({ ok: false, why: `GET ${path} answered ${JSON.stringify(body.trim().slice(0, 80))}, expected one of ${JSON.stringify(healthyValues)}` });
-          }
-          resolve({ ok: true, why: '' });
-        });
-      });
-      req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-      req.on('error', (e: NodeJS.ErrnoException) => resolve({ ok: false, why: `GET ${path}: ${e.code ?? e.message}` }));
-    });
+  check(path: string, healthyValues: readonly string[], timeoutMs: number): Promise<HealthResult> {
+    return checkHealth(this.host, this.port, path, healthyValues, timeoutMs);
   }
 
   close(): void {

@@ -5,9 +5,8 @@ import assert from 'node:assert/strict';
 import { dirname } from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import { httpGet } from '../harness/net';
-import { killAllTracked } from '../harness/processes';
 import { rolloutFleet } from '../harness/rolloutFleet';
-import { openBrowser, root, screenshot, startCodeServer, workbenchUrl, writeWorkspace } from '../vscode/codeServer';
+import { openBrowser, root, runScript, screenshot, startCodeServer, workbenchUrl, writeWorkspace } from '../vscode/codeServer';
 
 const panelFrame = (page: Page): FrameLocator => page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
 
@@ -74,11 +73,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => (killAllTracked(), process.exit(0)),
-  (e) => {
-    process.stderr.write(`rollout panel UI test failed: ${e instanceof Error ? e.stack : e}\n`);
-    killAllTracked();
-    process.exit(1);
-  },
-);
+runScript('rollout panel UI test', main);

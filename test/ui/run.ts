@@ -7,9 +7,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { killAllTracked } from '../harness/processes';
 import { SshFleet } from '../harness/sshFleet';
-import { openBrowser, root, screenshot, startCodeServer, workbenchUrl, writeWorkspace } from '../vscode/codeServer';
+import { openBrowser, root, runScript, screenshot, startCodeServer, workbenchUrl, writeWorkspace } from '../vscode/codeServer';
 
 async function step(name: string, fn: () => Promise<void>, page: Page): Promise<void> {
   process.stdout.write(`  ui: ${name}\n`);
@@ -97,14 +96,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => {
-    killAllTracked();
-    process.exit(0);
-  },
-  (e) => {
-    process.stderr.write(`ui test failed: ${e instanceof Error ? e.stack : e}\n`);
-    killAllTracked();
-    process.exit(1);
-  },
-);
+runScript('ui test', main);

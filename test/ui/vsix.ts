@@ -5,9 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { killAllTracked } from '../harness/processes';
 import { SshFleet } from '../harness/sshFleet';
-import { openBrowser, root, screenshot, startCodeServer, workbenchUrl, writeWorkspace } from '../vscode/codeServer';
+import { openBrowser, root, runScript, screenshot, startCodeServer, workbenchUrl, writeWorkspace } from '../vscode/codeServer';
 
 async function main(): Promise<void> {
   const vsix = join(mkdtempSync(join(tmpdir(), 'vsix-')), 'fleet.vsix');
@@ -40,11 +39,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => (killAllTracked(), process.exit(0)),
-  (e) => {
-    process.stderr.write(`vsix test failed: ${e instanceof Error ? e.stack : e}\n`);
-    killAllTracked();
-    process.exit(1);
-  },
-);
+runScript('vsix test', main);

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { freePort } from '../harness/net';
-import { spawnTracked, stopTracked } from '../harness/processes';
+import { killAllTracked, spawnTracked, stopTracked } from '../harness/processes';
 
 export const root = resolve(__dirname, '../..');
 const serverMain = join(root, '.tools/code-server/node_modules/code-server/lib/vscode/out/server-main.js');
@@ -90,4 +90,19 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const file = join(dir, `${name}.png`);
   await page.screenshot({ path: file });
   return file;
+}
+
+/** runs a browser test script: exit 0 when main resolves, 1 (with the error) when it throws; kills what it started */
+export function runScript(name: string, main: () => Promise<void>): void {
+  main().then(
+    () => {
+      killAllTracked();
+      process.exit(0);
+    },
+    (e) => {
+      process.stderr.write(`${name} failed: ${e instanceof Error ? e.stack : e}\n`);
+      killAllTracked();
+      process.exit(1);
+    },
+  );
 }
