@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { errorMessage } from '../core/errors';
 import { registerAgent } from './commands/agent';
 import { registerDemo } from './commands/demo';
+import { registerExpect } from './commands/expect';
 import { registerLb } from './commands/lb';
 import { registerPing } from './commands/ping';
 import { registerRollout } from './commands/rollout';
@@ -20,6 +21,7 @@ export function buildProgram(argv: readonly string[] = process.argv): Command {
   registerPing(program);
   registerScan(program);
   registerRun(program, () => argv);
+  registerExpect(program);
   registerAgent(program, () => argv);
   registerLb(program);
   registerRollout(program);

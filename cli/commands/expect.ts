@@ -1,0 +1,50 @@
+// `fleet expect HOST SCRIPT.json`: answer a program's interactive prompts over SSH (a pty),
+// print the transcript with secrets masked.
+import type { Command } from 'commander';
+import { errorMessage } from '../../core/errors';
+import { readJsonFile } from '../../core/jsonFile';
+import { expectScriptSchema, ExpectError, runExpect } from '../../core/ssh/expect';
+import { Exit } from '../exitCodes';
+import { addSshFlags, preloadKeys, sshContext, withHostKeyPrompt, type SshFlags } from '../sshOptions';
+
+export function registerExpect(program: Command): void {
+  addSshFlags(
+    program
+      .command('expect')
+      .description("drive a program's interactive prompts over SSH with a script (steps of expect/send, fail patterns, secrets masked)")
+      .argument('<host>')
+      .argument('<script.json>'),
+  ).action(async (host: string, file: string, o: SshFlags) => {
+    const script = readJsonFile(file, expectScriptSchema);
+    const ctx = sshContext([host], o);
+    await preloadKeys(ctx);
+    try {
+      const [r] = await withHostKeyPrompt(ctx, ctx.endpoints, (eps) =>
+        Promise.all(
+          eps.map(async (ep) => {
+            try {
+              const res = await ctx.pool.withClient(ep, (c) => runExpect(c, script, { host: ep.label }));
+              return { host: ep.label, error: null, res };
+            } catch (e) {
+              return { host: ep.label, error: e, res: null };
+            }
+          }),
+        ),
+      );
+      if (r.error) {
+        const transcript = r.error instanceof ExpectError ? r.error.transcript : '';
+        if (transcript) process.stdout.write(o.json ? '' : transcript.endsWith('\n') ? transcript : transcript + '\n');
+        if (o.json) process.stdout.write(JSON.stringify({ host: r.host, ok: false, error: errorMessage(r.error), transcript }) + '\n');
+        process.stderr.write(`fleet expect: ${errorMessage(r.error)}\n`);
+        process.exitCode = r.error instanceof ExpectError ? Exit.failed : Exit.unreachable;
+        return;
+      }
+      const res = r.res!;
+      if (o.json) process.stdout.write(JSON.stringify({ host: r.host, ok: true, exitCode: res.exitCode, captures: res.captures, transcript: res.transcript }) + '\n');
+      else process.stdout.write(res.transcript.endsWith('\n') ? res.transcript : res.transcript + '\n');
+      process.exitCode = res.exitCode === null || res.exitCode === 0 ? Exit.ok : Exit.failed;
+    } finally {
+      ctx.pool.close();
+    }
+  });
+}

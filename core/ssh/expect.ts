@@ -1,0 +1,120 @@
+// `fleet expect`: a pty session driven by a script (the talk's goexpect over SSH). Steps run in
+// order: wait for one of their patterns (a step may offer several cases, like ExpectSwitchCase),
+// then send. `fail` patterns stop the run with a clear error whenever they appear. Named regex
+// groups become ${captures} usable in later sends; ${env:NAME} reads the environment. Secrets are
+// masked in the transcript, whatever the remote echoes.
+import type { Client, ClientChannel } from 'ssh2';
+import { z } from 'zod';
+import { FleetError } from '../errors';
+import { compilePattern, ExpectBuffer } from './expectMatcher';
+
+const pattern = z.string().min(1, 'expected a literal or /regex/');
+const caseSchema = z.object({ expect: pattern, send: z.string().optional(), secret: z.boolean().default(false), done: z.boolean().default(false).describe('end the script when this case matches') }).strict();
+
+export const expectScriptSchema = z
+  .object({
+    command: z.string().optional().describe('run this with a pty (default: an interactive login shell)'),
+    fail: z.array(pattern).default([]).describe('patterns that stop the script with an error'),
+    timeoutSecs: z.number().positive().max(3600).default(10).describe('default per-step timeout'),
+    steps: z
+      .array(
+        z
+          .object({
+            expect: z.union([pattern, z.array(caseSchema).min(1)]).optional(),
+            send: z.string().optional(),
+            secret: z.boolean().default(false).describe('mask what is sent in the transcript'),
+            timeoutSecs: z.number().positive().max(3600).optional(),
+          })
+          .strict(),
+      )
+      .min(1, 'expected at least one step'),
+  })
+  .strict();
+
+export type ExpectScript = z.output<typeof expectScriptSchema>;
+
+export class ExpectError extends FleetError {
+  constructor(message: string, readonly transcript: string) {
+    super(message);
+  }
+}
+
+export interface ExpectResult {
+  transcript: string;
+  captures: Record<string, string>;
+  exitCode: number | null;
+}
+
+export const mask = '********';
+
+export async function runExpect(client: Client, script: ExpectScript, opts: { host: string; signal?: AbortSignal; env?: NodeJS.ProcessEnv }): Promise<ExpectResult> {
+  const env = opts.env ?? process.env;
+  const secrets: string[] = [];
+  const captures: Record<string, string> = {};
+  const buf = new ExpectBuffer();
+  const ch = await open(client, script.command);
+  let exitCode: number | null = null;
+  ch.on('data', (d: Buffer) => buf.feed(d.toString('utf8')));
+  ch.on('exit', (code: number | null) => (exitCode = code));
+  ch.on('close', () => buf.close());
+  const failRes = script.fail.map(compilePattern);
+  const masked = () => secrets.reduce((t, s) => (s ? t.split(s).join(mask) : t), buf.transcript);
+  const expand = (s: string, where: string) =>
+    s.replace(/\$\{(env:)?([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, isEnv: string | undefined, name: string) => {
+      const v = isEnv ? env[name] : captures[name];
+      if (v === undefined) throw new ExpectError(`host ${opts.host}: ${where}: \${${isEnv ?? ''}${name}} is not set`, masked());
+      return v;
+    });
+  const send = (text: string, secret: boolean) => {
+    if (secret) secrets.push(text.replace(/\n$/, ''));
+    ch.write(text);
+  };
+  try {
+    for (const [i, step] of script.steps.entries()) {
+      const where = `step ${i + 1}`;
+      if (step.expect !== undefined) {
+        const cases = typeof step.expect === 'string' ? [{ expect: step.expect, send: undefined, secret: false, done: false }] : step.expect;
+        const res = [...cases.map((c) => compilePattern(c.expect)), ...failRes];
+        const deadline = Date.now() + (step.timeoutSecs ?? script.timeoutSecs) * 1000;
+        for (;;) {
+          const m = buf.take(res);
+          if (m && m.index >= cases.length) throw new ExpectError(`host ${opts.host}: ${where}: output matched the fail pattern ${script.fail[m.index - cases.length]}: ${JSON.stringify(m.text)}`, masked());
+          if (m) {
+            Object.assign(captures, m.groups);
+            const c = cases[m.index];
+            if (c.send !== undefined) send(expand(c.send, where), c.secret);
+            if (c.done) return { transcript: masked(), captures, exitCode };
+            break;
+          }
+          if (buf.closed) throw new ExpectError(`host ${opts.host}: ${where}: the session ended before ${cases.map((c) => JSON.stringify(c.expect)).join(' or ')} appeared`, masked());
+          const left = deadline - Date.now();
+          if (left <= 0) {
+            throw new ExpectError(`host ${opts.host}: ${where}: timed out after ${step.timeoutSecs ?? script.timeoutSecs}s waiting for ${cases.map((c) => JSON.stringify(c.expect)).join(' or ')}; last output: ${JSON.stringify(buf.unread.slice(-200))}`, masked());
+          }
+          if (opts.signal?.aborted) throw new ExpectError(`host ${opts.host}: aborted`, masked());
+          await Promise.race([buf.changed(), new Promise((r) => setTimeout(r, Math.min(left, 250)))]);
+        }
+      }
+      if (step.send !== undefined) send(expand(step.send, where), step.secret);
+    }
+    if (script.command) {
+      // wait for the program to finish (bounded by the default timeout), still watching for fail patterns
+      const deadline = Date.now() + script.timeoutSecs * 1000;
+      while (!buf.closed && Date.now() < deadline) await Promise.race([buf.changed(), new Promise((r) => setTimeout(r, 250))]);
+      const f = buf.take(failRes);
+      if (f) throw new ExpectError(`host ${opts.host}: output matched the fail pattern ${script.fail[f.index]}: ${JSON.stringify(f.text)}`, masked());
+    }
+    return { transcript: masked(), captures, exitCode };
+  } finally {
+    ch.close();
+  }
+}
+
+function open(client: Client, command?: string): Promise<ClientChannel> {
+  const pty = { term: 'dumb', rows: 40, cols: 200 };
+  return new Promise((resolve, reject) => {
+    const cb = (err: Error | undefined, ch: ClientChannel) => (err ? reject(err) : resolve(ch));
+    if (command) client.exec(command, { pty }, cb);
+    else client.shell(pty, cb);
+  });
+}
