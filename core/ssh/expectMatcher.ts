@@ -12,6 +12,7 @@ export interface Match {
   groups: Record<string, string>;
 }
 
+// eslint-disable-next-line no-control-regex -- matching terminal escape codes is the point
 const ansi = /\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
 
 export function stripAnsi(s: string): string {
