@@ -6,6 +6,7 @@ import { registerDemo } from './commands/demo';
 import { registerExpect } from './commands/expect';
 import { registerLb } from './commands/lb';
 import { registerPing } from './commands/ping';
+import { registerPush } from './commands/push';
 import { registerRollout } from './commands/rollout';
 import { registerRun } from './commands/run';
 import { registerScan } from './commands/scan';
@@ -22,6 +23,7 @@ export function buildProgram(argv: readonly string[] = process.argv): Command {
   registerScan(program);
   registerRun(program, () => argv);
   registerExpect(program);
+  registerPush(program);
   registerAgent(program, () => argv);
   registerLb(program);
   registerRollout(program);

@@ -5,11 +5,11 @@
 // and running programs are adopted by the new agent).
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Client, SFTPWrapper } from 'ssh2';
-import { FleetError } from '../errors';
+import { errorMessage, FleetError } from '../errors';
 import type { SshEndpoint } from '../ssh/endpoint';
 import type { SshPool } from '../ssh/pool';
 import { shellQuote } from '../ssh/quote';
+import { pushFile } from '../ssh/sftpPush';
 import { AgentClient } from './client';
 
 export class DeployError extends FleetError {}
@@ -38,16 +38,12 @@ export async function deployAgent(pool: SshPool, ep: SshEndpoint, agentJs: strin
   const body = readFileSync(agentJs);
   const sha = createHash('sha256').update(body).digest('hex');
   await sh(`mkdir -p ${shellQuote(bin)} && chmod 700 ${shellQuote(dir)}`);
-  const tmp = `${bin}/agent.js.upload`;
   log(`uploading ${agentJs} (${body.length} bytes) to ${ep.label}:${bin}/agent.js`);
-  await pool.withClient(ep, (c) => upload(c, tmp, body));
-  const check = await sh(`sha256sum ${shellQuote(tmp)}`);
-  const got = check.stdout.split(/\s+/)[0];
-  if (got !== sha) {
-    await sh(`rm -f ${shellQuote(tmp)}`);
-    throw new DeployError(`host ${ep.label}: uploaded agent.js hashes to ${got || '?'} on the host, expected ${sha}; nothing was changed`);
+  try {
+    await pushFile(pool, ep, agentJs, `${bin}/agent.js`, { sha256: sha, mode: 0o600, signal: opts.signal });
+  } catch (e) {
+    throw new DeployError(errorMessage(e));
   }
-  await sh(`mv -f ${shellQuote(tmp)} ${shellQuote(bin + '/agent.js')}`);
 
   const q = (s: string) => shellQuote(s);
   const systemd = (await sh('systemctl --user show-environment >/dev/null 2>&1 && echo yes || echo no')).stdout.trim() === 'yes';
@@ -84,16 +80,4 @@ export async function deployAgent(pool: SshPool, ep: SshEndpoint, agentJs: strin
     await new Promise((r) => setTimeout(r, 200));
   }
   return { host: ep.label, nodeVersion: version, mode: systemd ? 'systemd' : 'detached', socket, upgraded: was };
-}
-
-function upload(c: Client, remote: string, body: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    c.sftp((err, sftp: SFTPWrapper) => {
-      if (err) return reject(new DeployError(`sftp: ${err.message}`));
-      const ws = sftp.createWriteStream(remote, { mode: 0o600 });
-      ws.on('error', (e: Error) => (sftp.end(), reject(new DeployError(`sftp upload: ${e.message}`))));
-      ws.on('close', () => (sftp.end(), resolve()));
-      ws.end(body);
-    });
-  });
 }

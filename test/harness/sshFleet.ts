@@ -27,6 +27,8 @@ export interface FleetOptions {
   port?: number;
   /** extra sshd_config lines for every host */
   extraConfig?: string[];
+  /** extra sshd_config lines for host i (e.g. its own HOME) */
+  hostConfig?: (i: number, dir: string) => string[];
   /** addresses: 127.<b>.<c>.<first + i>; chosen at random when absent */
   subnet?: string;
   firstHost?: number;
@@ -102,6 +104,7 @@ export class SshFleet {
       'Subsystem sftp internal-sftp',
       `LogLevel ${process.env.FLEET_SSHD_LOGLEVEL ?? 'DEBUG1'}`,
       ...(this.opts.extraConfig ?? []),
+      ...(this.opts.hostConfig?.(h.index, h.dir) ?? []),
       '',
     ].join('\n');
   }

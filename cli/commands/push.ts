@@ -1,0 +1,58 @@
+// `fleet push TARGETS LOCAL REMOTE`: SFTP upload to many hosts, sha256 verified on each host,
+// renamed into place atomically; bounded concurrency; progress on a terminal.
+import { accessSync, constants, statSync } from 'node:fs';
+import type { Command } from 'commander';
+import { errorMessage, UsageError, ValidationError } from '../../core/errors';
+import { mapLimit } from '../../core/limit';
+import { pushFile, sha256File } from '../../core/ssh/sftpPush';
+import { Exit, exitCodeOf } from '../exitCodes';
+import { addSshFlags, preloadKeys, sshContext, type SshFlags } from '../sshOptions';
+
+export function registerPush(program: Command): void {
+  addSshFlags(
+    program
+      .command('push')
+      .description('copy a file to hosts over SFTP; sha256 checked on each host, then renamed into place')
+      .argument('<args...>', 'TARGETS... LOCAL REMOTE (targets may also come from --inventory)'),
+  ).action(async (args: string[], o: SshFlags) => {
+    if (args.length < 2 || (args.length < 3 && !o.inventory)) throw new UsageError('usage: fleet push TARGETS... LOCAL REMOTE');
+    const remote = args[args.length - 1];
+    const local = args[args.length - 2];
+    const targets = args.slice(0, -2);
+    try {
+      accessSync(local, constants.R_OK);
+    } catch (e) {
+      throw new ValidationError(local, '', `cannot read: ${(e as NodeJS.ErrnoException).code}`);
+    }
+    const size = statSync(local).size;
+    const sha = await sha256File(local);
+    const ctx = sshContext(targets, o);
+    await preloadKeys(ctx);
+    const total = size * ctx.endpoints.length;
+    const sent = new Map<string, number>();
+    let last = 0;
+    const progress = (host: string, bytes: number) => {
+      sent.set(host, bytes);
+      if (!process.stderr.isTTY || o.json || Date.now() - last < 200) return;
+      last = Date.now();
+      const done = [...sent.values()].reduce((a, b) => a + b, 0);
+      process.stderr.write(`\rfleet push: ${((done / total) * 100).toFixed(0)}% of ${(total / 1048576).toFixed(1)} MiB`);
+    };
+    let worst: number = Exit.ok;
+    try {
+      await mapLimit(ctx.endpoints, o.concurrency, async (ep) => {
+        try {
+          const r = await pushFile(ctx.pool, ep, local, remote, { sha256: sha, onProgress: (b) => progress(ep.label, b) });
+          process.stdout.write(o.json ? JSON.stringify({ ...r, error: null }) + '\n' : `${ep.label}: ${remote} ok (${r.bytes} bytes, sha256 ${r.sha256.slice(0, 16)}…, ${r.durationMs} ms)\n`);
+        } catch (e) {
+          worst = Math.max(worst, exitCodeOf(e));
+          process.stdout.write(o.json ? JSON.stringify({ host: ep.label, error: errorMessage(e) }) + '\n' : `${ep.label}: FAILED: ${errorMessage(e)}\n`);
+        }
+      });
+    } finally {
+      ctx.pool.close();
+      if (process.stderr.isTTY && !o.json) process.stderr.write('\n');
+    }
+    process.exitCode = worst;
+  });
+}
