@@ -1,7 +1,7 @@
 // `serve`: starts the agent (also `fleet agent serve`). A unix socket (0600) in the data dir by
 // default; TCP only with --listen, and then with a bearer token from a 0600 token file.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { homedir } from 'node:os';
@@ -106,14 +106,25 @@ function hardenServer(s: Server): void {
   s.keepAliveTimeout = 5_000;
 }
 
+/**
+ * The bearer token in `file`, made (0600) when missing. Several agents may share one token file
+ * and start at once: the token is written to a private temp file and linked into place, so the
+ * file appears whole or not at all, and the loser of the race reads the winner's token.
+ */
 function ensureToken(file: string): string {
-  if (existsSync(file)) {
-    const t = readFileSync(file, 'utf8').trim();
-    if (t.length < 16) throw new Error(`${file}: token is shorter than 16 characters; delete the file to have a new one made`);
-    return t;
+  if (!existsSync(file)) {
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    writeFileSync(tmp, randomBytes(32).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
+    try {
+      linkSync(tmp, file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    } finally {
+      rmSync(tmp, { force: true });
+    }
   }
-  const t = randomBytes(32).toString('base64url');
-  writeFileSync(file, t + '\n', { mode: 0o600, flag: 'wx' });
+  const t = readFileSync(file, 'utf8').trim();
+  if (t.length < 16) throw new Error(`${file}: token is shorter than 16 characters; delete the file to have a new one made`);
   return t;
 }
 

@@ -191,3 +191,19 @@ describe('agent: supervision and crash safety', function () {
     }
   });
 });
+
+describe('agent: a token file shared by agents that start together', function () {
+  this.timeout(30_000);
+  it('all of them start and use the same token', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tok-'));
+    const tokenFile = join(dir, 'token');
+    const agents = await Promise.all(Array.from({ length: 6 }, async () => AgentProcess.start({ listen: `127.0.0.1:${await freePort()}`, flags: ['--token-file', tokenFile] })));
+    try {
+      const token = readFileSync(tokenFile, 'utf8').trim();
+      assert.ok(token.length >= 32);
+      assert.deepEqual(readdirSync(dir), ['token'], 'no temporary file left');
+    } finally {
+      await Promise.all(agents.map((a) => a.stop()));
+    }
+  });
+});
