@@ -4,6 +4,7 @@ import { errorMessage } from '../core/errors';
 import { registerAgent } from './commands/agent';
 import { registerDemo } from './commands/demo';
 import { registerExpect } from './commands/expect';
+import { registerHostkeys } from './commands/hostkeys';
 import { registerLb } from './commands/lb';
 import { registerPing } from './commands/ping';
 import { registerPush } from './commands/push';
@@ -24,6 +25,7 @@ export function buildProgram(argv: readonly string[] = process.argv): Command {
   registerRun(program, () => argv);
   registerExpect(program);
   registerPush(program);
+  registerHostkeys(program);
   registerAgent(program, () => argv);
   registerLb(program);
   registerRollout(program);
