@@ -3,7 +3,8 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import { UsageError, HostKeyError } from '../core/errors';
+import { readFileSync, statSync } from 'node:fs';
+import { HostKeyError, UsageError, ValidationError } from '../core/errors';
 import { loadInventory, inventoryHosts } from '../core/inventory/fleetFile';
 import { SshConfigFile } from '../core/inventory/sshConfig';
 import { KeyStore } from '../core/ssh/auth';
@@ -26,6 +27,8 @@ export interface SshFlags {
   group?: string;
   sshConfig?: string;
   jump?: string;
+  passwordFile?: string;
+  askPassword?: boolean;
 }
 
 export function positiveInt(flag: string) {
@@ -48,6 +51,8 @@ export function addSshFlags(cmd: Command): Command {
     .option('--group <name>', 'with --inventory: only this group')
     .option('--ssh-config <file>', 'ssh_config to read (default ~/.ssh/config)')
     .option('--jump <hosts>', 'jump hosts, as ProxyJump: user@host:port[,…]')
+    .option('--password-file <file>', 'password for password auth, from a file of mode 0600 (or FLEET_SSH_PASSWORD_FILE); never on the command line')
+    .option('--ask-password', 'ask for the password on the terminal, without echo')
     .option('--json', 'machine-readable output, one JSON object per line');
 }
 
@@ -72,9 +77,30 @@ export function sshContext(targets: readonly string[], f: SshFlags): SshContext 
     endpoints.push(...hosts.map((h) => resolveInventoryHost(h, inv, config, defaults)));
   } else if (f.group) throw new UsageError('--group needs --inventory FILE');
   const checker = new HostKeyChecker(new KnownHosts(f.knownHosts), policy);
-  const keys = new KeyStore({ passphrase: askSecret });
+  const keys = new KeyStore({ passphrase: askSecret, password: passwordSource(f) });
   const pool = new SshPool({ hostKeys: checker, keys });
   return { pool, checker, keys, endpoints, endpointFor: (a) => resolveTarget(a, config, defaults) };
+}
+
+/** where a password comes from: a 0600 file (flag or environment), or a prompt without echo; never argv */
+function passwordSource(f: SshFlags): ((user: string, host: string) => Promise<string | undefined>) | undefined {
+  const file = f.passwordFile ?? process.env.FLEET_SSH_PASSWORD_FILE;
+  if (file) {
+    let st;
+    try {
+      st = statSync(file);
+    } catch (e) {
+      throw new ValidationError(file, '', `cannot read password file: ${(e as NodeJS.ErrnoException).code}`);
+    }
+    if ((st.mode & 0o077) !== 0) throw new ValidationError(file, '', `password file is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`);
+    const pw = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    return async () => pw;
+  }
+  if (f.askPassword) {
+    let asked: Promise<string | undefined> | undefined;
+    return (user, host) => (asked ??= askSecret(`Password for ${user}@${host}: `));
+  }
+  return undefined;
 }
 
 /** loads every identity file up front, so an unreadable key fails before any host is contacted */

@@ -86,7 +86,7 @@ async function connectOne(hop: SshEndpoint, label: string, opts: ConnectOptions,
     });
     c.on('error', (err: Error & { level?: string; code?: string }) => {
       if (settled) return;
-      finish(keyError ?? classify(where, hop, err, readyTimeout));
+      finish(keyError ?? classify(where, hop, err, readyTimeout, [...new Set(methods.map((m) => (m.type === 'publickey' ? 'identity files' : m.type === 'agent' ? 'ssh-agent' : m.type)))]));
     });
     c.once('close', () => finish(keyError ?? new UnreachableError(where, 'connection closed before authentication finished', { retryable: true })));
     c.connect({
@@ -108,10 +108,10 @@ async function connectOne(hop: SshEndpoint, label: string, opts: ConnectOptions,
   });
 }
 
-function classify(where: string, hop: SshEndpoint, err: Error & { level?: string; code?: string }, readyTimeout: number): FleetError {
+function classify(where: string, hop: SshEndpoint, err: Error & { level?: string; code?: string }, readyTimeout: number, tried: string[]): FleetError {
   const code = err.code ?? '';
   if (err.level === 'client-authentication') {
-    return new AuthError(where, `authentication failed for ${endpointAddress(hop)} (tried: ssh-agent, identity files); check --identity, --user, or the host's authorized_keys`, { cause: err });
+    return new AuthError(where, `authentication failed for ${endpointAddress(hop)} (tried: ${tried.join(', ') || 'nothing: no ssh-agent, no identity file found'}); check --identity, --user, --password-file, or the host's authorized_keys`, { cause: err });
   }
   if (err.level === 'client-timeout' || /timed out/i.test(err.message)) return new TimeoutError(where, 'SSH handshake', readyTimeout);
   if (['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL'].includes(code)) {

@@ -90,6 +90,9 @@ export class SshFleet {
 
   private config(h: FleetHost): string {
     return [
+      // sshd keeps the first value of a keyword: a test's own lines come first, so they win
+      ...(this.opts.extraConfig ?? []),
+      ...(this.opts.hostConfig?.(h.index, h.dir) ?? []),
       `ListenAddress ${h.address}:${h.port}`,
       `HostKey ${h.hostKeyFile}`,
       `PidFile ${join(h.dir, 'sshd.pid')}`,
@@ -103,8 +106,6 @@ export class SshFleet {
       'AllowStreamLocalForwarding yes',
       'Subsystem sftp internal-sftp',
       `LogLevel ${process.env.FLEET_SSHD_LOGLEVEL ?? 'DEBUG1'}`,
-      ...(this.opts.extraConfig ?? []),
-      ...(this.opts.hostConfig?.(h.index, h.dir) ?? []),
       '',
     ].join('\n');
   }

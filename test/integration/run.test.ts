@@ -115,7 +115,7 @@ describe('fleet run (real sshd)', function () {
       keygen(wrong, 'wrong');
       const r = await fleet(['run', f.hosts[5].target, '--identity', wrong, '--known-hosts', f.knownHostsFile, '--', 'true'], { home });
       assert.equal(r.code, 2);
-      assert.match(r.stdout, /authentication failed for root@.*check --identity/);
+      assert.match(r.stdout, /authentication failed for root@.*\(tried: identity files\); check --identity/);
       assert.match(r.stdout, /0 ok, 0 failed, 1 unreachable/);
     });
 
