@@ -1,8 +1,9 @@
 // Runs the benchmarks named on the command line (all when none) and prints markdown for
-// BENCHMARKS.md. Usage: npm run bench -- [ssh] [lb] [agent] [rollout] [extension]
+// BENCHMARKS.md. Usage: npm run bench -- [ssh] [lb] [agent] [rollout] [extension] [push]
 import { benchAgent } from './agent';
 import { benchExtension } from './extension';
 import { benchLb } from './lb';
+import { benchPush } from './push';
 import { benchRollout } from './rollout';
 import { benchSshFanout } from './sshFanout';
 
@@ -12,6 +13,7 @@ const suites: Record<string, () => Promise<string>> = {
   agent: () => benchAgent(),
   rollout: () => benchRollout(),
   extension: () => benchExtension(),
+  push: () => benchPush(),
 };
 
 async function main(): Promise<void> {

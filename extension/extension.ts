@@ -5,6 +5,7 @@ import { errorMessage } from '../core/errors';
 import type { TreeNode } from '../core/fleetView/treeModel';
 import { deployZip, installAgent, packageAction, packageLogs, type DeployArgs } from './commands/agentCommands';
 import { runCommand, type RunArgs } from './commands/runCommand';
+import { runExpectScript, type ExpectArgs } from './commands/runExpect';
 import { scanNetwork } from './commands/scanNetwork';
 import { openSshTerminal } from './commands/sshTerminal';
 import { modalHostKeyPrompt, type HostKeyPrompt } from './hostKeyPrompt';
@@ -50,6 +51,7 @@ export function activate(context: vscode.ExtensionContext): FleetApi {
     );
   cmd('fleet.refresh', () => provider.refresh({ manual: true }));
   cmd('fleet.runCommand', (a?: TreeNode | RunArgs) => runCommand(session, provider, runOutput, isNode(a) ? { node: a } : (a ?? {})));
+  cmd('fleet.runExpect', (a?: TreeNode | ExpectArgs) => runExpectScript(session, provider, runOutput, isNode(a) ? { node: a } : (a ?? {})));
   cmd('fleet.deployZip', (a?: TreeNode | DeployArgs) => deployZip(session, provider, isNode(a) ? {} : (a ?? {}), isNode(a) ? a : undefined));
   cmd('fleet.deployZipFromExplorer', (uri?: vscode.Uri) => deployZip(session, provider, {}, undefined, uri));
   cmd('fleet.installAgent', (n?: TreeNode) => installAgent(session, provider, agentJs, log, n));

@@ -2,6 +2,7 @@
 // fleet. Exit code: what the extension host reported through window.codeAutomationExit.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { format } from 'node:util';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { buildExamples } from '../../examples/build';
@@ -31,9 +32,15 @@ async function main(): Promise<number> {
     writeFileSync(join(ws, 'known_hosts'), '');
     const page = await browser.newPage();
     const exit = new Promise<number>((resolve) => void page.exposeFunction('codeAutomationExit', (code: number) => resolve(code)));
+    // the extension host's console (mocha's report) arrives as browser console messages, a styled level
+    // first: format the rest as Node's console would
     page.on('console', (m) => {
-      const t = m.text();
-      if (!/^\[(Extension Host|.*)\]|%c/.test(t) || /✔|passing|failing|\d+\) |Error/.test(t)) process.stdout.write(t.replace(/%c/g, '') + '\n');
+      void Promise.all(m.args().map((a) => a.jsonValue().catch(() => ''))).then((vals) => {
+        // the extension host sends ['%c INFO', css, mochaFormat, ...args]
+        if (typeof vals[0] === 'string' && /^%c\s*(INFO|ERR|WARN)/.test(vals[0]) && vals.length > 2) {
+          process.stdout.write(format(...(vals.slice(2) as [unknown, ...unknown[]])) + '\n');
+        }
+      });
     });
     await page.goto(workbenchUrl(server.port, ws, root, suite));
     const code = await Promise.race([exit, new Promise<number>((r) => setTimeout(() => r(124), 5 * 60_000))]);

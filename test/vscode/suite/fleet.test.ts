@@ -76,6 +76,16 @@ export function fleetTests(): void {
       }
     });
 
+    it('Run Expect Script answers a prompt on a host, with the secret masked', async () => {
+      const dir = vscode.workspace.workspaceFolders![0].uri.fsPath;
+      writeFileSync(join(dir, 'ask.sh'), 'printf "Token: "; read t; [ "$t" = hunter2-secret ] && echo accepted\n');
+      writeFileSync(join(dir, 'ask.json'), JSON.stringify({ command: `sh ${join(dir, 'ask.sh')}`, steps: [{ expect: 'Token: ', send: 'hunter2-secret\n', secret: true }, { expect: 'accepted' }] }));
+      const [r] = (await vscode.commands.executeCommand('fleet.runExpect', { script: join(dir, 'ask.json'), hosts: [ctx.hosts[1].name] })) as Array<{ ok: boolean; transcript: string; error?: string }>;
+      assert.equal(r.ok, true, r.error);
+      assert.match(r.transcript, /accepted/);
+      assert.ok(!r.transcript.includes('hunter2-secret'), r.transcript);
+    });
+
     it('installs the agent on a host and deploys a zip through it', async () => {
       const node = api.provider.getChildren()[0];
       const installed = (await vscode.commands.executeCommand('fleet.installAgent', node)) as string[];
