@@ -29,7 +29,7 @@ export function activate(context: vscode.ExtensionContext): FleetApi {
   const runOutput = vscode.window.createOutputChannel('Fleet: Run');
   const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 10);
   status.command = 'fleet.hosts.focus';
-  const session = new Session(log);
+  const session = new Session(log, context.secrets);
   const provider = new HostsProvider(session, status, modalHostKeyPrompt);
   const view = vscode.window.createTreeView('fleet.hosts', { treeDataProvider: provider, showCollapseAll: true });
   context.subscriptions.push(log, runOutput, status, session, provider, view);

@@ -20,7 +20,7 @@ export class Session implements vscode.Disposable {
   checker!: HostKeyChecker;
   private sshConfig: SshConfigFile | null = null;
 
-  constructor(private readonly log: vscode.LogOutputChannel) {
+  constructor(private readonly log: vscode.LogOutputChannel, private readonly secrets: vscode.SecretStorage) {
     this.reset();
   }
 
@@ -31,9 +31,25 @@ export class Session implements vscode.Disposable {
     const knownHosts = cfg.get<string>('knownHostsFile') || join(homedir(), '.ssh', 'known_hosts');
     this.checker = new HostKeyChecker(new KnownHosts(knownHosts), cfg.get<HostKeyPolicy>('hostKeyPolicy', 'ask'));
     const keys = new KeyStore({
-      passphrase: (q) => Promise.resolve(vscode.window.showInputBox({ prompt: q, password: true, ignoreFocusOut: true })),
+      passphrase: (q) => this.secret(`passphrase:${q}`, q),
+      // asked only when no key worked and the server takes passwords (core/ssh/auth.ts)
+      password: (user, host) => this.secret(`password:${user}@${host}`, `Password for ${user}@${host}`),
     });
     this.pool = new SshPool({ hostKeys: this.checker, keys, idleMs: 5 * 60_000 });
+  }
+
+  /**
+   * A secret from VS Code's SecretStorage, else asked in a password box; kept in SecretStorage only
+   * when the user says so. Never logged, never in settings or files.
+   */
+  private async secret(key: string, prompt: string): Promise<string | undefined> {
+    const stored = await this.secrets.get(`fleet.${key}`);
+    if (stored !== undefined) return stored;
+    const value = await vscode.window.showInputBox({ prompt, password: true, ignoreFocusOut: true });
+    if (value === undefined) return undefined;
+    const remember = await vscode.window.showQuickPick(['Use once', "Remember in VS Code's secret storage"], { title: `${prompt}: remember it?`, ignoreFocusOut: true });
+    if (remember?.startsWith('Remember')) await this.secrets.store(`fleet.${key}`, value);
+    return value;
   }
 
   /** the inventory file named by fleet.inventoryFile, resolved against the first workspace folder */

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { utils, type AnyAuthMethod, type ParsedKey } from 'ssh2';
+import { utils, type AnyAuthMethod, type AuthHandlerMiddleware, type ParsedKey } from 'ssh2';
 import { ValidationError } from '../errors';
 
 export interface SecretPrompt {
@@ -60,8 +60,9 @@ export class KeyStore {
     return key;
   }
 
-  /** the auth methods for one connection, in order */
+  /** the key-based methods for one connection, in order: ssh-agent, then identity files */
   async methods(user: string, host: string, identityFiles: readonly string[]): Promise<AnyAuthMethod[]> {
+    void host;
     const methods: AnyAuthMethod[] = [];
     const sock = this.opts.agentSocket ?? process.env.SSH_AUTH_SOCK ?? '';
     if (sock && existsSync(sock)) methods.push({ type: 'agent', username: user, agent: sock });
@@ -71,17 +72,44 @@ export class KeyStore {
       const key = await this.load(f, explicit);
       if (key) methods.push({ type: 'publickey', username: user, key });
     }
-    if (this.opts.password) {
-      const pw = await this.opts.password(user, host);
-      if (pw !== undefined) {
-        methods.push({ type: 'password', username: user, password: pw });
-        methods.push({
-          type: 'keyboard-interactive',
-          username: user,
-          prompt: (_n, _i, _l, prompts, finish) => finish(prompts.map(() => pw)),
-        });
-      }
-    }
     return methods;
+  }
+
+  /**
+   * ssh2's authHandler: the key-based methods first, then, only if they all failed and the server
+   * takes passwords, a password asked for then (a file, a prompt, the extension's secret storage)
+   * for both password and keyboard-interactive auth. Nobody is asked for a password a key made
+   * unnecessary.
+   */
+  handler(user: string, host: string, keyMethods: AnyAuthMethod[]): { handler: AuthHandlerMiddleware; tried: () => string[] } {
+    const queue = [...keyMethods];
+    const tried = new Set<string>();
+    let asked = false;
+    const handler: AuthHandlerMiddleware = (left, _partial, next) => {
+      const m = queue.shift();
+      if (m) {
+        tried.add(m.type);
+        return m as never;
+      }
+      const ask = this.opts.password;
+      const offered = left === null || left.includes('password') || left.includes('keyboard-interactive');
+      if (!ask || asked || !offered) return false as never;
+      asked = true;
+      ask(user, host).then(
+        (pw) => {
+          if (pw === undefined) return next(false as never);
+          queue.push(
+            { type: 'password', username: user, password: pw },
+            { type: 'keyboard-interactive', username: user, prompt: (_n, _i, _l, prompts, finish) => finish(prompts.map(() => pw)) },
+          );
+          const first = queue.shift()!;
+          tried.add(first.type);
+          next(first);
+        },
+        () => next(false as never),
+      );
+      return undefined as never;
+    };
+    return { handler, tried: () => [...tried] };
   }
 }

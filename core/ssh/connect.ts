@@ -60,7 +60,7 @@ function forwardOut(via: Client, hop: SshEndpoint, label: string): Promise<Clien
 }
 
 async function connectOne(hop: SshEndpoint, label: string, opts: ConnectOptions, sock?: ClientChannel): Promise<Client> {
-  const methods = await opts.keys.methods(hop.user, hop.host, hop.identityFiles);
+  const auth = opts.keys.handler(hop.user, hop.host, await opts.keys.methods(hop.user, hop.host, hop.identityFiles));
   const where = label === hop.label ? label : `${label} (jump host ${hop.label})`;
   const name = knownHostsName(hop.host, hop.port);
   const readyTimeout = opts.readyTimeoutMs ?? 20_000;
@@ -86,7 +86,7 @@ async function connectOne(hop: SshEndpoint, label: string, opts: ConnectOptions,
     });
     c.on('error', (err: Error & { level?: string; code?: string }) => {
       if (settled) return;
-      finish(keyError ?? classify(where, hop, err, readyTimeout, [...new Set(methods.map((m) => (m.type === 'publickey' ? 'identity files' : m.type === 'agent' ? 'ssh-agent' : m.type)))]));
+      finish(keyError ?? classify(where, hop, err, readyTimeout, auth.tried().map((t) => (t === 'publickey' ? 'identity files' : t === 'agent' ? 'ssh-agent' : t))));
     });
     c.once('close', () => finish(keyError ?? new UnreachableError(where, 'connection closed before authentication finished', { retryable: true })));
     c.connect({
@@ -103,7 +103,7 @@ async function connectOne(hop: SshEndpoint, label: string, opts: ConnectOptions,
         keyError = opts.hostKeys.check(hop.label, hop.host, hop.port, key);
         return keyError === null;
       },
-      authHandler: methods,
+      authHandler: auth.handler,
     });
   });
 }
