@@ -15,7 +15,7 @@ import { Exit, exitCodeOf } from './exitCodes';
 
 export function buildProgram(argv: readonly string[] = process.argv): Command {
   const program = new Command('fleet')
-    .description('automate a fleet of Linux machines: ping, scan, run over SSH, agents')
+    .description('automate a fleet of Linux machines: ping, scan, run and push over SSH, expect, agents, a load balancer, canaried rollouts')
     .version('0.1.0')
     .exitOverride()
     .showSuggestionAfterError()
