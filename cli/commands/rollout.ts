@@ -35,6 +35,8 @@ export function formatEvent(e: JournalEvent): string {
       return `${time} ${e.backend.padEnd(21)} soak ${e.phase === 'start' ? `for ${e.secs}s` : 'done'}`;
     case 'finalize':
       return `${time} ${e.backend.padEnd(21)} finaliser: ${e.action}`;
+    case 'note':
+      return `${time} ${e.backend.padEnd(21)} note: ${e.text}`;
     case 'paused':
       return `${time} paused at a safe point`;
     case 'end':

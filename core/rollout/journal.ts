@@ -14,6 +14,8 @@ export type JournalEvent =
   | { t: 'step'; backend: string; step: StepName; phase: 'start' | 'done' | 'failed'; attempt: number; next?: StepName | 'done'; error?: string; at: string }
   | { t: 'backend'; backend: string; result: 'done' | 'failed'; error?: string; at: string }
   | { t: 'finalize'; backend: string; action: string; at: string }
+  /** something a step found and repaired, worth a person's attention (a reload that undid a drain) */
+  | { t: 'note'; backend: string; text: string; at: string }
   | { t: 'soak'; backend: string; phase: 'start' | 'done'; secs: number; at: string }
   | { t: 'paused'; at: string }
   | { t: 'end'; state: EndState; failures: number; error?: string; at: string };

@@ -96,6 +96,9 @@ export function applyEvent(p: RolloutProgress, e: JournalEvent): RolloutProgress
       line = `${e.backend} finaliser: ${e.action}`;
       break;
     }
+    case 'note':
+      line = `${e.backend} note: ${e.text}`;
+      break;
     case 'soak':
       line = `${e.backend} soak ${e.phase === 'start' ? `for ${e.secs}s` : 'done'}`;
       break;

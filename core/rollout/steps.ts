@@ -23,6 +23,8 @@ export interface StepContext {
   lb: LoadBalancer;
   agent: AgentClient;
   signal: AbortSignal;
+  /** reports something found and repaired, into the journal */
+  note: (text: string) => void;
 }
 
 export class StepError extends FleetError {}
@@ -55,7 +57,10 @@ export const steps: Record<StepName, Step> = {
   /** stop the old program; first make sure the LB still has it out (a reload may have undone the drain) */
   async jobKill(ctx) {
     const st = await ctx.lb.state(ctx.backend.addr, ctx.signal);
-    if (st.lb !== 'out') await ctx.lb.drain(ctx.backend.addr, { timeoutMs: ctx.svc.config.DrainTimeoutSecs * 1000, signal: ctx.signal });
+    if (st.lb !== 'out') {
+      ctx.note(`${ctx.lb.name} shows ${ctx.backend.addr} ${st.lb} again although it was drained (a reload without a server-state file?); draining it again before stopping it`);
+      await ctx.lb.drain(ctx.backend.addr, { timeoutMs: ctx.svc.config.DrainTimeoutSecs * 1000, signal: ctx.signal });
+    }
     const cur = await installed(ctx);
     if (cur && cur.sha256 !== ctx.svc.sha256 && cur.state !== 'stopped') await ctx.agent.action(ctx.svc.packageName, 'stop');
     return 'cp';

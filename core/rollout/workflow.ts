@@ -161,7 +161,7 @@ export class Rollout {
   private async backend(addr: string, from: StepName): Promise<BackendOutcome> {
     const target = this.svc.backends.find((b) => b.addr === addr)!;
     const out = await runBackend(
-      { svc: this.svc, backend: target, lb: this.deps.lb, agent: this.deps.agentFor(target), signal: this.abortCtl.signal },
+      { svc: this.svc, backend: target, lb: this.deps.lb, agent: this.deps.agentFor(target), signal: this.abortCtl.signal, note: (text) => void this.journal.append({ t: 'note', backend: addr, text }) },
       from,
       this.journal,
       this.controlView(),

@@ -1,5 +1,5 @@
 // Sample web backends (examples/web/web.js) and LBs as real processes for tests.
-import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -104,15 +104,30 @@ export class HaproxyProcess {
         '',
       ].join('\n'),
     );
-    h.proc = spawnTracked(bin, ['-f', cfg, '-db'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    h.proc.stderr!.on('data', (d) => (err += d));
-    await waitFor(async () => {
-      if (h.proc!.exitCode !== null) throw new Error(`haproxy exited: ${err}`);
-      await waitForPort('127.0.0.1', h.httpPort, 200);
-      if (!existsSync(h.socket)) throw new Error('no admin socket yet');
-    }, 10_000);
+    await h.launch();
     return h;
+  }
+
+  get stateFile(): string {
+    return join(this.dir, 'server-state');
+  }
+
+  private async launch(): Promise<void> {
+    this.proc = spawnTracked('/usr/sbin/haproxy', ['-f', join(this.dir, 'haproxy.cfg'), '-db'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    this.proc.stderr!.on('data', (d) => (err += d));
+    await waitFor(async () => {
+      if (this.proc!.exitCode !== null) throw new Error(`haproxy exited: ${err}`);
+      await waitForPort('127.0.0.1', this.httpPort, 200);
+      if (!existsSync(this.socket)) throw new Error('no admin socket yet');
+    }, 10_000);
+  }
+
+  /** stops HAProxy and starts it again with the same config (what a reload does to runtime state) */
+  async restart(): Promise<void> {
+    await this.stop();
+    rmSync(this.socket, { force: true });
+    await this.launch();
   }
 
   async stop(): Promise<void> {
