@@ -29,6 +29,20 @@ function httpText(url: string): Promise<string> {
   });
 }
 
+interface PanelHandle {
+  lastPosted?: { state: PanelState };
+  panel: vscode.WebviewPanel;
+}
+
+/** opens the rollout panel of a file and waits (up to 60 s) until its webview said ready and got a state */
+async function openPanel(file: string, until: (s: PanelState) => boolean = () => true): Promise<PanelHandle> {
+  const panel = (await vscode.commands.executeCommand('fleet.openRolloutPanel', vscode.Uri.file(file))) as PanelHandle;
+  panel.panel.reveal();
+  for (let i = 0; i < 600 && !(panel.lastPosted && until(panel.lastPosted.state)); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(panel.lastPosted, `the webview of ${file} never said ready`);
+  return panel;
+}
+
 export function fleetTests(): void {
   describe('Fleet extension (real VS Code, real sshd)', () => {
     let api: FleetApi;
@@ -108,9 +122,7 @@ export function fleetTests(): void {
     });
 
     it('the rollout panel runs service.json to ESSuccess and shows every backend done', async () => {
-      const panel = (await vscode.commands.executeCommand('fleet.openRolloutPanel', vscode.Uri.file(ctx.service))) as { lastPosted?: { state: PanelState } };
-      for (let i = 0; i < 100 && !panel.lastPosted; i++) await new Promise((r) => setTimeout(r, 100));
-      assert.ok(panel.lastPosted, 'the webview said ready and got its state');
+      const panel = await openPanel(ctx.service, (st) => Boolean(st.summary));
       const before = panel.lastPosted!.state;
       assert.equal(before.summary?.backends, 3);
       assert.equal(before.plan?.canaries.length, 1);
@@ -127,8 +139,7 @@ export function fleetTests(): void {
       const broken = ctx.service.replace(/service\.json$/, 'broken.json');
       const svc = JSON.parse(readFileSync(ctx.service, 'utf8'));
       writeFileSync(broken, JSON.stringify({ ...svc, Src: 'dist/web-v2-broken.zip', Health: { ...svc.Health, TimeoutSecs: 2 }, Retries: 0, RollbackOnFailure: true }));
-      const panel = (await vscode.commands.executeCommand('fleet.openRolloutPanel', vscode.Uri.file(broken))) as { lastPosted?: { state: PanelState } };
-      for (let i = 0; i < 100 && !panel.lastPosted; i++) await new Promise((r) => setTimeout(r, 100));
+      const panel = await openPanel(broken, (st) => Boolean(st.summary));
       await api.rollouts.start(broken);
       await api.rollouts.settled(broken);
       const st = panel.lastPosted!.state;
@@ -142,8 +153,7 @@ export function fleetTests(): void {
     it('shows an invalid service.json with the field to fix', async () => {
       const bad = ctx.service.replace(/service\.json$/, 'invalid.json');
       writeFileSync(bad, JSON.stringify({ Concurrency: 0 }));
-      const panel = (await vscode.commands.executeCommand('fleet.openRolloutPanel', vscode.Uri.file(bad))) as { lastPosted?: { state: PanelState } };
-      for (let i = 0; i < 100 && !panel.lastPosted?.state.invalid; i++) await new Promise((r) => setTimeout(r, 100));
+      const panel = await openPanel(bad, (st) => Boolean(st.invalid));
       assert.match(panel.lastPosted!.state.invalid!.message, /invalid\.json: Concurrency: expected at least 1/);
       assert.equal(panel.lastPosted!.state.invalid!.field, 'Concurrency');
     });
