@@ -26,9 +26,9 @@ export function proxyHandler(pools: Map<string, Pool>, opts: ProxyOptions) {
 function attempt(pool: Pool, req: IncomingMessage, res: ServerResponse, opts: ProxyOptions, tries: number, tried: Backend | undefined): void {
   const b = pool.pick(tried);
   if (!b) return fail(res, 503, `no healthy backend in pool ${pool.pattern}`);
-  const headers: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !hopByHop.has(k)) headers[k] = v;
-  headers['x-forwarded-for'] = [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', ');
+  // raw header arrays in both directions: no per-request header objects to build and copy
+  const headers = withoutHopByHop(req.rawHeaders, 'x-forwarded-for');
+  headers.push('x-forwarded-for', [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', '));
   b.begin();
   let finished = false;
   const done = () => {
@@ -38,9 +38,7 @@ function attempt(pool: Pool, req: IncomingMessage, res: ServerResponse, opts: Pr
     }
   };
   const up = request({ host: b.host, port: b.port, method: req.method, path: req.url, headers, agent: b.agent, timeout: opts.upstreamTimeoutMs }, (ures) => {
-    const out: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(ures.headers)) if (v !== undefined && !hopByHop.has(k)) out[k] = v;
-    res.writeHead(ures.statusCode ?? 502, out);
+    res.writeHead(ures.statusCode ?? 502, withoutHopByHop(ures.rawHeaders));
     ures.pipe(res);
     ures.on('end', done);
     ures.on('error', () => (done(), res.destroy()));
@@ -74,6 +72,16 @@ function attempt(pool: Pool, req: IncomingMessage, res: ServerResponse, opts: Pr
     up.write(chunk);
   });
   req.on('end', () => up.end());
+}
+
+/** a rawHeaders array (name, value, name, value…) without hop-by-hop headers (and `drop`) */
+function withoutHopByHop(raw: readonly string[], drop?: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i].toLowerCase();
+    if (!hopByHop.has(k) && k !== drop) out.push(raw[i], raw[i + 1]);
+  }
+  return out;
 }
 
 function fail(res: ServerResponse, status: number, message: string): void {
