@@ -3,7 +3,7 @@
 // entries, too many bytes, and zip bombs (compression ratio). Files are created with O_EXCL and
 // O_NOFOLLOW inside the staging root only, fsync'd, and keep only their permission bits.
 import { closeSync, constants, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import { dirname, join, resolve, sep } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { HttpError } from './httpError';
 import { fsyncDir } from './dataDir';
@@ -129,10 +129,3 @@ function writeEntry(zip: ZipFile, entry: Entry, target: string, mode: number): P
     });
   });
 }
-
-export function isInside(root: string, p: string): boolean {
-  const r = resolve(p);
-  return r === root || r.startsWith(root + sep);
-}
-
-export { join };

@@ -21,17 +21,21 @@ export interface FleetHost {
 export class FleetModel {
   readonly states = new Map<string, HostState>();
   private hosts: FleetHost[] = [];
+  /** one client per host: it remembers where the host's agent socket is, so a refresh asks once */
+  private readonly agents = new Map<string, AgentClient>();
 
   /** probe: how a host is asked (the real SSH probe; benchmarks simulate thousands of hosts with another) */
   constructor(private pool: SshPool, private readonly onChange: (h: HostState) => void, private readonly probe: Prober = probeHost) {}
 
   setPool(pool: SshPool): void {
     this.pool = pool;
+    this.agents.clear();
   }
 
   /** replaces the host list, keeping what is known of hosts that stay */
   setHosts(hosts: FleetHost[]): void {
     this.hosts = hosts;
+    this.agents.clear();
     const keep = new Map(this.states);
     this.states.clear();
     for (const h of hosts) {
@@ -74,6 +78,11 @@ export class FleetModel {
 
   /** the agent of a host, over SSH to its unix socket */
   agent(h: FleetHost): AgentClient {
-    return new AgentClient({ kind: 'ssh', target: h.name, text: `ssh://${h.endpoint.user}@${h.endpoint.host}:${h.endpoint.port}` }, { pool: this.pool, sshEndpoint: h.endpoint });
+    let c = this.agents.get(h.name);
+    if (!c) {
+      c = new AgentClient({ kind: 'ssh', target: h.name, text: `ssh://${h.endpoint.user}@${h.endpoint.host}:${h.endpoint.port}` }, { pool: this.pool, sshEndpoint: h.endpoint });
+      this.agents.set(h.name, c);
+    }
+    return c;
   }
 }

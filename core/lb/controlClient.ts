@@ -29,9 +29,6 @@ export class LbControlClient {
   poolHealth(pattern: string, signal?: AbortSignal): Promise<PoolHealthReport> {
     return this.call('GET', `/v1/pool-health?pattern=${encodeURIComponent(pattern)}`, undefined, signal) as Promise<PoolHealthReport>;
   }
-  pools(): Promise<PoolHealthReport[]> {
-    return this.call('GET', '/v1/pools') as Promise<PoolHealthReport[]>;
-  }
 
   private call(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {
     const text = body === undefined ? undefined : JSON.stringify(body);

@@ -2,7 +2,7 @@
 // (its current step of the seven, durations, last error, LB state), the end state, a log. Pure:
 // the same fold restores the panel after a window reload.
 import type { JournalEvent } from './journal';
-import { stepNames, type StepName } from './steps';
+import type { StepName } from './steps';
 
 export type RowPhase = 'pending' | 'running' | 'failed' | 'done';
 
@@ -119,9 +119,4 @@ export function applyEvent(p: RolloutProgress, e: JournalEvent): RolloutProgress
 
 export function foldProgress(backends: readonly string[], canaries: number, events: readonly JournalEvent[]): RolloutProgress {
   return events.reduce(applyEvent, emptyProgress(backends, canaries));
-}
-
-/** index of a step in the seven, for the progress strip */
-export function stepIndex(s: StepName | null): number {
-  return s === null ? -1 : stepNames.indexOf(s);
 }

@@ -82,9 +82,11 @@ function killRemote(client: Client, ch: ClientChannel, pid: number | null): void
     // not every server takes signal requests
   }
   const close = () => ch.close();
-  if (pid === null || pid <= 1) return close();
+  if (pid === null || !Number.isSafeInteger(pid) || pid <= 1) return close();
+  // SSH runs every command through the remote shell; the only value in it is this integer
+  const killGroup = `kill -KILL -- -${pid} 2>/dev/null || kill -KILL ${pid}`;
   try {
-    client.exec(`kill -KILL -- -${pid} 2>/dev/null || kill -KILL ${pid}`, (err, k) => {
+    client.exec(killGroup, (err, k) => {
       if (err) return close();
       k.resume();
       k.stderr.resume();
