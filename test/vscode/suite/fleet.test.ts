@@ -34,13 +34,20 @@ interface PanelHandle {
   panel: vscode.WebviewPanel;
 }
 
-/** opens the rollout panel of a file and waits (up to 60 s) until its webview said ready and got a state */
+/**
+ * Opens the rollout panel of a file and waits until its webview said ready and got a state. In the
+ * headless code-server a new webview sometimes never loads (its service worker waits for a
+ * controllerchange that does not come); such a panel is closed and opened again, at most 3 times.
+ */
 async function openPanel(file: string, until: (s: PanelState) => boolean = () => true): Promise<PanelHandle> {
-  const panel = (await vscode.commands.executeCommand('fleet.openRolloutPanel', vscode.Uri.file(file))) as PanelHandle;
-  panel.panel.reveal();
-  for (let i = 0; i < 600 && !(panel.lastPosted && until(panel.lastPosted.state)); i++) await new Promise((r) => setTimeout(r, 100));
-  assert.ok(panel.lastPosted, `the webview of ${file} never said ready`);
-  return panel;
+  for (let attempt = 1; ; attempt++) {
+    const panel = (await vscode.commands.executeCommand('fleet.openRolloutPanel', vscode.Uri.file(file))) as PanelHandle;
+    panel.panel.reveal();
+    for (let i = 0; i < 200 && !(panel.lastPosted && until(panel.lastPosted.state)); i++) await new Promise((r) => setTimeout(r, 100));
+    if (panel.lastPosted) return panel;
+    if (attempt === 3) assert.fail(`the webview of ${file} never said ready (3 attempts of 20 s)`);
+    panel.panel.dispose();
+  }
 }
 
 export function fleetTests(): void {
