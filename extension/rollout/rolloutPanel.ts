@@ -26,7 +26,11 @@ export class RolloutPanel {
 
   static revive(ctx: vscode.ExtensionContext, manager: RolloutManager, panel: vscode.WebviewPanel, file: string): RolloutPanel {
     panel.webview.options = options(ctx);
-    return new RolloutPanel(ctx, manager, file, panel);
+    const p = new RolloutPanel(ctx, manager, file, panel);
+    // the window went away mid-rollout (a reload): carry on where the journal stops, whether or not
+    // the webview has loaded yet
+    void manager.load(file).then(() => (manager.interrupted(file) ? manager.start(file, true) : undefined));
+    return p;
   }
 
   static get(file: string): RolloutPanel | undefined {
@@ -61,8 +65,6 @@ export class RolloutPanel {
         this.ready = true;
         await this.manager.load(this.file);
         this.post();
-        // the window went away mid-rollout (a reload): carry on where the journal stops
-        if (this.manager.interrupted(this.file)) await this.manager.start(this.file, true);
         break;
       case 'start':
         return this.manager.start(this.file);
