@@ -1,5 +1,6 @@
 // Fleet for VS Code: the Hosts tree, Run Command, Deploy Zip, Install Agent, package actions,
 // Scan Network, SSH terminals, and the status bar. Everything runs through core/; this file wires.
+import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { errorMessage } from '../core/errors';
 import type { TreeNode } from '../core/fleetView/treeModel';
@@ -11,6 +12,7 @@ import { openSshTerminal } from './commands/sshTerminal';
 import { modalHostKeyPrompt, type HostKeyPrompt } from './hostKeyPrompt';
 import { HostsProvider } from './hostsProvider';
 import { RolloutManager } from './rollout/rolloutManager';
+import { PanelMemory } from './rollout/panelMemory';
 import { RolloutPanel, viewType } from './rollout/rolloutPanel';
 import { Session } from './session';
 
@@ -60,21 +62,27 @@ export function activate(context: vscode.ExtensionContext): FleetApi {
   for (const op of ['start', 'stop', 'restart', 'rollback'] as const) cmd(`fleet.package.${op}`, (n: TreeNode) => packageAction(provider, op, n));
   cmd('fleet.package.logs', (n: TreeNode) => packageLogs(provider, n));
 
-  const rollouts = new RolloutManager(session, log);
+  const memory = new PanelMemory(context.workspaceState);
+  const rollouts = new RolloutManager(session, log, memory);
   context.subscriptions.push(rollouts);
   cmd('fleet.openRolloutPanel', (uri?: vscode.Uri) => {
     const file = uri?.fsPath ?? vscode.window.activeTextEditor?.document.uri.fsPath;
     if (!file || !file.endsWith('.json')) throw new Error('open a service.json first (or right-click one)');
-    return RolloutPanel.show(context, rollouts, file);
+    return RolloutPanel.show(context, rollouts, memory, file);
   });
   context.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer(viewType, {
       async deserializeWebviewPanel(panel, state: { file?: string } | undefined) {
-        if (state?.file) RolloutPanel.revive(context, rollouts, panel, state.file);
-        else panel.dispose();
+        RolloutPanel.revive(context, rollouts, memory, panel, state);
       },
     }),
   );
+  // rollouts this window ran when it went away (a reload, a crash): show them, waiting for Resume,
+  // whether or not VS Code restores their panels
+  for (const file of memory.running()) {
+    if (existsSync(file)) RolloutPanel.show(context, rollouts, memory, file, true);
+    else void memory.setRunning(file, false);
+  }
 
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {

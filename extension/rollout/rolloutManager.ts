@@ -11,6 +11,7 @@ import { applyEvent, emptyProgress, foldProgress, type RolloutProgress } from '.
 import { Rollout } from '../../core/rollout/workflow';
 import type { PanelState } from '../../webviews/rollout/protocol';
 import type { Session } from '../session';
+import type { PanelMemory } from './panelMemory';
 
 interface Run {
   svc?: LoadedService;
@@ -26,7 +27,9 @@ export class RolloutManager implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
   private readonly status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 9);
 
-  constructor(private readonly session: Session, private readonly log: vscode.LogOutputChannel) {}
+  private disposing = false;
+
+  constructor(private readonly session: Session, private readonly log: vscode.LogOutputChannel, private readonly memory: PanelMemory) {}
 
   /** (re)loads service.json and, when no rollout runs, the latest journal's progress */
   async load(file: string): Promise<void> {
@@ -69,6 +72,7 @@ export class RolloutManager implements vscode.Disposable {
       },
       plan: svc && makePlan(svc),
       progress: p,
+      interrupted: this.interrupted(file),
       can: {
         start: Boolean(svc) && !running,
         pause: running,
@@ -102,6 +106,7 @@ export class RolloutManager implements vscode.Disposable {
       },
     });
     run.rollout = rollout;
+    void this.memory.setRunning(file, true);
     this.changed.fire(file);
     run.done = rollout
       .run()
@@ -110,6 +115,8 @@ export class RolloutManager implements vscode.Disposable {
         (e) => void vscode.window.showErrorMessage(`Fleet rollout of ${svc.packageName}: ${errorMessage(e)}`),
       )
       .finally(() => {
+        // a rollout the window's going away paused stays "running" here, so the next window shows it
+        if (!this.disposing) void this.memory.setRunning(file, false);
         run.rollout = undefined;
         this.status.hide();
         this.changed.fire(file);
@@ -144,6 +151,7 @@ export class RolloutManager implements vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposing = true;
     for (const r of this.runs.values()) r.rollout?.pause();
     this.status.dispose();
     this.changed.dispose();

@@ -1,10 +1,12 @@
 // The rollout panel of one service.json: a webview (CSP with a nonce, vscode-elements, the theme's
 // colours) that shows the config, the plan, one row per backend and the end state, and drives
 // the RolloutManager. It posts nothing until the webview says it is ready; a window reload
-// restores it through the serializer (state: the file), from the journal.
+// restores it through the serializer (state: the file, else the file PanelMemory recorded under the
+// panel's title), from the journal. A rollout interrupted by the reload waits for Resume.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { FromWebview, ToWebview } from '../../webviews/rollout/protocol';
+import type { PanelMemory } from './panelMemory';
 import type { RolloutManager } from './rolloutManager';
 
 export const viewType = 'fleet.rollout';
@@ -14,33 +16,40 @@ export class RolloutPanel {
   private ready = false;
   private readonly disposables: vscode.Disposable[] = [];
 
-  static show(ctx: vscode.ExtensionContext, manager: RolloutManager, file: string): RolloutPanel {
+  static show(ctx: vscode.ExtensionContext, manager: RolloutManager, memory: PanelMemory, file: string, preserveFocus = false): RolloutPanel {
     const existing = RolloutPanel.open.get(file);
     if (existing) {
-      existing.panel.reveal();
+      existing.panel.reveal(undefined, preserveFocus);
       return existing;
     }
-    const panel = vscode.window.createWebviewPanel(viewType, title(file), vscode.ViewColumn.Beside, options(ctx));
-    return new RolloutPanel(ctx, manager, file, panel);
+    const panel = vscode.window.createWebviewPanel(viewType, title(file), { viewColumn: vscode.ViewColumn.Beside, preserveFocus }, options(ctx));
+    return new RolloutPanel(ctx, manager, memory, file, panel);
   }
 
-  static revive(ctx: vscode.ExtensionContext, manager: RolloutManager, panel: vscode.WebviewPanel, file: string): RolloutPanel {
+  /**
+   * A panel VS Code restored after a reload. Its webview state names the file; when VS Code saved the
+   * layout before the webview could set it, the title does (PanelMemory). A panel for the same file
+   * may already be open (the extension reopens the panels of interrupted rollouts): keep that one.
+   */
+  static revive(ctx: vscode.ExtensionContext, manager: RolloutManager, memory: PanelMemory, panel: vscode.WebviewPanel, state: { file?: string } | undefined): RolloutPanel | undefined {
+    const file = state?.file ?? memory.fileForTitle(panel.title);
+    if (!file || RolloutPanel.open.has(file)) {
+      panel.dispose();
+      return undefined;
+    }
     panel.webview.options = options(ctx);
-    const p = new RolloutPanel(ctx, manager, file, panel);
-    // the window went away mid-rollout (a reload): carry on where the journal stops, whether or not
-    // the webview has loaded yet
-    void manager.load(file).then(() => (manager.interrupted(file) ? manager.start(file, true) : undefined));
-    return p;
+    return new RolloutPanel(ctx, manager, memory, file, panel);
   }
 
   static get(file: string): RolloutPanel | undefined {
     return RolloutPanel.open.get(file);
   }
 
-  private constructor(ctx: vscode.ExtensionContext, private readonly manager: RolloutManager, readonly file: string, readonly panel: vscode.WebviewPanel) {
+  private constructor(ctx: vscode.ExtensionContext, private readonly manager: RolloutManager, memory: PanelMemory, readonly file: string, readonly panel: vscode.WebviewPanel) {
     RolloutPanel.open.set(file, this);
     panel.title = title(file);
-    panel.webview.html = html(ctx, panel.webview);
+    void memory.panelOpened(panel.title, file);
+    panel.webview.html = html(ctx, panel.webview, file);
     this.disposables.push(
       panel.webview.onDidReceiveMessage((m: FromWebview) => void this.onMessage(m)),
       manager.onDidChange((f) => f === file && this.post()),
@@ -93,14 +102,19 @@ function options(ctx: vscode.ExtensionContext): vscode.WebviewPanelOptions & vsc
   return { enableScripts: true, retainContextWhenHidden: false, localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist')] };
 }
 
-function html(ctx: vscode.ExtensionContext, webview: vscode.Webview): string {
+/** the page; `data-file` lets the webview save its state (the file) before anything else happens */
+function html(ctx: vscode.ExtensionContext, webview: vscode.Webview, file: string): string {
   const nonce = randomBytes(16).toString('base64');
   const script = webview.asWebviewUri(vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview-rollout.js'));
   const csp = [`default-src 'none'`, `script-src 'nonce-${nonce}'`, `style-src ${webview.cspSource} 'unsafe-inline'`, `font-src ${webview.cspSource}`, `img-src ${webview.cspSource} data:`].join('; ');
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8"><meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0"><title>Rollout</title></head>
-<body><div id="app">Loading…</div><script nonce="${nonce}" src="${script}"></script></body></html>`;
+<body data-file="${escapeAttr(file)}"><div id="app">Loading…</div><script nonce="${nonce}" src="${script}"></script></body></html>`;
+}
+
+function escapeAttr(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /** opens service.json with the cursor on a field (`Backends[2]` or `Health.TimeoutSecs`) */

@@ -2,7 +2,7 @@
 // 1.100.3's server and web workbench, installed by scripts/setup-vscode.sh into .tools/) driven
 // by Debian's chromium through playwright-core. See shared/vscode-testing.md.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -22,6 +22,8 @@ export function ensureVscode(): void {
 export interface CodeServer {
   port: number;
   home: string;
+  /** the server's data dir: its logs (extension host, remote agent) are under data/logs */
+  dataDir: string;
   proc: ChildProcess;
   log: () => string;
   stop(): Promise<void>;
@@ -55,7 +57,7 @@ export async function startCodeServer(opts: { home?: string; env?: NodeJS.Proces
     if (Date.now() > deadline) throw new Error(`VS Code server did not start: ${out}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { port, home, proc, log: () => out, stop: () => stopTracked(proc) };
+  return { port, home, dataDir: join(base, 'server'), proc, log: () => out, stop: () => stopTracked(proc) };
 }
 
 export async function openBrowser(): Promise<BrowserContext> {
@@ -68,6 +70,81 @@ export async function openBrowser(): Promise<BrowserContext> {
   });
 }
 
+/** a browser on the workbench with what a failure needs recorded from the start: console, errors, a trace */
+export interface UiSession {
+  context: BrowserContext;
+  /** the page under test (not the persistent context's first, blank tab, which is closed) */
+  page: Page;
+  /** every console message, page error and failed request of every frame, in order */
+  events: string[];
+  /** writes the evidence of a failure to test-artifacts/ and returns the paths */
+  evidence(name: string): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export async function openUi(server: CodeServer): Promise<UiSession> {
+  const context = await openBrowser();
+  await context.tracing.start({ screenshots: true, snapshots: true });
+  const page = await context.newPage();
+  for (const p of context.pages()) if (p !== page) await p.close();
+  const events: string[] = [];
+  const stamp = () => new Date().toISOString().slice(11, 23);
+  context.on('console', (m) => events.push(`${stamp()} console.${m.type()} [${m.location().url}] ${m.text()}`));
+  context.on('weberror', (e) => events.push(`${stamp()} pageerror ${e.error().stack ?? e.error().message}`));
+  context.on('requestfailed', (r) => events.push(`${stamp()} requestfailed ${r.url()}: ${r.failure()?.errorText}`));
+  context.on('response', (r) => void (r.status() >= 400 && events.push(`${stamp()} HTTP ${r.status()} ${r.url()}`)));
+  let closed = false;
+  return {
+    context,
+    page,
+    events,
+    async evidence(name) {
+      const dir = join(root, 'test-artifacts');
+      mkdirSync(dir, { recursive: true });
+      const files: string[] = [];
+      const out = (suffix: string) => {
+        const f = join(dir, `${name}${suffix}`);
+        files.push(f);
+        return f;
+      };
+      await page.screenshot({ path: out('.png') }).catch((e) => events.push(`screenshot failed: ${e}`));
+      // the DOM of the editor area (which editors are open, and their webview iframes) and of every frame
+      const dom: string[] = [];
+      for (const f of page.frames()) {
+        const html = await (f === page.mainFrame() ? f.locator('[id="workbench.parts.editor"]').evaluate((e) => e.outerHTML) : f.content()).catch((e: Error) => `(unreadable: ${e.message})`);
+        dom.push(`==== frame ${f.name() || '(main)'} ${f.url()}\n${html}`);
+      }
+      writeFileSync(out('.dom.html'), dom.join('\n\n'));
+      writeFileSync(out('.console.txt'), events.join('\n') + '\n');
+      writeFileSync(out('.code-server.log'), server.log());
+      const logs = join(server.dataDir, 'data', 'logs');
+      if (existsSync(logs)) cpSync(logs, out('.server-logs'), { recursive: true });
+      if (!closed) await context.tracing.stop({ path: out('.trace.zip') }).catch((e) => events.push(`trace failed: ${e}`));
+      closed = true;
+      return files;
+    },
+    async close() {
+      if (!closed) await context.tracing.stop().catch(() => undefined);
+      closed = true;
+      await context.close();
+    },
+  };
+}
+
+/** runs fn with a UI session on the server; on failure writes the evidence and prints where it is */
+export async function withUi<T>(name: string, server: CodeServer, fn: (ui: UiSession) => Promise<T>): Promise<T> {
+  const ui = await openUi(server);
+  try {
+    return await fn(ui);
+  } catch (e) {
+    const files = await ui.evidence(`FAILED-${name}`);
+    process.stderr.write(`${name}: evidence of the failure:\n${files.map((f) => `  ${f}`).join('\n')}\n`);
+    throw e;
+  } finally {
+    await ui.close();
+  }
+}
+
 /** the workbench URL that loads the extension from source (and a test runner, when given), or the installed one */
 export function workbenchUrl(port: number, folder: string, extensionDevelopmentPath?: string, extensionTestsPath?: string): string {
   const remote = (p: string) => `vscode-remote://127.0.0.1:${port}${p}`;
@@ -75,6 +152,16 @@ export function workbenchUrl(port: number, folder: string, extensionDevelopmentP
   const payload: string[][] = [['extensionDevelopmentPath', remote(extensionDevelopmentPath)]];
   if (extensionTestsPath) payload.push(['extensionTestsPath', remote(extensionTestsPath)]);
   return `http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+}
+
+/**
+ * Waits until the workbench has loaded and knows the Fleet extension's contributions (its activity-bar
+ * item): before that, the command palette does not list Fleet's commands even when the extension has
+ * already activated in the extension host.
+ */
+export async function waitForFleet(page: Page): Promise<void> {
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  await page.locator('.activitybar .action-item a[aria-label^="Fleet"]').waitFor({ timeout: 60_000 });
 }
 
 export function writeWorkspace(dir: string, files: Record<string, string>): void {

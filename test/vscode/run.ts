@@ -6,11 +6,12 @@ import { format } from 'node:util';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { buildExamples } from '../../examples/build';
+import { killMatching } from '../harness/agentProcess';
 import { killAllTracked } from '../harness/processes';
 import { freePort } from '../harness/net';
 import { SshFleet } from '../harness/sshFleet';
 import { rolloutFleet } from '../harness/rolloutFleet';
-import { openBrowser, root, startCodeServer, workbenchUrl, writeWorkspace } from './codeServer';
+import { root, startCodeServer, withUi, workbenchUrl, writeWorkspace } from './codeServer';
 
 async function main(): Promise<number> {
   const suite = join(root, 'out/vscode-suite/index.js');
@@ -19,7 +20,6 @@ async function main(): Promise<number> {
   const fleet = await SshFleet.start(3, { extraConfig: [`SetEnv HOME=${remoteHome}`] });
   const local = await rolloutFleet(3, { SoakSecs: 0.2 });
   const server = await startCodeServer();
-  const browser = await openBrowser();
   try {
     const ws = mkdtempSync(join(tmpdir(), 'fleet-ws-'));
     const zips = await buildExamples(join(ws, 'zips'));
@@ -30,7 +30,7 @@ async function main(): Promise<number> {
       'test-context.json': JSON.stringify({ hosts: fleet.hosts.map((h, i) => ({ name: `web${i + 1}`, address: h.target })), zip: zips['web-v1'], webPort: await freePort(), service: local.serviceFile, proxy: local.proxyUrl }),
     });
     writeFileSync(join(ws, 'known_hosts'), '');
-    const page = await browser.newPage();
+    return await withUi('extension-host-tests', server, async ({ page }) => {
     const exit = new Promise<number>((resolve) => void page.exposeFunction('codeAutomationExit', (code: number) => resolve(code)));
     // the extension host's console (mocha's report) arrives as browser console messages, a styled level
     // first: format the rest as Node's console would
@@ -44,11 +44,14 @@ async function main(): Promise<number> {
     });
     await page.goto(workbenchUrl(server.port, ws, root, suite));
     const code = await Promise.race([exit, new Promise<number>((r) => setTimeout(() => r(124), 5 * 60_000))]);
-    if (code === 124) process.stderr.write('extension tests did not finish in 5 minutes\n');
+    if (code === 124) throw new Error('extension tests did not finish in 5 minutes');
+    if (code !== 0) throw new Error(`extension tests failed (exit ${code})`);
     return code;
+    });
   } finally {
-    await browser.close();
     await server.stop();
+    // Install Agent deployed an agent (detached, as on a real host) into the hosts' HOME, and it started a program
+    killMatching(remoteHome);
     await fleet.stop();
     await local.stop();
   }

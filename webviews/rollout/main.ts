@@ -8,6 +8,8 @@ import type { FromWebview, PanelState, ToWebview } from './protocol';
 
 declare function acquireVsCodeApi(): { postMessage(m: FromWebview): void; setState(s: unknown): void; getState(): unknown };
 const vscode = acquireVsCodeApi();
+// the file this panel shows, saved at once: VS Code restores the panel after a reload from this state
+vscode.setState({ file: document.body.dataset.file });
 const steps = ['findApp', 'rmBackend', 'jobKill', 'cp', 'jobStart', 'reachable', 'addBackend'];
 
 const style = document.createElement('style');
@@ -58,7 +60,6 @@ function strip(r: BackendRow): HTMLElement {
 }
 
 function render(st: PanelState): void {
-  vscode.setState({ file: st.file });
   const app = document.getElementById('app')!;
   app.replaceChildren();
   if (st.invalid) {
@@ -86,6 +87,7 @@ function render(st: PanelState): void {
   if (p?.endState) {
     app.append(el('div', { class: `banner ${p.endState === 'ESSuccess' ? 'ESSuccess' : 'bad'}`, id: 'end-banner' }, `End state: ${p.endState}`, ...(p.endError ? [el('div', { class: 'muted' }, p.endError)] : [])));
   } else if (p?.status === 'paused') app.append(el('div', { class: 'banner', id: 'end-banner' }, 'Paused at a safe point: Resume continues, Abort ends.'));
+  else if (st.interrupted) app.append(el('div', { class: 'banner bad', id: 'end-banner' }, 'Interrupted: the window went away while this rollout ran. Resume continues at the step where the journal stops.'));
 
   if (st.plan) {
     const plan = el('div', { class: 'muted' }, `Plan: canaries ${st.plan.canaries.join(', ') || 'none'}; then ${st.plan.batches.map((b) => `[${b.join(', ')}]`).join(' ')}`);

