@@ -142,6 +142,43 @@ export class SshFleet {
     return existsSync(h.logFile) ? readFileSync(h.logFile, 'utf8') : '';
   }
 
+  /**
+   * Host h's log from `offset` on, read once the log provably holds everything before this call: a
+   * probe connection is made and its own "Connection from … port P" line awaited. A test that asserts
+   * something is absent from the log reads it this way, never after a bare sleep.
+   */
+  async logSince(h: FleetHost, offset: number, timeoutMs = 10_000): Promise<string> {
+    const localPort = await new Promise<number>((resolve, reject) => {
+      const s = connect({ host: h.address, port: h.port });
+      s.once('connect', () => {
+        const p = s.localPort!;
+        s.end('SSH-2.0-fleet-log-barrier\r\n');
+        resolve(p);
+      });
+      s.once('error', reject);
+    });
+    const marker = new RegExp(`Connection from \\S+ port ${localPort} on `);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const text = this.log(h).slice(offset);
+      const m = marker.exec(text);
+      if (m) return text.slice(0, m.index);
+      if (Date.now() > deadline) throw new Error(`sshd ${h.target} never logged the probe connection from port ${localPort}: ${text.slice(-500)}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  /** waits until host h's log from `offset` on matches `re` (bounded), and returns that part */
+  async waitLog(h: FleetHost, offset: number, re: RegExp, timeoutMs = 10_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const text = this.log(h).slice(offset);
+      if (re.test(text)) return text;
+      if (Date.now() > deadline) throw new Error(`sshd ${h.target} never logged ${re}: ${text.slice(-500)}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
   async stop(): Promise<void> {
     await Promise.all(this.hosts.map((h) => this.stopHost(h)));
     rmSync(this.dir, { recursive: true, force: true });

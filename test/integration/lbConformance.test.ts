@@ -79,7 +79,8 @@ for (const [kind, make] of Object.entries(subjects)) {
       const slow = Array.from({ length: 9 }, () => fetchNode(`${s.url}/slow?ms=1500`));
       await new Promise((r) => setTimeout(r, 300));
       const drained = s.lb.drain(target.addr, { timeoutMs: 20_000 }).then(() => Date.now());
-      await new Promise((r) => setTimeout(r, 200));
+      // the drain has taken effect (a positive marker, not a sleep) before the requests that must avoid it
+      await waitFor(async () => assert.equal((await s.lb.state(target.addr)).lb, 'draining'), 10_000);
       const during = await Promise.all(Array.from({ length: 30 }, () => fetchNode(`${s.url}/`)));
       assert.ok(during.every((r) => r.status === 200), 'requests during the drain succeed');
       assert.ok(!during.some((r) => r.node === target.node), 'no new request reached the draining backend');
