@@ -1,6 +1,6 @@
 // Entry point of dist/cli.js, the `fleet` command.
 import { main } from './main';
 
-main(process.argv).then((code) => {
+main().then((code) => {
   process.exitCode = code;
 });

@@ -12,38 +12,40 @@ import { registerRollout } from './commands/rollout';
 import { registerRun } from './commands/run';
 import { registerScan } from './commands/scan';
 import { Exit, exitCodeOf } from './exitCodes';
+import { processIO, type CliIO } from './io';
 
-export function buildProgram(argv: readonly string[] = process.argv): Command {
+export function buildProgram(io: CliIO): Command {
   const program = new Command('fleet')
     .description('automate a fleet of Linux machines: ping, scan, run and push over SSH, expect, agents, a load balancer, canaried rollouts')
     .version('0.1.0')
     .exitOverride()
     .showSuggestionAfterError()
-    .configureOutput({ outputError: (s, write) => write(s) });
-  registerPing(program);
-  registerScan(program);
-  registerRun(program, () => argv);
-  registerExpect(program);
-  registerPush(program);
-  registerHostkeys(program);
-  registerAgent(program, () => argv);
-  registerLb(program);
-  registerRollout(program);
-  registerDemo(program);
+    .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s), outputError: (s, write) => write(s) });
+  registerPing(program, io);
+  registerScan(program, io);
+  registerRun(program, io);
+  registerExpect(program, io);
+  registerPush(program, io);
+  registerHostkeys(program, io);
+  registerAgent(program, io);
+  registerLb(program, io);
+  registerRollout(program, io);
+  registerDemo(program, io);
   return program;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram(argv);
+/** runs one `fleet` command line; resolves with its exit code (the process, or a test, decides what to do with it) */
+export async function main(io: CliIO = processIO()): Promise<number> {
+  const program = buildProgram(io);
   try {
-    await program.parseAsync(argv);
-    return typeof process.exitCode === 'number' ? process.exitCode : Exit.ok;
+    await program.parseAsync([...io.argv]);
+    return io.exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return Exit.ok;
       return Exit.usage; // commander already printed what was wrong
     }
-    process.stderr.write(`fleet: ${errorMessage(err)}\n`);
+    io.err(`fleet: ${errorMessage(err)}\n`);
     return exitCodeOf(err);
   }
 }

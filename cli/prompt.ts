@@ -1,24 +1,23 @@
 // Terminal prompts: secrets read without echo (the talk's term.ReadPassword), yes/no questions.
-// Both need a TTY on stdin; without one they answer "no" so a batch job never hangs.
+// Both need a terminal (CliIO.interactive); without one they answer "no" so a batch job never hangs.
 import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
+import type { CliIO } from './io';
 
-export function isInteractive(): boolean {
-  return Boolean(process.stdin.isTTY && process.stderr.isTTY);
-}
-
-export function askSecret(question: string): Promise<string | undefined> {
-  if (!isInteractive()) return Promise.resolve(undefined);
+export function askSecret(io: CliIO, question: string): Promise<string | undefined> {
+  if (!io.interactive || !io.stdin.setRawMode) return Promise.resolve(undefined);
+  const stdin = io.stdin;
+  const setRaw = io.stdin.setRawMode.bind(io.stdin);
   return new Promise((resolve) => {
-    const stdin = process.stdin;
-    process.stderr.write(question);
-    stdin.setRawMode(true);
+    io.err(question);
+    setRaw(true);
     stdin.resume();
     let value = '';
     const done = (v: string | undefined) => {
-      stdin.setRawMode(false);
+      setRaw(false);
       stdin.pause();
       stdin.off('data', onData);
-      process.stderr.write('\n');
+      io.err('\n');
       resolve(v);
     };
     const onData = (b: Buffer) => {
@@ -33,9 +32,10 @@ export function askSecret(question: string): Promise<string | undefined> {
   });
 }
 
-export function askYesNo(question: string): Promise<boolean> {
-  if (!isInteractive()) return Promise.resolve(false);
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
+export function askYesNo(io: CliIO, question: string): Promise<boolean> {
+  if (!io.interactive) return Promise.resolve(false);
+  const output = new Writable({ write: (chunk, _enc, cb) => (io.err(String(chunk)), cb()) });
+  const rl = createInterface({ input: io.stdin, output, terminal: true });
   return new Promise((resolve) =>
     rl.question(question, (a) => {
       rl.close();

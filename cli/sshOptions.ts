@@ -12,7 +12,8 @@ import { resolveInventoryHost, resolveTarget, type SshEndpoint } from '../core/s
 import { HostKeyChecker, type HostKeyPolicy } from '../core/ssh/hostKeyPolicy';
 import { KnownHosts } from '../core/ssh/knownHosts';
 import { SshPool } from '../core/ssh/pool';
-import { askSecret, askYesNo, isInteractive } from './prompt';
+import type { CliIO } from './io';
+import { askSecret, askYesNo } from './prompt';
 
 export interface SshFlags {
   user?: string;
@@ -57,6 +58,7 @@ export function addSshFlags(cmd: Command): Command {
 }
 
 export interface SshContext {
+  io: CliIO;
   pool: SshPool;
   checker: HostKeyChecker;
   keys: KeyStore;
@@ -65,8 +67,8 @@ export interface SshContext {
   endpointFor: (address: string) => SshEndpoint;
 }
 
-export function sshContext(targets: readonly string[], f: SshFlags): SshContext {
-  const policy: HostKeyPolicy = f.hostKeyPolicy ?? (isInteractive() ? 'ask' : 'strict');
+export function sshContext(io: CliIO, targets: readonly string[], f: SshFlags): SshContext {
+  const policy: HostKeyPolicy = f.hostKeyPolicy ?? (io.interactive ? 'ask' : 'strict');
   const config = SshConfigFile.load(f.sshConfig ?? SshConfigFile.defaultPath());
   const defaults = { user: f.user, port: f.port, identityFiles: f.identity, jump: f.jump };
   const endpoints = targets.map((t) => resolveTarget(t, config, defaults));
@@ -77,14 +79,14 @@ export function sshContext(targets: readonly string[], f: SshFlags): SshContext 
     endpoints.push(...hosts.map((h) => resolveInventoryHost(h, inv, config, defaults)));
   } else if (f.group) throw new UsageError('--group needs --inventory FILE');
   const checker = new HostKeyChecker(new KnownHosts(f.knownHosts), policy);
-  const keys = new KeyStore({ passphrase: askSecret, password: passwordSource(f) });
+  const keys = new KeyStore({ passphrase: (q) => askSecret(io, q), password: passwordSource(io, f) });
   const pool = new SshPool({ hostKeys: checker, keys });
-  return { pool, checker, keys, endpoints, endpointFor: (a) => resolveTarget(a, config, defaults) };
+  return { io, pool, checker, keys, endpoints, endpointFor: (a) => resolveTarget(a, config, defaults) };
 }
 
 /** where a password comes from: a 0600 file (flag or environment), or a prompt without echo; never argv */
-function passwordSource(f: SshFlags): ((user: string, host: string) => Promise<string | undefined>) | undefined {
-  const file = f.passwordFile ?? process.env.FLEET_SSH_PASSWORD_FILE;
+function passwordSource(io: CliIO, f: SshFlags): ((user: string, host: string) => Promise<string | undefined>) | undefined {
+  const file = f.passwordFile ?? io.env.FLEET_SSH_PASSWORD_FILE;
   if (file) {
     let st;
     try {
@@ -98,7 +100,7 @@ function passwordSource(f: SshFlags): ((user: string, host: string) => Promise<s
   }
   if (f.askPassword) {
     let asked: Promise<string | undefined> | undefined;
-    return (user, host) => (asked ??= askSecret(`Password for ${user}@${host}: `));
+    return (user, host) => (asked ??= askSecret(io, `Password for ${user}@${host}: `));
   }
   return undefined;
 }
@@ -128,12 +130,13 @@ export async function withHostKeyPrompt<R extends { host: string; error: unknown
 ): Promise<R[]> {
   const results = await run(endpoints);
   if (ctx.checker.policy !== 'ask' || ctx.checker.pending.size === 0) return results;
+  const io = ctx.io;
   const pending = [...ctx.checker.pending.values()];
   const width = Math.max(...pending.map((p) => p.name.length), 4);
-  process.stderr.write(`The authenticity of ${pending.length} host(s) can't be established:\n`);
-  process.stderr.write(`  ${'HOST'.padEnd(width)}  TYPE                 FINGERPRINT\n`);
-  for (const p of pending) process.stderr.write(`  ${p.name.padEnd(width)}  ${p.type.padEnd(20)} ${p.fingerprint}\n`);
-  if (!(await askYesNo(`Trust these ${pending.length} host key(s) and add them to ${ctx.checker.knownHosts.file}? [y/N] `))) return results;
+  io.err(`The authenticity of ${pending.length} host(s) can't be established:\n`);
+  io.err(`  ${'HOST'.padEnd(width)}  TYPE                 FINGERPRINT\n`);
+  for (const p of pending) io.err(`  ${p.name.padEnd(width)}  ${p.type.padEnd(20)} ${p.fingerprint}\n`);
+  if (!(await askYesNo(io, `Trust these ${pending.length} host key(s) and add them to ${ctx.checker.knownHosts.file}? [y/N] `))) return results;
   ctx.checker.acceptPending();
   const retry = new Set(results.filter((r) => r.error instanceof HostKeyError && r.error.kind === 'unknown').map((r) => r.host));
   const again = await run(endpoints.filter((e) => retry.has(e.label)));

@@ -9,6 +9,7 @@ import { UsageError, ValidationError } from '../../core/errors';
 import type { PackageStatus } from '../../core/protocol/agent';
 import { addSshFlags, sshContext, type SshFlags } from '../sshOptions';
 import { registerAgentDeploy } from './agentDeploy';
+import type { CliIO } from '../io';
 
 type ClientFlags = SshFlags & { tokenFile?: string };
 
@@ -17,10 +18,10 @@ function withClientFlags(cmd: Command): Command {
 }
 
 /** builds a client and runs fn, closing SSH connections afterwards */
-async function withAgent<T>(endpointText: string, o: ClientFlags, fn: (c: AgentClient) => Promise<T>): Promise<T> {
+async function withAgent<T>(io: CliIO, endpointText: string, o: ClientFlags, fn: (c: AgentClient) => Promise<T>): Promise<T> {
   const ep = parseAgentEndpoint(endpointText);
   if (ep.kind === 'ssh') {
-    const ctx = sshContext([ep.target], o);
+    const ctx = sshContext(io, [ep.target], o);
     try {
       return await fn(new AgentClient(ep, { pool: ctx.pool, sshEndpoint: ctx.endpoints[0] }));
     } finally {
@@ -35,17 +36,17 @@ async function withAgent<T>(endpointText: string, o: ClientFlags, fn: (c: AgentC
       } catch (e) {
         throw new ValidationError(o.tokenFile, '', `cannot read token file: ${(e as NodeJS.ErrnoException).code}`);
       }
-    } else token = process.env.FLEET_AGENT_TOKEN;
+    } else token = io.env.FLEET_AGENT_TOKEN;
     if (!token) throw new UsageError(`${ep.text} needs the agent's token: --token-file FILE or FLEET_AGENT_TOKEN`);
   }
   return fn(new AgentClient(ep, { token }));
 }
 
-function printStatus(s: PackageStatus, json?: boolean): void {
-  process.stdout.write(json ? JSON.stringify(s) + '\n' : `${s.name}: ${s.state} (pid ${s.pid ?? '-'}, restarts ${s.restarts}, version ${s.version}, sha256 ${s.sha256.slice(0, 12)})\n`);
+function printStatus(io: CliIO, s: PackageStatus, json?: boolean): void {
+  io.out(json ? JSON.stringify(s) + '\n' : `${s.name}: ${s.state} (pid ${s.pid ?? '-'}, restarts ${s.restarts}, version ${s.version}, sha256 ${s.sha256.slice(0, 12)})\n`);
 }
 
-export function registerAgent(program: Command, rawArgv: () => readonly string[]): void {
+export function registerAgent(program: Command, io: CliIO): void {
   const agent = program.command('agent').description('the on-host agent: serve, install and manage packages, deploy');
   agent.addCommand(agentServeCommand());
 
@@ -59,7 +60,7 @@ export function registerAgent(program: Command, rawArgv: () => readonly string[]
       .argument('<binary>', 'path of the program inside the zip')
       .argument('[args...]'),
   ).action(async (endpoint: string, name: string, zip: string, binary: string, args: string[], o: ClientFlags) => {
-    const raw = rawArgv();
+    const raw = io.argv;
     const dash = raw.indexOf('--');
     const programArgs = dash >= 0 ? raw.slice(dash + 1) : args;
     try {
@@ -67,36 +68,36 @@ export function registerAgent(program: Command, rawArgv: () => readonly string[]
     } catch (e) {
       throw new ValidationError(zip, '', `cannot read the zip file: ${(e as NodeJS.ErrnoException).code}`);
     }
-    await withAgent(endpoint, o, async (c) => printStatus(await c.install(name, zip, { binary, args: programArgs }), o.json));
+    await withAgent(io, endpoint, o, async (c) => printStatus(io, await c.install(name, zip, { binary, args: programArgs }), o.json));
   });
 
   withClientFlags(agent.command('list').description('installed packages and their state').argument('<endpoint>')).action(async (endpoint: string, o: ClientFlags) => {
-    await withAgent(endpoint, o, async (c) => {
+    await withAgent(io, endpoint, o, async (c) => {
       const list = await c.list();
-      if (o.json) return list.forEach((s) => printStatus(s, true));
-      process.stdout.write(`${'NAME'.padEnd(20)} ${'STATE'.padEnd(9)} ${'PID'.padEnd(8)} RESTARTS  VERSION\n`);
-      for (const s of list) process.stdout.write(`${s.name.padEnd(20)} ${s.state.padEnd(9)} ${String(s.pid ?? '-').padEnd(8)} ${String(s.restarts).padEnd(9)} ${s.version}\n`);
+      if (o.json) return list.forEach((s) => printStatus(io, s, true));
+      io.out(`${'NAME'.padEnd(20)} ${'STATE'.padEnd(9)} ${'PID'.padEnd(8)} RESTARTS  VERSION\n`);
+      for (const s of list) io.out(`${s.name.padEnd(20)} ${s.state.padEnd(9)} ${String(s.pid ?? '-').padEnd(8)} ${String(s.restarts).padEnd(9)} ${s.version}\n`);
     });
   });
 
   withClientFlags(agent.command('status').argument('<endpoint>').argument('<name>')).action(async (endpoint: string, name: string, o: ClientFlags) => {
-    await withAgent(endpoint, o, async (c) => printStatus(await c.status(name), o.json));
+    await withAgent(io, endpoint, o, async (c) => printStatus(io, await c.status(name), o.json));
   });
   for (const op of ['start', 'stop', 'restart', 'rollback'] as const) {
     withClientFlags(agent.command(op).description(`${op} a package`).argument('<endpoint>').argument('<name>')).action(async (endpoint: string, name: string, o: ClientFlags) => {
-      await withAgent(endpoint, o, async (c) => printStatus(await c.action(name, op), o.json));
+      await withAgent(io, endpoint, o, async (c) => printStatus(io, await c.action(name, op), o.json));
     });
   }
   withClientFlags(agent.command('remove').description('stop a package and delete it').argument('<endpoint>').argument('<name>')).action(async (endpoint: string, name: string, o: ClientFlags) => {
-    await withAgent(endpoint, o, (c) => c.remove(name));
+    await withAgent(io, endpoint, o, (c) => c.remove(name));
   });
   withClientFlags(agent.command('logs').argument('<endpoint>').argument('<name>').option('--tail <n>', 'lines', (v) => Number(v), 100)).action(
     async (endpoint: string, name: string, o: ClientFlags & { tail: number }) => {
-      await withAgent(endpoint, o, async (c) => process.stdout.write(await c.logs(name, o.tail)));
+      await withAgent(io, endpoint, o, async (c) => io.out(await c.logs(name, o.tail)));
     },
   );
   withClientFlags(agent.command('stats').description("the host's CPU and memory (/debug/vars)").argument('<endpoint>')).action(async (endpoint: string, o: ClientFlags) => {
-    await withAgent(endpoint, o, async (c) => process.stdout.write(JSON.stringify(await c.stats(), null, o.json ? undefined : 2) + '\n'));
+    await withAgent(io, endpoint, o, async (c) => io.out(JSON.stringify(await c.stats(), null, o.json ? undefined : 2) + '\n'));
   });
-  registerAgentDeploy(agent);
+  registerAgentDeploy(agent, io);
 }

@@ -7,8 +7,9 @@ import { errorMessage } from '../../core/errors';
 import { mapLimit } from '../../core/limit';
 import { Exit, exitCodeOf } from '../exitCodes';
 import { addSshFlags, preloadKeys, sshContext, type SshFlags } from '../sshOptions';
+import type { CliIO } from '../io';
 
-export function registerAgentDeploy(agent: Command): void {
+export function registerAgentDeploy(agent: Command, io: CliIO): void {
   addSshFlags(
     agent
       .command('deploy')
@@ -17,22 +18,22 @@ export function registerAgentDeploy(agent: Command): void {
       .option('--agent-js <file>', 'the agent bundle to deploy', resolve(__dirname, 'agent.js')),
   ).action(async (hosts: string[], o: SshFlags & { agentJs: string }) => {
     if (!existsSync(o.agentJs)) throw new Error(`${o.agentJs} is missing: run npm run build`);
-    const ctx = sshContext(hosts, o);
+    const ctx = sshContext(io, hosts, o);
     await preloadKeys(ctx);
     let worst = Exit.ok as number;
     try {
       await mapLimit(ctx.endpoints, o.concurrency, async (ep) => {
         try {
           const r = await deployAgent(ctx.pool, ep, o.agentJs);
-          process.stdout.write(o.json ? JSON.stringify(r) + '\n' : `${ep.label}: agent ${r.upgraded ? 'upgraded' : 'installed'} (${r.mode}, node ${r.nodeVersion}), socket ${r.socket}\n`);
+          io.out(o.json ? JSON.stringify(r) + '\n' : `${ep.label}: agent ${r.upgraded ? 'upgraded' : 'installed'} (${r.mode}, node ${r.nodeVersion}), socket ${r.socket}\n`);
         } catch (e) {
           worst = Math.max(worst, exitCodeOf(e));
-          process.stdout.write(o.json ? JSON.stringify({ host: ep.label, error: errorMessage(e) }) + '\n' : `${ep.label}: ${errorMessage(e)}\n`);
+          io.out(o.json ? JSON.stringify({ host: ep.label, error: errorMessage(e) }) + '\n' : `${ep.label}: ${errorMessage(e)}\n`);
         }
       });
     } finally {
       ctx.pool.close();
     }
-    process.exitCode = worst;
+    io.exitCode = worst;
   });
 }

@@ -14,14 +14,15 @@ import { Rollout } from '../../core/rollout/workflow';
 import { buildExamples } from '../../examples/build';
 import { printPoolHealth } from './lb';
 import { exitOfEndState, formatEvent } from './rollout';
+import type { CliIO } from '../io';
 
-export function registerDemo(program: Command): void {
+export function registerDemo(program: Command, io: CliIO): void {
   program
     .command('demo')
     .description('start a local fleet (built-in LB, 8 web backends under agents) and run the canaried rollout of examples/service.json')
     .option('--service <file>', 'service.json to roll out', resolve(__dirname, '../examples/service.json'))
     .action(async (o: { service: string }) => {
-      const out = (s: string) => process.stdout.write(s + '\n');
+      const out = (s: string) => io.out(s + '\n');
       const zips = await buildExamples(mkdtempSync(join(tmpdir(), 'fleet-zips-')), resolve(__dirname, '../examples'));
       const local = new LocalFleet({ serviceJson: o.service, zips, agentJs: resolve(__dirname, 'agent.js'), log: (m) => out(`demo: ${m}`) });
       let rollout: Rollout | undefined;
@@ -32,7 +33,7 @@ export function registerDemo(program: Command): void {
         out('demo: interrupted; aborting the rollout and stopping everything');
         rollout?.abort();
       };
-      process.on('SIGINT', onSigint);
+      const offInterrupt = io.onInterrupt(onSigint);
       try {
         await local.start();
         out(`demo: before the rollout: ${(await fetchText(local.proxyUrl)).trim()}`);
@@ -44,9 +45,9 @@ export function registerDemo(program: Command): void {
         out(printPoolHealth(await new LbControlClient(svc.config.LB).poolHealth(svc.config.Pattern)).trimEnd());
         out('');
         for (let i = 0; i < 4; i++) out(`GET ${local.proxyUrl}/ -> ${(await fetchText(local.proxyUrl)).trim()}`);
-        process.exitCode = exitOfEndState[result];
+        io.exitCode = exitOfEndState[result];
       } finally {
-        process.off('SIGINT', onSigint);
+        offInterrupt();
         await local.stop();
         out('demo: stopped the LB, the agents and their programs');
       }

@@ -6,8 +6,9 @@ import { readJsonFile } from '../../core/jsonFile';
 import { expectScriptSchema, ExpectError, runExpect } from '../../core/ssh/expect';
 import { Exit } from '../exitCodes';
 import { addSshFlags, preloadKeys, sshContext, withHostKeyPrompt, type SshFlags } from '../sshOptions';
+import type { CliIO } from '../io';
 
-export function registerExpect(program: Command): void {
+export function registerExpect(program: Command, io: CliIO): void {
   addSshFlags(
     program
       .command('expect')
@@ -16,7 +17,7 @@ export function registerExpect(program: Command): void {
       .argument('<script.json>'),
   ).action(async (host: string, file: string, o: SshFlags) => {
     const script = readJsonFile(file, expectScriptSchema);
-    const ctx = sshContext([host], o);
+    const ctx = sshContext(io, [host], o);
     await preloadKeys(ctx);
     try {
       const [r] = await withHostKeyPrompt(ctx, ctx.endpoints, (eps) =>
@@ -33,16 +34,16 @@ export function registerExpect(program: Command): void {
       );
       if (r.error) {
         const transcript = r.error instanceof ExpectError ? r.error.transcript : '';
-        if (transcript) process.stdout.write(o.json ? '' : transcript.endsWith('\n') ? transcript : transcript + '\n');
-        if (o.json) process.stdout.write(JSON.stringify({ host: r.host, ok: false, error: errorMessage(r.error), transcript }) + '\n');
-        process.stderr.write(`fleet expect: ${errorMessage(r.error)}\n`);
-        process.exitCode = r.error instanceof ExpectError ? Exit.failed : Exit.unreachable;
+        if (transcript) io.out(o.json ? '' : transcript.endsWith('\n') ? transcript : transcript + '\n');
+        if (o.json) io.out(JSON.stringify({ host: r.host, ok: false, error: errorMessage(r.error), transcript }) + '\n');
+        io.err(`fleet expect: ${errorMessage(r.error)}\n`);
+        io.exitCode = r.error instanceof ExpectError ? Exit.failed : Exit.unreachable;
         return;
       }
       const res = r.res!;
-      if (o.json) process.stdout.write(JSON.stringify({ host: r.host, ok: true, exitCode: res.exitCode, captures: res.captures, transcript: res.transcript }) + '\n');
-      else process.stdout.write(res.transcript.endsWith('\n') ? res.transcript : res.transcript + '\n');
-      process.exitCode = res.exitCode === null || res.exitCode === 0 ? Exit.ok : Exit.failed;
+      if (o.json) io.out(JSON.stringify({ host: r.host, ok: true, exitCode: res.exitCode, captures: res.captures, transcript: res.transcript }) + '\n');
+      else io.out(res.transcript.endsWith('\n') ? res.transcript : res.transcript + '\n');
+      io.exitCode = res.exitCode === null || res.exitCode === 0 ? Exit.ok : Exit.failed;
     } finally {
       ctx.pool.close();
     }

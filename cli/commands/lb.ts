@@ -4,6 +4,7 @@ import { LbControlClient } from '../../core/lb/controlClient';
 import type { PoolHealthReport } from '../../core/protocol/lb';
 import { serveLb } from '../../lb/server';
 import { positiveInt } from '../sshOptions';
+import type { CliIO } from '../io';
 
 const controlFlag = ['--control <host:port>', 'the LB control API', '127.0.0.1:9091'] as const;
 
@@ -13,7 +14,7 @@ export function printPoolHealth(h: PoolHealthReport): string {
   return rows.join('\n') + '\n';
 }
 
-export function registerLb(program: Command): void {
+export function registerLb(program: Command, io: CliIO): void {
   const lb = program.command('lb').description("the built-in load balancer and the seed's LB verbs");
   lb.command('serve')
     .description('run the built-in LB: proxy on --http, control API on --control')
@@ -21,7 +22,7 @@ export function registerLb(program: Command): void {
     .option(...controlFlag)
     .action(async (o: { http: string; control: string }) => {
       const running = await serveLb({ http: o.http, control: o.control });
-      process.stderr.write(`fleet lb: proxy on http://${o.http}, control API on http://${o.control}\n`);
+      io.err(`fleet lb: proxy on http://${o.http}, control API on http://${o.control}\n`);
       const stop = () => void running.close().then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
@@ -59,8 +60,8 @@ export function registerLb(program: Command): void {
     .action(async (pattern: string, backend: string, o: { control: string; drainTimeout: number }) => {
       const r = await new LbControlClient(o.control).removeBackend(pattern, backend, o.drainTimeout);
       if (!r.drained) {
-        process.stderr.write(`fleet lb: ${backend} is out of rotation but ${r.inflight} request(s) were still in flight after ${o.drainTimeout}s\n`);
-        process.exitCode = 1;
+        io.err(`fleet lb: ${backend} is out of rotation but ${r.inflight} request(s) were still in flight after ${o.drainTimeout}s\n`);
+        io.exitCode = 1;
       }
     });
   lb.command('pool-health')
@@ -69,6 +70,6 @@ export function registerLb(program: Command): void {
     .option('--json', 'print the JSON report')
     .action(async (pattern: string, o: { control: string; json?: boolean }) => {
       const h = await new LbControlClient(o.control).poolHealth(pattern);
-      process.stdout.write(o.json ? JSON.stringify(h) + '\n' : printPoolHealth(h));
+      io.out(o.json ? JSON.stringify(h) + '\n' : printPoolHealth(h));
     });
 }

@@ -6,8 +6,9 @@ import { requireProgram } from '../../core/exec/program';
 import { Semaphore } from '../../core/limit';
 import { Exit } from '../exitCodes';
 import { positiveInt } from '../sshOptions';
+import type { CliIO } from '../io';
 
-export function registerPing(program: Command): void {
+export function registerPing(program: Command, io: CliIO): void {
   program
     .command('ping')
     .description('tell which hosts answer ping (hosts from arguments, else one per line on stdin)')
@@ -21,9 +22,9 @@ export function registerPing(program: Command): void {
       let allAlive = true;
       const print = (r: PingResult) => {
         allAlive &&= r.alive;
-        if (o.json) process.stdout.write(JSON.stringify({ host: r.host, alive: r.alive, rttMs: r.rttMs, ...(r.error ? { error: r.error } : {}) }) + '\n');
-        else process.stdout.write(`host(${r.host}) is alive: ${r.alive}\n`);
-        if (r.error && !o.json) process.stderr.write(`fleet ping: ${r.host}: ${r.error}\n`);
+        if (o.json) io.out(JSON.stringify({ host: r.host, alive: r.alive, rttMs: r.rttMs, ...(r.error ? { error: r.error } : {}) }) + '\n');
+        else io.out(`host(${r.host}) is alive: ${r.alive}\n`);
+        if (r.error && !o.json) io.err(`fleet ping: ${r.host}: ${r.error}\n`);
       };
       const one = (h: string) => limit.run(() => ping(h, { timeoutSecs: o.timeout, pingPath: bin }));
       if (hosts.length > 0) {
@@ -32,12 +33,12 @@ export function registerPing(program: Command): void {
       } else {
         // stdin: each answer as soon as it is known, as the seed's did
         const pending: Promise<void>[] = [];
-        for await (const line of createInterface({ input: process.stdin })) {
+        for await (const line of createInterface({ input: io.stdin })) {
           const h = line.trim();
           if (h) pending.push(one(h).then(print));
         }
         await Promise.all(pending);
       }
-      process.exitCode = allAlive ? Exit.ok : Exit.failed;
+      io.exitCode = allAlive ? Exit.ok : Exit.failed;
     });
 }

@@ -7,8 +7,9 @@ import { mapLimit } from '../../core/limit';
 import { pushFile, sha256File } from '../../core/ssh/sftpPush';
 import { Exit, exitCodeOf } from '../exitCodes';
 import { addSshFlags, preloadKeys, sshContext, type SshFlags } from '../sshOptions';
+import type { CliIO } from '../io';
 
-export function registerPush(program: Command): void {
+export function registerPush(program: Command, io: CliIO): void {
   addSshFlags(
     program
       .command('push')
@@ -26,33 +27,33 @@ export function registerPush(program: Command): void {
     }
     const size = statSync(local).size;
     const sha = await sha256File(local);
-    const ctx = sshContext(targets, o);
+    const ctx = sshContext(io, targets, o);
     await preloadKeys(ctx);
     const total = size * ctx.endpoints.length;
     const sent = new Map<string, number>();
     let last = 0;
     const progress = (host: string, bytes: number) => {
       sent.set(host, bytes);
-      if (!process.stderr.isTTY || o.json || Date.now() - last < 200) return;
+      if (!io.stderrIsTTY || o.json || Date.now() - last < 200) return;
       last = Date.now();
       const done = [...sent.values()].reduce((a, b) => a + b, 0);
-      process.stderr.write(`\rfleet push: ${((done / total) * 100).toFixed(0)}% of ${(total / 1048576).toFixed(1)} MiB`);
+      io.err(`\rfleet push: ${((done / total) * 100).toFixed(0)}% of ${(total / 1048576).toFixed(1)} MiB`);
     };
     let worst: number = Exit.ok;
     try {
       await mapLimit(ctx.endpoints, o.concurrency, async (ep) => {
         try {
           const r = await pushFile(ctx.pool, ep, local, remote, { sha256: sha, onProgress: (b) => progress(ep.label, b) });
-          process.stdout.write(o.json ? JSON.stringify({ ...r, error: null }) + '\n' : `${ep.label}: ${remote} ok (${r.bytes} bytes, sha256 ${r.sha256.slice(0, 16)}…, ${r.durationMs} ms)\n`);
+          io.out(o.json ? JSON.stringify({ ...r, error: null }) + '\n' : `${ep.label}: ${remote} ok (${r.bytes} bytes, sha256 ${r.sha256.slice(0, 16)}…, ${r.durationMs} ms)\n`);
         } catch (e) {
           worst = Math.max(worst, exitCodeOf(e));
-          process.stdout.write(o.json ? JSON.stringify({ host: ep.label, error: errorMessage(e) }) + '\n' : `${ep.label}: FAILED: ${errorMessage(e)}\n`);
+          io.out(o.json ? JSON.stringify({ host: ep.label, error: errorMessage(e) }) + '\n' : `${ep.label}: FAILED: ${errorMessage(e)}\n`);
         }
       });
     } finally {
       ctx.pool.close();
-      if (process.stderr.isTTY && !o.json) process.stderr.write('\n');
+      if (io.stderrIsTTY && !o.json) io.err('\n');
     }
-    process.exitCode = worst;
+    io.exitCode = worst;
   });
 }

@@ -10,6 +10,7 @@ import { formatPlan, makePlan } from '../../core/rollout/plan';
 import { Rollout, type RolloutResult } from '../../core/rollout/workflow';
 import { Exit } from '../exitCodes';
 import { addSshFlags, sshContext, type SshFlags } from '../sshOptions';
+import type { CliIO } from '../io';
 
 export const exitOfEndState: Record<RolloutResult, number> = {
   ESSuccess: Exit.ok,
@@ -44,7 +45,7 @@ export function formatEvent(e: JournalEvent): string {
   }
 }
 
-export function registerRollout(program: Command): void {
+export function registerRollout(program: Command, io: CliIO): void {
   addSshFlags(
     program
       .command('rollout')
@@ -55,7 +56,7 @@ export function registerRollout(program: Command): void {
   ).action(async (file: string, o: SshFlags & { dryRun?: boolean; resume?: boolean }) => {
     const svc = await loadService(file);
     if (o.dryRun) {
-      process.stdout.write(o.json ? JSON.stringify(makePlan(svc)) + '\n' : formatPlan(makePlan(svc)));
+      io.out(o.json ? JSON.stringify(makePlan(svc)) + '\n' : formatPlan(makePlan(svc)));
       return;
     }
     let resumeJournal: string | undefined;
@@ -67,32 +68,32 @@ export function registerRollout(program: Command): void {
     }
     let ctx: ReturnType<typeof sshContext> | undefined;
     const deps = rolloutDeps(svc, () => {
-      ctx = sshContext([], o);
+      ctx = sshContext(io, [], o);
       return { pool: ctx.pool, endpoint: ctx.endpointFor };
     });
     const rollout = new Rollout(svc, deps, {
       resumeJournal,
-      onEvent: (e) => process.stdout.write((o.json ? JSON.stringify(e) : formatEvent(e)) + '\n'),
-      stepDelayMs: Number(process.env.FLEET_ROLLOUT_STEP_DELAY_MS ?? 0) || 0,
+      onEvent: (e) => io.out((o.json ? JSON.stringify(e) : formatEvent(e)) + '\n'),
+      stepDelayMs: Number(io.env.FLEET_ROLLOUT_STEP_DELAY_MS ?? 0) || 0,
     });
     let interrupts = 0;
     const onSigint = () => {
       interrupts++;
       if (interrupts === 1) {
-        process.stderr.write('fleet rollout: pausing once in-flight steps reach a safe point (Ctrl-C again to abort)\n');
+        io.err('fleet rollout: pausing once in-flight steps reach a safe point (Ctrl-C again to abort)\n');
         rollout.pause();
       } else {
-        process.stderr.write('fleet rollout: aborting\n');
+        io.err('fleet rollout: aborting\n');
         rollout.abort();
       }
     };
-    process.on('SIGINT', onSigint);
+    const offInterrupt = io.onInterrupt(onSigint);
     try {
       const result = await rollout.run();
-      if (result === 'Paused') process.stderr.write(`fleet rollout: paused; continue with: fleet rollout ${file} --resume\n`);
-      process.exitCode = exitOfEndState[result];
+      if (result === 'Paused') io.err(`fleet rollout: paused; continue with: fleet rollout ${file} --resume\n`);
+      io.exitCode = exitOfEndState[result];
     } finally {
-      process.off('SIGINT', onSigint);
+      offInterrupt();
       ctx?.pool.close();
     }
   });

@@ -5,8 +5,9 @@ import { checkScanSize, parseCidr } from '../../core/inventory/cidr';
 import { scan } from '../../core/inventory/scan';
 import { Exit } from '../exitCodes';
 import { addSshFlags, sshContext, type SshFlags } from '../sshOptions';
+import type { CliIO } from '../io';
 
-export function registerScan(program: Command): void {
+export function registerScan(program: Command, io: CliIO): void {
   addSshFlags(
     program
       .command('scan')
@@ -17,17 +18,17 @@ export function registerScan(program: Command): void {
     const cidrs = cidrTexts.map(parseCidr);
     checkScanSize(cidrs, Boolean(o.force));
     requireProgram('ping');
-    const ctx = sshContext([], { ...o, hostKeyPolicy: o.hostKeyPolicy ?? 'strict' });
+    const ctx = sshContext(io, [], { ...o, hostKeyPolicy: o.hostKeyPolicy ?? 'strict' });
     try {
       await scan(ctx.pool, cidrs, {
         endpoint: ctx.endpointFor,
         sshConcurrency: o.concurrency,
         timeoutMs: (o.timeout ?? 10) * 1000,
-        onRecord: (r) => process.stdout.write(JSON.stringify(r) + '\n'),
+        onRecord: (r) => io.out(JSON.stringify(r) + '\n'),
       });
     } finally {
       ctx.pool.close();
     }
-    process.exitCode = Exit.ok;
+    io.exitCode = Exit.ok;
   });
 }
