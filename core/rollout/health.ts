@@ -1,19 +1,25 @@
-// Is a backend serving? The shared health check with service.json's Health.Expect, and a poll
-// until healthy or a deadline.
-import { checkHealth as check, type HealthResult } from '../healthCheck';
+// Is a backend serving? A HealthCheck asks once (the rollout's deps provide one: HTTP against
+// service.json's Health by default, a fake in unit tests); waitHealthy polls one until healthy or a
+// deadline.
+import { checkHealth, type HealthResult } from '../healthCheck';
+import type { BackendTarget, LoadedService } from './config';
 
-export function checkHealth(host: string, port: number, path: string, expect: string, timeoutMs = 2000, signal?: AbortSignal): Promise<HealthResult> {
-  return check(host, port, path, expect ? [expect] : [], timeoutMs, signal);
+export type HealthCheck = (b: BackendTarget, timeoutMs: number, signal?: AbortSignal) => Promise<HealthResult>;
+
+/** GET Health.Path on the backend; healthy when it answers 2xx with Health.Expect (any body when empty) */
+export function httpHealth(svc: LoadedService): HealthCheck {
+  const h = svc.config.Health;
+  return (b, timeoutMs, signal) => checkHealth(b.host, b.port, h.Path, h.Expect ? [h.Expect] : [], timeoutMs, signal);
 }
 
 /** polls until healthy or the deadline; resolves the last reason when it never got healthy */
-export async function waitHealthy(host: string, port: number, path: string, expect: string, timeoutMs: number, signal?: AbortSignal): Promise<HealthResult> {
+export async function waitHealthy(check: HealthCheck, b: BackendTarget, timeoutMs: number, signal?: AbortSignal): Promise<HealthResult> {
   const deadline = Date.now() + timeoutMs;
   let last: HealthResult = { ok: false, why: 'not checked' };
   while (Date.now() < deadline && !signal?.aborted) {
-    last = await checkHealth(host, port, path, expect, Math.min(2000, Math.max(100, deadline - Date.now())), signal);
+    last = await check(b, Math.min(2000, Math.max(100, deadline - Date.now())), signal);
     if (last.ok) return last;
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, Math.min(200, Math.max(0, deadline - Date.now()))));
   }
   return last;
 }

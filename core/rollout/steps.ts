@@ -12,7 +12,7 @@ import { FleetError } from '../errors';
 import type { LoadBalancer } from '../lb/types';
 import type { PackageStatus } from '../protocol/agent';
 import type { BackendTarget, LoadedService } from './config';
-import { waitHealthy } from './health';
+import { waitHealthy, type HealthCheck } from './health';
 
 export const stepNames = ['findApp', 'rmBackend', 'jobKill', 'cp', 'jobStart', 'reachable', 'addBackend'] as const;
 export type StepName = (typeof stepNames)[number];
@@ -22,6 +22,7 @@ export interface StepContext {
   backend: BackendTarget;
   lb: LoadBalancer;
   agent: AgentClient;
+  health: HealthCheck;
   signal: AbortSignal;
   /** reports something found and repaired, into the journal */
   note: (text: string) => void;
@@ -83,7 +84,7 @@ export const steps: Record<StepName, Step> = {
 
   async reachable(ctx) {
     const h = ctx.svc.config.Health;
-    const r = await waitHealthy(ctx.backend.host, ctx.backend.port, h.Path, h.Expect, h.TimeoutSecs * 1000, ctx.signal);
+    const r = await waitHealthy(ctx.health, ctx.backend, h.TimeoutSecs * 1000, ctx.signal);
     if (!r.ok) throw new StepError(`backend ${ctx.backend.addr} did not become healthy within ${h.TimeoutSecs}s: ${r.why}`);
     return 'addBackend';
   },

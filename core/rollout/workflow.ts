@@ -8,7 +8,7 @@ import { errorMessage, FleetError } from '../errors';
 import type { LoadBalancer } from '../lb/types';
 import { runBackend, type BackendOutcome } from './backendRun';
 import type { BackendTarget, LoadedService } from './config';
-import { checkHealth, waitHealthy } from './health';
+import { httpHealth, waitHealthy, type HealthCheck } from './health';
 import { foldJournal, Journal, readJournal, type EndState, type JournalEvent } from './journal';
 import type { StepName } from './steps';
 
@@ -17,6 +17,8 @@ export type RolloutResult = EndState | 'Paused';
 export interface RolloutDeps {
   lb: LoadBalancer;
   agentFor: (b: BackendTarget) => AgentClient;
+  /** is a backend serving (default: HTTP against service.json's Health) */
+  health?: HealthCheck;
 }
 
 export interface RolloutOptions {
@@ -35,8 +37,10 @@ export class Rollout {
   private pausing = false;
   private failures = 0;
   readonly id: string;
+  private readonly health: HealthCheck;
 
   constructor(readonly svc: LoadedService, private readonly deps: RolloutDeps, private readonly opts: RolloutOptions = {}) {
+    this.health = deps.health ?? httpHealth(svc);
     if (opts.resumeJournal) {
       this.journal = new Journal(opts.resumeJournal);
       this.id = foldJournal(readJournal(opts.resumeJournal)).plan.id;
@@ -161,7 +165,7 @@ export class Rollout {
   private async backend(addr: string, from: StepName): Promise<BackendOutcome> {
     const target = this.svc.backends.find((b) => b.addr === addr)!;
     const out = await runBackend(
-      { svc: this.svc, backend: target, lb: this.deps.lb, agent: this.deps.agentFor(target), signal: this.abortCtl.signal, note: (text) => void this.journal.append({ t: 'note', backend: addr, text }) },
+      { svc: this.svc, backend: target, lb: this.deps.lb, agent: this.deps.agentFor(target), health: this.health, signal: this.abortCtl.signal, note: (text) => void this.journal.append({ t: 'note', backend: addr, text }) },
       from,
       this.journal,
       this.controlView(),
@@ -195,8 +199,7 @@ export class Rollout {
       await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(0, end - Date.now()))));
     }
     if (this.aborted) return 'Aborted';
-    const h = this.svc.config.Health;
-    const r = await checkHealth(target.host, target.port, h.Path, h.Expect);
+    const r = await this.health(target, 2000, this.abortCtl.signal);
     if (!r.ok) {
       this.failures++;
       this.journal.append({ t: 'backend', backend: addr, result: 'failed', error: `canary unhealthy after soak: ${r.why}` });
@@ -224,13 +227,13 @@ export class Rollout {
 
   /** every backend out of the LB that is healthy goes back in (bounded by its health timeout) */
   private async finalize(): Promise<void> {
-    const h = this.svc.config.Health;
+    const waitMs = Math.min(3000, this.svc.config.Health.TimeoutSecs * 1000);
     await Promise.all(
       this.svc.backends.map(async (b) => {
         try {
           const st = await this.deps.lb.state(b.addr);
           if (st.lb === 'serving') return;
-          const ok = await waitHealthy(b.host, b.port, h.Path, h.Expect, 3000);
+          const ok = await waitHealthy(this.health, b, waitMs);
           if (!ok.ok) {
             this.journal.append({ t: 'finalize', backend: b.addr, action: `left out of the LB: ${ok.why}` });
             return;
