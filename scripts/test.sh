@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `npm test`: sets up what the tests need (scripts/test-setup.sh), then runs every phase with one
+# scratch TMPDIR for the whole run. After each phase that starts processes, test/leftovers.ts fails
+# loudly (and kills them) if any process the tests started is still alive.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/test-setup.sh || exit 1
+
+run=$(mktemp -d /tmp/fleet-test-XXXXXX)
+export TMPDIR=$run FLEET_TEST_RUN=${run##*/}
+status=0
+for phase in lint typecheck build test:unit test:integration test:vscode; do
+  echo "== npm run $phase"
+  npm run -s "$phase" || status=$?
+  case $phase in test:*) node_modules/.bin/tsx test/leftovers.ts "$phase" || status=1 ;; esac
+  [ "$status" = 0 ] || break
+done
+if [ "$status" = 0 ]; then
+  rm -rf "$run"
+  echo "== every phase passed"
+else
+  echo "== failed (exit $status); the run's scratch files are in $run" >&2
+fi
+exit "$status"
