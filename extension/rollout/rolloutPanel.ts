@@ -4,7 +4,9 @@
 // restores it through the serializer (state: the file, else the file PanelMemory recorded under the
 // panel's title), from the journal. A rollout interrupted by the reload waits for Resume.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
+import { errorMessage } from '../../core/errors';
 import type { FromWebview, ToWebview } from '../../webviews/rollout/protocol';
 import type { PanelMemory } from './panelMemory';
 import type { RolloutManager } from './rolloutManager';
@@ -22,7 +24,7 @@ export class RolloutPanel {
       existing.panel.reveal(undefined, preserveFocus);
       return existing;
     }
-    const panel = vscode.window.createWebviewPanel(viewType, title(file), { viewColumn: vscode.ViewColumn.Beside, preserveFocus }, options(ctx));
+    const panel = vscode.window.createWebviewPanel(viewType, title(file), { viewColumn: vscode.ViewColumn.Beside, preserveFocus }, options());
     return new RolloutPanel(ctx, manager, memory, file, panel);
   }
 
@@ -37,7 +39,7 @@ export class RolloutPanel {
       panel.dispose();
       return undefined;
     }
-    panel.webview.options = options(ctx);
+    panel.webview.options = options();
     return new RolloutPanel(ctx, manager, memory, file, panel);
   }
 
@@ -51,7 +53,9 @@ export class RolloutPanel {
     void memory.panelOpened(panel.title, file);
     panel.webview.html = html(ctx, panel.webview, file);
     this.disposables.push(
-      panel.webview.onDidReceiveMessage((m: FromWebview) => void this.onMessage(m)),
+      panel.webview.onDidReceiveMessage((m: FromWebview) =>
+        this.onMessage(m).catch((e) => void vscode.window.showErrorMessage(`Fleet rollout: ${errorMessage(e)}`)),
+      ),
       manager.onDidChange((f) => f === file && this.post()),
       panel.onDidDispose(() => this.dispose()),
     );
@@ -98,19 +102,36 @@ function title(file: string): string {
   return `Rollout: ${vscode.workspace.asRelativePath(file)}`;
 }
 
-function options(ctx: vscode.ExtensionContext): vscode.WebviewPanelOptions & vscode.WebviewOptions {
-  return { enableScripts: true, retainContextWhenHidden: false, localResourceRoots: [vscode.Uri.joinPath(ctx.extensionUri, 'dist')] };
+function options(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+  // the script is inlined (html()): the webview may read no file at all
+  return { enableScripts: true, retainContextWhenHidden: false, localResourceRoots: [] };
 }
 
-/** the page; `data-file` lets the webview save its state (the file) before anything else happens */
+/**
+ * The page. Its script is inlined (with the CSP nonce) rather than loaded from the extension: in VS
+ * Code's web workbench a webview's resources come through a service worker, and when two webviews
+ * start at once (the panel and the Welcome walkthrough) one of them can be left uncontrolled, its
+ * script request then going to the real network and failing (seen: ERR_NAME_NOT_RESOLVED for
+ * …vscode-resource.vscode-cdn.net/…/webview-rollout.js); an inline script needs no request.
+ * `data-file` lets the webview save its state (the file) before anything else happens.
+ */
 function html(ctx: vscode.ExtensionContext, webview: vscode.Webview, file: string): string {
   const nonce = randomBytes(16).toString('base64');
-  const script = webview.asWebviewUri(vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview-rollout.js'));
   const csp = [`default-src 'none'`, `script-src 'nonce-${nonce}'`, `style-src ${webview.cspSource} 'unsafe-inline'`, `font-src ${webview.cspSource}`, `img-src ${webview.cspSource} data:`].join('; ');
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8"><meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0"><title>Rollout</title></head>
-<body data-file="${escapeAttr(file)}"><div id="app">Loading…</div><script nonce="${nonce}" src="${script}"></script></body></html>`;
+<body data-file="${escapeAttr(file)}"><div id="app">Loading…</div><script nonce="${nonce}">${webviewScript(ctx)}</script></body></html>`;
+}
+
+let cachedScript: string | undefined;
+
+/** dist/webview-rollout.js, safe to put between <script> tags */
+function webviewScript(ctx: vscode.ExtensionContext): string {
+  cachedScript ??= readFileSync(vscode.Uri.joinPath(ctx.extensionUri, 'dist', 'webview-rollout.js').fsPath, 'utf8')
+    .replace(/\n\/\/# sourceMappingURL=.*$/, '')
+    .replace(/<\/(script)/gi, '<\\/$1');
+  return cachedScript;
 }
 
 function escapeAttr(s: string): string {
