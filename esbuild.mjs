@@ -1,4 +1,4 @@
-// Bundles the CLI (and later the agent) into single files under dist/.
+// Bundles the CLI, the agent, the extension and the rollout panel's webview into single files under dist/.
 // ssh2's optional native addon (cpu-features, *.node) stays external: ssh2 then runs in pure-JS mode.
 import { build } from 'esbuild';
 import { chmodSync } from 'node:fs';

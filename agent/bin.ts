@@ -1,6 +1,6 @@
 // Entry point of dist/agent.js: `node dist/agent.js serve [flags]`.
 import { Command } from 'commander';
-import { agentServeCommand } from './cli';
+import { agentServeCommand } from './serveCommand';
 
 const program = new Command('fleet-agent').addCommand(agentServeCommand());
 program.parseAsync(process.argv).catch((e) => {

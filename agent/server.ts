@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { installSpecHeader, installSpecSchema, packageNamePattern, seedInstallSchema } from '../core/protocol/agent';
+import { installSpecHeader, installSpecSchema, packageNameProblem, seedInstallSchema } from '../core/protocol/agent';
 import type { DataDir } from './dataDir';
 import { guard, type GuardOptions } from './guard';
 import { HttpError } from './httpError';
@@ -25,9 +25,8 @@ export function buildApp(data: DataDir, packages: Packages, stats: Stats, opts: 
   app.use(guard(opts.guard));
 
   app.param('name', (_req, _res, next, name: string) => {
-    if (!packageNamePattern.test(name)) return next(new HttpError(400, `invalid package name ${JSON.stringify(name)}: use letters, digits, . _ - (1-64, starting with a letter or digit)`));
-    if (name === '.' || name === '..') return next(new HttpError(400, `invalid package name ${JSON.stringify(name)}`));
-    next();
+    const problem = packageNameProblem(name);
+    next(problem ? new HttpError(400, problem) : undefined);
   });
 
   app.get('/healthz', (_req, res) => {

@@ -3,6 +3,7 @@
 // /proc/stat, memory from /proc/meminfo (see ARCHITECTURE.md for why not systeminformation).
 import { readFileSync } from 'node:fs';
 import type { CpuPerf, DebugVars, PackageStatus } from '../core/protocol/agent';
+import { sleep } from '../core/sleep';
 
 type Ticks = Record<string, number[]>; // cpu id -> user nice system idle iowait irq softirq steal
 
@@ -25,7 +26,7 @@ export class Stats {
 
   async start(): Promise<void> {
     // a first sample over a short window, so /debug/vars is never empty nor an average since boot
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     await this.sample();
     this.timer = setInterval(() => void this.sample().catch(() => undefined), this.resolutionSecs * 1000);
     this.timer.unref();

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, copyFileSync, openSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import type { PackageState } from '../core/protocol/agent';
 import { writeFileDurable } from './dataDir';
-import { isSameProcess, processStartTime } from './procfs';
+import { isSameProcess, processStartTime } from '../core/local/procfs';
 
 export interface ProgramSpec {
   name: string;

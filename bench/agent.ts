@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AgentClient } from '../core/agent-client/client';
+import { AgentClient } from '../core/agentClient/client';
 import { AgentProcess } from '../test/harness/agentProcess';
 import { freePort } from '../test/harness/net';
 import { rawZip } from '../test/harness/rawZip';

@@ -6,7 +6,7 @@ import { FleetModel, type FleetHost } from '../core/fleetView/fleetModel';
 import type { HostProbe } from '../core/fleetView/probe';
 import { hostNode } from '../core/fleetView/treeModel';
 import { KeyStore } from '../core/ssh/auth';
-import { resolveTarget } from '../core/ssh/endpoint';
+import { resolveTarget } from '../core/targets/resolve';
 import { HostKeyChecker } from '../core/ssh/hostKeyPolicy';
 import { KnownHosts } from '../core/ssh/knownHosts';
 import { SshPool } from '../core/ssh/pool';

@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KeyStore } from '../core/ssh/auth';
-import { resolveTarget } from '../core/ssh/endpoint';
+import { resolveTarget } from '../core/targets/resolve';
 import { runOnHosts } from '../core/ssh/fanout';
 import { HostKeyChecker } from '../core/ssh/hostKeyPolicy';
 import { KnownHosts } from '../core/ssh/knownHosts';

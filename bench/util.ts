@@ -1,5 +1,5 @@
 // Small helpers for the benchmarks: timing, medians, percentiles, markdown tables, tool lookup.
-import { requireProgram } from '../core/exec/program';
+import { requireProgram } from '../core/local/program';
 
 export function timeIt(fn: () => void): number {
   const t = performance.now();

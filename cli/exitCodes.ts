@@ -1,5 +1,6 @@
 // The one place where error types become exit codes (design.md's CLI contract).
 import { LbError } from '../core/lb/types';
+import { RolloutBusyError } from '../core/rollout/lock';
 import { PreconditionError } from '../core/rollout/workflow';
 import { AuthError, HostKeyError, MissingProgramError, TimeoutError, UnreachableError, UsageError, ValidationError } from '../core/errors';
 
@@ -17,7 +18,8 @@ export const Exit = {
 } as const;
 
 export function exitCodeOf(err: unknown): number {
-  if (err instanceof PreconditionError) return Exit.precondition;
+  // refused before anything changed: the pool was not as service.json says, or another process runs it
+  if (err instanceof PreconditionError || err instanceof RolloutBusyError) return Exit.precondition;
   if (err instanceof UsageError) return Exit.usage;
   if (err instanceof ValidationError) return Exit.invalidInput;
   if (err instanceof MissingProgramError) return Exit.missingProgram;

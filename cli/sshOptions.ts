@@ -4,12 +4,14 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { readFileSync, statSync } from 'node:fs';
-import { HostKeyError, UsageError, ValidationError } from '../core/errors';
+import { UsageError, ValidationError } from '../core/errors';
 import { loadInventory, inventoryHosts } from '../core/inventory/fleetFile';
-import { SshConfigFile } from '../core/inventory/sshConfig';
+import { SshConfigFile } from '../core/ssh/sshConfig';
 import { KeyStore } from '../core/ssh/auth';
-import { resolveInventoryHost, resolveTarget, type SshEndpoint } from '../core/ssh/endpoint';
-import { HostKeyChecker, type HostKeyPolicy } from '../core/ssh/hostKeyPolicy';
+import type { SshEndpoint } from '../core/ssh/endpoint';
+import { resolveInventoryHost, resolveTarget } from '../core/targets/resolve';
+import { runAskingOnce } from '../core/ssh/askOnce';
+import { HostKeyChecker, type HostKeyPolicy, type NewHostKey } from '../core/ssh/hostKeyPolicy';
 import { KnownHosts } from '../core/ssh/knownHosts';
 import { SshPool } from '../core/ssh/pool';
 import type { CliIO } from './io';
@@ -120,26 +122,19 @@ export async function preloadKeys(ctx: SshContext): Promise<void> {
 }
 
 /**
- * Under the `ask` policy, hosts with unknown keys fail the first pass; this shows one table of
- * every new fingerprint, asks once, pins the accepted keys and runs those hosts again.
+ * Under the `ask` policy, hosts with unknown keys fail the first pass; one table of every new
+ * fingerprint, one question, then those hosts run again (core/ssh/askOnce.ts).
  */
-export async function withHostKeyPrompt<R extends { host: string; error: unknown }>(
-  ctx: SshContext,
-  endpoints: SshEndpoint[],
-  run: (eps: SshEndpoint[]) => Promise<R[]>,
-): Promise<R[]> {
-  const results = await run(endpoints);
-  if (ctx.checker.policy !== 'ask' || ctx.checker.pending.size === 0) return results;
+export function withHostKeyPrompt<R extends { host: string; error: unknown }>(ctx: SshContext, endpoints: SshEndpoint[], run: (eps: SshEndpoint[]) => Promise<R[]>): Promise<R[]> {
+  return runAskingOnce(ctx.checker, endpoints, (keys) => askOnTerminal(ctx, keys), run);
+}
+
+async function askOnTerminal(ctx: SshContext, keys: NewHostKey[]): Promise<string[]> {
   const io = ctx.io;
-  const pending = [...ctx.checker.pending.values()];
-  const width = Math.max(...pending.map((p) => p.name.length), 4);
-  io.err(`The authenticity of ${pending.length} host(s) can't be established:\n`);
+  const width = Math.max(...keys.map((p) => p.name.length), 4);
+  io.err(`The authenticity of ${keys.length} host(s) can't be established:\n`);
   io.err(`  ${'HOST'.padEnd(width)}  TYPE                 FINGERPRINT\n`);
-  for (const p of pending) io.err(`  ${p.name.padEnd(width)}  ${p.type.padEnd(20)} ${p.fingerprint}\n`);
-  if (!(await askYesNo(io, `Trust these ${pending.length} host key(s) and add them to ${ctx.checker.knownHosts.file}? [y/N] `))) return results;
-  ctx.checker.acceptPending();
-  const retry = new Set(results.filter((r) => r.error instanceof HostKeyError && r.error.kind === 'unknown').map((r) => r.host));
-  const again = await run(endpoints.filter((e) => retry.has(e.label)));
-  const byHost = new Map(again.map((r) => [r.host, r]));
-  return results.map((r) => byHost.get(r.host) ?? r);
+  for (const p of keys) io.err(`  ${p.name.padEnd(width)}  ${p.type.padEnd(20)} ${p.fingerprint}\n`);
+  const yes = await askYesNo(io, `Trust these ${keys.length} host key(s) and add them to ${ctx.checker.knownHosts.file}? [y/N] `);
+  return yes ? keys.map((k) => k.name) : [];
 }

@@ -1,10 +1,10 @@
 // One modal for every host key met for the first time (never a prompt per host): trust all,
 // choose some, or cancel. The chosen keys are pinned in known_hosts in OpenSSH format.
 import * as vscode from 'vscode';
-import type { HostKeyChecker, NewHostKey } from '../core/ssh/hostKeyPolicy';
+import type { AskHostKeys } from '../core/ssh/askOnce';
 
 /** asks the user; resolves the known_hosts names to trust (empty: none) */
-export type HostKeyPrompt = (keys: NewHostKey[]) => Promise<string[]>;
+export type HostKeyPrompt = AskHostKeys;
 
 export const modalHostKeyPrompt: HostKeyPrompt = async (keys) => {
   const detail = keys.map((k) => `${k.name}  ${k.type}  ${k.fingerprint}`).join('\n');
@@ -24,13 +24,3 @@ export const modalHostKeyPrompt: HostKeyPrompt = async (keys) => {
   );
   return (items ?? []).map((i) => i.label);
 };
-
-/** asks about pending keys once; returns the labels of hosts whose keys are now trusted */
-export async function resolvePendingHostKeys(checker: HostKeyChecker, prompt: HostKeyPrompt): Promise<string[]> {
-  if (checker.pending.size === 0) return [];
-  const keys = [...checker.pending.values()];
-  const names = await prompt(keys);
-  const accepted = names.length ? checker.acceptPending(names) : [];
-  checker.pending.clear();
-  return accepted.map((k) => k.label);
-}

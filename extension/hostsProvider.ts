@@ -4,7 +4,8 @@
 import * as vscode from 'vscode';
 import { FleetModel } from '../core/fleetView/fleetModel';
 import { hostNode, statusText, type TreeNode } from '../core/fleetView/treeModel';
-import { resolvePendingHostKeys, type HostKeyPrompt } from './hostKeyPrompt';
+import { askAboutNewKeys } from '../core/ssh/askOnce';
+import type { HostKeyPrompt } from './hostKeyPrompt';
 import type { Session } from './session';
 
 export class HostsProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
@@ -52,10 +53,8 @@ export class HostsProvider implements vscode.TreeDataProvider<TreeNode>, vscode.
     const concurrency = vscode.workspace.getConfiguration('fleet').get<number>('concurrency', 50);
     const run = (async () => {
       await this.model.refresh({ names: opts.names, concurrency });
-      for (const n of this.session.checker.pending.keys()) if (this.declined.has(n)) this.session.checker.pending.delete(n);
-      const pendingNames = [...this.session.checker.pending.keys()];
-      const trusted = await resolvePendingHostKeys(this.session.checker, this.prompt);
-      for (const n of pendingNames) this.declined.add(n);
+      const { trusted, asked } = await askAboutNewKeys(this.session.checker, this.prompt, this.declined);
+      for (const n of asked) this.declined.add(n);
       if (trusted.length) await this.model.refresh({ names: trusted, concurrency });
       this.paint();
     })();

@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import { addBackendSchema, addPoolSchema, parseBackend, removeBackendSchema, removePoolSchema } from '../core/protocol/lb';
-import { LbError, Pool } from './pool';
+import { ControlError, Pool } from './pool';
 
 const maxControlBody = 64 * 1024;
 
@@ -15,7 +15,7 @@ export function controlHandler(pools: Map<string, Pool>, allowedHosts: Set<strin
   const routes: Record<string, (body: unknown, url: URL) => Promise<unknown>> = {
     'POST /v1/add-pool': async (body) => {
       const b = parse(addPoolSchema, body);
-      if (pools.has(b.pattern)) throw new LbError(409, `pool ${b.pattern} already exists`);
+      if (pools.has(b.pattern)) throw new ControlError(409, `pool ${b.pattern} already exists`);
       pools.set(b.pattern, new Pool(b.pattern, b.health));
       return { pattern: b.pattern };
     },
@@ -38,7 +38,7 @@ export function controlHandler(pools: Map<string, Pool>, allowedHosts: Set<strin
     },
     'GET /v1/pool-health': async (_b, url) => {
       const pattern = url.searchParams.get('pattern');
-      if (!pattern) throw new LbError(400, 'pattern query parameter is required, e.g. /v1/pool-health?pattern=/');
+      if (!pattern) throw new ControlError(400, 'pattern query parameter is required, e.g. /v1/pool-health?pattern=/');
       return need(pools, pattern).report();
     },
     'GET /v1/pools': async () => [...pools.values()].map((p) => p.report()),
@@ -59,7 +59,7 @@ export function controlHandler(pools: Map<string, Pool>, allowedHosts: Set<strin
       .then((body) => route(body, url))
       .then(
         (v) => reply(200, v),
-        (e: Error) => reply(e instanceof LbError ? e.status : 500, { error: e.message }),
+        (e: Error) => reply(e instanceof ControlError ? e.status : 500, { error: e.message }),
       );
   };
 }
@@ -73,14 +73,14 @@ function readBody(req: IncomingMessage): Promise<unknown> {
       text += d;
       if (text.length > maxControlBody) {
         req.destroy();
-        reject(new LbError(413, `control request body over ${maxControlBody} bytes`));
+        reject(new ControlError(413, `control request body over ${maxControlBody} bytes`));
       }
     });
     req.on('end', () => {
       try {
         resolve(text ? JSON.parse(text) : {});
       } catch {
-        reject(new LbError(400, 'body is not JSON'));
+        reject(new ControlError(400, 'body is not JSON'));
       }
     });
     req.on('error', reject);
@@ -91,13 +91,13 @@ function parse<S extends z.ZodType>(schema: S, body: unknown): z.output<S> {
   const r = schema.safeParse(body);
   if (!r.success) {
     const i = r.error.issues[0];
-    throw new LbError(400, `${i.path.join('.') || 'body'}: ${i.message}`);
+    throw new ControlError(400, `${i.path.join('.') || 'body'}: ${i.message}`);
   }
   return r.data;
 }
 
 function need(pools: Map<string, Pool>, pattern: string): Pool {
   const p = pools.get(pattern);
-  if (!p) throw new LbError(404, `no pool with pattern ${pattern}; add it with add-pool`);
+  if (!p) throw new ControlError(404, `no pool with pattern ${pattern}; add it with add-pool`);
   return p;
 }

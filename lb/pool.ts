@@ -6,7 +6,8 @@ import { Backend } from './backend';
 
 export type HealthCheck = z.output<typeof healthCheckSchema>;
 
-export class LbError extends Error {
+/** a refused control request, with the HTTP status the control API answers */
+export class ControlError extends Error {
   constructor(readonly status: number, message: string) {
     super(message);
   }
@@ -36,13 +37,13 @@ export class Pool {
   /** adds a backend once it passes its health check (the seed's rule) */
   async add(addr: string, host: string, port: number): Promise<void> {
     const existing = this.backends.get(addr);
-    if (existing && !existing.draining) throw new LbError(409, `backend ${addr} is already in pool ${this.pattern}`);
+    if (existing && !existing.draining) throw new ControlError(409, `backend ${addr} is already in pool ${this.pattern}`);
     const b = new Backend(addr, host, port);
     if (this.health) {
       const r = await b.check(this.health.path, this.health.healthyValues, this.health.timeoutSecs * 1000);
       if (!r.ok) {
         b.close();
-        throw new LbError(422, `backend ${addr} failed its health check (${r.why}); not added to pool ${this.pattern}`);
+        throw new ControlError(422, `backend ${addr} failed its health check (${r.why}); not added to pool ${this.pattern}`);
       }
     }
     // re-adding a backend that is still draining replaces it: new requests go to the new entry,
@@ -53,7 +54,7 @@ export class Pool {
   /** stops sending new requests to the backend, waits for its in-flight requests, removes it */
   async drain(addr: string, timeoutMs: number): Promise<{ drained: boolean; inflight: number }> {
     const b = this.backends.get(addr);
-    if (!b) throw new LbError(404, `backend ${addr} is not in pool ${this.pattern}`);
+    if (!b) throw new ControlError(404, `backend ${addr} is not in pool ${this.pattern}`);
     b.draining = true;
     const drained = await b.idle(timeoutMs);
     if (this.backends.get(addr) === b) this.backends.delete(addr);

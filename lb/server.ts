@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { controlHandler } from './control';
 import { type Pool } from './pool';
 import { proxyHandler } from './proxy';
+import { formatHostPort, parseHostPort } from '../core/hostPort';
 
 export interface LbOptions {
   http: string;
@@ -17,10 +18,9 @@ export interface RunningLb {
 }
 
 export function splitHostPort(s: string, flag: string): { host: string; port: number } {
-  const m = /^(.+):(\d{1,5})$/.exec(s);
-  const port = m ? Number(m[2]) : NaN;
-  if (!m || port < 1 || port > 65535) throw new Error(`${flag} ${s}: expected HOST:PORT, e.g. 127.0.0.1:9090`);
-  return { host: m[1].replace(/^\[(.*)\]$/, '$1'), port };
+  const hp = parseHostPort(s);
+  if (!hp) throw new Error(`${flag} ${s}: expected HOST:PORT, e.g. 127.0.0.1:9090`);
+  return hp;
 }
 
 export async function serveLb(o: LbOptions): Promise<RunningLb> {
@@ -28,7 +28,7 @@ export async function serveLb(o: LbOptions): Promise<RunningLb> {
   const h = splitHostPort(o.http, '--http');
   const c = splitHostPort(o.control, '--control');
   const proxy = createServer(proxyHandler(pools, { maxBodyBytes: o.maxBodyBytes ?? 64 * 1024 * 1024, upstreamTimeoutMs: o.upstreamTimeoutMs ?? 60_000 }));
-  const allowed = new Set([`${c.host}:${c.port}`, `localhost:${c.port}`, `127.0.0.1:${c.port}`]);
+  const allowed = new Set([formatHostPort(c.host, c.port).toLowerCase(), `localhost:${c.port}`, `127.0.0.1:${c.port}`]);
   const control = createServer(controlHandler(pools, allowed));
   for (const s of [proxy, control]) {
     s.headersTimeout = 10_000; // a client that trickles its headers is cut off

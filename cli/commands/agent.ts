@@ -1,10 +1,11 @@
 // `fleet agent …`: run an agent (serve), drive one (install, list, status, start, stop, restart,
 // rollback, remove, logs, stats), or put one on a host (deploy).
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { Command } from 'commander';
-import { agentServeCommand } from '../../agent/cli';
-import { AgentClient } from '../../core/agent-client/client';
-import { parseAgentEndpoint } from '../../core/agent-client/endpoint';
+import { agentServeCommand } from '../../agent/serveCommand';
+import { AgentClient } from '../../core/agentClient/client';
+import { parseAgentEndpoint } from '../../core/agentClient/endpoint';
+import { loadAgentToken } from '../../core/agentClient/token';
 import { UsageError, ValidationError } from '../../core/errors';
 import type { PackageStatus } from '../../core/protocol/agent';
 import { addSshFlags, sshContext, type SshFlags } from '../sshOptions';
@@ -30,13 +31,7 @@ async function withAgent<T>(io: CliIO, endpointText: string, o: ClientFlags, fn:
   }
   let token: string | undefined;
   if (ep.kind === 'http') {
-    if (o.tokenFile) {
-      try {
-        token = readFileSync(o.tokenFile, 'utf8').trim();
-      } catch (e) {
-        throw new ValidationError(o.tokenFile, '', `cannot read token file: ${(e as NodeJS.ErrnoException).code}`);
-      }
-    } else token = io.env.FLEET_AGENT_TOKEN;
+    token = loadAgentToken(o.tokenFile, io.env);
     if (!token) throw new UsageError(`${ep.text} needs the agent's token: --token-file FILE or FLEET_AGENT_TOKEN`);
   }
   return fn(new AgentClient(ep, { token }));

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { deployAgent } from '../../core/agent-client/deploy';
+import { deployAgent } from '../../core/agentClient/deploy';
 import { errorMessage } from '../../core/errors';
 import { mapLimit } from '../../core/limit';
 import { Exit, exitCodeOf } from '../exitCodes';

@@ -6,7 +6,7 @@ import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { LocalFleet } from '../../core/demo/localFleet';
+import { LocalFleet } from '../../demo/localFleet';
 import { LbControlClient } from '../../core/lb/controlClient';
 import { loadService } from '../../core/rollout/config';
 import { rolloutDeps } from '../../core/rollout/deps';

@@ -1,8 +1,8 @@
 // `fleet ping [HOST...]`: the talk's ping CLI. Hosts from arguments, else one per line on stdin.
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
-import { ping, type PingResult } from '../../core/exec/ping';
-import { requireProgram } from '../../core/exec/program';
+import { ping, type PingResult } from '../../core/local/ping';
+import { requireProgram } from '../../core/local/program';
 import { Semaphore } from '../../core/limit';
 import { Exit } from '../exitCodes';
 import { positiveInt } from '../sshOptions';

@@ -2,11 +2,12 @@
 // events), the end state, the exit code of design.md. Ctrl-C pauses at a safe point (resumable
 // with --resume); a second Ctrl-C aborts. Either way healthy backends go back into the LB.
 import type { Command } from 'commander';
-import { UsageError } from '../../core/errors';
 import { loadService } from '../../core/rollout/config';
 import { rolloutDeps } from '../../core/rollout/deps';
-import { foldJournal, latestJournal, readJournal, type JournalEvent } from '../../core/rollout/journal';
+import type { JournalEvent } from '../../core/rollout/journal';
 import { formatPlan, makePlan } from '../../core/rollout/plan';
+import { describeEvent } from '../../core/rollout/progress';
+import { resumableJournal } from '../../core/rollout/resume';
 import { Rollout, type RolloutResult } from '../../core/rollout/workflow';
 import { Exit } from '../exitCodes';
 import { addSshFlags, sshContext, type SshFlags } from '../sshOptions';
@@ -21,28 +22,9 @@ export const exitOfEndState: Record<RolloutResult, number> = {
   Paused: Exit.aborted,
 };
 
+/** an event as the CLI prints it: its time, then describeEvent's words (core/rollout/progress.ts) */
 export function formatEvent(e: JournalEvent): string {
-  const time = e.at.slice(11, 19);
-  switch (e.t) {
-    case 'plan':
-      return `${time} plan: canaries ${e.canaries.join(', ') || 'none'}; then ${e.rest.length} backend(s), ${e.concurrency} at a time`;
-    case 'resume':
-      return `${time} resuming from the journal`;
-    case 'step':
-      return `${time} ${e.backend.padEnd(21)} ${e.step.padEnd(10)} ${e.phase}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}${e.error ? `: ${e.error}` : ''}`;
-    case 'backend':
-      return `${time} ${e.backend.padEnd(21)} ${e.result === 'done' ? 'upgraded' : `FAILED: ${e.error}`}`;
-    case 'soak':
-      return `${time} ${e.backend.padEnd(21)} soak ${e.phase === 'start' ? `for ${e.secs}s` : 'done'}`;
-    case 'finalize':
-      return `${time} ${e.backend.padEnd(21)} finaliser: ${e.action}`;
-    case 'note':
-      return `${time} ${e.backend.padEnd(21)} note: ${e.text}`;
-    case 'paused':
-      return `${time} paused at a safe point`;
-    case 'end':
-      return `${time} end state: ${e.state}${e.error ? ` (${e.error})` : ''}`;
-  }
+  return `${e.at.slice(11, 19)} ${describeEvent(e)}`;
 }
 
 export function registerRollout(program: Command, io: CliIO): void {
@@ -59,13 +41,7 @@ export function registerRollout(program: Command, io: CliIO): void {
       io.out(o.json ? JSON.stringify(makePlan(svc)) + '\n' : formatPlan(makePlan(svc)));
       return;
     }
-    let resumeJournal: string | undefined;
-    if (o.resume) {
-      resumeJournal = latestJournal(svc.file);
-      if (!resumeJournal) throw new UsageError(`--resume: no rollout journal in ${svc.dir}/.fleet/rollouts`);
-      const st = foldJournal(readJournal(resumeJournal));
-      if (st.plan.sha256 !== svc.sha256) throw new UsageError(`--resume: ${resumeJournal} rolled out a different package (${st.plan.sha256.slice(0, 12)}); start a new rollout instead`);
-    }
+    const resumeJournal = o.resume ? resumableJournal(svc).journal : undefined;
     let ctx: ReturnType<typeof sshContext> | undefined;
     const deps = rolloutDeps(svc, () => {
       ctx = sshContext(io, [], o);
@@ -74,7 +50,7 @@ export function registerRollout(program: Command, io: CliIO): void {
     const rollout = new Rollout(svc, deps, {
       resumeJournal,
       onEvent: (e) => io.out((o.json ? JSON.stringify(e) : formatEvent(e)) + '\n'),
-      stepDelayMs: Number(io.env.FLEET_ROLLOUT_STEP_DELAY_MS ?? 0) || 0,
+      by: 'fleet rollout',
     });
     let interrupts = 0;
     const onSigint = () => {

@@ -1,8 +1,8 @@
 // `fleet scan CIDR...`: ping every address, log in to live ones, run `uname -a`; JSON lines.
 import type { Command } from 'commander';
-import { requireProgram } from '../../core/exec/program';
+import { requireProgram } from '../../core/local/program';
 import { checkScanSize, parseCidr } from '../../core/inventory/cidr';
-import { scan } from '../../core/inventory/scan';
+import { scan } from '../../core/targets/scan';
 import { Exit } from '../exitCodes';
 import { addSshFlags, sshContext, type SshFlags } from '../sshOptions';
 import type { CliIO } from '../io';

@@ -2,7 +2,7 @@
 // result published as soon as it arrives, so an unreachable host never delays the others.
 // Hosts with an agent also list its packages, through the agent's socket over the same SSH
 // connection.
-import { AgentClient } from '../agent-client/client';
+import { AgentClient } from '../agentClient/client';
 import { errorMessage } from '../errors';
 import { Semaphore } from '../limit';
 import type { SshEndpoint } from '../ssh/endpoint';

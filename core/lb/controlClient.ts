@@ -2,16 +2,17 @@
 import { request } from 'node:http';
 import type { PoolHealthReport } from '../protocol/lb';
 import { LbError } from './types';
+import { formatHostPort, parseHostPort } from '../hostPort';
 
 export class LbControlClient {
   readonly host: string;
   readonly port: number;
 
   constructor(readonly address: string) {
-    const m = /^(.+):(\d{1,5})$/.exec(address);
-    if (!m) throw new LbError(address, 'expected the control address as HOST:PORT, e.g. 127.0.0.1:9091');
-    this.host = m[1].replace(/^\[(.*)\]$/, '$1');
-    this.port = Number(m[2]);
+    const hp = parseHostPort(address);
+    if (!hp) throw new LbError(address, 'expected the control address as HOST:PORT, e.g. 127.0.0.1:9091');
+    this.host = hp.host;
+    this.port = hp.port;
   }
 
   addPool(pattern: string, health?: { path?: string; healthyValues?: string[]; intervalSecs?: number; timeoutSecs?: number }): Promise<unknown> {
@@ -41,7 +42,7 @@ export class LbControlClient {
           path,
           signal,
           agent: false,
-          headers: { host: `${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`, ...(text ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } : {}) },
+          headers: { host: formatHostPort(this.host, this.port), ...(text ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } : {}) },
         },
         (res) => {
           let out = '';

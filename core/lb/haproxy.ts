@@ -5,6 +5,7 @@
 import type { PoolHealthReport } from '../protocol/lb';
 import { adminDrain, adminMaint, HaproxyRuntime, type ServerState } from './haproxyRuntime';
 import { LbError, type BackendState, type LoadBalancer } from './types';
+import { sleep } from '../sleep';
 
 export class HaproxyLb implements LoadBalancer {
   readonly name: string;
@@ -40,7 +41,7 @@ export class HaproxyLb implements LoadBalancer {
       if (cur === 0) break;
       if (opts.signal?.aborted) throw opts.signal.reason;
       if (Date.now() > deadline) throw new LbError(this.name, `server ${s.server} (${backend}) still has ${cur} session(s) after the drain timeout; it stays in drain`);
-      await new Promise((r) => setTimeout(r, this.pollMs));
+      await sleep(this.pollMs, opts.signal);
     }
     await this.runtime.set(`set server ${this.backend}/${s.server} state maint`);
   }

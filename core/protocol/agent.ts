@@ -1,8 +1,15 @@
 // The agent's HTTP API types, shared by the daemon (agent/) and its clients (core/agent-client).
 import { z } from 'zod';
 
+/** the one rule for package names (the agent's routes, service.json's Package.Name, the seed's install) */
 export const packageNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-export const packageName = z.string().regex(packageNamePattern, 'expected a name of letters, digits, . _ - (1-64, starting with a letter or digit)');
+const packageNameRule = 'letters, digits, . _ - (1-64, starting with a letter or digit)';
+export const packageName = z.string().regex(packageNamePattern, `expected a name of ${packageNameRule}`);
+
+/** why `name` is not a package name, or null when it is one */
+export function packageNameProblem(name: string): string | null {
+  return packageNamePattern.test(name) ? null : `invalid package name ${JSON.stringify(name)}: use ${packageNameRule}`;
+}
 
 /** JSON in the X-Fleet-Package header of PUT /api/v1/packages/:name */
 export const installSpecSchema = z

@@ -1,5 +1,7 @@
 // The built-in LB's control API types (seed's classLB over HTTP/JSON), shared by lb/ and core/lb.
+import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
+import { parseHostPort } from '../hostPort';
 
 export type PoolStatus = 'PS_FULL' | 'PS_EMPTY' | 'PS_DEGRADED';
 export type BackendHealth = 'BS_HEALTHY' | 'BS_SICK';
@@ -24,13 +26,9 @@ export const backendAddr = z.string().refine((s) => parseBackend(s) !== null, {
 });
 
 export function parseBackend(s: string): { host: string; port: number } | null {
-  const m = /^(\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:.]+\]):(\d{1,5})$/.exec(s);
-  if (!m) return null;
-  const port = Number(m[2]);
-  if (port < 1 || port > 65535) return null;
-  const host = m[1].replace(/^\[(.*)\]$/, '$1');
-  if (!host.includes(':') && host.split('.').some((o) => Number(o) > 255)) return null;
-  return { host, port };
+  const hp = parseHostPort(s);
+  if (!hp || !(isIPv4(hp.host) || (s.startsWith('[') && isIPv6(hp.host)))) return null;
+  return hp;
 }
 
 export const pattern = z.string().regex(/^\/\S*$/, 'expected a URL path prefix starting with /, like / or /api/');

@@ -4,13 +4,13 @@
 import { errorMessage } from '../errors';
 import type { Journal } from './journal';
 import { steps, type StepContext, type StepName } from './steps';
+import { sleep } from '../sleep';
 
 export interface RunControl {
   /** true once a pause was asked: no new step starts */
   readonly pausing: boolean;
   /** test hook: wait this long after journaling a step's start (lets fault tests kill mid-step) */
   readonly stepDelayMs: number;
-  onEvent?: (e: { backend: string; step: StepName; phase: 'start' | 'done' | 'failed'; error?: string; attempt: number }) => void;
 }
 
 export type BackendOutcome = { result: 'done' } | { result: 'failed'; step: StepName; error: string } | { result: 'paused'; step: StepName };
@@ -26,30 +26,20 @@ export async function runBackend(ctx: StepContext, from: StepName, journal: Jour
     for (;;) {
       attempt++;
       journal.append({ t: 'step', backend: ctx.backend.addr, step: current, phase: 'start', attempt });
-      control.onEvent?.({ backend: ctx.backend.addr, step: current, phase: 'start', attempt });
-      if (control.stepDelayMs > 0) await delay(control.stepDelayMs, ctx.signal);
+      if (control.stepDelayMs > 0) await sleep(control.stepDelayMs, ctx.signal);
       try {
         const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]);
         const next: StepName | 'done' = await steps[current]({ ...ctx, signal });
         journal.append({ t: 'step', backend: ctx.backend.addr, step: current, phase: 'done', attempt, next });
-        control.onEvent?.({ backend: ctx.backend.addr, step: current, phase: 'done', attempt });
         step = next;
         break;
       } catch (e) {
         const error = ctx.signal.aborted ? 'aborted' : errorMessage(e);
         journal.append({ t: 'step', backend: ctx.backend.addr, step: current, phase: 'failed', attempt, error });
-        control.onEvent?.({ backend: ctx.backend.addr, step: current, phase: 'failed', attempt, error });
         if (ctx.signal.aborted || attempt > retries) return { result: 'failed', step: current, error: `${current}: ${error}` };
-        await delay(Math.min(5000, 250 * 2 ** attempt), ctx.signal);
+        await sleep(Math.min(5000, 250 * 2 ** attempt), ctx.signal);
       }
     }
   }
   return { result: 'done' };
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-  });
 }

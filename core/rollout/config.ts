@@ -4,10 +4,12 @@ import { createHash } from 'node:crypto';
 import { createWriteStream, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import yazl from 'yazl';
-import { ValidationError } from '../errors';
+import { loadAgentToken } from '../agentClient/token';
+import { errorMessage, ValidationError } from '../errors';
 import { readJsonFile } from '../jsonFile';
 import { parseBackend } from '../protocol/lb';
 import { serviceSchema, type ServiceConfig } from './schema';
+import { bracketHost } from '../hostPort';
 
 export interface BackendTarget {
   addr: string;
@@ -54,18 +56,15 @@ export async function loadService(file: string): Promise<LoadedService> {
   }
   const packageName = config.Package.Name ?? basename(src).replace(/\.zip$/i, '').replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') ?? 'app';
   let token: string | undefined;
-  if (config.AgentTokenFile) {
-    const tf = resolve(dir, config.AgentTokenFile);
-    try {
-      token = readFileSync(tf, 'utf8').trim();
-    } catch {
-      throw new ValidationError(abs, 'AgentTokenFile', `cannot read ${tf}`);
-    }
-  } else token = process.env.FLEET_AGENT_TOKEN;
+  try {
+    token = loadAgentToken(config.AgentTokenFile && resolve(dir, config.AgentTokenFile));
+  } catch (e) {
+    throw new ValidationError(abs, 'AgentTokenFile', errorMessage(e));
+  }
   const backends = config.Backends.map((b) => {
     const addr = typeof b === 'string' ? b : b.Addr;
     const { host, port } = parseBackend(addr)!;
-    const agent = typeof b === 'string' || !b.Agent ? `ssh://${host.includes(':') ? `[${host}]` : host}` : b.Agent;
+    const agent = typeof b === 'string' || !b.Agent ? `ssh://${bracketHost(host)}` : b.Agent;
     const args = config.Package.Args.map((a) => a.replaceAll('{addr}', addr).replaceAll('{host}', host).replaceAll('{port}', String(port)));
     return { addr, host, port, agent, args };
   });

@@ -1,8 +1,8 @@
 // Builds what a rollout talks to from service.json: the LB adapter and one agent client per
 // backend (http:// with the token, unix:, or ssh:// through a shared SSH pool).
 import { resolve } from 'node:path';
-import { AgentClient } from '../agent-client/client';
-import { parseAgentEndpoint } from '../agent-client/endpoint';
+import { AgentClient } from '../agentClient/client';
+import { parseAgentEndpoint } from '../agentClient/endpoint';
 import { ValidationError } from '../errors';
 import { BuiltinLb } from '../lb/builtin';
 import { HaproxyLb } from '../lb/haproxy';

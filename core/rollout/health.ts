@@ -3,6 +3,7 @@
 // deadline.
 import { checkHealth, type HealthResult } from '../healthCheck';
 import type { BackendTarget, LoadedService } from './config';
+import { sleep } from '../sleep';
 
 export type HealthCheck = (b: BackendTarget, timeoutMs: number, signal?: AbortSignal) => Promise<HealthResult>;
 
@@ -19,7 +20,7 @@ export async function waitHealthy(check: HealthCheck, b: BackendTarget, timeoutM
   while (Date.now() < deadline && !signal?.aborted) {
     last = await check(b, Math.min(2000, Math.max(100, deadline - Date.now())), signal);
     if (last.ok) return last;
-    await new Promise((r) => setTimeout(r, Math.min(200, Math.max(0, deadline - Date.now()))));
+    await sleep(Math.min(200, deadline - Date.now()), signal);
   }
   return last;
 }

@@ -4,16 +4,17 @@
 // state from it.
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { StepName } from './steps';
+import type { EndState, FinalizeOutcome, StepName } from './constants';
 
-export type EndState = 'ESSuccess' | 'ESPreconditionFailure' | 'ESCanaryFailure' | 'ESMaxFailures' | 'Aborted';
+export type { EndState } from './constants';
 
 export type JournalEvent =
   | { t: 'plan'; id: string; file: string; sha256: string; canaries: string[]; rest: string[]; concurrency: number; maxFailures: number; at: string }
   | { t: 'resume'; at: string }
   | { t: 'step'; backend: string; step: StepName; phase: 'start' | 'done' | 'failed'; attempt: number; next?: StepName | 'done'; error?: string; at: string }
   | { t: 'backend'; backend: string; result: 'done' | 'failed'; error?: string; at: string }
-  | { t: 'finalize'; backend: string; action: string; at: string }
+  /** the finaliser's (or a failed backend's recovery's) outcome; detail says why or to what */
+  | { t: 'finalize'; backend: string; outcome: FinalizeOutcome; detail: string; at: string }
   /** something a step found and repaired, worth a person's attention (a reload that undid a drain) */
   | { t: 'note'; backend: string; text: string; at: string }
   | { t: 'soak'; backend: string; phase: 'start' | 'done'; secs: number; at: string }
@@ -62,12 +63,21 @@ export function readJournal(file: string): JournalEvent[] {
   for (const line of readFileSync(file, 'utf8').split('\n')) {
     if (!line.trim()) continue;
     try {
-      out.push(JSON.parse(line) as JournalEvent);
+      out.push(upgrade(JSON.parse(line)));
     } catch {
       break;
     }
   }
   return out;
+}
+
+/** journals of Fleet 0.1 wrote the finaliser's outcome as free text (`action`) */
+function upgrade(e: JournalEvent & { action?: string }): JournalEvent {
+  if (e.t !== 'finalize' || e.outcome || typeof e.action !== 'string') return e;
+  const a = e.action;
+  const m = /^rolled back to (.*)$/.exec(a) ?? /^left out of the LB: (.*)$/.exec(a);
+  const outcome: FinalizeOutcome = /put back/.test(a) ? 'readded' : a.startsWith('rolled back') ? 'rolledBack' : a.startsWith('left out') ? 'leftOut' : 'error';
+  return { t: 'finalize', backend: e.backend, outcome, detail: m?.[1] ?? a, at: e.at };
 }
 
 /** the newest journal of a service file, or undefined */
@@ -81,49 +91,4 @@ export function latestJournal(serviceFile: string): string | undefined {
     return undefined;
   }
   return names.map((n) => join(dir, n)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs || b.localeCompare(a))[0];
-}
-
-export interface BackendProgress {
-  /** the step to run next (the one in progress or failed, when the rollout stopped) */
-  next: StepName | 'done';
-  result?: 'done' | 'failed';
-  error?: string;
-  started: boolean;
-}
-
-export interface JournalState {
-  plan: Extract<JournalEvent, { t: 'plan' }>;
-  backends: Map<string, BackendProgress>;
-  end?: Extract<JournalEvent, { t: 'end' }>;
-  failures: number;
-  canaryPhaseDone: boolean;
-}
-
-/** folds the events into where each backend stands */
-export function foldJournal(events: readonly JournalEvent[]): JournalState {
-  const plan = events.find((e) => e.t === 'plan');
-  if (!plan || plan.t !== 'plan') throw new Error('journal has no plan line');
-  const backends = new Map<string, BackendProgress>([...plan.canaries, ...plan.rest].map((b) => [b, { next: 'findApp', started: false }]));
-  let end: JournalState['end'];
-  const soaked = new Set<string>();
-  for (const e of events) {
-    if (e.t === 'step') {
-      const b = backends.get(e.backend)!;
-      b.started = true;
-      if (e.phase === 'start' || e.phase === 'failed') b.next = e.step;
-      if (e.phase === 'done') b.next = e.next ?? 'done';
-      if (e.phase === 'failed') b.error = e.error;
-    } else if (e.t === 'backend') {
-      const b = backends.get(e.backend)!;
-      b.result = e.result;
-      b.error = e.error;
-      // a failed backend may be retried by --resume at its failed step; a done one is finished
-      if (e.result === 'done') b.next = 'done';
-    } else if (e.t === 'soak' && e.phase === 'done') soaked.add(e.backend);
-    else if (e.t === 'end') end = e;
-    else if (e.t === 'resume') end = undefined;
-  }
-  const failures = [...backends.values()].filter((b) => b.result === 'failed').length;
-  const canaryPhaseDone = plan.canaries.every((c) => backends.get(c)!.result === 'done' && soaked.has(c));
-  return { plan, backends, end, failures, canaryPhaseDone };
 }

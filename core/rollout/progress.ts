@@ -1,40 +1,54 @@
-// A rollout's progress as the panel shows it, folded from journal events: one row per backend
-// (its current step of the seven, durations, last error, LB state), the end state, a log. Pure:
-// the same fold restores the panel after a window reload.
+// The one reading of a rollout journal: events folded into progress (each backend's row, where a
+// resume continues, the end state) by applyEvent, and each event in words by describeEvent. The
+// workflow resumes from it, the CLI prints it, the panel and the editor's output show it.
+import type { EndState, RowPhase, StepName } from './constants';
 import type { JournalEvent } from './journal';
-import type { StepName } from './steps';
-
-export type RowPhase = 'pending' | 'running' | 'failed' | 'done';
 
 export interface BackendRow {
   addr: string;
   canary: boolean;
+  /** the step shown: the one running, the one that failed, or the last one done */
   step: StepName | null;
+  /** where this backend continues when the rollout resumes */
+  next: StepName | 'done';
   phase: RowPhase;
+  /** the backend's last result in this journal (a failed one may be retried by a resume) */
+  result?: 'done' | 'failed';
   /** ms each finished step took */
   durations: Partial<Record<StepName, number>>;
   startedAt?: string;
   error?: string;
   lb: 'in' | 'out' | 'unknown';
   attempts: number;
+  /** a canary whose soak finished */
+  soaked: boolean;
 }
 
 export interface RolloutProgress {
+  /** the journal's rollout id; null before a plan */
   id: string | null;
+  /** the package the journal rolls out */
+  sha256: string | null;
   status: 'idle' | 'running' | 'paused' | 'ended';
-  endState?: string;
+  endState?: EndState;
   endError?: string;
+  /** backends whose last result is failed */
   failures: number;
+  /** every canary upgraded and soaked: a resume goes on with the rest */
+  canaryPhaseDone: boolean;
   rows: BackendRow[];
+  /** the newest events in words (at most 500) */
   log: string[];
 }
 
 export function emptyProgress(backends: readonly string[], canaries: number): RolloutProgress {
   return {
     id: null,
+    sha256: null,
     status: 'idle',
     failures: 0,
-    rows: backends.map((addr, i) => ({ addr, canary: i < canaries, step: null, phase: 'pending', durations: {}, lb: 'in', attempts: 0 })),
+    canaryPhaseDone: canaries === 0,
+    rows: backends.map((addr, i) => ({ addr, canary: i < canaries, step: null, next: 'findApp', phase: 'pending', durations: {}, lb: 'in', attempts: 0, soaked: false })),
     log: [],
   };
 }
@@ -44,19 +58,18 @@ const maxLog = 500;
 export function applyEvent(p: RolloutProgress, e: JournalEvent): RolloutProgress {
   const rows = p.rows.map((r) => ({ ...r, durations: { ...r.durations } }));
   const row = (addr: string) => rows.find((r) => r.addr === addr);
-  let { status, endState, endError, failures, id } = p;
-  let line = '';
+  let { status, endState, endError, id, sha256 } = p;
   switch (e.t) {
     case 'plan':
       id = e.id;
+      sha256 = e.sha256;
       status = 'running';
       rows.forEach((r) => (r.canary = e.canaries.includes(r.addr)));
-      line = `plan: canaries ${e.canaries.join(', ') || 'none'}; then ${e.rest.length} backend(s), ${e.concurrency} at a time`;
       break;
     case 'resume':
       status = 'running';
       endState = undefined;
-      line = 'resumed from the journal';
+      endError = undefined;
       break;
     case 'step': {
       const r = row(e.backend);
@@ -65,58 +78,101 @@ export function applyEvent(p: RolloutProgress, e: JournalEvent): RolloutProgress
       r.attempts = e.attempt;
       if (e.phase === 'start') {
         r.phase = 'running';
+        r.next = e.step;
         r.startedAt = e.at;
         if (e.step === 'rmBackend') r.lb = 'out';
       } else if (e.phase === 'done') {
         if (r.startedAt) r.durations[e.step] = Date.parse(e.at) - Date.parse(r.startedAt);
         if (e.step === 'addBackend') r.lb = 'in';
-        r.phase = e.next === 'done' ? 'done' : 'running';
-        if (e.next && e.next !== 'done') r.step = e.next;
+        r.next = e.next ?? 'done';
+        r.phase = r.next === 'done' ? 'done' : 'running';
+        if (r.next !== 'done') r.step = r.next;
       } else {
         r.phase = 'failed';
+        r.next = e.step;
         r.error = e.error;
       }
-      line = `${e.backend} ${e.step} ${e.phase}${e.error ? `: ${e.error}` : ''}`;
       break;
     }
     case 'backend': {
       const r = row(e.backend);
-      if (r) {
-        r.phase = e.result === 'done' ? 'done' : 'failed';
-        if (e.error) r.error = e.error;
-        if (e.result === 'done') r.step = 'addBackend';
+      if (!r) break;
+      r.result = e.result;
+      r.phase = e.result;
+      if (e.error) r.error = e.error;
+      if (e.result === 'done') {
+        r.step = 'addBackend';
+        r.next = 'done';
       }
-      if (e.result === 'failed') failures++;
-      line = `${e.backend} ${e.result === 'done' ? 'upgraded' : `failed: ${e.error}`}`;
       break;
     }
     case 'finalize': {
       const r = row(e.backend);
-      if (r && /put back/.test(e.action)) r.lb = 'in';
-      line = `${e.backend} finaliser: ${e.action}`;
+      if (r && e.outcome === 'readded') r.lb = 'in';
       break;
     }
-    case 'note':
-      line = `${e.backend} note: ${e.text}`;
+    case 'soak': {
+      const r = row(e.backend);
+      if (r && e.phase === 'done') r.soaked = true;
       break;
-    case 'soak':
-      line = `${e.backend} soak ${e.phase === 'start' ? `for ${e.secs}s` : 'done'}`;
-      break;
+    }
     case 'paused':
       status = 'paused';
-      line = 'paused at a safe point';
       break;
     case 'end':
       status = 'ended';
       endState = e.state;
       endError = e.error;
-      line = `end state: ${e.state}${e.error ? ` (${e.error})` : ''}`;
+      break;
+    case 'note':
       break;
   }
-  const log = line ? [...p.log, `${e.at.slice(11, 19)} ${line}`].slice(-maxLog) : p.log;
-  return { id, status, endState, endError, failures, rows, log };
+  const canaries = rows.filter((r) => r.canary);
+  return {
+    id,
+    sha256,
+    status,
+    endState,
+    endError,
+    failures: rows.filter((r) => r.result === 'failed').length,
+    canaryPhaseDone: canaries.every((r) => r.result === 'done' && r.soaked),
+    rows,
+    log: [...p.log, `${e.at.slice(11, 19)} ${describeEvent(e)}`].slice(-maxLog),
+  };
 }
 
 export function foldProgress(backends: readonly string[], canaries: number, events: readonly JournalEvent[]): RolloutProgress {
   return events.reduce(applyEvent, emptyProgress(backends, canaries));
 }
+
+/** one event in words, as the CLI prints it and the panel and the output channel log it */
+export function describeEvent(e: JournalEvent): string {
+  const who = (b: string) => b.padEnd(21);
+  switch (e.t) {
+    case 'plan':
+      return `plan: canaries ${e.canaries.join(', ') || 'none'}; then ${e.rest.length} backend(s), ${e.concurrency} at a time`;
+    case 'resume':
+      return 'resuming from the journal';
+    case 'step':
+      return `${who(e.backend)} ${e.step.padEnd(10)} ${e.phase}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}${e.error ? `: ${e.error}` : ''}`;
+    case 'backend':
+      return `${who(e.backend)} ${e.result === 'done' ? 'upgraded' : `FAILED: ${e.error}`}`;
+    case 'soak':
+      return `${who(e.backend)} soak ${e.phase === 'start' ? `for ${e.secs}s` : 'done'}`;
+    case 'finalize':
+      return `${who(e.backend)} finaliser: ${finalizeWords[e.outcome](e.detail)}`;
+    case 'note':
+      return `${who(e.backend)} note: ${e.text}`;
+    case 'paused':
+      return 'paused at a safe point';
+    case 'end':
+      return `end state: ${e.state}${e.error ? ` (${e.error})` : ''}`;
+  }
+}
+
+const finalizeWords: Record<Extract<JournalEvent, { t: 'finalize' }>['outcome'], (detail: string) => string> = {
+  readded: () => 'healthy: put back into the LB',
+  leftOut: (d) => `left out of the LB: ${d}`,
+  rolledBack: (d) => `rolled back to ${d}`,
+  error: (d) => d,
+};

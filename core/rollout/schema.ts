@@ -1,9 +1,14 @@
 // service.json: the seed's format accepted verbatim, plus Fleet's optional fields (PascalCase).
 // This zod schema is the single source; schemas/service.schema.json is generated from it (core/schemas.ts).
 import { z } from 'zod';
+import { hostPortPattern, parseHostPort } from '../hostPort';
+import { packageName } from '../protocol/agent';
 import { backendAddr } from '../protocol/lb';
 
-const hostPort = z.string().regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected HOST:PORT like 127.0.0.1:9091');
+const hostPort = z
+  .string()
+  .regex(hostPortPattern, 'expected HOST:PORT like 127.0.0.1:9091')
+  .refine((s) => parseHostPort(s) !== null, 'expected a port from 1 to 65535');
 
 export const backendSchema = z.union([
   backendAddr.describe('IP:PORT of the backend; its agent is reached over SSH on the same host'),
@@ -32,7 +37,7 @@ export const serviceSchema = z
     HAProxyBackend: z.string().regex(/^[A-Za-z0-9._:-]+$/).optional().describe('haproxy: the backend whose servers are the Backends'),
     Package: z
       .object({
-        Name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'expected a package name of letters, digits, . _ -').optional(),
+        Name: packageName.optional().describe('the package name on the agents (default: the file name of Src)'),
         Binary: z.string().min(1).optional().describe('program inside the zip (default: the binary itself when Src is a binary)'),
         Args: z.array(z.string()).default([]).describe('its arguments; {addr}, {host} and {port} are replaced per backend'),
       })

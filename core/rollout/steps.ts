@@ -6,16 +6,17 @@
 //   findApp ─► rmBackend ─► jobKill ─► cp ─► jobStart ─► reachable ─► addBackend ─► done
 //   (agent     (LB drain,   (agent     (install   (ensure     (health      (LB ready,
 //    answers?)  waits)       stop)      via agent) running)    check)       healthy)
-import type { AgentClient } from '../agent-client/client';
-import { AgentError } from '../agent-client/client';
+import type { AgentClient } from '../agentClient/client';
+import { AgentError } from '../agentClient/client';
 import { FleetError } from '../errors';
 import type { LoadBalancer } from '../lb/types';
 import type { PackageStatus } from '../protocol/agent';
 import type { BackendTarget, LoadedService } from './config';
+import type { StepName } from './constants';
 import { waitHealthy, type HealthCheck } from './health';
+import { sleep } from '../sleep';
 
-export const stepNames = ['findApp', 'rmBackend', 'jobKill', 'cp', 'jobStart', 'reachable', 'addBackend'] as const;
-export type StepName = (typeof stepNames)[number];
+export { stepNames, type StepName } from './constants';
 
 export interface StepContext {
   svc: LoadedService;
@@ -96,7 +97,7 @@ export const steps: Record<StepName, Step> = {
       const st = await ctx.lb.state(ctx.backend.addr, ctx.signal);
       if (st.lb === 'serving' && st.healthy) return 'done';
       if (Date.now() > deadline) throw new StepError(`backend ${ctx.backend.addr} is back in the LB but not healthy there (state ${st.lb})`);
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200, ctx.signal);
     }
   },
 };

@@ -3,14 +3,17 @@
 // point, abort, and --resume from the journal. Whatever stops it, the finaliser puts every
 // healthy backend back into the LB.
 import { randomBytes } from 'node:crypto';
-import type { AgentClient } from '../agent-client/client';
+import type { AgentClient } from '../agentClient/client';
 import { errorMessage, FleetError } from '../errors';
 import type { LoadBalancer } from '../lb/types';
 import { runBackend, type BackendOutcome } from './backendRun';
 import type { BackendTarget, LoadedService } from './config';
 import { httpHealth, waitHealthy, type HealthCheck } from './health';
-import { foldJournal, Journal, readJournal, type EndState, type JournalEvent } from './journal';
-import type { StepName } from './steps';
+import type { EndState, StepName } from './constants';
+import { Journal, readJournal, type JournalEvent } from './journal';
+import { acquireRolloutLock } from './lock';
+import { foldProgress } from './progress';
+import { sleep } from '../sleep';
 
 export type RolloutResult = EndState | 'Paused';
 
@@ -25,8 +28,16 @@ export interface RolloutOptions {
   /** continue the journal at this path instead of starting a new rollout */
   resumeJournal?: string;
   onEvent?: (e: JournalEvent) => void;
-  /** fault-injection hook for tests: pause this long inside every step */
+  /** fault-injection hook for tests: pause this long inside every step (default: FLEET_ROLLOUT_STEP_DELAY_MS) */
   stepDelayMs?: number;
+  /** who runs it, for the lock others see (`fleet rollout`, `VS Code`) */
+  by?: string;
+}
+
+/** the tests' step-delay hook, read in one place for every front end */
+function stepDelayFromEnv(): number {
+  const ms = Number(process.env.FLEET_ROLLOUT_STEP_DELAY_MS ?? 0);
+  return Number.isFinite(ms) && ms > 0 ? ms : 0;
 }
 
 export class RolloutError extends FleetError {}
@@ -38,15 +49,25 @@ export class Rollout {
   private failures = 0;
   readonly id: string;
   private readonly health: HealthCheck;
+  private readonly releaseLock: () => void;
 
+  /** takes the service file's lock (RolloutBusyError when another process runs it); run() releases it */
   constructor(readonly svc: LoadedService, private readonly deps: RolloutDeps, private readonly opts: RolloutOptions = {}) {
     this.health = deps.health ?? httpHealth(svc);
-    if (opts.resumeJournal) {
-      this.journal = new Journal(opts.resumeJournal);
-      this.id = foldJournal(readJournal(opts.resumeJournal)).plan.id;
-    } else {
-      this.id = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
-      this.journal = Journal.create(svc.file, this.id);
+    this.releaseLock = acquireRolloutLock(svc.file, opts.by ?? 'fleet');
+    try {
+      if (opts.resumeJournal) {
+        const id = this.readProgress().id;
+        if (!id) throw new RolloutError(`${opts.resumeJournal} has no plan line; it cannot be resumed`);
+        this.id = id;
+        this.journal = new Journal(opts.resumeJournal);
+      } else {
+        this.id = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
+        this.journal = Journal.create(svc.file, this.id);
+      }
+    } catch (e) {
+      this.releaseLock();
+      throw e;
     }
     this.journal.onAppend = opts.onEvent;
   }
@@ -80,7 +101,18 @@ export class Rollout {
       throw e;
     } finally {
       this.journal.close();
+      this.releaseLock();
     }
+  }
+
+  /** the resumed journal as progress: where each backend continues */
+  private readProgress() {
+    const c = this.svc.config;
+    return foldProgress(
+      this.svc.backends.map((b) => b.addr),
+      c.CanaryNum,
+      readJournal(this.opts.resumeJournal!),
+    );
   }
 
   private async runPhases(): Promise<RolloutResult> {
@@ -89,17 +121,16 @@ export class Rollout {
     const progress = new Map<string, { next: StepName | 'done'; result?: 'done' | 'failed' }>(order.map((a) => [a, { next: 'findApp' }]));
     let canaryDone = false;
     if (this.opts.resumeJournal) {
-      const st = foldJournal(readJournal(this.opts.resumeJournal));
-      if (st.end?.state === 'ESSuccess') return 'ESSuccess';
-      for (const [a, p] of st.backends) progress.set(a, { next: p.next, result: p.result === 'done' ? 'done' : undefined });
+      const st = this.readProgress();
+      if (st.endState === 'ESSuccess') return 'ESSuccess';
+      // a failed backend is retried at its failed step; a done one is finished
+      for (const r of st.rows) progress.set(r.addr, { next: r.next, result: r.result === 'done' ? 'done' : undefined });
       canaryDone = st.canaryPhaseDone;
       this.journal.append({ t: 'resume' });
-      const pre = await this.precondition(new Set(order.filter((a) => progress.get(a)!.next === 'findApp' && !progress.get(a)!.result)));
-      if (pre) return pre;
+      await this.precondition(new Set(order.filter((a) => progress.get(a)!.next === 'findApp' && !progress.get(a)!.result)));
     } else {
       this.journal.append({ t: 'plan', id: this.id, file: this.svc.file, sha256: this.svc.sha256, canaries: order.slice(0, c.CanaryNum), rest: order.slice(c.CanaryNum), concurrency: c.Concurrency, maxFailures: c.MaxFailures });
-      const pre = await this.precondition(new Set(order));
-      if (pre) return pre;
+      await this.precondition(new Set(order));
     }
 
     // canaries, one at a time; any failure stops the rollout
@@ -141,8 +172,8 @@ export class Rollout {
     return this.failures > c.MaxFailures ? 'ESMaxFailures' : 'ESSuccess';
   }
 
-  /** the pool is healthy and holds exactly the configured backends (those not yet touched must be serving) */
-  private async precondition(untouched: Set<string>): Promise<null> {
+  /** the pool is healthy and holds exactly the configured backends (those not yet touched must be serving); throws PreconditionError */
+  private async precondition(untouched: Set<string>): Promise<void> {
     let why = '';
     try {
       const h = await this.deps.lb.poolHealth(this.abortCtl.signal);
@@ -158,7 +189,7 @@ export class Rollout {
     } catch (e) {
       why = errorMessage(e);
     }
-    if (!why) return null;
+    if (!why) return;
     throw new PreconditionError(`precondition failed: ${why}; nothing was changed`);
   }
 
@@ -186,7 +217,7 @@ export class Rollout {
       get pausing() {
         return isPausing();
       },
-      stepDelayMs: this.opts.stepDelayMs ?? 0,
+      stepDelayMs: this.opts.stepDelayMs ?? stepDelayFromEnv(),
     };
   }
 
@@ -195,9 +226,7 @@ export class Rollout {
     this.journal.append({ t: 'soak', backend: addr, phase: 'start', secs });
     const end = Date.now() + secs * 1000;
     const target = this.svc.backends.find((b) => b.addr === addr)!;
-    while (Date.now() < end && !this.abortCtl.signal.aborted) {
-      await new Promise((r) => setTimeout(r, Math.min(1000, Math.max(0, end - Date.now()))));
-    }
+    await sleep(end - Date.now(), this.abortCtl.signal);
     if (this.aborted) return 'Aborted';
     const r = await this.health(target, 2000, this.abortCtl.signal);
     if (!r.ok) {
@@ -218,10 +247,10 @@ export class Rollout {
       const st = await agent.status(this.svc.packageName).catch(() => null);
       if (st && st.sha256 === this.svc.sha256 && st.previous) {
         await agent.action(this.svc.packageName, 'rollback');
-        this.journal.append({ t: 'finalize', backend: b.addr, action: `rolled back to ${st.previous.id}` });
+        this.journal.append({ t: 'finalize', backend: b.addr, outcome: 'rolledBack', detail: st.previous.id });
       }
     } catch (e) {
-      this.journal.append({ t: 'finalize', backend: b.addr, action: `rollback failed: ${errorMessage(e)}` });
+      this.journal.append({ t: 'finalize', backend: b.addr, outcome: 'error', detail: `rollback failed: ${errorMessage(e)}` });
     }
   }
 
@@ -235,13 +264,13 @@ export class Rollout {
           if (st.lb === 'serving') return;
           const ok = await waitHealthy(this.health, b, waitMs);
           if (!ok.ok) {
-            this.journal.append({ t: 'finalize', backend: b.addr, action: `left out of the LB: ${ok.why}` });
+            this.journal.append({ t: 'finalize', backend: b.addr, outcome: 'leftOut', detail: ok.why });
             return;
           }
           await this.deps.lb.ready(b.addr);
-          this.journal.append({ t: 'finalize', backend: b.addr, action: 'healthy: put back into the LB' });
+          this.journal.append({ t: 'finalize', backend: b.addr, outcome: 'readded', detail: '' });
         } catch (e) {
-          this.journal.append({ t: 'finalize', backend: b.addr, action: `could not check or re-add: ${errorMessage(e)}` });
+          this.journal.append({ t: 'finalize', backend: b.addr, outcome: 'error', detail: `could not check or re-add: ${errorMessage(e)}` });
         }
       }),
     );

@@ -7,6 +7,7 @@ import type { Client, ClientChannel } from 'ssh2';
 import { z } from 'zod';
 import { FleetError } from '../errors';
 import { compilePattern, ExpectBuffer } from './expectMatcher';
+import { sleep } from '../sleep';
 
 const pattern = z.string().min(1, 'expected a literal or /regex/');
 const caseSchema = z.object({ expect: pattern, send: z.string().optional(), secret: z.boolean().default(false), done: z.boolean().default(false).describe('end the script when this case matches') }).strict();
@@ -92,7 +93,7 @@ export async function runExpect(client: Client, script: ExpectScript, opts: { ho
             throw new ExpectError(`host ${opts.host}: ${where}: timed out after ${step.timeoutSecs ?? script.timeoutSecs}s waiting for ${cases.map((c) => JSON.stringify(c.expect)).join(' or ')}; last output: ${JSON.stringify(buf.unread.slice(-200))}`, masked());
           }
           if (opts.signal?.aborted) throw new ExpectError(`host ${opts.host}: aborted`, masked());
-          await Promise.race([buf.changed(), new Promise((r) => setTimeout(r, Math.min(left, 250)))]);
+          await Promise.race([buf.changed(), sleep(Math.min(left, 250))]);
         }
       }
       if (step.send !== undefined) send(expand(step.send, where), step.secret);
@@ -100,7 +101,7 @@ export async function runExpect(client: Client, script: ExpectScript, opts: { ho
     if (script.command) {
       // wait for the program to finish (bounded by the default timeout), still watching for fail patterns
       const deadline = Date.now() + script.timeoutSecs * 1000;
-      while (!buf.closed && Date.now() < deadline) await Promise.race([buf.changed(), new Promise((r) => setTimeout(r, 250))]);
+      while (!buf.closed && Date.now() < deadline) await Promise.race([buf.changed(), sleep(250)]);
       const f = buf.take(failRes);
       if (f) throw new ExpectError(`host ${opts.host}: output matched the fail pattern ${script.fail[f.index]}: ${JSON.stringify(f.text)}`, masked());
     }

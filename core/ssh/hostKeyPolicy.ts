@@ -19,8 +19,8 @@ export interface NewHostKey {
 }
 
 export class HostKeyChecker {
-  /** unknown keys met under `ask`, waiting for the user's decision */
-  readonly pending = new Map<string, NewHostKey>();
+  /** unknown keys met under `ask`, waiting for the user's decision (takePending hands them over) */
+  private readonly pending = new Map<string, NewHostKey>();
 
   constructor(readonly knownHosts: KnownHosts, readonly policy: HostKeyPolicy) {}
 
@@ -58,11 +58,15 @@ export class HostKeyChecker {
     }
   }
 
-  /** pins the pending keys the user accepted (all when names is undefined) */
-  acceptPending(names?: readonly string[]): NewHostKey[] {
-    const chosen = [...this.pending.values()].filter((k) => !names || names.includes(k.name));
-    this.knownHosts.append(chosen.map((k) => ({ name: k.name, key: k.key })));
-    for (const k of chosen) this.pending.delete(k.name);
-    return chosen;
+  /** the unknown keys met since the last call, each handed over once (core/ssh/askOnce.ts asks about them) */
+  takePending(): NewHostKey[] {
+    const keys = [...this.pending.values()];
+    this.pending.clear();
+    return keys;
+  }
+
+  /** pins keys the user trusts in known_hosts */
+  pin(keys: readonly NewHostKey[]): void {
+    if (keys.length) this.knownHosts.append(keys.map((k) => ({ name: k.name, key: k.key })));
   }
 }

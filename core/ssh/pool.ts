@@ -11,6 +11,7 @@ import { connect } from './connect';
 import { endpointAddress, type SshEndpoint } from './endpoint';
 import { execCommand, type ExecOptions, type ExecResult } from './exec';
 import type { HostKeyChecker } from './hostKeyPolicy';
+import { sleep } from '../sleep';
 
 export interface PoolOptions {
   hostKeys: HostKeyChecker;
@@ -127,11 +128,4 @@ export class SshPool {
 
 function poolKey(ep: SshEndpoint): string {
   return [...ep.jump, ep].map(endpointAddress).join(' via ') + ' ' + ep.identityFiles.join(',');
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-  });
 }

@@ -2,7 +2,7 @@
 // in the Explorer), and a package's Start/Stop/Restart/Rollback/Logs.
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import { deployAgent } from '../../core/agent-client/deploy';
+import { deployAgent } from '../../core/agentClient/deploy';
 import { errorMessage } from '../../core/errors';
 import type { TreeNode } from '../../core/fleetView/treeModel';
 import { mapLimit } from '../../core/limit';

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import type { TreeNode } from '../../core/fleetView/treeModel';
 import { runOnHosts, type HostResult } from '../../core/ssh/fanout';
 import { formatGroups } from '../../core/ssh/group';
-import { resolvePendingHostKeys } from '../hostKeyPrompt';
+import { runAskingOnce } from '../../core/ssh/askOnce';
 import type { HostsProvider } from '../hostsProvider';
 import type { Session } from '../session';
 import { pickHosts } from './pickHosts';
@@ -37,13 +37,7 @@ export async function runCommand(session: Session, provider: HostsProvider, outp
           signal: ac.signal,
           onResult: () => progress.report({ message: `${++done}/${endpoints.length} hosts`, increment: 100 / endpoints.length }),
         });
-      let rs = await run(endpoints);
-      const trusted = await resolvePendingHostKeys(session.checker, provider.prompt);
-      if (trusted.length) {
-        const again = await run(endpoints.filter((e) => trusted.includes(e.label)));
-        rs = rs.map((r) => again.find((a) => a.host === r.host) ?? r);
-      }
-      return rs;
+      return runAskingOnce(session.checker, endpoints, provider.prompt, run);
     },
   );
   output.appendLine(`$ ${command}    # on ${names.join(', ')}  (${new Date().toLocaleTimeString()})`);

@@ -3,8 +3,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { errorMessage } from '../../core/errors';
 import { checkScanSize, parseCidr } from '../../core/inventory/cidr';
-import { scan, type ScanRecord } from '../../core/inventory/scan';
-import { resolveTarget } from '../../core/ssh/endpoint';
+import { scan, type ScanRecord } from '../../core/targets/scan';
+import { resolveTarget } from '../../core/targets/resolve';
 import type { HostsProvider } from '../hostsProvider';
 import type { Session } from '../session';
 

@@ -5,9 +5,10 @@ import * as vscode from 'vscode';
 import { errorMessage, ValidationError } from '../../core/errors';
 import { loadService, type LoadedService } from '../../core/rollout/config';
 import { rolloutDeps } from '../../core/rollout/deps';
-import { foldJournal, latestJournal, readJournal } from '../../core/rollout/journal';
+import { lockHolder } from '../../core/rollout/lock';
 import { makePlan } from '../../core/rollout/plan';
-import { applyEvent, emptyProgress, foldProgress, type RolloutProgress } from '../../core/rollout/progress';
+import { applyEvent, describeEvent, emptyProgress, type RolloutProgress } from '../../core/rollout/progress';
+import { canResume, isInterrupted, latestProgress, resumableJournal } from '../../core/rollout/resume';
 import { Rollout } from '../../core/rollout/workflow';
 import type { PanelState } from '../../webviews/rollout/protocol';
 import type { Session } from '../session';
@@ -39,9 +40,7 @@ export class RolloutManager implements vscode.Disposable {
     try {
       run.svc = await loadService(file);
       run.invalid = undefined;
-      const j = latestJournal(run.svc.file);
-      const addrs = run.svc.backends.map((b) => b.addr);
-      run.progress = j ? foldProgress(addrs, run.svc.config.CanaryNum, readJournal(j)) : emptyProgress(addrs, run.svc.config.CanaryNum);
+      run.progress = latestProgress(run.svc) ?? emptyProgress(run.svc.backends.map((b) => b.addr), run.svc.config.CanaryNum);
     } catch (e) {
       run.svc = undefined;
       run.invalid = e instanceof ValidationError ? { message: e.message, field: e.field } : { message: errorMessage(e), field: '' };
@@ -54,6 +53,7 @@ export class RolloutManager implements vscode.Disposable {
     const svc = run?.svc;
     const p = run?.progress;
     const running = Boolean(run?.rollout) && p?.status === 'running';
+    const elsewhere = svc && !run?.rollout ? lockHolder(svc.file) : null;
     return {
       file,
       invalid: run?.invalid,
@@ -73,10 +73,11 @@ export class RolloutManager implements vscode.Disposable {
       plan: svc && makePlan(svc),
       progress: p,
       interrupted: this.interrupted(file),
+      runningElsewhere: elsewhere ? `${elsewhere.by} (pid ${elsewhere.pid}${elsewhere.host ? ` on ${elsewhere.host}` : ''}) since ${elsewhere.since}` : undefined,
       can: {
-        start: Boolean(svc) && !running,
+        start: Boolean(svc) && !running && !elsewhere,
         pause: running,
-        resume: Boolean(svc) && !running && (p?.status === 'paused' || (p?.status === 'running' && !run?.rollout) || (p?.status === 'ended' && p.endState !== 'ESSuccess' && p.endState !== 'ESPreconditionFailure')),
+        resume: Boolean(svc) && !running && canResume(svc!, p ?? null),
         abort: running,
       },
     };
@@ -87,24 +88,21 @@ export class RolloutManager implements vscode.Disposable {
     const run = this.runs.get(file)!;
     if (!run.svc || run.rollout) return;
     const svc = run.svc;
-    let resumeJournal: string | undefined;
-    if (resume) {
-      resumeJournal = latestJournal(svc.file);
-      if (resumeJournal && foldJournal(readJournal(resumeJournal)).plan.sha256 !== svc.sha256) resumeJournal = undefined;
-    }
-    const addrs = svc.backends.map((b) => b.addr);
-    run.progress = resumeJournal ? foldProgress(addrs, svc.config.CanaryNum, readJournal(resumeJournal)) : emptyProgress(addrs, svc.config.CanaryNum);
+    // the same rules as `fleet rollout --resume`: the newest journal, same package, nobody else running it
+    const resumed = resume ? resumableJournal(svc) : undefined;
+    const progress = resumed?.progress ?? emptyProgress(svc.backends.map((b) => b.addr), svc.config.CanaryNum);
     const deps = rolloutDeps(svc, () => ({ pool: this.session.pool, endpoint: (t) => this.session.endpointFor(t) }));
     const rollout = new Rollout(svc, deps, {
-      resumeJournal,
-      // the same fault-injection hook as the CLI's, for the UI tests that watch and pause a rollout
-      stepDelayMs: Number(process.env.FLEET_ROLLOUT_STEP_DELAY_MS ?? 0) || 0,
+      resumeJournal: resumed?.journal,
+      by: 'VS Code',
       onEvent: (e) => {
+        this.log.info(`rollout ${svc.packageName}: ${describeEvent(e)}`);
         run.progress = applyEvent(run.progress!, e);
         this.paintStatus(run);
         this.changed.fire(file);
       },
     });
+    run.progress = progress;
     run.rollout = rollout;
     void this.memory.setRunning(file, true);
     this.changed.fire(file);
@@ -136,10 +134,10 @@ export class RolloutManager implements vscode.Disposable {
     await this.runs.get(file)?.done;
   }
 
-  /** a journal that ended neither in an end state nor in a pause: the window went away mid-rollout */
+  /** a journal that ended neither in an end state nor in a pause, and no process runs it: the window went away mid-rollout */
   interrupted(file: string): boolean {
-    const p = this.runs.get(file)?.progress;
-    return Boolean(p && p.status === 'running' && !this.runs.get(file)?.rollout);
+    const run = this.runs.get(file);
+    return Boolean(run?.svc && run.progress && !run.rollout && isInterrupted(run.svc, run.progress));
   }
 
   private paintStatus(run: Run): void {

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { AgentClient } from '../../core/agent-client/client';
+import { AgentClient } from '../../core/agentClient/client';
 import { spawnTracked, stopTracked } from './processes';
 
 export const agentJs = resolve(__dirname, '../../dist/agent.js');

@@ -3,7 +3,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalFleet } from '../../core/demo/localFleet';
+import { LocalFleet } from '../../demo/localFleet';
 import { buildExamples } from '../../examples/build';
 import { agentJs } from './agentProcess';
 import { freePort } from './net';

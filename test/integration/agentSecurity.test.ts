@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AgentClient, AgentError } from '../../core/agent-client/client';
+import { AgentClient, AgentError } from '../../core/agentClient/client';
 import { buildExamples } from '../../examples/build';
 import { AgentProcess, killMatching } from '../harness/agentProcess';
 import { freePort, httpGet, waitFor } from '../harness/net';

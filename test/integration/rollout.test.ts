@@ -1,7 +1,7 @@
 // Rollouts end to end: real agents, the built-in LB and HAProxy, the sample web app v1 -> v2.
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import type { LocalFleet } from '../../core/demo/localFleet';
+import type { LocalFleet } from '../../demo/localFleet';
 import { BuiltinLb } from '../../core/lb/builtin';
 import { HaproxyLb } from '../../core/lb/haproxy';
 import { latestJournal, readJournal } from '../../core/rollout/journal';

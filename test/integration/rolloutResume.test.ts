@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LocalFleet } from '../../core/demo/localFleet';
+import type { LocalFleet } from '../../demo/localFleet';
 import { BuiltinLb } from '../../core/lb/builtin';
 import { latestJournal, readJournal } from '../../core/rollout/journal';
 import { cliPath, fleet } from '../harness/cli';
@@ -79,7 +79,7 @@ describe('rollout crash safety (real agents, built-in LB)', function () {
         const inLb = (await new BuiltinLb(f.config.LB, '/').poolHealth()).backends.some((b) => b.backend === victim);
         // before jobKill the old program still runs: healthy, so back in the LB; after it, it is stopped and stays out
         assert.equal(inLb, serving, summary);
-        assert.ok(ev.some((e) => e.t === 'finalize' && e.backend === victim && (serving ? e.action === 'healthy: put back into the LB' : /left out of the LB: GET \/healthz: ECONNREFUSED/.test(e.action))), summary);
+        assert.ok(ev.some((e) => e.t === 'finalize' && e.backend === victim && (serving ? e.outcome === 'readded' : e.outcome === 'leftOut' && /GET \/healthz: ECONNREFUSED/.test(e.detail))), summary);
         assert.match(await httpGet(`http://${(f.config.Backends[0] as { Addr: string }).Addr}/`), /\(v2\)/);
       } finally {
         await f.stop();

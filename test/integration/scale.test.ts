@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { fleet, scratchHome } from '../harness/cli';
 import { SshFleet } from '../harness/sshFleet';
 import { KeyStore } from '../../core/ssh/auth';
-import { resolveTarget } from '../../core/ssh/endpoint';
+import { resolveTarget } from '../../core/targets/resolve';
 import { HostKeyChecker } from '../../core/ssh/hostKeyPolicy';
 import { KnownHosts } from '../../core/ssh/knownHosts';
 import { SshPool } from '../../core/ssh/pool';

@@ -1,7 +1,7 @@
 // Architecture rules that code review alone would let slip.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
@@ -12,6 +12,11 @@ function files(dir: string): string[] {
 
 const root = join(__dirname, '../..');
 
+/** the files a source file imports, relative to the repository root (package imports left out) */
+function importsOf(file: string): string[] {
+  return [...readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*'(\.{1,2}\/[^']+)'/g)].map((m) => relative(root, resolve(dirname(file), m[1])));
+}
+
 describe('boundaries', () => {
   it('core/ never imports vscode', () => {
     const offenders = files(join(root, 'core')).filter((f) => /from 'vscode'|require\('vscode'\)/.test(readFileSync(f, 'utf8')));
@@ -19,8 +24,47 @@ describe('boundaries', () => {
   });
 
   it('core/ never imports the front ends', () => {
-    const offenders = files(join(root, 'core')).filter((f) => /from '\.\.\/+(\.\.\/)*(cli|extension|webviews)\//.test(readFileSync(f, 'utf8')));
+    const offenders = files(join(root, 'core')).flatMap((f) => importsOf(f).filter((i) => /^(cli|extension|webviews)\//.test(i)).map((i) => `${relative(root, f)} imports ${i}`));
     assert.deepEqual(offenders, []);
+  });
+
+  it('core/ never imports the daemons or the demo fleet (lb/, agent/, demo/)', () => {
+    const offenders = files(join(root, 'core')).flatMap((f) => importsOf(f).filter((i) => /^(lb|agent|demo)\//.test(i)).map((i) => `${relative(root, f)} imports ${i}`));
+    assert.deepEqual(offenders, []);
+  });
+
+  it('core/ssh and core/inventory do not import each other; core/targets joins them', () => {
+    const imports = (dir: string, other: RegExp) => files(join(root, 'core', dir)).flatMap((f) => importsOf(f).filter((i) => other.test(i)).map((i) => `${relative(root, f)} imports ${i}`));
+    assert.deepEqual(imports('ssh', /^core\/(inventory|targets)\//), []);
+    assert.deepEqual(imports('inventory', /^core\/(ssh|targets)\//), []);
+  });
+
+  it('folders and source files are named in camelCase', () => {
+    const bad: string[] = [];
+    const walk = (dir: string) => {
+      for (const n of readdirSync(dir)) {
+        if (['node_modules', 'dist', 'out', '.tools', '.git', 'test-artifacts', 'schemas'].includes(n) || n.startsWith('.')) continue;
+        const p = join(dir, n);
+        if (statSync(p).isDirectory()) {
+          if (!/^[a-z][A-Za-z0-9]*$/.test(n)) bad.push(p);
+          walk(p);
+        } else if (n.endsWith('.ts') && !/^[a-z][A-Za-z0-9]*(\.test)?\.ts$/.test(n)) bad.push(p);
+      }
+    };
+    for (const d of ['core', 'cli', 'agent', 'lb', 'demo', 'extension', 'webviews', 'test', 'bench']) walk(join(root, d));
+    assert.deepEqual(bad, []);
+  });
+
+  it('the webview bundles no engine code: from core/ it imports types, and values only from core/rollout/constants (which imports nothing)', () => {
+    const offenders: string[] = [];
+    for (const f of files(join(root, 'webviews'))) {
+      for (const m of readFileSync(f, 'utf8').matchAll(/^import (type )?[^'"]*'(\.{1,2}\/[^']+)'/gm)) {
+        const target = relative(root, resolve(dirname(f), m[2]));
+        if (target.startsWith('core/') && !m[1] && target !== 'core/rollout/constants') offenders.push(`${relative(root, f)} imports ${target}`);
+      }
+    }
+    assert.deepEqual(offenders, []);
+    assert.doesNotMatch(readFileSync(join(root, 'core/rollout/constants.ts'), 'utf8'), /^import /m);
   });
 
   it('every ssh2 connect sets hostVerifier', () => {

@@ -2,7 +2,7 @@
 // backend and a health check, all reading one model of each backend (installed version, program
 // state, LB state). It records what a property must hold over a run: how many backends were out of
 // rotation at once, and how often each package was installed. Faults are injected per backend.
-import { AgentError, type AgentClient } from '../../core/agent-client/client';
+import { AgentError, type AgentClient } from '../../core/agentClient/client';
 import type { HealthResult } from '../../core/healthCheck';
 import type { BackendLbState, BackendState, LoadBalancer } from '../../core/lb/types';
 import type { PackageStatus } from '../../core/protocol/agent';

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { UsageError, ValidationError } from '../../core/errors';
 import { addresses, checkScanSize, parseCidr } from '../../core/inventory/cidr';
 import { loadInventory } from '../../core/inventory/fleetFile';
-import { SshConfigFile } from '../../core/inventory/sshConfig';
+import { SshConfigFile } from '../../core/ssh/sshConfig';
 import { parseTarget } from '../../core/inventory/target';
-import { resolveTarget } from '../../core/ssh/endpoint';
+import { resolveTarget } from '../../core/targets/resolve';
 
 describe('CIDR', () => {
   it('expands a network in address order', () => {

@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runAskingOnce } from '../../core/ssh/askOnce';
 import { HostKeyChecker } from '../../core/ssh/hostKeyPolicy';
 import { fingerprint, KnownHosts, patternsMatch } from '../../core/ssh/knownHosts';
 import { HostKeyError } from '../../core/errors';
@@ -112,6 +113,33 @@ describe('host key policy', () => {
     c.check('x', 'n1', 22, edB);
     c.check('x', 'n1', 22, edB);
     c.check('y', 'n2', 2222, ecdsa);
-    assert.deepEqual([...c.pending.keys()], ['n1', '[n2]:2222']);
+    assert.deepEqual(
+      c.takePending().map((k) => k.name),
+      ['n1', '[n2]:2222'],
+    );
+    assert.deepEqual(c.takePending(), [], 'each key is handed over once');
+  });
+
+  it('runAskingOnce asks once, pins the trusted keys and runs only those hosts again', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'kh-')), 'known_hosts');
+    writeFileSync(file, '');
+    const c = new HostKeyChecker(new KnownHosts(file), 'ask');
+    const keys: Record<string, Buffer> = { a: edB, b: ecdsa };
+    const runs: string[][] = [];
+    const asked: string[][] = [];
+    const results = await runAskingOnce(
+      c,
+      [{ label: 'a' }, { label: 'b' }],
+      async (ks) => (asked.push(ks.map((k) => k.name)), ['a']),
+      async (eps) => {
+        runs.push(eps.map((e) => e.label));
+        return eps.map((e) => ({ host: e.label, error: c.check(e.label, e.label, 22, keys[e.label]) }));
+      },
+    );
+    assert.deepEqual(asked, [['a', 'b']]);
+    assert.deepEqual(runs, [['a', 'b'], ['a']]);
+    assert.equal(results[0].error, null, 'a runs once trusted');
+    assert.ok(results[1].error instanceof HostKeyError && results[1].error.kind === 'unknown', 'b stays refused');
+    assert.match(readFileSync(file, 'utf8'), /^a ssh-ed25519 /);
   });
 });

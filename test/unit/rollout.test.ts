@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ValidationError } from '../../core/errors';
 import { loadService } from '../../core/rollout/config';
-import { foldJournal, Journal, readJournal } from '../../core/rollout/journal';
+import { Journal, readJournal } from '../../core/rollout/journal';
+import { foldProgress } from '../../core/rollout/progress';
 import { makePlan } from '../../core/rollout/plan';
 import { jsonSchemas } from '../../core/schemas';
 
@@ -89,11 +90,40 @@ describe('rollout journal', () => {
     j.append({ t: 'step', backend: 'b', step: 'cp', phase: 'failed', attempt: 3, error: 'boom' });
     j.close();
     writeFileSync(j.file, readFileSync(j.file, 'utf8') + '{"t":"step","backe');
-    const st = foldJournal(readJournal(j.file));
-    assert.equal(st.backends.get('a')!.next, 'jobKill');
-    assert.equal(st.backends.get('b')!.next, 'cp', 'resume starts at the failed step, not the first');
-    assert.equal(st.backends.get('c')!.next, 'findApp');
+    const st = foldProgress(['a', 'b', 'c'], 1, readJournal(j.file));
+    const row = (addr: string) => st.rows.find((r) => r.addr === addr)!;
+    assert.equal(row('a').next, 'jobKill');
+    assert.equal(row('b').next, 'cp', 'resume starts at the failed step, not the first');
+    assert.equal(row('c').next, 'findApp');
     assert.equal(st.canaryPhaseDone, false);
-    assert.equal(st.end, undefined);
+    assert.equal(st.endState, undefined);
+    assert.equal(st.status, 'running');
+    assert.equal(st.sha256, 'x');
+  });
+
+  it("reads a 0.1 journal's free-text finaliser lines as typed outcomes", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'j-'));
+    const file = join(dir, 'old.jsonl');
+    const at = '2026-01-01T00:00:00.000Z';
+    writeFileSync(
+      file,
+      [
+        { t: 'finalize', backend: 'a', action: 'healthy: put back into the LB', at },
+        { t: 'finalize', backend: 'b', action: 'left out of the LB: GET /healthz: ECONNREFUSED', at },
+        { t: 'finalize', backend: 'c', action: 'rolled back to v1-abc', at },
+        { t: 'finalize', backend: 'd', action: 'could not check or re-add: boom', at },
+      ]
+        .map((e) => JSON.stringify(e))
+        .join('\n') + '\n',
+    );
+    assert.deepEqual(
+      readJournal(file).map((e) => e.t === 'finalize' && [e.outcome, e.detail]),
+      [
+        ['readded', 'healthy: put back into the LB'],
+        ['leftOut', 'GET /healthz: ECONNREFUSED'],
+        ['rolledBack', 'v1-abc'],
+        ['error', 'could not check or re-add: boom'],
+      ],
+    );
   });
 });

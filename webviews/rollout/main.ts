@@ -3,6 +3,7 @@
 import '@vscode-elements/elements/dist/vscode-button/index.js';
 import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import '@vscode-elements/elements/dist/vscode-divider/index.js';
+import { stepNames } from '../../core/rollout/constants';
 import type { BackendRow } from '../../core/rollout/progress';
 import type { FromWebview, PanelState, ToWebview } from './protocol';
 
@@ -10,7 +11,6 @@ declare function acquireVsCodeApi(): { postMessage(m: FromWebview): void; setSta
 const vscode = acquireVsCodeApi();
 // the file this panel shows, saved at once: VS Code restores the panel after a reload from this state
 vscode.setState({ file: document.body.dataset.file });
-const steps = ['findApp', 'rmBackend', 'jobKill', 'cp', 'jobStart', 'reachable', 'addBackend'];
 
 const style = document.createElement('style');
 style.textContent = `
@@ -50,9 +50,9 @@ function button(label: string, type: FromWebview['type'], enabled: boolean, seco
 }
 
 function strip(r: BackendRow): HTMLElement {
-  const idx = r.step ? steps.indexOf(r.step) : -1;
+  const idx = r.step ? stepNames.indexOf(r.step) : -1;
   const s = el('div', { class: 'strip', title: r.step ? `${r.step} (${r.phase})` : 'pending' });
-  steps.forEach((name, i) => {
+  stepNames.forEach((name, i) => {
     const cls = r.phase === 'done' || i < idx ? 'done' : i === idx ? r.phase : '';
     s.append(el('span', { class: cls, title: name }));
   });
@@ -87,6 +87,7 @@ function render(st: PanelState): void {
   if (p?.endState) {
     app.append(el('div', { class: `banner ${p.endState === 'ESSuccess' ? 'ESSuccess' : 'bad'}`, id: 'end-banner' }, `End state: ${p.endState}`, ...(p.endError ? [el('div', { class: 'muted' }, p.endError)] : [])));
   } else if (p?.status === 'paused') app.append(el('div', { class: 'banner', id: 'end-banner' }, 'Paused at a safe point: Resume continues, Abort ends.'));
+  else if (st.runningElsewhere) app.append(el('div', { class: 'banner', id: 'end-banner' }, `Running in another process: ${st.runningElsewhere}. This panel shows its journal; it cannot start, pause or resume it.`));
   else if (st.interrupted) app.append(el('div', { class: 'banner bad', id: 'end-banner' }, 'Interrupted: the window went away while this rollout ran. Resume continues at the step where the journal stops.'));
 
   if (st.plan) {

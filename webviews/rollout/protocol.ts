@@ -27,6 +27,8 @@ export interface PanelState {
   progress?: RolloutProgress;
   /** the journal stops mid-rollout and nothing runs it: the window went away while it ran */
   interrupted: boolean;
+  /** another process (a terminal, another window) runs this file's rollout: who, since when */
+  runningElsewhere?: string;
   /** what the buttons may do now */
   can: { start: boolean; pause: boolean; resume: boolean; abort: boolean };
 }

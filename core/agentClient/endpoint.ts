@@ -1,5 +1,6 @@
 // Agent endpoints as users write them: http://host:port, unix:/path, ssh://user@host[:port][/socket].
 import { UsageError } from '../errors';
+import { unbracket } from '../hostPort';
 
 export type AgentEndpoint =
   | { kind: 'http'; host: string; port: number; text: string }
@@ -20,7 +21,7 @@ export function parseAgentEndpoint(text: string): AgentEndpoint {
   }
   if (u.protocol === 'http:') {
     if (u.pathname !== '/' || u.search) throw new UsageError(`agent endpoint ${text}: give only http://HOST:PORT`);
-    return { kind: 'http', host: u.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(u.port || 80), text };
+    return { kind: 'http', host: unbracket(u.hostname), port: Number(u.port || 80), text };
   }
   if (u.protocol === 'ssh:') {
     const user = u.username ? `${decodeURIComponent(u.username)}@` : '';

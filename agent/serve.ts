@@ -13,6 +13,7 @@ import { StateStore } from './state';
 import { Stats } from './stats';
 import { defaultSupervisorOptions, type SupervisorOptions } from './supervisor';
 import { defaultUnzipLimits } from './unzip';
+import { formatHostPort, parseHostPort } from '../core/hostPort';
 
 export interface AgentOptions {
   dataDir: string;
@@ -71,13 +72,12 @@ export async function serveAgent(o: AgentOptions): Promise<RunningAgent> {
 
   let tokenFile: string | undefined;
   if (o.listen) {
-    const m = /^(.+):(\d{1,5})$/.exec(o.listen);
-    if (!m) throw new Error(`--listen ${o.listen}: expected HOST:PORT, e.g. 127.0.0.1:8080`);
-    const host = m[1].replace(/^\[(.*)\]$/, '$1');
-    const port = Number(m[2]);
+    const hp = parseHostPort(o.listen);
+    if (!hp) throw new Error(`--listen ${o.listen}: expected HOST:PORT, e.g. 127.0.0.1:8080`);
+    const { host, port } = hp;
     tokenFile = o.tokenFile ?? data.tokenFile;
     const token = ensureToken(tokenFile);
-    const allowed = new Set([`${host}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`]);
+    const allowed = new Set([formatHostPort(host, port).toLowerCase(), `localhost:${port}`, `127.0.0.1:${port}`]);
     const tcp = createServer(buildApp(data, packages, stats, { ...limits, guard: { allowedHosts: allowed, port, token } }));
     hardenServer(tcp);
     await new Promise<void>((res, rej) => tcp.once('error', rej).listen(port, host, () => res()));

@@ -6,11 +6,12 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AgentClient } from '../agent-client/client';
-import { LbControlClient } from '../lb/controlClient';
-import { parseBackend } from '../protocol/lb';
-import type { ServiceConfig } from '../rollout/schema';
-import { serveLb, type RunningLb } from '../../lb/server';
+import { AgentClient } from '../core/agentClient/client';
+import { LbControlClient } from '../core/lb/controlClient';
+import { parseBackend } from '../core/protocol/lb';
+import type { ServiceConfig } from '../core/rollout/schema';
+import { serveLb, type RunningLb } from '../lb/server';
+import { sleep } from '../core/sleep';
 
 export interface LocalFleetOptions {
   /** service.json to copy (its Backends must be objects with http:// agents) */
@@ -59,10 +60,7 @@ export class LocalFleet {
         const url = new URL(b.Agent!);
         const data = join(this.dir, `agent${i}`);
         const proc = spawn(process.execPath, [this.o.agentJs, 'serve', '--data-dir', data, '--listen', url.host, '--token-file', tokenFile], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-        let err = '';
-        proc.stderr!.on('data', (d) => (err += d));
-        await waitUntil(() => err.includes('listening on http') || proc.exitCode !== null, 15_000, () => `agent for ${b.Addr} did not start: ${err}`);
-        if (proc.exitCode !== null) throw new Error(`agent for ${b.Addr} exited: ${err.trim()}`);
+        await waitForLine(proc, 'listening on http', 15_000, `agent for ${b.Addr}`);
         const client = new AgentClient({ kind: 'http', host: url.hostname, port: Number(url.port), text: b.Agent! }, { token: readFileSync(tokenFile, 'utf8').trim() });
         this.agents[i] = { proc, client, endpoint: b.Agent! }; // by index: agents[i] serves Backends[i]
         const { port } = parseBackend(b.Addr)!;
@@ -117,18 +115,33 @@ async function assertFree(addrs: string[]): Promise<void> {
   }
 }
 
-async function waitUntil(ok: () => boolean, ms: number, why: () => string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(why());
-    await new Promise((r) => setTimeout(r, 25));
-  }
+/** resolves when the process writes `needle` to stderr; rejects when it exits first or after ms */
+function waitForLine(proc: ChildProcess, needle: string, ms: number, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let err = '';
+    const finish = (e?: Error) => {
+      clearTimeout(t);
+      proc.stderr!.off('data', onData);
+      proc.stderr!.resume(); // keep draining: an agent blocked on a full pipe would hang
+      proc.off('exit', onExit);
+      if (e) reject(e);
+      else resolve();
+    };
+    const onData = (d: Buffer) => {
+      err += d;
+      if (err.includes(needle)) finish();
+    };
+    const onExit = () => finish(new Error(`${what} exited: ${err.trim()}`));
+    const t = setTimeout(() => finish(new Error(`${what} did not start within ${ms / 1000} s: ${err.trim()}`)), ms);
+    proc.stderr!.on('data', onData);
+    proc.once('exit', onExit);
+  });
 }
 
 async function waitUntilAsync(ok: () => Promise<boolean>, ms: number, why: string): Promise<void> {
   const end = Date.now() + ms;
   while (!(await ok())) {
     if (Date.now() > end) throw new Error(why);
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }

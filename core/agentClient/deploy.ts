@@ -11,6 +11,7 @@ import type { SshPool } from '../ssh/pool';
 import { shellQuote } from '../ssh/quote';
 import { pushFile } from '../ssh/sftpPush';
 import { AgentClient } from './client';
+import { sleep } from '../sleep';
 
 export class DeployError extends FleetError {}
 
@@ -77,7 +78,7 @@ export async function deployAgent(pool: SshPool, ep: SshEndpoint, agentJs: strin
         throw new DeployError(`host ${ep.label}: the agent did not answer /healthz within 20 s: ${(e as Error).message}${tail ? `; its log ends: ${tail}` : ''}`);
       }
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200, opts.signal);
   }
   return { host: ep.label, nodeVersion: version, mode: systemd ? 'systemd' : 'detached', socket, upgraded: was };
 }

@@ -8,6 +8,7 @@ import { installSpecHeader, type DebugVars, type InstallSpec, type PackageStatus
 import type { SshEndpoint } from '../ssh/endpoint';
 import type { SshPool } from '../ssh/pool';
 import type { AgentEndpoint } from './endpoint';
+import { formatHostPort } from '../hostPort';
 
 /** the agent answered with an error status; `message` is its {error} */
 export class AgentError extends FleetError {
@@ -106,7 +107,7 @@ export class AgentClient {
     return new Promise<Buffer>((resolve, reject) => {
       const headers: Record<string, string | number> = { ...r.headers };
       if (ep.kind === 'http' && this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
-      headers.host = ep.kind === 'http' ? `${ep.host.includes(':') ? `[${ep.host}]` : ep.host}:${ep.port}` : 'localhost';
+      headers.host = ep.kind === 'http' ? formatHostPort(ep.host, ep.port) : 'localhost';
       const go = (sock?: Duplex) => {
         const req = request(
           {

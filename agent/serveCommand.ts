@@ -1,6 +1,6 @@
 // The agent's `serve` command, shared by dist/agent.js (agent/bin.ts) and `fleet agent serve`.
 import { Command } from 'commander';
-import { defaultAgentOptions, serveAgent } from './main';
+import { defaultAgentOptions, serveAgent } from './serve';
 
 export function agentServeCommand(name = 'serve'): Command {
   const d = defaultAgentOptions();

@@ -1,11 +1,11 @@
 // The talk's "remotely run uname -a": ping every address of the networks, log in over SSH to
 // those alive and run `uname -a`. Records keep the seed's field names and come out in address order.
-import { pingMany } from '../exec/ping';
+import { pingMany } from '../local/ping';
 import { errorMessage } from '../errors';
 import { mapLimit } from '../limit';
 import type { SshEndpoint } from '../ssh/endpoint';
 import type { SshPool } from '../ssh/pool';
-import { addresses, type Cidr } from './cidr';
+import { addresses, type Cidr } from '../inventory/cidr';
 
 export interface ScanRecord {
   Host: string;
