@@ -25,4 +25,13 @@ for (const e of entries) {
 }
 
 // the rollout panel's browser code
-await build({ bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: 'linked', logLevel: 'warning', entryPoints: ['webviews/rollout/main.ts'], outfile: 'dist/webview-rollout.js' });
+await build({
+  bundle: true,
+  platform: 'browser',
+  target: 'es2022',
+  format: 'iife',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  entryPoints: ['webviews/rollout/main.ts'],
+  outfile: 'dist/webview-rollout.js',
+});

@@ -8,20 +8,54 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', URL: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        URL: 'readonly',
+        AbortController: 'readonly',
+        AbortSignal: 'readonly',
+      },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'no-restricted-imports': ['error', { paths: [{ name: 'child_process', importNames: ['exec', 'execSync'], message: 'run programs with an argv array (execFile/spawn), never through a shell' }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'child_process',
+              importNames: ['exec', 'execSync'],
+              message: 'run programs with an argv array (execFile/spawn), never through a shell',
+            },
+          ],
+        },
+      ],
     },
   },
   {
     // the sample apps are plain CommonJS Node programs, shipped as they are inside zips
     files: ['examples/**/*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', __dirname: 'readonly', module: 'writable' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', __dirname: 'readonly', module: 'writable' },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     files: ['core/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { paths: ['vscode', { name: 'child_process', importNames: ['exec', 'execSync'], message: 'argv arrays only' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['vscode', { name: 'child_process', importNames: ['exec', 'execSync'], message: 'argv arrays only' }],
+        },
+      ],
+    },
   },
 );

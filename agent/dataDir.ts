@@ -51,7 +51,7 @@ export function writeFileDurable(file: string, data: string | Buffer, mode = 0o6
   const tmp = `${file}.tmp-${process.pid}`;
   const fd = openSync(tmp, 'w', mode);
   try {
-    writeSync(fd, typeof data === "string" ? Buffer.from(data) : data);
+    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -71,7 +71,9 @@ export function fsyncDir(dir: string): void {
 
 export function listDirs(dir: string): string[] {
   try {
-    return readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
   } catch {
     return [];
   }

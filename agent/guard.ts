@@ -20,14 +20,18 @@ export function guard(opts: GuardOptions) {
     }
     const host = (req.headers.host ?? '').toLowerCase();
     if (!opts.allowedHosts.has(host) && !isIpLiteralWithPort(host, opts.port)) {
-      res.status(403).json({ error: `Host ${JSON.stringify(host)} does not name this agent; address it as ${[...opts.allowedHosts][0]}` });
+      res.status(403).json({
+        error: `Host ${JSON.stringify(host)} does not name this agent; address it as ${[...opts.allowedHosts][0]}`,
+      });
       return;
     }
     if (token) {
       const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
       const given = m ? Buffer.from(m[1]) : Buffer.alloc(0);
       if (given.length !== token.length || !timingSafeEqual(given, token)) {
-        res.status(401).json({ error: 'missing or wrong bearer token; send Authorization: Bearer <the token in the agent\'s token file>' });
+        res.status(401).json({
+          error: "missing or wrong bearer token; send Authorization: Bearer <the token in the agent's token file>",
+        });
         return;
       }
     }

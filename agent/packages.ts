@@ -51,7 +51,10 @@ export class Packages {
       const upload = await receive();
       if (spec.sha256 && spec.sha256 !== upload.sha256) {
         rmSync(upload.file, { force: true });
-        throw new HttpError(400, `sha256 mismatch: the body hashes to ${upload.sha256}, the request said ${spec.sha256}`);
+        throw new HttpError(
+          400,
+          `sha256 mismatch: the body hashes to ${upload.sha256}, the request said ${spec.sha256}`,
+        );
       }
       const version = `${Date.now().toString(36)}-${upload.sha256.slice(0, 12)}`;
       const staging = resolve(this.data.staging, `${name}-${randomBytes(4).toString('hex')}`);
@@ -66,7 +69,13 @@ export class Packages {
         rmSync(upload.file, { force: true });
       }
       const old = this.state.get(name);
-      const info: VersionInfo = { id: version, sha256: upload.sha256, binary, args: spec.args, installedAt: new Date().toISOString() };
+      const info: VersionInfo = {
+        id: version,
+        sha256: upload.sha256,
+        binary,
+        args: spec.args,
+        installedAt: new Date().toISOString(),
+      };
       await this.procs.get(name)?.stop();
       this.state.set(name, { current: info, previous: old?.current ?? null, desired: 'running' });
       try {
@@ -79,7 +88,10 @@ export class Packages {
           if (old.desired === 'running') await back.start().catch(() => undefined);
         } else this.state.set(name, undefined);
         this.pruneVersions(name);
-        throw new HttpError(400, `cannot start ${binary}: ${(e as Error).message}; ${old ? 'the previous version is running again' : 'nothing was installed'}`);
+        throw new HttpError(
+          400,
+          `cannot start ${binary}: ${(e as Error).message}; ${old ? 'the previous version is running again' : 'nothing was installed'}`,
+        );
       }
       this.pruneVersions(name);
       return this.status(name);
@@ -180,7 +192,17 @@ export class Packages {
   private supervisor(name: string, v: VersionInfo): Supervisor {
     this.procs.get(name)?.detach();
     const dir = this.data.versionDir(name, v.id);
-    const sup = new Supervisor({ name, cwd: dir, file: resolve(dir, v.binary), args: v.args, logFile: this.data.logFile(name), pidFile: this.data.pidFile(name) }, this.supervisorOpts);
+    const sup = new Supervisor(
+      {
+        name,
+        cwd: dir,
+        file: resolve(dir, v.binary),
+        args: v.args,
+        logFile: this.data.logFile(name),
+        pidFile: this.data.pidFile(name),
+      },
+      this.supervisorOpts,
+    );
     this.procs.set(name, sup);
     return sup;
   }
@@ -188,11 +210,13 @@ export class Packages {
   private pruneVersions(name: string): void {
     const rec = this.state.get(name);
     const keep = new Set([rec?.current.id, rec?.previous?.id]);
-    for (const v of listDirs(this.data.packageDir(name))) if (!keep.has(v)) rmSync(this.data.versionDir(name, v), { recursive: true, force: true });
+    for (const v of listDirs(this.data.packageDir(name)))
+      if (!keep.has(v)) rmSync(this.data.versionDir(name, v), { recursive: true, force: true });
   }
 
   private async exclusive<T>(name: string, fn: () => Promise<T>): Promise<T> {
-    if (this.busy.has(name)) throw new HttpError(409, `another operation on package ${name} is in progress; retry when it finishes`);
+    if (this.busy.has(name))
+      throw new HttpError(409, `another operation on package ${name} is in progress; retry when it finishes`);
     this.busy.add(name);
     try {
       return await fn();
@@ -219,5 +243,9 @@ function checkExecutable(root: string, binary: string): void {
     throw new HttpError(400, `binary ${JSON.stringify(binary)} is not in the package`);
   }
   if (!st.isFile()) throw new HttpError(400, `binary ${JSON.stringify(binary)} is not a regular file`);
-  if ((st.mode & 0o111) === 0) throw new HttpError(400, `binary ${JSON.stringify(binary)} is not executable; set its mode before zipping (chmod +x, zip keeps it)`);
+  if ((st.mode & 0o111) === 0)
+    throw new HttpError(
+      400,
+      `binary ${JSON.stringify(binary)} is not executable; set its mode before zipping (chmod +x, zip keeps it)`,
+    );
 }

@@ -56,7 +56,10 @@ export async function serveAgent(o: AgentOptions): Promise<RunningAgent> {
   const servers: Server[] = [];
   const socket = o.socket ?? data.socket;
   const limits = { maxPackageBytes: o.maxPackageBytes, maxSeedJsonBytes: 64 * 1024 * 1024 };
-  const unixApp = buildApp(data, packages, stats, { ...limits, guard: { allowedHosts: new Set(['localhost', 'localhost:80', 'fleet-agent']) } });
+  const unixApp = buildApp(data, packages, stats, {
+    ...limits,
+    guard: { allowedHosts: new Set(['localhost', 'localhost:80', 'fleet-agent']) },
+  });
   await clearStaleSocket(socket);
   const unix = createServer(unixApp);
   hardenServer(unix);
@@ -78,7 +81,9 @@ export async function serveAgent(o: AgentOptions): Promise<RunningAgent> {
     tokenFile = o.tokenFile ?? data.tokenFile;
     const token = ensureToken(tokenFile);
     const allowed = new Set([formatHostPort(host, port).toLowerCase(), `localhost:${port}`, `127.0.0.1:${port}`]);
-    const tcp = createServer(buildApp(data, packages, stats, { ...limits, guard: { allowedHosts: allowed, port, token } }));
+    const tcp = createServer(
+      buildApp(data, packages, stats, { ...limits, guard: { allowedHosts: allowed, port, token } }),
+    );
     hardenServer(tcp);
     await new Promise<void>((res, rej) => tcp.once('error', rej).listen(port, host, () => res()));
     servers.push(tcp);
@@ -124,7 +129,8 @@ function ensureToken(file: string): string {
     }
   }
   const t = readFileSync(file, 'utf8').trim();
-  if (t.length < 16) throw new Error(`${file}: token is shorter than 16 characters; delete the file to have a new one made`);
+  if (t.length < 16)
+    throw new Error(`${file}: token is shorter than 16 characters; delete the file to have a new one made`);
   return t;
 }
 

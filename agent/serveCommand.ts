@@ -12,11 +12,30 @@ export function agentServeCommand(name = 'serve'): Command {
     .option('--token-file <file>', 'bearer token file for --listen (created 0600 if missing; default <data-dir>/token)')
     .option('--stats-interval <secs>', 'CPU and memory sampling interval', (v) => Number(v), d.statsIntervalSecs)
     .option('--max-package-bytes <n>', 'largest package accepted', (v) => Number(v), d.maxPackageBytes)
-    .option('--restart-backoff-ms <ms>', 'first restart delay after a crash (doubles each time)', (v) => Number(v), d.supervisor.backoffBaseMs)
-    .option('--max-restarts <n>', 'quick crashes in a row before a package is left crashed', (v) => Number(v), d.supervisor.maxRestarts)
-    .option('--grace-ms <ms>', 'SIGTERM to SIGKILL grace when stopping a program', (v) => Number(v), d.supervisor.graceMs)
+    .option(
+      '--restart-backoff-ms <ms>',
+      'first restart delay after a crash (doubles each time)',
+      (v) => Number(v),
+      d.supervisor.backoffBaseMs,
+    )
+    .option(
+      '--max-restarts <n>',
+      'quick crashes in a row before a package is left crashed',
+      (v) => Number(v),
+      d.supervisor.maxRestarts,
+    )
+    .option(
+      '--grace-ms <ms>',
+      'SIGTERM to SIGKILL grace when stopping a program',
+      (v) => Number(v),
+      d.supervisor.graceMs,
+    )
     .action(async (o) => {
-      for (const [flag, v] of [['--stats-interval', o.statsInterval], ['--max-package-bytes', o.maxPackageBytes], ['--max-restarts', o.maxRestarts]] as const) {
+      for (const [flag, v] of [
+        ['--stats-interval', o.statsInterval],
+        ['--max-package-bytes', o.maxPackageBytes],
+        ['--max-restarts', o.maxRestarts],
+      ] as const) {
         if (!(Number.isFinite(v) && v > 0)) throw new Error(`${flag} must be a positive number`);
       }
       const agent = await serveAgent({
@@ -27,7 +46,12 @@ export function agentServeCommand(name = 'serve'): Command {
         tokenFile: o.tokenFile,
         statsIntervalSecs: o.statsInterval,
         maxPackageBytes: o.maxPackageBytes,
-        supervisor: { ...d.supervisor, backoffBaseMs: o.restartBackoffMs, maxRestarts: o.maxRestarts, graceMs: o.graceMs },
+        supervisor: {
+          ...d.supervisor,
+          backoffBaseMs: o.restartBackoffMs,
+          maxRestarts: o.maxRestarts,
+          graceMs: o.graceMs,
+        },
       });
       if (agent.tokenFile) process.stdout.write(`token file: ${agent.tokenFile}\n`);
       const shutdown = () => {

@@ -48,9 +48,12 @@ export function buildApp(data: DataDir, packages: Packages, stats: Stats, opts: 
 
   app.put('/api/v1/packages/:name', async (req, res) => {
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim();
-    if (type !== 'application/zip' && type !== 'application/octet-stream') throw new HttpError(415, 'send the package as the body with Content-Type: application/zip');
+    if (type !== 'application/zip' && type !== 'application/octet-stream')
+      throw new HttpError(415, 'send the package as the body with Content-Type: application/zip');
     const spec = parseSpecHeader(req.headers[installSpecHeader]);
-    const status = await packages.install(req.params.name, spec, () => receiveUpload(req, data.tmp, opts.maxPackageBytes));
+    const status = await packages.install(req.params.name, spec, () =>
+      receiveUpload(req, data.tmp, opts.maxPackageBytes),
+    );
     res.json(status);
   });
 
@@ -66,14 +69,16 @@ export function buildApp(data: DataDir, packages: Packages, stats: Stats, opts: 
   app.get('/api/v1/packages/:name/logs', (req, res) => {
     packages.status(req.params.name); // 404 when unknown
     const tail = req.query.tail === undefined ? 100 : Number(req.query.tail);
-    if (!Number.isInteger(tail) || tail < 1 || tail > 10_000) throw new HttpError(400, 'tail must be a whole number from 1 to 10000');
+    if (!Number.isInteger(tail) || tail < 1 || tail > 10_000)
+      throw new HttpError(400, 'tail must be a whole number from 1 to 10000');
     res.type('text/plain').send(tailLines(data.logFile(req.params.name), tail));
   });
 
   // the seed's route: {Name, Package (base64 zip), Binary, Args}
   app.post('/api/v1.0.0/install', express.json({ limit: opts.maxSeedJsonBytes }), async (req, res) => {
     const r = seedInstallSchema.safeParse(req.body);
-    if (!r.success) throw new HttpError(400, `${r.error.issues[0].path.join('.') || 'body'}: ${r.error.issues[0].message}`);
+    if (!r.success)
+      throw new HttpError(400, `${r.error.issues[0].path.join('.') || 'body'}: ${r.error.issues[0].message}`);
     const { Name, Package, Binary, Args } = r.data;
     await packages.install(Name, { binary: Binary, args: Args }, async () => {
       const dir = mkdtempSync(join(data.tmp, 'seed-'));
@@ -88,14 +93,22 @@ export function buildApp(data: DataDir, packages: Packages, stats: Stats, opts: 
   app.use((_req, _res, next) => next(new HttpError(404, 'no such route; see GET /api/v1/packages')));
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = err as { status?: number; type?: string; message?: string };
-    const status = err instanceof HttpError ? err.status : e.type === 'entity.too.large' ? 413 : e.type === 'entity.parse.failed' ? 400 : 500;
+    const status =
+      err instanceof HttpError
+        ? err.status
+        : e.type === 'entity.too.large'
+          ? 413
+          : e.type === 'entity.parse.failed'
+            ? 400
+            : 500;
     if (!res.headersSent) res.status(status).json({ error: e.message ?? String(err) });
   });
   return app;
 }
 
 function parseSpecHeader(raw: string | string[] | undefined): ReturnType<typeof installSpecSchema.parse> {
-  if (typeof raw !== 'string') throw new HttpError(400, `missing ${installSpecHeader} header: JSON {"binary": "...", "args": [...]}`);
+  if (typeof raw !== 'string')
+    throw new HttpError(400, `missing ${installSpecHeader} header: JSON {"binary": "...", "args": [...]}`);
   let json: unknown;
   try {
     json = JSON.parse(raw);
@@ -103,7 +116,8 @@ function parseSpecHeader(raw: string | string[] | undefined): ReturnType<typeof 
     throw new HttpError(400, `${installSpecHeader} header is not JSON`);
   }
   const r = installSpecSchema.safeParse(json);
-  if (!r.success) throw new HttpError(400, `${installSpecHeader}: ${r.error.issues[0].path.join('.')}: ${r.error.issues[0].message}`);
+  if (!r.success)
+    throw new HttpError(400, `${installSpecHeader}: ${r.error.issues[0].path.join('.')}: ${r.error.issues[0].message}`);
   return r.data;
 }
 

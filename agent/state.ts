@@ -49,6 +49,7 @@ function load(file: string): AgentState {
     throw e;
   }
   const s = JSON.parse(text) as AgentState;
-  if (s.version !== 1 || typeof s.packages !== 'object') throw new Error(`${file}: not an agent state file of version 1`);
+  if (s.version !== 1 || typeof s.packages !== 'object')
+    throw new Error(`${file}: not an agent state file of version 1`);
   return s;
 }

@@ -48,20 +48,37 @@ export class Stats {
       const d = t.map((v, i) => v - (p[i] ?? 0));
       const total = d.reduce((a, b) => a + b, 0) || 1;
       const pct = (x: number) => Math.round((x / total) * 10000) / 100;
-      cpus.push({ ID: id, User: pct(d[0] + d[1]), System: pct(d[2]), Idle: pct(d[3]), IOWait: pct(d[4]), IRQ: pct(d[5] + d[6]) });
+      cpus.push({
+        ID: id,
+        User: pct(d[0] + d[1]),
+        System: pct(d[2]),
+        Idle: pct(d[3]),
+        IOWait: pct(d[4]),
+        IRQ: pct(d[5] + d[6]),
+      });
     }
     this.last = now;
     const m = readMeminfo();
     const nano = Date.now() * 1e6;
     this.current = {
       'system-cpu': { ResolutionSecs: this.resolutionSecs, UnixTimeNano: nano, CPU: cpus },
-      'system-mem': { ResolutionSecs: this.resolutionSecs, UnixTimeNano: nano, Total: m.total, Free: m.free, Avail: m.available },
+      'system-mem': {
+        ResolutionSecs: this.resolutionSecs,
+        UnixTimeNano: nano,
+        Total: m.total,
+        Free: m.free,
+        Avail: m.available,
+      },
     };
   }
 }
 
 /** bytes from /proc/meminfo: MemTotal, MemFree, MemAvailable */
-export function readMeminfo(text = readFileSync('/proc/meminfo', 'utf8')): { total: number; free: number; available: number } {
+export function readMeminfo(text = readFileSync('/proc/meminfo', 'utf8')): {
+  total: number;
+  free: number;
+  available: number;
+} {
   const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
   return { total: kb('MemTotal'), free: kb('MemFree'), available: kb('MemAvailable') };
 }
@@ -75,15 +92,31 @@ export function prometheusText(vars: DebugVars, packages: PackageStatus[]): stri
     for (const [labels, v] of samples) lines.push(`${name}${labels} ${v}`);
   };
   const cpu = vars['system-cpu']?.CPU ?? [];
-  metric('fleet_host_cpu_busy_percent', 'CPU time not idle over the last sample interval, in percent.', 'gauge', cpu.map((c) => [`{cpu="${c.ID}"}`, Math.round((100 - c.Idle) * 100) / 100]));
+  metric(
+    'fleet_host_cpu_busy_percent',
+    'CPU time not idle over the last sample interval, in percent.',
+    'gauge',
+    cpu.map((c) => [`{cpu="${c.ID}"}`, Math.round((100 - c.Idle) * 100) / 100]),
+  );
   const mem = vars['system-mem'];
   if (mem) {
     metric('fleet_host_memory_total_bytes', 'Total memory.', 'gauge', [['', mem.Total]]);
     metric('fleet_host_memory_available_bytes', 'Memory available for new programs.', 'gauge', [['', mem.Avail]]);
     metric('fleet_host_memory_free_bytes', 'Unused memory.', 'gauge', [['', mem.Free]]);
   }
-  metric('fleet_package_state', 'Supervised program state (1 for the current state).', 'gauge',
-    packages.flatMap((p) => states.map((s) => [`{package="${p.name}",state="${s}"}`, p.state === s ? 1 : 0] as [string, number])));
-  metric('fleet_package_restarts_total', 'Restarts of the program since the agent started.', 'counter', packages.map((p) => [`{package="${p.name}"}`, p.restarts]));
+  metric(
+    'fleet_package_state',
+    'Supervised program state (1 for the current state).',
+    'gauge',
+    packages.flatMap((p) =>
+      states.map((s) => [`{package="${p.name}",state="${s}"}`, p.state === s ? 1 : 0] as [string, number]),
+    ),
+  );
+  metric(
+    'fleet_package_restarts_total',
+    'Restarts of the program since the agent started.',
+    'counter',
+    packages.map((p) => [`{package="${p.name}"}`, p.restarts]),
+  );
   return lines.join('\n') + '\n';
 }

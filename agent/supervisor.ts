@@ -51,7 +51,10 @@ export class Supervisor {
   private pollTimer?: NodeJS.Timeout;
   private exitWaiters: Array<() => void> = [];
 
-  constructor(readonly spec: ProgramSpec, private readonly opts: SupervisorOptions) {}
+  constructor(
+    readonly spec: ProgramSpec,
+    private readonly opts: SupervisorOptions,
+  ) {}
 
   /** starts the program; throws when it cannot be spawned at all (missing, not executable) */
   async start(): Promise<void> {
@@ -119,7 +122,11 @@ export class Supervisor {
       cwd: this.spec.cwd,
       detached: true,
       stdio: ['ignore', out, out],
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', LANG: process.env.LANG ?? 'C.UTF-8' },
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: process.env.HOME ?? '/',
+        LANG: process.env.LANG ?? 'C.UTF-8',
+      },
     });
     closeSync(out);
     await new Promise<void>((resolve, reject) => {

@@ -21,11 +21,16 @@ const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
 
-export async function unzipTo(zipFile: string, root: string, limits: UnzipLimits = defaultUnzipLimits): Promise<{ files: number; bytes: number }> {
+export async function unzipTo(
+  zipFile: string,
+  root: string,
+  limits: UnzipLimits = defaultUnzipLimits,
+): Promise<{ files: number; bytes: number }> {
   mkdirSync(root, { recursive: true, mode: 0o755 });
   const zip = await open(zipFile);
   try {
-    if (zip.entryCount > limits.maxEntries) throw bad(`zip has ${zip.entryCount} entries; the limit is ${limits.maxEntries}`);
+    if (zip.entryCount > limits.maxEntries)
+      throw bad(`zip has ${zip.entryCount} entries; the limit is ${limits.maxEntries}`);
     let total = 0;
     let files = 0;
     for (;;) {
@@ -37,21 +42,29 @@ export async function unzipTo(zipFile: string, root: string, limits: UnzipLimits
       const type = unixMode & S_IFMT;
       const isDir = name.endsWith('/');
       if (type !== 0 && type !== S_IFREG && !(isDir && type === S_IFDIR)) {
-        throw bad(`zip entry ${JSON.stringify(name)} is a ${type === 0o120000 ? 'symlink' : 'special file'}; packages may hold only files and directories`);
+        throw bad(
+          `zip entry ${JSON.stringify(name)} is a ${type === 0o120000 ? 'symlink' : 'special file'}; packages may hold only files and directories`,
+        );
       }
       const target = resolve(root, name);
-      if (target !== root && !target.startsWith(root + sep)) throw bad(`zip entry ${JSON.stringify(name)} escapes the package root`);
+      if (target !== root && !target.startsWith(root + sep))
+        throw bad(`zip entry ${JSON.stringify(name)} escapes the package root`);
       if (isDir) {
         mkdirSync(target, { recursive: true, mode: 0o755 });
         continue;
       }
       total += entry.uncompressedSize;
       if (total > limits.maxTotalBytes) throw bad(`zip expands to more than ${limits.maxTotalBytes} bytes`);
-      if (entry.uncompressedSize > 1024 * 1024 && entry.uncompressedSize / Math.max(1, entry.compressedSize) > limits.maxRatio) {
-        throw bad(`zip entry ${JSON.stringify(name)} compresses ${Math.round(entry.uncompressedSize / Math.max(1, entry.compressedSize))}:1; refusing a likely zip bomb (limit ${limits.maxRatio}:1)`);
+      if (
+        entry.uncompressedSize > 1024 * 1024 &&
+        entry.uncompressedSize / Math.max(1, entry.compressedSize) > limits.maxRatio
+      ) {
+        throw bad(
+          `zip entry ${JSON.stringify(name)} compresses ${Math.round(entry.uncompressedSize / Math.max(1, entry.compressedSize))}:1; refusing a likely zip bomb (limit ${limits.maxRatio}:1)`,
+        );
       }
       mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
-      await writeEntry(zip, entry, target, (unixMode & 0o777) || 0o644);
+      await writeEntry(zip, entry, target, unixMode & 0o777 || 0o644);
       files++;
     }
     fsyncDir(root);
@@ -63,7 +76,8 @@ export async function unzipTo(zipFile: string, root: string, limits: UnzipLimits
 
 function checkName(name: string): void {
   if (name.includes('\\')) throw bad(`zip entry ${JSON.stringify(name)} contains a backslash`);
-  if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) throw bad(`zip entry ${JSON.stringify(name)} is an absolute path`);
+  if (name.startsWith('/') || /^[A-Za-z]:/.test(name))
+    throw bad(`zip entry ${JSON.stringify(name)} is an absolute path`);
   if (name.split('/').includes('..')) throw bad(`zip entry ${JSON.stringify(name)} contains '..'`);
   if (name.includes('\0')) throw bad('zip entry name contains a NUL byte');
 }
@@ -75,8 +89,10 @@ function bad(msg: string): HttpError {
 function open(file: string): Promise<ZipFile> {
   return new Promise((res, rej) =>
     // decodeStrings + validateEntrySizes: yauzl itself rejects bad names and lying sizes
-    yauzl.open(file, { lazyEntries: true, autoClose: false, strictFileNames: true, validateEntrySizes: true }, (err, zip) =>
-      err ? rej(bad(`not a valid zip: ${err.message}`)) : res(zip),
+    yauzl.open(
+      file,
+      { lazyEntries: true, autoClose: false, strictFileNames: true, validateEntrySizes: true },
+      (err, zip) => (err ? rej(bad(`not a valid zip: ${err.message}`)) : res(zip)),
     ),
   );
 }
@@ -108,7 +124,11 @@ function writeEntry(zip: ZipFile, entry: Entry, target: string, mode: number): P
         fd = openSync(target, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
       } catch (e) {
         stream.destroy();
-        return rej(bad(`zip entry ${JSON.stringify(entry.fileName)}: ${(e as NodeJS.ErrnoException).code === 'EEXIST' ? 'duplicate entry' : (e as Error).message}`));
+        return rej(
+          bad(
+            `zip entry ${JSON.stringify(entry.fileName)}: ${(e as NodeJS.ErrnoException).code === 'EEXIST' ? 'duplicate entry' : (e as Error).message}`,
+          ),
+        );
       }
       stream.on('data', (b: Buffer) => {
         try {

@@ -16,14 +16,24 @@ export interface Upload {
 
 export async function receiveUpload(req: IncomingMessage, dir: string, limitBytes: number): Promise<Upload> {
   const declared = Number(req.headers['content-length'] ?? NaN);
-  if (declared > limitBytes) throw new HttpError(413, `package is ${declared} bytes; the limit is ${limitBytes} (agent flag --max-package-bytes)`);
+  if (declared > limitBytes)
+    throw new HttpError(
+      413,
+      `package is ${declared} bytes; the limit is ${limitBytes} (agent flag --max-package-bytes)`,
+    );
   const file = join(dir, `upload-${randomBytes(8).toString('hex')}.zip`);
   const hash = createHash('sha256');
   let size = 0;
   const meter = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       size += chunk.length;
-      if (size > limitBytes) return cb(new HttpError(413, `package is larger than the limit of ${limitBytes} bytes (agent flag --max-package-bytes)`));
+      if (size > limitBytes)
+        return cb(
+          new HttpError(
+            413,
+            `package is larger than the limit of ${limitBytes} bytes (agent flag --max-package-bytes)`,
+          ),
+        );
       hash.update(chunk);
       cb(null, chunk);
     },

@@ -28,14 +28,17 @@ export async function benchAgent(): Promise<string> {
     const one = () =>
       new Promise<void>((resolve, reject) => {
         const t = performance.now();
-        const req = request({ host: '127.0.0.1', port, path: '/debug/vars', agent: keep, headers: { authorization: `Bearer ${token}` } }, (res) => {
-          res.resume();
-          res.on('end', () => {
-            if (res.statusCode !== 200) return reject(new Error(`status ${res.statusCode}`));
-            lat.push(performance.now() - t);
-            resolve();
-          });
-        });
+        const req = request(
+          { host: '127.0.0.1', port, path: '/debug/vars', agent: keep, headers: { authorization: `Bearer ${token}` } },
+          (res) => {
+            res.resume();
+            res.on('end', () => {
+              if (res.statusCode !== 200) return reject(new Error(`status ${res.statusCode}`));
+              lat.push(performance.now() - t);
+              resolve();
+            });
+          },
+        );
         req.on('error', reject);
         req.end();
       });
@@ -54,8 +57,17 @@ export async function benchAgent(): Promise<string> {
     // a 50 MB package: one incompressible file (stored), plus the program
     const dir = mkdtempSync(join(tmpdir(), 'bench-agent-'));
     const zip = join(dir, 'big.zip');
-    writeFileSync(zip, rawZip([{ name: 'run', data: Buffer.from('#!/bin/sh\nexec sleep 600\n'), mode: 0o100755 }, { name: 'blob.bin', data: randomBytes(50 * 1024 * 1024) }]));
-    const client = new AgentClient({ kind: 'http', host: '127.0.0.1', port, text: `http://127.0.0.1:${port}` }, { token });
+    writeFileSync(
+      zip,
+      rawZip([
+        { name: 'run', data: Buffer.from('#!/bin/sh\nexec sleep 600\n'), mode: 0o100755 },
+        { name: 'blob.bin', data: randomBytes(50 * 1024 * 1024) },
+      ]),
+    );
+    const client = new AgentClient(
+      { kind: 'http', host: '127.0.0.1', port, text: `http://127.0.0.1:${port}` },
+      { token },
+    );
     const mb = readFileSync(zip).length / 1024 / 1024;
     const runs: number[] = [];
     for (let i = 0; i < 3; i++) {
@@ -68,14 +80,21 @@ export async function benchAgent(): Promise<string> {
     return [
       '### Agent (dist/agent.js, TCP + token on loopback)',
       '',
-      table(['measure', 'value', 'goal'], [
-        ['idle RSS (2 s after start)', `${idle.toFixed(1)} MB`, '≤ 60 MB'],
-        ['RSS after 2000 /debug/vars', `${busy.toFixed(1)} MB`, ''],
-        ['/debug/vars at 200 req/s: p50', `${percentile(lat, 50).toFixed(2)} ms`, ''],
-        ['/debug/vars at 200 req/s: p99', `${percentile(lat, 99).toFixed(2)} ms`, '≤ 5 ms'],
-        [`install of a ${mb.toFixed(0)} MB zip (upload, sha256, unzip, fsync, swap, restart), best of 3`, `${(best / 1000).toFixed(2)} s = ${(mb / (best / 1000)).toFixed(0)} MB/s`, '≥ 100 MB/s'],
-        ['the three installs', runs.map((r) => `${(r / 1000).toFixed(2)} s`).join(' / '), ''],
-      ]),
+      table(
+        ['measure', 'value', 'goal'],
+        [
+          ['idle RSS (2 s after start)', `${idle.toFixed(1)} MB`, '≤ 60 MB'],
+          ['RSS after 2000 /debug/vars', `${busy.toFixed(1)} MB`, ''],
+          ['/debug/vars at 200 req/s: p50', `${percentile(lat, 50).toFixed(2)} ms`, ''],
+          ['/debug/vars at 200 req/s: p99', `${percentile(lat, 99).toFixed(2)} ms`, '≤ 5 ms'],
+          [
+            `install of a ${mb.toFixed(0)} MB zip (upload, sha256, unzip, fsync, swap, restart), best of 3`,
+            `${(best / 1000).toFixed(2)} s = ${(mb / (best / 1000)).toFixed(0)} MB/s`,
+            '≥ 100 MB/s',
+          ],
+          ['the three installs', runs.map((r) => `${(r / 1000).toFixed(2)} s`).join(' / '), ''],
+        ],
+      ),
     ].join('\n');
   } finally {
     await agent.stop();

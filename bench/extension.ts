@@ -15,10 +15,18 @@ import { median, table } from './util';
 
 export async function benchExtension(): Promise<string> {
   const f = await SshFleet.start(50);
-  const pool = new SshPool({ hostKeys: new HostKeyChecker(new KnownHosts(f.knownHostsFile), 'strict'), keys: new KeyStore({ agentSocket: '' }), maxHandshakes: 50 });
+  const pool = new SshPool({
+    hostKeys: new HostKeyChecker(new KnownHosts(f.knownHostsFile), 'strict'),
+    keys: new KeyStore({ agentSocket: '' }),
+    maxHandshakes: 50,
+  });
   try {
     const hosts = (n: number): FleetHost[] =>
-      Array.from({ length: n }, (_, i) => ({ name: `h${i}`, groups: [], endpoint: { ...resolveTarget(f.hosts[i % 50].target, null, { identityFiles: [f.clientKey] }), label: `h${i}` } }));
+      Array.from({ length: n }, (_, i) => ({
+        name: `h${i}`,
+        groups: [],
+        endpoint: { ...resolveTarget(f.hosts[i % 50].target, null, { identityFiles: [f.clientKey] }), label: `h${i}` },
+      }));
     let rows = 0;
     const model = new FleetModel(pool, (h) => {
       hostNode(h); // what the tree does for a changed host
@@ -40,13 +48,17 @@ export async function benchExtension(): Promise<string> {
     // 1,000 simulated hosts: each answers a real probe's output after 0-300 ms, so what is measured
     // is our own work (state updates, tree rows), not 1,000 sshd sessions on 2 cores
     const sample = (model.states.get('h0')!.probe as { ok: true; probe: HostProbe }).probe;
-    const simulated = new FleetModel(pool, (st) => {
-      hostNode(st);
-      rows++;
-    }, async () => {
-      await new Promise((r) => setTimeout(r, Math.random() * 300));
-      return { ok: true, probe: sample, at: new Date() };
-    });
+    const simulated = new FleetModel(
+      pool,
+      (st) => {
+        hostNode(st);
+        rows++;
+      },
+      async () => {
+        await new Promise((r) => setTimeout(r, Math.random() * 300));
+        return { ok: true, probe: sample, at: new Date() };
+      },
+    );
     simulated.setHosts(hosts(1000));
     const h = monitorEventLoopDelay({ resolution: 5 });
     h.enable();
@@ -59,13 +71,20 @@ export async function benchExtension(): Promise<string> {
     return [
       '### Fleet view engine (core/fleetView over core/ssh, 50 sshd hosts)',
       '',
-      table(['measure', 'value', 'goal'], [
-        ['first refresh of 50 hosts (new connections)', `${cold.toFixed(0)} ms`, ''],
-        ['refresh of 50 hosts on warm connections, median of 5', `${median(warm).toFixed(0)} ms`, ''],
-        ['refresh of 1,000 simulated hosts + 1,000 tree rows', `${big.toFixed(0)} ms`, ''],
-        ['longest event-loop block during it (monitorEventLoopDelay max)', `${(h.max / 1e6).toFixed(1)} ms`, '< 50 ms'],
-        ['event-loop delay p99 during it', `${(h.percentile(99) / 1e6).toFixed(1)} ms`, ''],
-      ]),
+      table(
+        ['measure', 'value', 'goal'],
+        [
+          ['first refresh of 50 hosts (new connections)', `${cold.toFixed(0)} ms`, ''],
+          ['refresh of 50 hosts on warm connections, median of 5', `${median(warm).toFixed(0)} ms`, ''],
+          ['refresh of 1,000 simulated hosts + 1,000 tree rows', `${big.toFixed(0)} ms`, ''],
+          [
+            'longest event-loop block during it (monitorEventLoopDelay max)',
+            `${(h.max / 1e6).toFixed(1)} ms`,
+            '< 50 ms',
+          ],
+          ['event-loop delay p99 during it', `${(h.percentile(99) / 1e6).toFixed(1)} ms`, ''],
+        ],
+      ),
       '',
       `Each probe runs one command per host (uname, two /proc/stat samples 0.2 s apart, meminfo, agent socket check): the 0.2 s sample is part of every refresh. ${rows} rows were rebuilt.`,
     ].join('\n');

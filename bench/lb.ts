@@ -37,7 +37,11 @@ export async function benchLb(secs = 10, rounds = 2): Promise<string> {
         rows.push([name, String(r + 1), m.rps.toFixed(0), m.p50, m.p99]);
       }
     }
-    return [`### GET / through each LB (wrk -t2 -c32 -d${secs}s, ${rounds} rounds interleaved)`, '', table(['target', 'round', 'req/s', 'p50', 'p99'], rows)].join('\n');
+    return [
+      `### GET / through each LB (wrk -t2 -c32 -d${secs}s, ${rounds} rounds interleaved)`,
+      '',
+      table(['target', 'round', 'req/s', 'p50', 'p99'], rows),
+    ].join('\n');
   } finally {
     await haproxy.stop();
     await builtin.stop();

@@ -37,12 +37,15 @@ export async function benchRollout(): Promise<string> {
     return [
       `### Rollout: 8 backends, concurrency 2, 1 canary, ${soak} s soak (built-in LB, agents over loopback TCP)`,
       '',
-      table(['measure', 'value'], [
-        ['wall time', `${wall.toFixed(2)} s`],
-        ['unavoidable waits (soak + health waits on the critical path)', `${unavoidable.toFixed(2)} s`],
-        ['overhead', `${overhead.toFixed(1)} %`],
-        ...[...perStep.entries()].map(([s, v]) => [`step ${s}, median of ${v.length}`, `${median(v).toFixed(0)} ms`]),
-      ]),
+      table(
+        ['measure', 'value'],
+        [
+          ['wall time', `${wall.toFixed(2)} s`],
+          ['unavoidable waits (soak + health waits on the critical path)', `${unavoidable.toFixed(2)} s`],
+          ['overhead', `${overhead.toFixed(1)} %`],
+          ...[...perStep.entries()].map(([s, v]) => [`step ${s}, median of ${v.length}`, `${median(v).toFixed(0)} ms`]),
+        ],
+      ),
     ].join('\n');
   } finally {
     await f.stop();

@@ -31,18 +31,66 @@ export async function benchSshFanout(n = 50, runs = 3, user = process.env.FLEET_
     const psshHosts = join(dir, 'pssh_hosts');
     writeFileSync(psshHosts, targets.join('\n') + '\n');
     const inventory = join(dir, 'ansible_hosts');
-    writeFileSync(inventory, '[fleet]\n' + f.hosts.map((h) => `${h.address} ansible_port=${h.port} ansible_user=${user}`).join('\n') + '\n');
+    writeFileSync(
+      inventory,
+      '[fleet]\n' + f.hosts.map((h) => `${h.address} ansible_port=${h.port} ansible_user=${user}`).join('\n') + '\n',
+    );
     const sshOpts = `-o UserKnownHostsFile=${f.knownHostsFile} -o StrictHostKeyChecking=yes -o GlobalKnownHostsFile=/dev/null -o BatchMode=yes`;
 
     const tools: Array<{ name: string; cmd: () => { file: string; args: string[]; env?: NodeJS.ProcessEnv } }> = [
-      { name: 'fleet run', cmd: () => ({ file: process.execPath, args: [cliPath, 'run', ...targets, '--identity', f.clientKey, '--known-hosts', f.knownHostsFile, '--host-key-policy', 'strict', '--concurrency', String(n), '--', 'uname', '-a'] }) },
-      { name: 'parallel-ssh -p 50', cmd: () => ({ file: requireTool('parallel-ssh', 'pssh'), args: ['-h', psshHosts, '-p', String(n), '-t', '60', '-x', `-i ${f.clientKey} ${sshOpts}`, 'uname -a'] }) },
+      {
+        name: 'fleet run',
+        cmd: () => ({
+          file: process.execPath,
+          args: [
+            cliPath,
+            'run',
+            ...targets,
+            '--identity',
+            f.clientKey,
+            '--known-hosts',
+            f.knownHostsFile,
+            '--host-key-policy',
+            'strict',
+            '--concurrency',
+            String(n),
+            '--',
+            'uname',
+            '-a',
+          ],
+        }),
+      },
+      {
+        name: 'parallel-ssh -p 50',
+        cmd: () => ({
+          file: requireTool('parallel-ssh', 'pssh'),
+          args: ['-h', psshHosts, '-p', String(n), '-t', '60', '-x', `-i ${f.clientKey} ${sshOpts}`, 'uname -a'],
+        }),
+      },
       {
         name: 'ansible -f 50 -m command',
         cmd: () => ({
           file: requireTool('ansible', 'ansible'),
-          args: ['fleet', '-i', inventory, '-f', String(n), '-m', 'command', '-a', 'uname -a', '--private-key', f.clientKey, `--ssh-common-args=${sshOpts}`],
-          env: { ...process.env, ANSIBLE_PYTHON_INTERPRETER: 'auto_silent', ANSIBLE_LOCALHOST_WARNING: 'false', ANSIBLE_HOME: join(dir, 'ansible') },
+          args: [
+            'fleet',
+            '-i',
+            inventory,
+            '-f',
+            String(n),
+            '-m',
+            'command',
+            '-a',
+            'uname -a',
+            '--private-key',
+            f.clientKey,
+            `--ssh-common-args=${sshOpts}`,
+          ],
+          env: {
+            ...process.env,
+            ANSIBLE_PYTHON_INTERPRETER: 'auto_silent',
+            ANSIBLE_LOCALHOST_WARNING: 'false',
+            ANSIBLE_HOME: join(dir, 'ansible'),
+          },
         }),
       },
     ];
@@ -61,11 +109,20 @@ export async function benchSshFanout(n = 50, runs = 3, user = process.env.FLEET_
     const fleetMedian = median(times.get('fleet run')!);
     const rows = tools.map((t) => {
       const ts = times.get(t.name)!;
-      return [t.name, ts.map((x) => (x / 1000).toFixed(2)).join(' / '), (median(ts) / 1000).toFixed(2), (median(ts) / fleetMedian).toFixed(1) + '×'];
+      return [
+        t.name,
+        ts.map((x) => (x / 1000).toFixed(2)).join(' / '),
+        (median(ts) / 1000).toFixed(2),
+        (median(ts) / fleetMedian).toFixed(1) + '×',
+      ];
     });
 
     // in-process: fresh connections (client CPU per host), then a pooled second command
-    const pool = new SshPool({ hostKeys: new HostKeyChecker(new KnownHosts(f.knownHostsFile), 'strict'), keys: new KeyStore({ agentSocket: '' }), maxHandshakes: n });
+    const pool = new SshPool({
+      hostKeys: new HostKeyChecker(new KnownHosts(f.knownHostsFile), 'strict'),
+      keys: new KeyStore({ agentSocket: '' }),
+      maxHandshakes: n,
+    });
     const eps = targets.map((t) => resolveTarget(t, null, { identityFiles: [f.clientKey] }));
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
@@ -80,7 +137,8 @@ export async function benchSshFanout(n = 50, runs = 3, user = process.env.FLEET_
       if (again.some((r) => r.exitCode !== 0)) throw new Error('pooled run failed');
     }
     pool.close();
-    if (first.some((r) => r.exitCode !== 0)) throw new Error('fresh run failed: ' + first.find((r) => r.error)?.error?.message);
+    if (first.some((r) => r.exitCode !== 0))
+      throw new Error('fresh run failed: ' + first.find((r) => r.error)?.error?.message);
     const cpuPerHost = (cpu.user + cpu.system) / 1000 / n;
 
     return [
@@ -88,11 +146,14 @@ export async function benchSshFanout(n = 50, runs = 3, user = process.env.FLEET_
       '',
       table(['tool', 'runs (s)', 'median (s)', 'vs fleet'], rows),
       '',
-      table(['fleet in-process (core/ssh)', 'value'], [
-        ['fresh connections, wall', `${(freshMs / 1000).toFixed(2)} s`],
-        ['client CPU per fresh host', `${cpuPerHost.toFixed(2)} ms`],
-        [`second command over pooled connections (median of 5)`, `${median(pooled).toFixed(0)} ms`],
-      ]),
+      table(
+        ['fleet in-process (core/ssh)', 'value'],
+        [
+          ['fresh connections, wall', `${(freshMs / 1000).toFixed(2)} s`],
+          ['client CPU per fresh host', `${cpuPerHost.toFixed(2)} ms`],
+          [`second command over pooled connections (median of 5)`, `${median(pooled).toFixed(0)} ms`],
+        ],
+      ),
       '',
       `machine: ${execFileSync('nproc').toString().trim()} cores, node ${process.version}`,
     ].join('\n');

@@ -2,7 +2,15 @@
 import { LbError } from '../core/lb/types';
 import { RolloutBusyError } from '../core/rollout/lock';
 import { PreconditionError } from '../core/rollout/workflow';
-import { AuthError, HostKeyError, MissingProgramError, TimeoutError, UnreachableError, UsageError, ValidationError } from '../core/errors';
+import {
+  AuthError,
+  HostKeyError,
+  MissingProgramError,
+  TimeoutError,
+  UnreachableError,
+  UsageError,
+  ValidationError,
+} from '../core/errors';
 
 export const Exit = {
   ok: 0,
@@ -23,7 +31,8 @@ export function exitCodeOf(err: unknown): number {
   if (err instanceof UsageError) return Exit.usage;
   if (err instanceof ValidationError) return Exit.invalidInput;
   if (err instanceof MissingProgramError) return Exit.missingProgram;
-  if (err instanceof HostKeyError || err instanceof AuthError || err instanceof UnreachableError) return Exit.unreachable;
+  if (err instanceof HostKeyError || err instanceof AuthError || err instanceof UnreachableError)
+    return Exit.unreachable;
   // the LB refused what the command line asked (malformed address, pattern): a usage error
   if (err instanceof LbError && err.status === 400) return Exit.usage;
   if (err instanceof TimeoutError) return err.what === 'command' ? Exit.failed : Exit.unreachable;

@@ -16,7 +16,9 @@ import { processIO, type CliIO } from './io';
 
 export function buildProgram(io: CliIO): Command {
   const program = new Command('fleet')
-    .description('automate a fleet of Linux machines: ping, scan, run and push over SSH, expect, agents, a load balancer, canaried rollouts')
+    .description(
+      'automate a fleet of Linux machines: ping, scan, run and push over SSH, expect, agents, a load balancer, canaried rollouts',
+    )
     .version('0.1.0')
     .exitOverride()
     .showSuggestionAfterError()
@@ -42,7 +44,8 @@ export async function main(io: CliIO = processIO()): Promise<number> {
     return io.exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return Exit.ok;
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help')
+        return Exit.ok;
       return Exit.usage; // commander already printed what was wrong
     }
     io.err(`fleet: ${errorMessage(err)}\n`);

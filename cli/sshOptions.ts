@@ -36,7 +36,8 @@ export interface SshFlags {
 
 export function positiveInt(flag: string) {
   return (v: string): number => {
-    if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`${flag} must be a positive whole number, got ${JSON.stringify(v)}`);
+    if (!/^\d+$/.test(v) || Number(v) < 1)
+      throw new UsageError(`${flag} must be a positive whole number, got ${JSON.stringify(v)}`);
     return Number(v);
   };
 }
@@ -47,14 +48,26 @@ export function addSshFlags(cmd: Command): Command {
     .option('--port <n>', 'SSH port (default 22)', positiveInt('--port'))
     .option('--identity <file>', 'private key file (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
     .option('--known-hosts <file>', 'known_hosts file', join(homedir(), '.ssh', 'known_hosts'))
-    .addOption(new Option('--host-key-policy <policy>', 'unknown host keys: strict refuses, accept-new pins, ask shows one table (default: ask on a TTY, else strict)').choices(['strict', 'accept-new', 'ask']))
+    .addOption(
+      new Option(
+        '--host-key-policy <policy>',
+        'unknown host keys: strict refuses, accept-new pins, ask shows one table (default: ask on a TTY, else strict)',
+      ).choices(['strict', 'accept-new', 'ask']),
+    )
     .option('--concurrency <n>', 'hosts at once', positiveInt('--concurrency'), 50)
-    .option('--timeout <seconds>', 'per-host deadline; the remote command is killed when it passes', positiveInt('--timeout'))
+    .option(
+      '--timeout <seconds>',
+      'per-host deadline; the remote command is killed when it passes',
+      positiveInt('--timeout'),
+    )
     .option('--inventory <file>', 'take hosts from this fleet.json')
     .option('--group <name>', 'with --inventory: only this group')
     .option('--ssh-config <file>', 'ssh_config to read (default ~/.ssh/config)')
     .option('--jump <hosts>', 'jump hosts, as ProxyJump: user@host:port[,…]')
-    .option('--password-file <file>', 'password for password auth, from a file of mode 0600 (or FLEET_SSH_PASSWORD_FILE); never on the command line')
+    .option(
+      '--password-file <file>',
+      'password for password auth, from a file of mode 0600 (or FLEET_SSH_PASSWORD_FILE); never on the command line',
+    )
     .option('--ask-password', 'ask for the password on the terminal, without echo')
     .option('--json', 'machine-readable output, one JSON object per line');
 }
@@ -77,7 +90,8 @@ export function sshContext(io: CliIO, targets: readonly string[], f: SshFlags): 
   if (f.inventory) {
     const inv = loadInventory(f.inventory);
     const hosts = inventoryHosts(inv, f.group);
-    if (f.group && hosts.length === 0) throw new UsageError(`--group ${f.group}: no host of ${f.inventory} is in that group`);
+    if (f.group && hosts.length === 0)
+      throw new UsageError(`--group ${f.group}: no host of ${f.inventory} is in that group`);
     endpoints.push(...hosts.map((h) => resolveInventoryHost(h, inv, config, defaults)));
   } else if (f.group) throw new UsageError('--group needs --inventory FILE');
   const checker = new HostKeyChecker(new KnownHosts(f.knownHosts), policy);
@@ -87,7 +101,10 @@ export function sshContext(io: CliIO, targets: readonly string[], f: SshFlags): 
 }
 
 /** where a password comes from: a 0600 file (flag or environment), or a prompt without echo; never argv */
-function passwordSource(io: CliIO, f: SshFlags): ((user: string, host: string) => Promise<string | undefined>) | undefined {
+function passwordSource(
+  io: CliIO,
+  f: SshFlags,
+): ((user: string, host: string) => Promise<string | undefined>) | undefined {
   const file = f.passwordFile ?? io.env.FLEET_SSH_PASSWORD_FILE;
   if (file) {
     let st;
@@ -96,7 +113,12 @@ function passwordSource(io: CliIO, f: SshFlags): ((user: string, host: string) =
     } catch (e) {
       throw new ValidationError(file, '', `cannot read password file: ${(e as NodeJS.ErrnoException).code}`);
     }
-    if ((st.mode & 0o077) !== 0) throw new ValidationError(file, '', `password file is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`);
+    if ((st.mode & 0o077) !== 0)
+      throw new ValidationError(
+        file,
+        '',
+        `password file is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`,
+      );
     const pw = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
     return async () => pw;
   }
@@ -125,7 +147,11 @@ export async function preloadKeys(ctx: SshContext): Promise<void> {
  * Under the `ask` policy, hosts with unknown keys fail the first pass; one table of every new
  * fingerprint, one question, then those hosts run again (core/ssh/askOnce.ts).
  */
-export function withHostKeyPrompt<R extends { host: string; error: unknown }>(ctx: SshContext, endpoints: SshEndpoint[], run: (eps: SshEndpoint[]) => Promise<R[]>): Promise<R[]> {
+export function withHostKeyPrompt<R extends { host: string; error: unknown }>(
+  ctx: SshContext,
+  endpoints: SshEndpoint[],
+  run: (eps: SshEndpoint[]) => Promise<R[]>,
+): Promise<R[]> {
   return runAskingOnce(ctx.checker, endpoints, (keys) => askOnTerminal(ctx, keys), run);
 }
 
@@ -135,6 +161,9 @@ async function askOnTerminal(ctx: SshContext, keys: NewHostKey[]): Promise<strin
   io.err(`The authenticity of ${keys.length} host(s) can't be established:\n`);
   io.err(`  ${'HOST'.padEnd(width)}  TYPE                 FINGERPRINT\n`);
   for (const p of keys) io.err(`  ${p.name.padEnd(width)}  ${p.type.padEnd(20)} ${p.fingerprint}\n`);
-  const yes = await askYesNo(io, `Trust these ${keys.length} host key(s) and add them to ${ctx.checker.knownHosts.file}? [y/N] `);
+  const yes = await askYesNo(
+    io,
+    `Trust these ${keys.length} host key(s) and add them to ${ctx.checker.knownHosts.file}? [y/N] `,
+  );
   return yes ? keys.map((k) => k.name) : [];
 }

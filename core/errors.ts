@@ -14,7 +14,11 @@ export class FleetError extends Error {
 /** the host could not be reached: refused, no route, DNS, or dropped before authentication */
 export class UnreachableError extends FleetError {
   override readonly retryable: boolean;
-  constructor(readonly host: string, message: string, options?: { cause?: unknown; retryable?: boolean }) {
+  constructor(
+    readonly host: string,
+    message: string,
+    options?: { cause?: unknown; retryable?: boolean },
+  ) {
     super(`host ${host}: ${message}`, options);
     this.retryable = options?.retryable ?? false;
   }
@@ -22,7 +26,11 @@ export class UnreachableError extends FleetError {
 
 /** the server refused every credential we had */
 export class AuthError extends FleetError {
-  constructor(readonly host: string, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly host: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(`host ${host}: ${message}`, options);
   }
 }
@@ -45,14 +53,22 @@ export class HostKeyError extends FleetError {
 
 /** a deadline passed; `what` says which (connect, command) */
 export class TimeoutError extends FleetError {
-  constructor(readonly host: string, readonly what: string, readonly ms: number) {
+  constructor(
+    readonly host: string,
+    readonly what: string,
+    readonly ms: number,
+  ) {
     super(`host ${host}: ${what} timed out after ${formatMs(ms)}`);
   }
 }
 
 /** an input file is invalid: names the file, the field and what is expected */
 export class ValidationError extends FleetError {
-  constructor(readonly file: string, readonly field: string, readonly expected: string) {
+  constructor(
+    readonly file: string,
+    readonly field: string,
+    readonly expected: string,
+  ) {
     super(`${file}: ${field ? field + ': ' : ''}${expected}`);
   }
 }
@@ -62,7 +78,10 @@ export class UsageError extends FleetError {}
 
 /** a local program Fleet needs is missing */
 export class MissingProgramError extends FleetError {
-  constructor(readonly program: string, readonly debianPackage: string) {
+  constructor(
+    readonly program: string,
+    readonly debianPackage: string,
+  ) {
     super(`cannot find ${program} in PATH; install it (Debian: apt-get install ${debianPackage})`);
   }
 }

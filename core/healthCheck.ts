@@ -8,7 +8,14 @@ export interface HealthResult {
   why: string;
 }
 
-export function checkHealth(host: string, port: number, path: string, healthyValues: readonly string[], timeoutMs = 2000, signal?: AbortSignal): Promise<HealthResult> {
+export function checkHealth(
+  host: string,
+  port: number,
+  path: string,
+  healthyValues: readonly string[],
+  timeoutMs = 2000,
+  signal?: AbortSignal,
+): Promise<HealthResult> {
   return new Promise((resolve) => {
     const req = get({ host, port, path, agent: false, signal, headers: { 'user-agent': 'fleet-health' } }, (res) => {
       let body = '';
@@ -20,7 +27,10 @@ export function checkHealth(host: string, port: number, path: string, healthyVal
         const code = res.statusCode ?? 0;
         if (code < 200 || code > 299) return resolve({ ok: false, why: `GET ${path} answered HTTP ${code}` });
         if (healthyValues.length > 0 && !healthyValues.includes(body.trim())) {
-          return resolve({ ok: false, why: `GET ${path} answered ${JSON.stringify(body.trim().slice(0, 80))}, expected ${healthyValues.length === 1 ? JSON.stringify(healthyValues[0]) : `one of ${JSON.stringify(healthyValues)}`}` });
+          return resolve({
+            ok: false,
+            why: `GET ${path} answered ${JSON.stringify(body.trim().slice(0, 80))}, expected ${healthyValues.length === 1 ? JSON.stringify(healthyValues[0]) : `one of ${JSON.stringify(healthyValues)}`}`,
+          });
         }
         resolve({ ok: true, why: '' });
       });

@@ -30,7 +30,11 @@ export function validate<S extends z.ZodType>(data: unknown, file: string, schem
   const issue = r.error.issues[0];
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0];
-    return fail(file, fieldPath([...issue.path, key]), `unknown field${issue.keys.length > 1 ? ` (also: ${issue.keys.slice(1).join(', ')})` : ''}; check its spelling`);
+    return fail(
+      file,
+      fieldPath([...issue.path, key]),
+      `unknown field${issue.keys.length > 1 ? ` (also: ${issue.keys.slice(1).join(', ')})` : ''}; check its spelling`,
+    );
   }
   throw new ValidationError(file, fieldPath(issue.path), issue.message);
 }

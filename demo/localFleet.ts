@@ -40,16 +40,26 @@ export class LocalFleet {
     const tokenFile = join(this.dir, 'agent-token');
     // the service.json, the v2 package and the token, side by side in the demo dir
     this.serviceFile = join(this.dir, 'service.json');
-    writeFileSync(this.serviceFile, JSON.stringify({ ...config, $schema: undefined, AgentTokenFile: 'agent-token' }, null, 2));
+    writeFileSync(
+      this.serviceFile,
+      JSON.stringify({ ...config, $schema: undefined, AgentTokenFile: 'agent-token' }, null, 2),
+    );
     mkdirSync(join(this.dir, 'dist'));
     for (const [name, zip] of Object.entries(this.o.zips)) copyFileSync(zip, join(this.dir, 'dist', `${name}.zip`));
     const backends = config.Backends.map((b) => (typeof b === 'string' ? { Addr: b, Agent: undefined } : b));
     for (const b of backends) {
-      if (!b.Agent?.startsWith('http://')) throw new Error(`${this.o.serviceJson}: the local fleet needs http:// agents, ${b.Addr} has ${b.Agent ?? 'none'}`);
+      if (!b.Agent?.startsWith('http://'))
+        throw new Error(
+          `${this.o.serviceJson}: the local fleet needs http:// agents, ${b.Addr} has ${b.Agent ?? 'none'}`,
+        );
     }
     const withLb = this.o.lbHttp !== 'none';
     const httpAddr = this.httpAddr;
-    await assertFree([...(withLb ? [config.LB, httpAddr] : []), ...backends.map((b) => b.Addr), ...backends.map((b) => new URL(b.Agent!).host)]);
+    await assertFree([
+      ...(withLb ? [config.LB, httpAddr] : []),
+      ...backends.map((b) => b.Addr),
+      ...backends.map((b) => new URL(b.Agent!).host),
+    ]);
     if (withLb) {
       this.lb = await serveLb({ http: httpAddr, control: config.LB });
       log(`LB: proxy http://${httpAddr}, control ${config.LB}`);
@@ -59,19 +69,38 @@ export class LocalFleet {
       backends.map(async (b, i) => {
         const url = new URL(b.Agent!);
         const data = join(this.dir, `agent${i}`);
-        const proc = spawn(process.execPath, [this.o.agentJs, 'serve', '--data-dir', data, '--listen', url.host, '--token-file', tokenFile], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+        const proc = spawn(
+          process.execPath,
+          [this.o.agentJs, 'serve', '--data-dir', data, '--listen', url.host, '--token-file', tokenFile],
+          { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
+        );
         await waitForLine(proc, 'listening on http', 15_000, `agent for ${b.Addr}`);
-        const client = new AgentClient({ kind: 'http', host: url.hostname, port: Number(url.port), text: b.Agent! }, { token: readFileSync(tokenFile, 'utf8').trim() });
+        const client = new AgentClient(
+          { kind: 'http', host: url.hostname, port: Number(url.port), text: b.Agent! },
+          { token: readFileSync(tokenFile, 'utf8').trim() },
+        );
         this.agents[i] = { proc, client, endpoint: b.Agent! }; // by index: agents[i] serves Backends[i]
         const { port } = parseBackend(b.Addr)!;
-        await client.install('web', this.o.zips['web-v1'], { binary: 'web', args: ['--port', String(port), '--node', `node-${port}`] });
+        await client.install('web', this.o.zips['web-v1'], {
+          binary: 'web',
+          args: ['--port', String(port), '--node', `node-${port}`],
+        });
       }),
     );
     log(`${backends.length} agents, each running web v1`);
     if (!withLb) return;
     const control = new LbControlClient(config.LB);
     await control.addPool(config.Pattern, { path: '/healthz', healthyValues: ['ok'], intervalSecs: 1 });
-    for (const b of backends) await waitUntilAsync(() => control.addBackend(config.Pattern, b.Addr).then(() => true, () => false), 15_000, `backend ${b.Addr} never passed its health check`);
+    for (const b of backends)
+      await waitUntilAsync(
+        () =>
+          control.addBackend(config.Pattern, b.Addr).then(
+            () => true,
+            () => false,
+          ),
+        15_000,
+        `backend ${b.Addr} never passed its health check`,
+      );
     log(`pool ${config.Pattern}: ${backends.length} backends`);
   }
 
@@ -95,7 +124,9 @@ export class LocalFleet {
         } catch {
           // gone
         }
-        await new Promise<void>((r) => (a.proc.exitCode !== null || a.proc.signalCode !== null ? r() : a.proc.once('exit', () => r())));
+        await new Promise<void>((r) =>
+          a.proc.exitCode !== null || a.proc.signalCode !== null ? r() : a.proc.once('exit', () => r()),
+        );
       }),
     );
     await this.lb?.close();
@@ -111,7 +142,10 @@ async function assertFree(addrs: string[]): Promise<void> {
       s.once('connect', () => (s.destroy(), r(true)));
       s.once('error', () => r(false));
     });
-    if (busy) throw new Error(`${a} is in use; the demo needs ports 7092-7099 and 9090-9099 on 127.0.0.1 free (is another demo running?)`);
+    if (busy)
+      throw new Error(
+        `${a} is in use; the demo needs ports 7092-7099 and 9090-9099 on 127.0.0.1 free (is another demo running?)`,
+      );
   }
 }
 

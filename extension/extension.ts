@@ -52,14 +52,21 @@ export function activate(context: vscode.ExtensionContext): FleetApi {
       }),
     );
   cmd('fleet.refresh', () => provider.refresh({ manual: true }));
-  cmd('fleet.runCommand', (a?: TreeNode | RunArgs) => runCommand(session, provider, runOutput, isNode(a) ? { node: a } : (a ?? {})));
-  cmd('fleet.runExpect', (a?: TreeNode | ExpectArgs) => runExpectScript(session, provider, runOutput, isNode(a) ? { node: a } : (a ?? {})));
-  cmd('fleet.deployZip', (a?: TreeNode | DeployArgs) => deployZip(session, provider, isNode(a) ? {} : (a ?? {}), isNode(a) ? a : undefined));
+  cmd('fleet.runCommand', (a?: TreeNode | RunArgs) =>
+    runCommand(session, provider, runOutput, isNode(a) ? { node: a } : (a ?? {})),
+  );
+  cmd('fleet.runExpect', (a?: TreeNode | ExpectArgs) =>
+    runExpectScript(session, provider, runOutput, isNode(a) ? { node: a } : (a ?? {})),
+  );
+  cmd('fleet.deployZip', (a?: TreeNode | DeployArgs) =>
+    deployZip(session, provider, isNode(a) ? {} : (a ?? {}), isNode(a) ? a : undefined),
+  );
   cmd('fleet.deployZipFromExplorer', (uri?: vscode.Uri) => deployZip(session, provider, {}, undefined, uri));
   cmd('fleet.installAgent', (n?: TreeNode) => installAgent(session, provider, agentJs, log, n));
   cmd('fleet.openTerminal', (n: TreeNode) => openSshTerminal(session, provider, n));
   cmd('fleet.scanNetwork', (a?: { cidr?: string; user?: string; port?: number }) => scanNetwork(session, provider, a));
-  for (const op of ['start', 'stop', 'restart', 'rollback'] as const) cmd(`fleet.package.${op}`, (n: TreeNode) => packageAction(provider, op, n));
+  for (const op of ['start', 'stop', 'restart', 'rollback'] as const)
+    cmd(`fleet.package.${op}`, (n: TreeNode) => packageAction(provider, op, n));
   cmd('fleet.package.logs', (n: TreeNode) => packageLogs(provider, n));
 
   const memory = new PanelMemory(context.workspaceState);
@@ -87,13 +94,18 @@ export function activate(context: vscode.ExtensionContext): FleetApi {
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration('fleet')) return;
-      if (e.affectsConfiguration('fleet.knownHostsFile') || e.affectsConfiguration('fleet.hostKeyPolicy')) session.reset();
+      if (e.affectsConfiguration('fleet.knownHostsFile') || e.affectsConfiguration('fleet.hostKeyPolicy'))
+        session.reset();
       provider.reloadHosts();
       provider.setVisible(view.visible);
     }),
   );
   const watcher = vscode.workspace.createFileSystemWatcher('**/fleet.json');
-  context.subscriptions.push(watcher, watcher.onDidChange(() => provider.reloadHosts()), watcher.onDidCreate(() => provider.reloadHosts()));
+  context.subscriptions.push(
+    watcher,
+    watcher.onDidChange(() => provider.reloadHosts()),
+    watcher.onDidCreate(() => provider.reloadHosts()),
+  );
 
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(1)} ms; ${provider.model.list().length} hosts`);

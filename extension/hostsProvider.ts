@@ -19,7 +19,11 @@ export class HostsProvider implements vscode.TreeDataProvider<TreeNode>, vscode.
   private declined = new Set<string>();
   prompt: HostKeyPrompt;
 
-  constructor(private readonly session: Session, private readonly status: vscode.StatusBarItem, prompt: HostKeyPrompt) {
+  constructor(
+    private readonly session: Session,
+    private readonly status: vscode.StatusBarItem,
+    prompt: HostKeyPrompt,
+  ) {
     this.prompt = prompt;
     this.model = new FleetModel(session.pool, () => this.schedulePaint());
     this.reloadHosts();
@@ -32,12 +36,16 @@ export class HostsProvider implements vscode.TreeDataProvider<TreeNode>, vscode.
   }
 
   getTreeItem(n: TreeNode): vscode.TreeItem {
-    const item = new vscode.TreeItem(n.label, n.children?.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(
+      n.label,
+      n.children?.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+    );
     item.id = n.id;
     item.description = n.description;
     item.tooltip = n.tooltip;
     item.contextValue = n.contextValue;
-    if (n.icon) item.iconPath = new vscode.ThemeIcon(n.icon.id, n.icon.color ? new vscode.ThemeColor(n.icon.color) : undefined);
+    if (n.icon)
+      item.iconPath = new vscode.ThemeIcon(n.icon.id, n.icon.color ? new vscode.ThemeColor(n.icon.color) : undefined);
     return item;
   }
 

@@ -20,7 +20,10 @@ export class Session implements vscode.Disposable {
   checker!: HostKeyChecker;
   private sshConfig: SshConfigFile | null = null;
 
-  constructor(private readonly log: vscode.LogOutputChannel, private readonly secrets: vscode.SecretStorage) {
+  constructor(
+    private readonly log: vscode.LogOutputChannel,
+    private readonly secrets: vscode.SecretStorage,
+  ) {
     this.reset();
   }
 
@@ -47,7 +50,10 @@ export class Session implements vscode.Disposable {
     if (stored !== undefined) return stored;
     const value = await vscode.window.showInputBox({ prompt, password: true, ignoreFocusOut: true });
     if (value === undefined) return undefined;
-    const remember = await vscode.window.showQuickPick(['Use once', "Remember in VS Code's secret storage"], { title: `${prompt}: remember it?`, ignoreFocusOut: true });
+    const remember = await vscode.window.showQuickPick(['Use once', "Remember in VS Code's secret storage"], {
+      title: `${prompt}: remember it?`,
+      ignoreFocusOut: true,
+    });
     if (remember?.startsWith('Remember')) await this.secrets.store(`fleet.${key}`, value);
     return value;
   }
@@ -73,7 +79,8 @@ export class Session implements vscode.Disposable {
     if (file && existsSync(file)) {
       try {
         const inv = loadInventory(file);
-        for (const h of inventoryHosts(inv)) out.push({ name: h.name, groups: h.groups, endpoint: resolveInventoryHost(h, inv, this.sshConfig) });
+        for (const h of inventoryHosts(inv))
+          out.push({ name: h.name, groups: h.groups, endpoint: resolveInventoryHost(h, inv, this.sshConfig) });
       } catch (e) {
         this.log.error(errorMessage(e));
         void vscode.window.showErrorMessage(`Fleet: ${errorMessage(e)}`);
@@ -81,7 +88,8 @@ export class Session implements vscode.Disposable {
     }
     if (vscode.workspace.getConfiguration('fleet').get<boolean>('includeSshConfigHosts', false) && this.sshConfig) {
       for (const alias of this.sshConfig.aliases()) {
-        if (!out.some((h) => h.name === alias)) out.push({ name: alias, groups: ['ssh-config'], endpoint: resolveTarget(alias, this.sshConfig) });
+        if (!out.some((h) => h.name === alias))
+          out.push({ name: alias, groups: ['ssh-config'], endpoint: resolveTarget(alias, this.sshConfig) });
       }
     }
     return out;

@@ -12,7 +12,11 @@ export class Backend {
   readonly agent = new Agent({ keepAlive: true, maxSockets: 256, keepAliveMsecs: 1000, timeout: 60_000 });
   private idleWaiters: Array<() => void> = [];
 
-  constructor(readonly addr: string, readonly host: string, readonly port: number) {}
+  constructor(
+    readonly addr: string,
+    readonly host: string,
+    readonly port: number,
+  ) {}
 
   get eligible(): boolean {
     return !this.draining && this.health === 'BS_HEALTHY';

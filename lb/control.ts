@@ -6,7 +6,13 @@
 // Like the agent, it refuses any Origin header and a foreign Host, so no web page can drive it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
-import { addBackendSchema, addPoolSchema, parseBackend, removeBackendSchema, removePoolSchema } from '../core/protocol/lb';
+import {
+  addBackendSchema,
+  addPoolSchema,
+  parseBackend,
+  removeBackendSchema,
+  removePoolSchema,
+} from '../core/protocol/lb';
 import { ControlError, Pool } from './pool';
 
 const maxControlBody = 64 * 1024;
@@ -50,8 +56,10 @@ export function controlHandler(pools: Map<string, Pool>, allowedHosts: Set<strin
       res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
       res.end(text);
     };
-    if (req.headers.origin !== undefined) return reply(403, { error: 'requests with an Origin header (from a web page) are refused' });
-    if (!allowedHosts.has((req.headers.host ?? '').toLowerCase())) return reply(403, { error: `Host ${JSON.stringify(req.headers.host ?? '')} does not name this LB` });
+    if (req.headers.origin !== undefined)
+      return reply(403, { error: 'requests with an Origin header (from a web page) are refused' });
+    if (!allowedHosts.has((req.headers.host ?? '').toLowerCase()))
+      return reply(403, { error: `Host ${JSON.stringify(req.headers.host ?? '')} does not name this LB` });
     const url = new URL(req.url ?? '/', 'http://lb');
     const route = routes[`${req.method} ${url.pathname}`];
     if (!route) return reply(404, { error: `no route ${req.method} ${url.pathname}; see fleet lb --help` });

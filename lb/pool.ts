@@ -8,7 +8,10 @@ export type HealthCheck = z.output<typeof healthCheckSchema>;
 
 /** a refused control request, with the HTTP status the control API answers */
 export class ControlError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -17,7 +20,10 @@ export class Pool {
   readonly backends = new Map<string, Backend>();
   private timer?: NodeJS.Timeout;
 
-  constructor(readonly pattern: string, readonly health: HealthCheck | undefined) {
+  constructor(
+    readonly pattern: string,
+    readonly health: HealthCheck | undefined,
+  ) {
     if (health) {
       this.timer = setInterval(() => void this.checkAll(), health.intervalSecs * 1000);
       this.timer.unref();
@@ -37,13 +43,17 @@ export class Pool {
   /** adds a backend once it passes its health check (the seed's rule) */
   async add(addr: string, host: string, port: number): Promise<void> {
     const existing = this.backends.get(addr);
-    if (existing && !existing.draining) throw new ControlError(409, `backend ${addr} is already in pool ${this.pattern}`);
+    if (existing && !existing.draining)
+      throw new ControlError(409, `backend ${addr} is already in pool ${this.pattern}`);
     const b = new Backend(addr, host, port);
     if (this.health) {
       const r = await b.check(this.health.path, this.health.healthyValues, this.health.timeoutSecs * 1000);
       if (!r.ok) {
         b.close();
-        throw new ControlError(422, `backend ${addr} failed its health check (${r.why}); not added to pool ${this.pattern}`);
+        throw new ControlError(
+          422,
+          `backend ${addr} failed its health check (${r.why}); not added to pool ${this.pattern}`,
+        );
       }
     }
     // re-adding a backend that is still draining replaces it: new requests go to the new entry,
@@ -98,6 +108,7 @@ export class Pool {
 /** the pool whose pattern is the longest prefix of path */
 export function matchPool(pools: Map<string, Pool>, path: string): Pool | undefined {
   let best: Pool | undefined;
-  for (const p of pools.values()) if (path.startsWith(p.pattern) && (!best || p.pattern.length > best.pattern.length)) best = p;
+  for (const p of pools.values())
+    if (path.startsWith(p.pattern) && (!best || p.pattern.length > best.pattern.length)) best = p;
   return best;
 }

@@ -5,7 +5,17 @@ import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Backend } from './backend';
 import { matchPool, type Pool } from './pool';
 
-const hopByHop = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authorization', 'proxy-authenticate']);
+const hopByHop = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'proxy-authorization',
+  'proxy-authenticate',
+]);
 
 export interface ProxyOptions {
   maxBodyBytes: number;
@@ -18,17 +28,30 @@ export function proxyHandler(pools: Map<string, Pool>, opts: ProxyOptions) {
     if (!pool) return fail(res, 404, `no pool serves ${req.url}`);
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > opts.maxBodyBytes) return fail(res, 413, `request body over ${opts.maxBodyBytes} bytes`);
-    const idempotent = (req.method === 'GET' || req.method === 'HEAD') && !req.headers['content-length'] && !req.headers['transfer-encoding'];
+    const idempotent =
+      (req.method === 'GET' || req.method === 'HEAD') &&
+      !req.headers['content-length'] &&
+      !req.headers['transfer-encoding'];
     attempt(pool, req, res, opts, idempotent ? 2 : 1, undefined);
   };
 }
 
-function attempt(pool: Pool, req: IncomingMessage, res: ServerResponse, opts: ProxyOptions, tries: number, tried: Backend | undefined): void {
+function attempt(
+  pool: Pool,
+  req: IncomingMessage,
+  res: ServerResponse,
+  opts: ProxyOptions,
+  tries: number,
+  tried: Backend | undefined,
+): void {
   const b = pool.pick(tried);
   if (!b) return fail(res, 503, `no healthy backend in pool ${pool.pattern}`);
   // raw header arrays in both directions: no per-request header objects to build and copy
   const headers = withoutHopByHop(req.rawHeaders, 'x-forwarded-for');
-  headers.push('x-forwarded-for', [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', '));
+  headers.push(
+    'x-forwarded-for',
+    [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', '),
+  );
   b.begin();
   let finished = false;
   const done = () => {
@@ -37,12 +60,23 @@ function attempt(pool: Pool, req: IncomingMessage, res: ServerResponse, opts: Pr
       b.end();
     }
   };
-  const up = request({ host: b.host, port: b.port, method: req.method, path: req.url, headers, agent: b.agent, timeout: opts.upstreamTimeoutMs }, (ures) => {
-    res.writeHead(ures.statusCode ?? 502, withoutHopByHop(ures.rawHeaders));
-    ures.pipe(res);
-    ures.on('end', done);
-    ures.on('error', () => (done(), res.destroy()));
-  });
+  const up = request(
+    {
+      host: b.host,
+      port: b.port,
+      method: req.method,
+      path: req.url,
+      headers,
+      agent: b.agent,
+      timeout: opts.upstreamTimeoutMs,
+    },
+    (ures) => {
+      res.writeHead(ures.statusCode ?? 502, withoutHopByHop(ures.rawHeaders));
+      ures.pipe(res);
+      ures.on('end', done);
+      ures.on('error', () => (done(), res.destroy()));
+    },
+  );
   let answered = false;
   up.once('response', () => (answered = true));
   up.on('timeout', () => up.destroy(new Error('upstream timeout')));

@@ -27,7 +27,12 @@ export async function serveLb(o: LbOptions): Promise<RunningLb> {
   const pools = new Map<string, Pool>();
   const h = splitHostPort(o.http, '--http');
   const c = splitHostPort(o.control, '--control');
-  const proxy = createServer(proxyHandler(pools, { maxBodyBytes: o.maxBodyBytes ?? 64 * 1024 * 1024, upstreamTimeoutMs: o.upstreamTimeoutMs ?? 60_000 }));
+  const proxy = createServer(
+    proxyHandler(pools, {
+      maxBodyBytes: o.maxBodyBytes ?? 64 * 1024 * 1024,
+      upstreamTimeoutMs: o.upstreamTimeoutMs ?? 60_000,
+    }),
+  );
   const allowed = new Set([formatHostPort(c.host, c.port).toLowerCase(), `localhost:${c.port}`, `127.0.0.1:${c.port}`]);
   const control = createServer(controlHandler(pools, allowed));
   for (const s of [proxy, control]) {

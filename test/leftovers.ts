@@ -41,23 +41,29 @@ function read(path: string): string | undefined {
 const skip = ancestors();
 
 function scan(): Array<{ pid: number; cmd: string; why: string }> {
-const left: Array<{ pid: number; cmd: string; why: string }> = [];
-for (const d of readdirSync('/proc')) {
-  if (!/^\d+$/.test(d) || skip.has(Number(d)) || isOurs(Number(d))) continue;
-  const stat = read(`/proc/${d}/stat`);
-  if (!stat || stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
-  const cmd = (read(`/proc/${d}/cmdline`) ?? '').split('\0').join(' ').trim();
-  let cwd = '';
-  try {
-    cwd = readlinkSync(`/proc/${d}/cwd`);
-  } catch {
-    // gone meanwhile
+  const left: Array<{ pid: number; cmd: string; why: string }> = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d) || skip.has(Number(d)) || isOurs(Number(d))) continue;
+    const stat = read(`/proc/${d}/stat`);
+    if (!stat || stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
+    const cmd = (read(`/proc/${d}/cmdline`) ?? '').split('\0').join(' ').trim();
+    let cwd = '';
+    try {
+      cwd = readlinkSync(`/proc/${d}/cwd`);
+    } catch {
+      // gone meanwhile
+    }
+    const env = read(`/proc/${d}/environ`) ?? '';
+    const why = cmd.includes(runDir)
+      ? 'its command line is in the run dir'
+      : cwd.startsWith(runDir)
+        ? `it runs in ${cwd}`
+        : env.split('\0').includes(`FLEET_TEST_RUN=${marker}`)
+          ? 'it inherited the test run'
+          : '';
+    if (why) left.push({ pid: Number(d), cmd: cmd || `(pid ${d})`, why });
   }
-  const env = read(`/proc/${d}/environ`) ?? '';
-  const why = cmd.includes(runDir) ? 'its command line is in the run dir' : cwd.startsWith(runDir) ? `it runs in ${cwd}` : env.split('\0').includes(`FLEET_TEST_RUN=${marker}`) ? 'it inherited the test run' : '';
-  if (why) left.push({ pid: Number(d), cmd: cmd || `(pid ${d})`, why });
-}
-return left;
+  return left;
 }
 
 // a child whose parent just exited may take a moment to see its pipes close (esbuild's service does):
@@ -67,7 +73,9 @@ for (const deadline = Date.now() + 3000; left.length > 0 && Date.now() < deadlin
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
 }
 if (left.length === 0) process.exit(0);
-process.stderr.write(`leftovers: ${phase} left ${left.length} process(es) running; each is a bug in a test's cleanup (killed now):\n`);
+process.stderr.write(
+  `leftovers: ${phase} left ${left.length} process(es) running; each is a bug in a test's cleanup (killed now):\n`,
+);
 for (const p of left) {
   process.stderr.write(`  ${p.pid} ${p.cmd.slice(0, 200)} (${p.why})\n`);
   try {

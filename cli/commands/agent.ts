@@ -19,7 +19,12 @@ function withClientFlags(cmd: Command): Command {
 }
 
 /** builds a client and runs fn, closing SSH connections afterwards */
-async function withAgent<T>(io: CliIO, endpointText: string, o: ClientFlags, fn: (c: AgentClient) => Promise<T>): Promise<T> {
+async function withAgent<T>(
+  io: CliIO,
+  endpointText: string,
+  o: ClientFlags,
+  fn: (c: AgentClient) => Promise<T>,
+): Promise<T> {
   const ep = parseAgentEndpoint(endpointText);
   if (ep.kind === 'ssh') {
     const ctx = sshContext(io, [ep.target], o);
@@ -38,7 +43,11 @@ async function withAgent<T>(io: CliIO, endpointText: string, o: ClientFlags, fn:
 }
 
 function printStatus(io: CliIO, s: PackageStatus, json?: boolean): void {
-  io.out(json ? JSON.stringify(s) + '\n' : `${s.name}: ${s.state} (pid ${s.pid ?? '-'}, restarts ${s.restarts}, version ${s.version}, sha256 ${s.sha256.slice(0, 12)})\n`);
+  io.out(
+    json
+      ? JSON.stringify(s) + '\n'
+      : `${s.name}: ${s.state} (pid ${s.pid ?? '-'}, restarts ${s.restarts}, version ${s.version}, sha256 ${s.sha256.slice(0, 12)})\n`,
+  );
 }
 
 export function registerAgent(program: Command, io: CliIO): void {
@@ -48,7 +57,9 @@ export function registerAgent(program: Command, io: CliIO): void {
   withClientFlags(
     agent
       .command('install')
-      .description('install a zip package and start BINARY with ARGS (after --); the previous version is kept for rollback')
+      .description(
+        'install a zip package and start BINARY with ARGS (after --); the previous version is kept for rollback',
+      )
       .argument('<endpoint>', 'http://HOST:PORT, ssh://user@host[:port] or unix:/path')
       .argument('<name>')
       .argument('<zip>')
@@ -63,36 +74,57 @@ export function registerAgent(program: Command, io: CliIO): void {
     } catch (e) {
       throw new ValidationError(zip, '', `cannot read the zip file: ${(e as NodeJS.ErrnoException).code}`);
     }
-    await withAgent(io, endpoint, o, async (c) => printStatus(io, await c.install(name, zip, { binary, args: programArgs }), o.json));
+    await withAgent(io, endpoint, o, async (c) =>
+      printStatus(io, await c.install(name, zip, { binary, args: programArgs }), o.json),
+    );
   });
 
-  withClientFlags(agent.command('list').description('installed packages and their state').argument('<endpoint>')).action(async (endpoint: string, o: ClientFlags) => {
+  withClientFlags(
+    agent.command('list').description('installed packages and their state').argument('<endpoint>'),
+  ).action(async (endpoint: string, o: ClientFlags) => {
     await withAgent(io, endpoint, o, async (c) => {
       const list = await c.list();
       if (o.json) return list.forEach((s) => printStatus(io, s, true));
       io.out(`${'NAME'.padEnd(20)} ${'STATE'.padEnd(9)} ${'PID'.padEnd(8)} RESTARTS  VERSION\n`);
-      for (const s of list) io.out(`${s.name.padEnd(20)} ${s.state.padEnd(9)} ${String(s.pid ?? '-').padEnd(8)} ${String(s.restarts).padEnd(9)} ${s.version}\n`);
+      for (const s of list)
+        io.out(
+          `${s.name.padEnd(20)} ${s.state.padEnd(9)} ${String(s.pid ?? '-').padEnd(8)} ${String(s.restarts).padEnd(9)} ${s.version}\n`,
+        );
     });
   });
 
-  withClientFlags(agent.command('status').argument('<endpoint>').argument('<name>')).action(async (endpoint: string, name: string, o: ClientFlags) => {
-    await withAgent(io, endpoint, o, async (c) => printStatus(io, await c.status(name), o.json));
-  });
-  for (const op of ['start', 'stop', 'restart', 'rollback'] as const) {
-    withClientFlags(agent.command(op).description(`${op} a package`).argument('<endpoint>').argument('<name>')).action(async (endpoint: string, name: string, o: ClientFlags) => {
-      await withAgent(io, endpoint, o, async (c) => printStatus(io, await c.action(name, op), o.json));
-    });
-  }
-  withClientFlags(agent.command('remove').description('stop a package and delete it').argument('<endpoint>').argument('<name>')).action(async (endpoint: string, name: string, o: ClientFlags) => {
-    await withAgent(io, endpoint, o, (c) => c.remove(name));
-  });
-  withClientFlags(agent.command('logs').argument('<endpoint>').argument('<name>').option('--tail <n>', 'lines', (v) => Number(v), 100)).action(
-    async (endpoint: string, name: string, o: ClientFlags & { tail: number }) => {
-      await withAgent(io, endpoint, o, async (c) => io.out(await c.logs(name, o.tail)));
+  withClientFlags(agent.command('status').argument('<endpoint>').argument('<name>')).action(
+    async (endpoint: string, name: string, o: ClientFlags) => {
+      await withAgent(io, endpoint, o, async (c) => printStatus(io, await c.status(name), o.json));
     },
   );
-  withClientFlags(agent.command('stats').description("the host's CPU and memory (/debug/vars)").argument('<endpoint>')).action(async (endpoint: string, o: ClientFlags) => {
-    await withAgent(io, endpoint, o, async (c) => io.out(JSON.stringify(await c.stats(), null, o.json ? undefined : 2) + '\n'));
+  for (const op of ['start', 'stop', 'restart', 'rollback'] as const) {
+    withClientFlags(agent.command(op).description(`${op} a package`).argument('<endpoint>').argument('<name>')).action(
+      async (endpoint: string, name: string, o: ClientFlags) => {
+        await withAgent(io, endpoint, o, async (c) => printStatus(io, await c.action(name, op), o.json));
+      },
+    );
+  }
+  withClientFlags(
+    agent.command('remove').description('stop a package and delete it').argument('<endpoint>').argument('<name>'),
+  ).action(async (endpoint: string, name: string, o: ClientFlags) => {
+    await withAgent(io, endpoint, o, (c) => c.remove(name));
+  });
+  withClientFlags(
+    agent
+      .command('logs')
+      .argument('<endpoint>')
+      .argument('<name>')
+      .option('--tail <n>', 'lines', (v) => Number(v), 100),
+  ).action(async (endpoint: string, name: string, o: ClientFlags & { tail: number }) => {
+    await withAgent(io, endpoint, o, async (c) => io.out(await c.logs(name, o.tail)));
+  });
+  withClientFlags(
+    agent.command('stats').description("the host's CPU and memory (/debug/vars)").argument('<endpoint>'),
+  ).action(async (endpoint: string, o: ClientFlags) => {
+    await withAgent(io, endpoint, o, async (c) =>
+      io.out(JSON.stringify(await c.stats(), null, o.json ? undefined : 2) + '\n'),
+    );
   });
   registerAgentDeploy(agent, io);
 }

@@ -25,10 +25,18 @@ export function registerAgentDeploy(agent: Command, io: CliIO): void {
       await mapLimit(ctx.endpoints, o.concurrency, async (ep) => {
         try {
           const r = await deployAgent(ctx.pool, ep, o.agentJs);
-          io.out(o.json ? JSON.stringify(r) + '\n' : `${ep.label}: agent ${r.upgraded ? 'upgraded' : 'installed'} (${r.mode}, node ${r.nodeVersion}), socket ${r.socket}\n`);
+          io.out(
+            o.json
+              ? JSON.stringify(r) + '\n'
+              : `${ep.label}: agent ${r.upgraded ? 'upgraded' : 'installed'} (${r.mode}, node ${r.nodeVersion}), socket ${r.socket}\n`,
+          );
         } catch (e) {
           worst = Math.max(worst, exitCodeOf(e));
-          io.out(o.json ? JSON.stringify({ host: ep.label, error: errorMessage(e) }) + '\n' : `${ep.label}: ${errorMessage(e)}\n`);
+          io.out(
+            o.json
+              ? JSON.stringify({ host: ep.label, error: errorMessage(e) }) + '\n'
+              : `${ep.label}: ${errorMessage(e)}\n`,
+          );
         }
       });
     } finally {

@@ -19,12 +19,19 @@ import type { CliIO } from '../io';
 export function registerDemo(program: Command, io: CliIO): void {
   program
     .command('demo')
-    .description('start a local fleet (built-in LB, 8 web backends under agents) and run the canaried rollout of examples/service.json')
+    .description(
+      'start a local fleet (built-in LB, 8 web backends under agents) and run the canaried rollout of examples/service.json',
+    )
     .option('--service <file>', 'service.json to roll out', resolve(__dirname, '../examples/service.json'))
     .action(async (o: { service: string }) => {
       const out = (s: string) => io.out(s + '\n');
       const zips = await buildExamples(mkdtempSync(join(tmpdir(), 'fleet-zips-')), resolve(__dirname, '../examples'));
-      const local = new LocalFleet({ serviceJson: o.service, zips, agentJs: resolve(__dirname, 'agent.js'), log: (m) => out(`demo: ${m}`) });
+      const local = new LocalFleet({
+        serviceJson: o.service,
+        zips,
+        agentJs: resolve(__dirname, 'agent.js'),
+        log: (m) => out(`demo: ${m}`),
+      });
       let rollout: Rollout | undefined;
       let stopping = false;
       const onSigint = () => {

@@ -12,7 +12,9 @@ export function registerExpect(program: Command, io: CliIO): void {
   addSshFlags(
     program
       .command('expect')
-      .description("drive a program's interactive prompts over SSH with a script (steps of expect/send, fail patterns, secrets masked)")
+      .description(
+        "drive a program's interactive prompts over SSH with a script (steps of expect/send, fail patterns, secrets masked)",
+      )
       .argument('<host>')
       .argument('<script.json>'),
   ).action(async (host: string, file: string, o: SshFlags) => {
@@ -35,13 +37,23 @@ export function registerExpect(program: Command, io: CliIO): void {
       if (r.error) {
         const transcript = r.error instanceof ExpectError ? r.error.transcript : '';
         if (transcript) io.out(o.json ? '' : transcript.endsWith('\n') ? transcript : transcript + '\n');
-        if (o.json) io.out(JSON.stringify({ host: r.host, ok: false, error: errorMessage(r.error), transcript }) + '\n');
+        if (o.json)
+          io.out(JSON.stringify({ host: r.host, ok: false, error: errorMessage(r.error), transcript }) + '\n');
         io.err(`fleet expect: ${errorMessage(r.error)}\n`);
         io.exitCode = r.error instanceof ExpectError ? Exit.failed : Exit.unreachable;
         return;
       }
       const res = r.res!;
-      if (o.json) io.out(JSON.stringify({ host: r.host, ok: true, exitCode: res.exitCode, captures: res.captures, transcript: res.transcript }) + '\n');
+      if (o.json)
+        io.out(
+          JSON.stringify({
+            host: r.host,
+            ok: true,
+            exitCode: res.exitCode,
+            captures: res.captures,
+            transcript: res.transcript,
+          }) + '\n',
+        );
       else io.out(res.transcript.endsWith('\n') ? res.transcript : res.transcript + '\n');
       io.exitCode = res.exitCode === null || res.exitCode === 0 ? Exit.ok : Exit.failed;
     } finally {

@@ -20,12 +20,18 @@ export function registerHostkeys(program: Command, io: CliIO): void {
     if (targets.length === 0 && !o.inventory) throw new UsageError('no targets: name hosts or use --inventory FILE');
     const ctx = sshContext(io, targets, o);
     const known = new KnownHosts(o.knownHosts);
-    const keys = await scanHostKeys(ctx.endpoints, known, { concurrency: o.concurrency, timeoutMs: (o.timeout ?? 10) * 1000 });
+    const keys = await scanHostKeys(ctx.endpoints, known, {
+      concurrency: o.concurrency,
+      timeoutMs: (o.timeout ?? 10) * 1000,
+    });
     if (o.json) keys.forEach((k) => io.out(JSON.stringify({ ...k, key: k.key?.toString('base64') }) + '\n'));
     else {
       const w = Math.max(4, ...keys.map((k) => k.name.length));
       io.out(`${'HOST'.padEnd(w)}  ${'STATUS'.padEnd(8)} ${'TYPE'.padEnd(20)} FINGERPRINT\n`);
-      for (const k of keys) io.out(`${k.name.padEnd(w)}  ${k.status.padEnd(8)} ${(k.type ?? '-').padEnd(20)} ${k.fingerprint ?? k.error}\n`);
+      for (const k of keys)
+        io.out(
+          `${k.name.padEnd(w)}  ${k.status.padEnd(8)} ${(k.type ?? '-').padEnd(20)} ${k.fingerprint ?? k.error}\n`,
+        );
     }
     const fresh = keys.filter((k) => k.status === 'new');
     if (o.accept && fresh.length) {
@@ -33,7 +39,10 @@ export function registerHostkeys(program: Command, io: CliIO): void {
       io.err(`fleet hostkeys: pinned ${fresh.length} new key(s) in ${o.knownHosts}\n`);
     }
     const changed = keys.filter((k) => k.status === 'changed' || k.status === 'revoked');
-    for (const k of changed) io.err(`fleet hostkeys: ${k.name}: key ${k.status}; not pinned. If expected: ssh-keygen -f ${o.knownHosts} -R '${k.name}'\n`);
+    for (const k of changed)
+      io.err(
+        `fleet hostkeys: ${k.name}: key ${k.status}; not pinned. If expected: ssh-keygen -f ${o.knownHosts} -R '${k.name}'\n`,
+      );
     io.exitCode = keys.some((k) => k.status === 'error') || changed.length ? Exit.unreachable : Exit.ok;
   });
 }

@@ -33,10 +33,14 @@ export function registerLb(program: Command, io: CliIO): void {
     .option('--health-path <path>', 'health check path (omit for no health checks)')
     .option('--healthy-values <values>', 'comma-separated bodies that mean healthy', 'ok')
     .option('--interval <secs>', 'health check interval', positiveInt('--interval'), 1)
-    .action(async (pattern: string, o: { control: string; healthPath?: string; healthyValues: string; interval: number }) => {
-      const health = o.healthPath ? { path: o.healthPath, healthyValues: o.healthyValues.split(',').filter(Boolean), intervalSecs: o.interval } : undefined;
-      await new LbControlClient(o.control).addPool(pattern, health);
-    });
+    .action(
+      async (pattern: string, o: { control: string; healthPath?: string; healthyValues: string; interval: number }) => {
+        const health = o.healthPath
+          ? { path: o.healthPath, healthyValues: o.healthyValues.split(',').filter(Boolean), intervalSecs: o.interval }
+          : undefined;
+        await new LbControlClient(o.control).addPool(pattern, health);
+      },
+    );
   lb.command('remove-pool')
     .argument('<pattern>')
     .option(...controlFlag)
@@ -56,11 +60,18 @@ export function registerLb(program: Command, io: CliIO): void {
     .argument('<pattern>')
     .argument('<backend>', 'IP:PORT')
     .option(...controlFlag)
-    .option('--drain-timeout <secs>', 'give up waiting for in-flight requests after this long', positiveInt('--drain-timeout'), 30)
+    .option(
+      '--drain-timeout <secs>',
+      'give up waiting for in-flight requests after this long',
+      positiveInt('--drain-timeout'),
+      30,
+    )
     .action(async (pattern: string, backend: string, o: { control: string; drainTimeout: number }) => {
       const r = await new LbControlClient(o.control).removeBackend(pattern, backend, o.drainTimeout);
       if (!r.drained) {
-        io.err(`fleet lb: ${backend} is out of rotation but ${r.inflight} request(s) were still in flight after ${o.drainTimeout}s\n`);
+        io.err(
+          `fleet lb: ${backend} is out of rotation but ${r.inflight} request(s) were still in flight after ${o.drainTimeout}s\n`,
+        );
         io.exitCode = 1;
       }
     });

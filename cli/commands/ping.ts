@@ -22,7 +22,11 @@ export function registerPing(program: Command, io: CliIO): void {
       let allAlive = true;
       const print = (r: PingResult) => {
         allAlive &&= r.alive;
-        if (o.json) io.out(JSON.stringify({ host: r.host, alive: r.alive, rttMs: r.rttMs, ...(r.error ? { error: r.error } : {}) }) + '\n');
+        if (o.json)
+          io.out(
+            JSON.stringify({ host: r.host, alive: r.alive, rttMs: r.rttMs, ...(r.error ? { error: r.error } : {}) }) +
+              '\n',
+          );
         else io.out(`host(${r.host}) is alive: ${r.alive}\n`);
         if (r.error && !o.json) io.err(`fleet ping: ${r.host}: ${r.error}\n`);
       };

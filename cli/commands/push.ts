@@ -16,7 +16,8 @@ export function registerPush(program: Command, io: CliIO): void {
       .description('copy a file to hosts over SFTP; sha256 checked on each host, then renamed into place')
       .argument('<args...>', 'TARGETS... LOCAL REMOTE (targets may also come from --inventory)'),
   ).action(async (args: string[], o: SshFlags) => {
-    if (args.length < 2 || (args.length < 3 && !o.inventory)) throw new UsageError('usage: fleet push TARGETS... LOCAL REMOTE');
+    if (args.length < 2 || (args.length < 3 && !o.inventory))
+      throw new UsageError('usage: fleet push TARGETS... LOCAL REMOTE');
     const remote = args[args.length - 1];
     const local = args[args.length - 2];
     const targets = args.slice(0, -2);
@@ -43,11 +44,22 @@ export function registerPush(program: Command, io: CliIO): void {
     try {
       await mapLimit(ctx.endpoints, o.concurrency, async (ep) => {
         try {
-          const r = await pushFile(ctx.pool, ep, local, remote, { sha256: sha, onProgress: (b) => progress(ep.label, b) });
-          io.out(o.json ? JSON.stringify({ ...r, error: null }) + '\n' : `${ep.label}: ${remote} ok (${r.bytes} bytes, sha256 ${r.sha256.slice(0, 16)}…, ${r.durationMs} ms)\n`);
+          const r = await pushFile(ctx.pool, ep, local, remote, {
+            sha256: sha,
+            onProgress: (b) => progress(ep.label, b),
+          });
+          io.out(
+            o.json
+              ? JSON.stringify({ ...r, error: null }) + '\n'
+              : `${ep.label}: ${remote} ok (${r.bytes} bytes, sha256 ${r.sha256.slice(0, 16)}…, ${r.durationMs} ms)\n`,
+          );
         } catch (e) {
           worst = Math.max(worst, exitCodeOf(e));
-          io.out(o.json ? JSON.stringify({ host: ep.label, error: errorMessage(e) }) + '\n' : `${ep.label}: FAILED: ${errorMessage(e)}\n`);
+          io.out(
+            o.json
+              ? JSON.stringify({ host: ep.label, error: errorMessage(e) }) + '\n'
+              : `${ep.label}: FAILED: ${errorMessage(e)}\n`,
+          );
         }
       });
     } finally {

@@ -34,7 +34,10 @@ export function registerRollout(program: Command, io: CliIO): void {
       .description('canaried rollout of a package to the backends of service.json behind a load balancer')
       .argument('<service.json>')
       .option('--dry-run', 'print the plan (canaries, batches, LB actions) and change nothing')
-      .option('--resume', "continue the last rollout of this file from its journal, at the exact step where it stopped"),
+      .option(
+        '--resume',
+        'continue the last rollout of this file from its journal, at the exact step where it stopped',
+      ),
   ).action(async (file: string, o: SshFlags & { dryRun?: boolean; resume?: boolean }) => {
     const svc = await loadService(file);
     if (o.dryRun) {

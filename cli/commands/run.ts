@@ -21,13 +21,17 @@ export function registerRun(program: Command, io: CliIO): void {
     const argv = dash >= 0 ? raw.slice(dash + 1) : [];
     const targets = dash >= 0 ? args.slice(0, args.length - argv.length) : args;
     if (argv.length === 0) throw new UsageError('no command given: use fleet run TARGETS -- CMD [ARGS...]');
-    if (targets.length === 0 && !o.inventory) throw new UsageError('no targets given: name hosts before -- or use --inventory FILE');
+    if (targets.length === 0 && !o.inventory)
+      throw new UsageError('no targets given: name hosts before -- or use --inventory FILE');
     const ctx = sshContext(io, targets, o);
     await preloadKeys(ctx);
     let results: HostResult[];
     try {
       results = await withHostKeyPrompt(ctx, ctx.endpoints, (eps) =>
-        runOnHosts(ctx.pool, eps, shellJoin(argv), { concurrency: o.concurrency, timeoutMs: o.timeout ? o.timeout * 1000 : undefined }),
+        runOnHosts(ctx.pool, eps, shellJoin(argv), {
+          concurrency: o.concurrency,
+          timeoutMs: o.timeout ? o.timeout * 1000 : undefined,
+        }),
       );
     } finally {
       ctx.pool.close();

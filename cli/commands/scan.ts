@@ -11,7 +11,9 @@ export function registerScan(program: Command, io: CliIO): void {
   addSshFlags(
     program
       .command('scan')
-      .description('ping each address of the networks, log in over SSH to live ones and run uname -a (JSON lines in address order)')
+      .description(
+        'ping each address of the networks, log in over SSH to live ones and run uname -a (JSON lines in address order)',
+      )
       .argument('<cidr...>', 'IPv4 networks, e.g. 10.0.0.0/24')
       .option('--force', 'allow networks larger than a /16'),
   ).action(async (cidrTexts: string[], o: SshFlags & { force?: boolean }) => {

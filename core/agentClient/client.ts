@@ -12,7 +12,11 @@ import { formatHostPort } from '../hostPort';
 
 /** the agent answered with an error status; `message` is its {error} */
 export class AgentError extends FleetError {
-  constructor(readonly endpoint: string, readonly status: number, message: string) {
+  constructor(
+    readonly endpoint: string,
+    readonly status: number,
+    message: string,
+  ) {
     super(`agent ${endpoint}: ${message} (HTTP ${status})`);
   }
 }
@@ -36,8 +40,12 @@ interface Req {
 export class AgentClient {
   private remoteSocket?: Promise<string>;
 
-  constructor(readonly endpoint: AgentEndpoint, private readonly opts: AgentClientOptions = {}) {
-    if (endpoint.kind === 'ssh' && !(opts.pool && opts.sshEndpoint)) throw new Error('ssh:// agent endpoints need an SSH pool and endpoint');
+  constructor(
+    readonly endpoint: AgentEndpoint,
+    private readonly opts: AgentClientOptions = {},
+  ) {
+    if (endpoint.kind === 'ssh' && !(opts.pool && opts.sshEndpoint))
+      throw new Error('ssh:// agent endpoints need an SSH pool and endpoint');
   }
 
   async health(): Promise<string> {
@@ -66,7 +74,9 @@ export class AgentClient {
     await this.call({ method: 'DELETE', path: `/api/v1/packages/${encodeURIComponent(name)}` });
   }
   async logs(name: string, tail = 100): Promise<string> {
-    return (await this.call({ method: 'GET', path: `/api/v1/packages/${encodeURIComponent(name)}/logs?tail=${tail}` })).toString('utf8');
+    return (
+      await this.call({ method: 'GET', path: `/api/v1/packages/${encodeURIComponent(name)}/logs?tail=${tail}` })
+    ).toString('utf8');
   }
   async stats(): Promise<DebugVars> {
     return this.json({ method: 'GET', path: '/debug/vars' });
@@ -84,8 +94,22 @@ export class AgentClient {
     if (ep.kind === 'ssh') {
       const socketPath = await this.sshSocketPath();
       return this.opts.pool!.withClient(this.opts.sshEndpoint!, (client) =>
-        this.send(r, () => new Promise<Duplex>((res, rej) => client.openssh_forwardOutStreamLocal(socketPath, (err, stream) =>
-          err ? rej(new UnreachableError(ep.text, `cannot reach the agent socket ${socketPath} over SSH: ${err.message}; is the agent running (fleet agent deploy)?`)) : res(stream)))),
+        this.send(
+          r,
+          () =>
+            new Promise<Duplex>((res, rej) =>
+              client.openssh_forwardOutStreamLocal(socketPath, (err, stream) =>
+                err
+                  ? rej(
+                      new UnreachableError(
+                        ep.text,
+                        `cannot reach the agent socket ${socketPath} over SSH: ${err.message}; is the agent running (fleet agent deploy)?`,
+                      ),
+                    )
+                  : res(stream),
+              ),
+            ),
+        ),
       );
     }
     return this.send(r);
@@ -96,7 +120,11 @@ export class AgentClient {
     if (ep.kind !== 'ssh') throw new Error('not ssh');
     if (ep.socketPath) return Promise.resolve(ep.socketPath);
     this.remoteSocket ??= this.opts.pool!.exec(this.opts.sshEndpoint!, 'printf %s "$HOME"').then((r) => {
-      if (r.exitCode !== 0 || !r.stdout.startsWith('/')) throw new UnreachableError(ep.text, 'cannot learn the SSH user\'s home directory to find the agent socket; give it as ssh://user@host/path/agent.sock');
+      if (r.exitCode !== 0 || !r.stdout.startsWith('/'))
+        throw new UnreachableError(
+          ep.text,
+          "cannot learn the SSH user's home directory to find the agent socket; give it as ssh://user@host/path/agent.sock",
+        );
       return `${r.stdout}/.fleet-agent/agent.sock`;
     });
     return this.remoteSocket;
@@ -114,7 +142,11 @@ export class AgentClient {
             method: r.method,
             path: r.path,
             headers,
-            ...(ep.kind === 'http' ? { host: ep.host, port: ep.port } : ep.kind === 'unix' ? { socketPath: ep.path } : {}),
+            ...(ep.kind === 'http'
+              ? { host: ep.host, port: ep.port }
+              : ep.kind === 'unix'
+                ? { socketPath: ep.path }
+                : {}),
             // always an explicit agent: hosts like VS Code's extension host patch the default one to go
             // through a proxy, and an agent is reached directly (or through our own SSH stream)
             agent: sock ? new StreamAgent(sock) : new Agent({ keepAlive: false }),
@@ -139,9 +171,18 @@ export class AgentClient {
         );
         // our own deadline: an SSH channel is not a net.Socket and has no setTimeout
         const ms = r.timeoutMs ?? this.opts.timeoutMs ?? 60_000;
-        const timer = setTimeout(() => req.destroy(new UnreachableError(ep.text, `agent did not answer within ${Math.round(ms / 1000)} s`)), ms);
+        const timer = setTimeout(
+          () => req.destroy(new UnreachableError(ep.text, `agent did not answer within ${Math.round(ms / 1000)} s`)),
+          ms,
+        );
         req.on('close', () => clearTimeout(timer));
-        req.on('error', (e: NodeJS.ErrnoException) => reject(e instanceof FleetError ? e : new UnreachableError(ep.text, `cannot reach the agent: ${e.code ?? e.message}`, { cause: e })));
+        req.on('error', (e: NodeJS.ErrnoException) =>
+          reject(
+            e instanceof FleetError
+              ? e
+              : new UnreachableError(ep.text, `cannot reach the agent: ${e.code ?? e.message}`, { cause: e }),
+          ),
+        );
         if (typeof r.body === 'function') r.body().pipe(req);
         else req.end(r.body);
       };
@@ -159,7 +200,8 @@ class StreamAgent extends Agent {
   override createConnection(): Duplex {
     // http calls these socket methods; an SSH channel has none of them
     const s = this.sock as Duplex & Record<string, unknown>;
-    for (const m of ['setTimeout', 'setNoDelay', 'setKeepAlive', 'ref', 'unref']) if (typeof s[m] !== 'function') s[m] = () => s;
+    for (const m of ['setTimeout', 'setNoDelay', 'setKeepAlive', 'ref', 'unref'])
+      if (typeof s[m] !== 'function') s[m] = () => s;
     return this.sock;
   }
 }

@@ -23,14 +23,21 @@ export interface DeployResult {
   upgraded: boolean;
 }
 
-export async function deployAgent(pool: SshPool, ep: SshEndpoint, agentJs: string, opts: { log?: (m: string) => void; signal?: AbortSignal } = {}): Promise<DeployResult> {
+export async function deployAgent(
+  pool: SshPool,
+  ep: SshEndpoint,
+  agentJs: string,
+  opts: { log?: (m: string) => void; signal?: AbortSignal } = {},
+): Promise<DeployResult> {
   const log = opts.log ?? (() => undefined);
   const sh = async (cmd: string) => pool.exec(ep, cmd, { timeoutMs: 60_000, signal: opts.signal });
   const node = await sh('command -v node >/dev/null && node --version || echo missing');
   const version = node.stdout.trim();
   const major = /^v(\d+)\./.exec(version)?.[1];
   if (!major || Number(major) < 20) {
-    throw new DeployError(`host ${ep.label}: the agent needs Node.js >= 20, the host has ${version === 'missing' ? 'no node in PATH' : version}; install Node.js 20 or newer there first`);
+    throw new DeployError(
+      `host ${ep.label}: the agent needs Node.js >= 20, the host has ${version === 'missing' ? 'no node in PATH' : version}; install Node.js 20 or newer there first`,
+    );
   }
   const home = (await sh('printf %s "$HOME"')).stdout;
   if (!home.startsWith('/')) throw new DeployError(`host ${ep.label}: cannot learn the home directory`);
@@ -47,17 +54,31 @@ export async function deployAgent(pool: SshPool, ep: SshEndpoint, agentJs: strin
   }
 
   const q = (s: string) => shellQuote(s);
-  const systemd = (await sh('systemctl --user show-environment >/dev/null 2>&1 && echo yes || echo no')).stdout.trim() === 'yes';
+  const systemd =
+    (await sh('systemctl --user show-environment >/dev/null 2>&1 && echo yes || echo no')).stdout.trim() === 'yes';
   const pidFile = `${dir}/agent.pid`;
-  const was = (await sh(`test -f ${q(pidFile)} && kill -0 "$(cat ${q(pidFile)})" 2>/dev/null && echo running || echo no`)).stdout.trim() === 'running';
+  const was =
+    (
+      await sh(`test -f ${q(pidFile)} && kill -0 "$(cat ${q(pidFile)})" 2>/dev/null && echo running || echo no`)
+    ).stdout.trim() === 'running';
   if (systemd) {
     const unitDir = `${home}/.config/systemd/user`;
     const unit = [
-      '[Unit]', 'Description=Fleet agent', '', '[Service]',
+      '[Unit]',
+      'Description=Fleet agent',
+      '',
+      '[Service]',
       `ExecStart=${process.platform === 'linux' ? '/usr/bin/env' : 'env'} node ${bin}/agent.js serve --data-dir ${dir}`,
-      'KillMode=process', 'Restart=on-failure', '', '[Install]', 'WantedBy=default.target', '',
+      'KillMode=process',
+      'Restart=on-failure',
+      '',
+      '[Install]',
+      'WantedBy=default.target',
+      '',
     ].join('\n');
-    await sh(`mkdir -p ${q(unitDir)} && printf %s ${q(unit)} > ${q(unitDir + '/fleet-agent.service')} && systemctl --user daemon-reload && systemctl --user enable fleet-agent >/dev/null 2>&1; systemctl --user restart fleet-agent`);
+    await sh(
+      `mkdir -p ${q(unitDir)} && printf %s ${q(unit)} > ${q(unitDir + '/fleet-agent.service')} && systemctl --user daemon-reload && systemctl --user enable fleet-agent >/dev/null 2>&1; systemctl --user restart fleet-agent`,
+    );
   } else {
     // stop the old agent (its programs keep running and are adopted), then start the new one detached
     await sh(
@@ -67,7 +88,10 @@ export async function deployAgent(pool: SshPool, ep: SshEndpoint, agentJs: strin
     );
   }
   const socket = `${dir}/agent.sock`;
-  const client = new AgentClient({ kind: 'ssh', target: ep.label, socketPath: socket, text: `ssh://${ep.label}` }, { pool, sshEndpoint: ep, timeoutMs: 5000 });
+  const client = new AgentClient(
+    { kind: 'ssh', target: ep.label, socketPath: socket, text: `ssh://${ep.label}` },
+    { pool, sshEndpoint: ep, timeoutMs: 5000 },
+  );
   const deadline = Date.now() + 20_000;
   for (;;) {
     try {
@@ -75,7 +99,9 @@ export async function deployAgent(pool: SshPool, ep: SshEndpoint, agentJs: strin
     } catch (e) {
       if (Date.now() > deadline) {
         const tail = (await sh(`tail -n 5 ${q(dir + '/agent.log')} 2>/dev/null`)).stdout.trim();
-        throw new DeployError(`host ${ep.label}: the agent did not answer /healthz within 20 s: ${(e as Error).message}${tail ? `; its log ends: ${tail}` : ''}`);
+        throw new DeployError(
+          `host ${ep.label}: the agent did not answer /healthz within 20 s: ${(e as Error).message}${tail ? `; its log ends: ${tail}` : ''}`,
+        );
       }
     }
     await sleep(200, opts.signal);

@@ -17,7 +17,9 @@ export function parseAgentEndpoint(text: string): AgentEndpoint {
   try {
     u = new URL(text);
   } catch {
-    throw new UsageError(`agent endpoint ${JSON.stringify(text)}: expected http://HOST:PORT, ssh://user@host[:port] or unix:/path`);
+    throw new UsageError(
+      `agent endpoint ${JSON.stringify(text)}: expected http://HOST:PORT, ssh://user@host[:port] or unix:/path`,
+    );
   }
   if (u.protocol === 'http:') {
     if (u.pathname !== '/' || u.search) throw new UsageError(`agent endpoint ${text}: give only http://HOST:PORT`);
@@ -26,7 +28,12 @@ export function parseAgentEndpoint(text: string): AgentEndpoint {
   if (u.protocol === 'ssh:') {
     const user = u.username ? `${decodeURIComponent(u.username)}@` : '';
     const port = u.port ? `:${u.port}` : '';
-    return { kind: 'ssh', target: `${user}${u.hostname}${port}`, socketPath: u.pathname && u.pathname !== '/' ? decodeURIComponent(u.pathname) : undefined, text };
+    return {
+      kind: 'ssh',
+      target: `${user}${u.hostname}${port}`,
+      socketPath: u.pathname && u.pathname !== '/' ? decodeURIComponent(u.pathname) : undefined,
+      text,
+    };
   }
   throw new UsageError(`agent endpoint ${text}: unsupported scheme ${u.protocol} (use http://, ssh:// or unix:)`);
 }

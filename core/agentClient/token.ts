@@ -12,10 +12,18 @@ export function readTokenFile(file: string): string {
     mode = statSync(file).mode;
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ValidationError(file, '', `cannot read token file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new ValidationError(
+      file,
+      '',
+      `cannot read token file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
-    throw new ValidationError(file, '', `token file is readable by others (mode ${(mode & 0o777).toString(8)}); chmod 600 it`);
+    throw new ValidationError(
+      file,
+      '',
+      `token file is readable by others (mode ${(mode & 0o777).toString(8)}); chmod 600 it`,
+    );
   }
   const token = text.trim();
   if (!token) throw new ValidationError(file, '', 'token file is empty');

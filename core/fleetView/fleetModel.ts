@@ -25,7 +25,11 @@ export class FleetModel {
   private readonly agents = new Map<string, AgentClient>();
 
   /** probe: how a host is asked (the real SSH probe; benchmarks simulate thousands of hosts with another) */
-  constructor(private pool: SshPool, private readonly onChange: (h: HostState) => void, private readonly probe: Prober = probeHost) {}
+  constructor(
+    private pool: SshPool,
+    private readonly onChange: (h: HostState) => void,
+    private readonly probe: Prober = probeHost,
+  ) {}
 
   setPool(pool: SshPool): void {
     this.pool = pool;
@@ -40,7 +44,12 @@ export class FleetModel {
     this.states.clear();
     for (const h of hosts) {
       const old = keep.get(h.name);
-      this.states.set(h.name, { ...(old ?? {}), name: h.name, address: `${h.endpoint.user}@${h.endpoint.host}:${h.endpoint.port}`, groups: h.groups });
+      this.states.set(h.name, {
+        ...(old ?? {}),
+        name: h.name,
+        address: `${h.endpoint.user}@${h.endpoint.host}:${h.endpoint.port}`,
+        groups: h.groups,
+      });
     }
   }
 
@@ -53,7 +62,9 @@ export class FleetModel {
   }
 
   /** probes the named hosts (all when omitted), at most `concurrency` at once */
-  async refresh(opts: { names?: string[]; concurrency?: number; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
+  async refresh(
+    opts: { names?: string[]; concurrency?: number; timeoutMs?: number; signal?: AbortSignal } = {},
+  ): Promise<void> {
     const limit = new Semaphore(opts.concurrency ?? 50);
     const targets = this.hosts.filter((h) => !opts.names || opts.names.includes(h.name));
     await Promise.all(
@@ -80,7 +91,10 @@ export class FleetModel {
   agent(h: FleetHost): AgentClient {
     let c = this.agents.get(h.name);
     if (!c) {
-      c = new AgentClient({ kind: 'ssh', target: h.name, text: `ssh://${h.endpoint.user}@${h.endpoint.host}:${h.endpoint.port}` }, { pool: this.pool, sshEndpoint: h.endpoint });
+      c = new AgentClient(
+        { kind: 'ssh', target: h.name, text: `ssh://${h.endpoint.user}@${h.endpoint.host}:${h.endpoint.port}` },
+        { pool: this.pool, sshEndpoint: h.endpoint },
+      );
       this.agents.set(h.name, c);
     }
     return c;

@@ -58,12 +58,23 @@ export type ProbeResult =
   /** hostKey: the host was reached but its key is unknown (waiting for the user) or changed */
   | { ok: false; error: string; at: Date; hostKey?: 'unknown' | 'changed' | 'revoked' };
 
-export async function probeHost(pool: SshPool, ep: SshEndpoint, timeoutMs: number, signal?: AbortSignal): Promise<ProbeResult> {
+export async function probeHost(
+  pool: SshPool,
+  ep: SshEndpoint,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<ProbeResult> {
   try {
     const r = await pool.exec(ep, probeCommand, { timeoutMs, signal });
-    if (r.exitCode !== 0 && !r.stdout) return { ok: false, error: `probe exited ${r.exitCode}: ${r.stderr.trim().slice(0, 200)}`, at: new Date() };
+    if (r.exitCode !== 0 && !r.stdout)
+      return { ok: false, error: `probe exited ${r.exitCode}: ${r.stderr.trim().slice(0, 200)}`, at: new Date() };
     return { ok: true, probe: parseProbe(r.stdout), at: new Date() };
   } catch (e) {
-    return { ok: false, error: errorMessage(e), at: new Date(), ...(e instanceof HostKeyError ? { hostKey: e.kind } : {}) };
+    return {
+      ok: false,
+      error: errorMessage(e),
+      at: new Date(),
+      ...(e instanceof HostKeyError ? { hostKey: e.kind } : {}),
+    };
   }
 }

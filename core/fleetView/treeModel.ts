@@ -61,32 +61,61 @@ export function hostNode(h: HostState, now = new Date()): TreeNode {
   const live = liveness(h);
   const p = h.probe?.ok ? h.probe.probe : undefined;
   const seen = h.lastSeen ? `last seen ${ago(h.lastSeen, now)}` : 'never seen';
-  const tooltip = [`${h.name} (${h.address})`, p ? p.uname : h.probe && !h.probe.ok ? `unreachable: ${h.probe.error}` : 'not checked yet', seen].join('\n');
+  const tooltip = [
+    `${h.name} (${h.address})`,
+    p ? p.uname : h.probe && !h.probe.ok ? `unreachable: ${h.probe.error}` : 'not checked yet',
+    seen,
+  ].join('\n');
   const hasAgent = p?.agentSocket ?? false;
   const children: TreeNode[] = [];
   if (p) {
-    children.push({ id: `${h.name}/cpu`, label: 'CPU', description: p.cpuPct === null ? '?' : `${p.cpuPct.toFixed(1)} %`, icon: { id: 'pulse' }, contextValue: 'stat', host: h.name });
+    children.push({
+      id: `${h.name}/cpu`,
+      label: 'CPU',
+      description: p.cpuPct === null ? '?' : `${p.cpuPct.toFixed(1)} %`,
+      icon: { id: 'pulse' },
+      contextValue: 'stat',
+      host: h.name,
+    });
     children.push({
       id: `${h.name}/mem`,
       label: 'Memory',
-      description: p.memUsedBytes === null || p.memTotalBytes === null ? '?' : `${formatBytes(p.memUsedBytes)} / ${formatBytes(p.memTotalBytes)}`,
+      description:
+        p.memUsedBytes === null || p.memTotalBytes === null
+          ? '?'
+          : `${formatBytes(p.memUsedBytes)} / ${formatBytes(p.memTotalBytes)}`,
       icon: { id: 'server' },
       contextValue: 'stat',
       host: h.name,
     });
     const pk = h.packages;
     const agentDesc = !hasAgent ? 'not installed' : pk && 'error' in pk ? `error: ${pk.error}` : 'running';
-    children.push({ id: `${h.name}/agent`, label: 'Agent', description: agentDesc, icon: { id: hasAgent ? 'vm-running' : 'vm-outline' }, contextValue: hasAgent ? 'agent.running' : 'agent.absent', host: h.name });
+    children.push({
+      id: `${h.name}/agent`,
+      label: 'Agent',
+      description: agentDesc,
+      icon: { id: hasAgent ? 'vm-running' : 'vm-outline' },
+      contextValue: hasAgent ? 'agent.running' : 'agent.absent',
+      host: h.name,
+    });
     if (pk && !('error' in pk)) {
       for (const s of pk) children.push(packageNode(h.name, s));
     }
   } else if (h.probe && !h.probe.ok) {
-    children.push({ id: `${h.name}/error`, label: h.probe.hostKey ? 'Host key' : 'Unreachable', description: h.probe.error, tooltip: h.probe.error, icon: { id: 'error', color: 'errorForeground' }, contextValue: 'error', host: h.name });
+    children.push({
+      id: `${h.name}/error`,
+      label: h.probe.hostKey ? 'Host key' : 'Unreachable',
+      description: h.probe.error,
+      tooltip: h.probe.error,
+      icon: { id: 'error', color: 'errorForeground' },
+      contextValue: 'error',
+      host: h.name,
+    });
   }
   return {
     id: h.name,
     label: h.name,
-    description: p ? shortUname(p.uname) : hostKeyNote(h) ?? (live === 'down' ? 'unreachable' : ''),
+    description: p ? shortUname(p.uname) : (hostKeyNote(h) ?? (live === 'down' ? 'unreachable' : '')),
     tooltip,
     icon: dot[live],
     contextValue: `host.${live}${hasAgent ? '.agent' : ''}`,
@@ -122,7 +151,13 @@ export function statusText(hosts: readonly HostState[]): string {
 
 function hostKeyNote(h: HostState): string | undefined {
   const k = h.probe && !h.probe.ok ? h.probe.hostKey : undefined;
-  return k === 'unknown' ? 'host key not trusted yet' : k === 'changed' ? 'HOST KEY CHANGED: refused' : k === 'revoked' ? 'host key revoked: refused' : undefined;
+  return k === 'unknown'
+    ? 'host key not trusted yet'
+    : k === 'changed'
+      ? 'HOST KEY CHANGED: refused'
+      : k === 'revoked'
+        ? 'host key revoked: refused'
+        : undefined;
 }
 
 function ago(t: Date, now: Date): string {

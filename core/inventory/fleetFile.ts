@@ -3,7 +3,9 @@
 import { z } from 'zod';
 import { readJsonFile } from '../jsonFile';
 
-const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'expected a name of letters, digits, . _ - (at most 64)');
+const name = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'expected a name of letters, digits, . _ - (at most 64)');
 
 export const inventoryHostSchema = z
   .object({

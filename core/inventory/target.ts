@@ -18,7 +18,8 @@ export function parseTarget(text: string): TargetSpec {
   if (at >= 0) {
     user = rest.slice(0, at);
     rest = rest.slice(at + 1);
-    if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(user)) throw new UsageError(`target ${JSON.stringify(text)}: invalid user name`);
+    if (!/^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(user))
+      throw new UsageError(`target ${JSON.stringify(text)}: invalid user name`);
   }
   let host = rest;
   let port: number | undefined;
@@ -31,7 +32,8 @@ export function parseTarget(text: string): TargetSpec {
     if (colon >= 0) {
       host = rest.slice(0, colon);
       const p = rest.slice(colon + 1);
-      if (!/^\d{1,5}$/.test(p)) throw new UsageError(`target ${JSON.stringify(text)}: port must be a number from 1 to 65535`);
+      if (!/^\d{1,5}$/.test(p))
+        throw new UsageError(`target ${JSON.stringify(text)}: port must be a number from 1 to 65535`);
       port = Number(p);
     }
     if (!hostPart.test(host)) throw new UsageError(`target ${JSON.stringify(text)}: expected user@host:port`);

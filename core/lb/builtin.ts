@@ -7,7 +7,10 @@ export class BuiltinLb implements LoadBalancer {
   readonly name: string;
   private readonly client: LbControlClient;
 
-  constructor(readonly controlAddress: string, readonly pattern: string) {
+  constructor(
+    readonly controlAddress: string,
+    readonly pattern: string,
+  ) {
     this.client = new LbControlClient(controlAddress);
     this.name = `builtin ${controlAddress} ${pattern}`;
   }
@@ -19,8 +22,17 @@ export class BuiltinLb implements LoadBalancer {
   async drain(backend: string, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
     const st = await this.state(backend, opts.signal);
     if (st.lb === 'out') return; // already out: drain is idempotent
-    const r = await this.client.removeBackend(this.pattern, backend, Math.ceil((opts.timeoutMs ?? 30_000) / 1000), opts.signal);
-    if (!r.drained) throw new LbError(this.name, `backend ${backend} still had ${r.inflight} request(s) in flight when the drain timed out; it is out of rotation`);
+    const r = await this.client.removeBackend(
+      this.pattern,
+      backend,
+      Math.ceil((opts.timeoutMs ?? 30_000) / 1000),
+      opts.signal,
+    );
+    if (!r.drained)
+      throw new LbError(
+        this.name,
+        `backend ${backend} still had ${r.inflight} request(s) in flight when the drain timed out; it is out of rotation`,
+      );
   }
 
   async ready(backend: string, signal?: AbortSignal): Promise<void> {

@@ -15,7 +15,10 @@ export class LbControlClient {
     this.port = hp.port;
   }
 
-  addPool(pattern: string, health?: { path?: string; healthyValues?: string[]; intervalSecs?: number; timeoutSecs?: number }): Promise<unknown> {
+  addPool(
+    pattern: string,
+    health?: { path?: string; healthyValues?: string[]; intervalSecs?: number; timeoutSecs?: number },
+  ): Promise<unknown> {
     return this.call('POST', '/v1/add-pool', { pattern, ...(health ? { health } : {}) });
   }
   removePool(pattern: string): Promise<unknown> {
@@ -24,11 +27,26 @@ export class LbControlClient {
   addBackend(pattern: string, backend: string, signal?: AbortSignal): Promise<PoolHealthReport> {
     return this.call('POST', '/v1/add-backend', { pattern, backend }, signal) as Promise<PoolHealthReport>;
   }
-  removeBackend(pattern: string, backend: string, drainTimeoutSecs?: number, signal?: AbortSignal): Promise<{ drained: boolean; inflight: number }> {
-    return this.call('POST', '/v1/remove-backend', { pattern, backend, ...(drainTimeoutSecs ? { drainTimeoutSecs } : {}) }, signal) as Promise<{ drained: boolean; inflight: number }>;
+  removeBackend(
+    pattern: string,
+    backend: string,
+    drainTimeoutSecs?: number,
+    signal?: AbortSignal,
+  ): Promise<{ drained: boolean; inflight: number }> {
+    return this.call(
+      'POST',
+      '/v1/remove-backend',
+      { pattern, backend, ...(drainTimeoutSecs ? { drainTimeoutSecs } : {}) },
+      signal,
+    ) as Promise<{ drained: boolean; inflight: number }>;
   }
   poolHealth(pattern: string, signal?: AbortSignal): Promise<PoolHealthReport> {
-    return this.call('GET', `/v1/pool-health?pattern=${encodeURIComponent(pattern)}`, undefined, signal) as Promise<PoolHealthReport>;
+    return this.call(
+      'GET',
+      `/v1/pool-health?pattern=${encodeURIComponent(pattern)}`,
+      undefined,
+      signal,
+    ) as Promise<PoolHealthReport>;
   }
 
   private call(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {
@@ -42,7 +60,10 @@ export class LbControlClient {
           path,
           signal,
           agent: false,
-          headers: { host: formatHostPort(this.host, this.port), ...(text ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } : {}) },
+          headers: {
+            host: formatHostPort(this.host, this.port),
+            ...(text ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } : {}),
+          },
         },
         (res) => {
           let out = '';
@@ -53,14 +74,23 @@ export class LbControlClient {
             try {
               v = JSON.parse(out);
             } catch {
-              return reject(new LbError(this.address, `answered ${res.statusCode} with non-JSON: ${out.slice(0, 200)}`));
+              return reject(
+                new LbError(this.address, `answered ${res.statusCode} with non-JSON: ${out.slice(0, 200)}`),
+              );
             }
-            if ((res.statusCode ?? 500) >= 400) reject(new LbError(this.address, (v as { error?: string }).error ?? out, res.statusCode));
+            if ((res.statusCode ?? 500) >= 400)
+              reject(new LbError(this.address, (v as { error?: string }).error ?? out, res.statusCode));
             else resolve(v);
           });
         },
       );
-      req.on('error', (e: NodeJS.ErrnoException) => reject(e.name === 'AbortError' ? e : new LbError(this.address, `cannot reach the control API: ${e.code ?? e.message}`)));
+      req.on('error', (e: NodeJS.ErrnoException) =>
+        reject(
+          e.name === 'AbortError'
+            ? e
+            : new LbError(this.address, `cannot reach the control API: ${e.code ?? e.message}`),
+        ),
+      );
       req.end(text);
     });
   }

@@ -11,7 +11,11 @@ export class HaproxyLb implements LoadBalancer {
   readonly name: string;
   readonly runtime: HaproxyRuntime;
 
-  constructor(readonly socketPath: string, readonly backend: string, private readonly pollMs = 100) {
+  constructor(
+    readonly socketPath: string,
+    readonly backend: string,
+    private readonly pollMs = 100,
+  ) {
     this.runtime = new HaproxyRuntime(socketPath);
     this.name = `haproxy ${socketPath} ${backend}`;
   }
@@ -28,7 +32,11 @@ export class HaproxyLb implements LoadBalancer {
     }));
     const serving = backends.filter((b) => !b.draining);
     const healthy = serving.filter((b) => b.status === 'BS_HEALTHY').length;
-    return { pattern: this.backend, status: healthy === 0 ? 'PS_EMPTY' : healthy === serving.length ? 'PS_FULL' : 'PS_DEGRADED', backends };
+    return {
+      pattern: this.backend,
+      status: healthy === 0 ? 'PS_EMPTY' : healthy === serving.length ? 'PS_FULL' : 'PS_DEGRADED',
+      backends,
+    };
   }
 
   async drain(backend: string, opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
@@ -40,7 +48,11 @@ export class HaproxyLb implements LoadBalancer {
       const cur = (await this.sessions()).get(s.server) ?? 0;
       if (cur === 0) break;
       if (opts.signal?.aborted) throw opts.signal.reason;
-      if (Date.now() > deadline) throw new LbError(this.name, `server ${s.server} (${backend}) still has ${cur} session(s) after the drain timeout; it stays in drain`);
+      if (Date.now() > deadline)
+        throw new LbError(
+          this.name,
+          `server ${s.server} (${backend}) still has ${cur} session(s) after the drain timeout; it stays in drain`,
+        );
       await sleep(this.pollMs, opts.signal);
     }
     await this.runtime.set(`set server ${this.backend}/${s.server} state maint`);
@@ -60,12 +72,20 @@ export class HaproxyLb implements LoadBalancer {
   private async server(addr: string): Promise<ServerState> {
     const servers = await this.runtime.serversState(this.backend);
     const s = servers.find((x) => x.addr === addr);
-    if (!s) throw new LbError(this.name, `no server with address ${addr} in backend ${this.backend} (servers: ${servers.map((x) => `${x.server}=${x.addr}`).join(', ') || 'none'})`);
+    if (!s)
+      throw new LbError(
+        this.name,
+        `no server with address ${addr} in backend ${this.backend} (servers: ${servers.map((x) => `${x.server}=${x.addr}`).join(', ') || 'none'})`,
+      );
     return s;
   }
 
   private async sessions(): Promise<Map<string, number>> {
     const rows = await this.runtime.stat();
-    return new Map(rows.filter((r) => r.pxname === this.backend && r.svname !== 'BACKEND' && r.svname !== 'FRONTEND').map((r) => [r.svname, Number(r.scur)]));
+    return new Map(
+      rows
+        .filter((r) => r.pxname === this.backend && r.svname !== 'BACKEND' && r.svname !== 'FRONTEND')
+        .map((r) => [r.svname, Number(r.scur)]),
+    );
   }
 }

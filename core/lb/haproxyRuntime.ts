@@ -7,7 +7,11 @@ export class HaproxyRuntime {
   constructor(readonly socketPath: string) {}
 
   send(command: string, timeoutMs = 5000): Promise<string> {
-    if (/[\n\r;]/.test(command)) throw new LbError(`haproxy ${this.socketPath}`, `refusing a runtime command with a newline or ';': ${JSON.stringify(command)}`);
+    if (/[\n\r;]/.test(command))
+      throw new LbError(
+        `haproxy ${this.socketPath}`,
+        `refusing a runtime command with a newline or ';': ${JSON.stringify(command)}`,
+      );
     return new Promise((resolve, reject) => {
       const s = connect(this.socketPath);
       let out = '';
@@ -16,7 +20,14 @@ export class HaproxyRuntime {
       s.on('connect', () => s.write(command + '\n'));
       s.on('data', (d: string) => (out += d));
       s.on('end', () => resolve(out));
-      s.on('error', (e: NodeJS.ErrnoException) => reject(new LbError(`haproxy ${this.socketPath}`, `runtime API: ${e.code ?? e.message}; is HAProxy running with "stats socket ${this.socketPath} level admin"?`)));
+      s.on('error', (e: NodeJS.ErrnoException) =>
+        reject(
+          new LbError(
+            `haproxy ${this.socketPath}`,
+            `runtime API: ${e.code ?? e.message}; is HAProxy running with "stats socket ${this.socketPath} level admin"?`,
+          ),
+        ),
+      );
     });
   }
 
@@ -30,7 +41,11 @@ export class HaproxyRuntime {
     const text = await this.send(`show servers state ${backend}`);
     const lines = text.split('\n').filter((l) => l.trim() !== '');
     const header = lines.find((l) => l.startsWith('# '));
-    if (!header) throw new LbError(`haproxy ${this.socketPath}`, `unexpected answer to "show servers state ${backend}": ${text.trim().slice(0, 200)}`);
+    if (!header)
+      throw new LbError(
+        `haproxy ${this.socketPath}`,
+        `unexpected answer to "show servers state ${backend}": ${text.trim().slice(0, 200)}`,
+      );
     const cols = header.slice(2).split(' ');
     return lines
       .filter((l) => !l.startsWith('#') && /^\d+ /.test(l))

@@ -23,7 +23,11 @@ export interface LoadBalancer {
 }
 
 export class LbError extends FleetError {
-  constructor(readonly lb: string, message: string, readonly status?: number) {
+  constructor(
+    readonly lb: string,
+    message: string,
+    readonly status?: number,
+  ) {
     super(`load balancer ${lb}: ${message}`);
   }
 }

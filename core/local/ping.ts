@@ -23,7 +23,8 @@ const hostPattern = /^[A-Za-z0-9:][A-Za-z0-9.:%_-]*$/;
 
 export async function ping(host: string, opts: PingOptions = {}): Promise<PingResult> {
   // A leading '-' would be read by ping as a flag: names are checked, and '--' ends the options anyway.
-  if (!hostPattern.test(host)) return { host, alive: false, rttMs: null, error: `not a host name or address: ${JSON.stringify(host)}` };
+  if (!hostPattern.test(host))
+    return { host, alive: false, rttMs: null, error: `not a host name or address: ${JSON.stringify(host)}` };
   const bin = opts.pingPath ?? requireProgram('ping');
   const secs = Math.max(1, Math.round(opts.timeoutSecs ?? 2));
   const r = await runProgram(bin, ['-n', '-c', '1', '-W', String(secs), '--', host], {

@@ -17,7 +17,12 @@ export const debianPackageOf: Record<string, string> = {
 
 /** the absolute path of `name` in PATH (or `name` itself when absolute), or a MissingProgramError */
 export function requireProgram(name: string, envPath = process.env.PATH ?? ''): string {
-  const candidates = isAbsolute(name) ? [name] : envPath.split(delimiter).filter(Boolean).map((dir) => join(dir, name));
+  const candidates = isAbsolute(name)
+    ? [name]
+    : envPath
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, name));
   for (const file of candidates) {
     try {
       if (!statSync(file).isFile()) continue;

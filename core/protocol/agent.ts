@@ -16,7 +16,10 @@ export const installSpecSchema = z
   .object({
     binary: z.string().min(1).max(255),
     args: z.array(z.string().max(4096)).max(256).default([]),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits').optional(),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits')
+      .optional(),
   })
   .strict();
 export type InstallSpec = z.output<typeof installSpecSchema>;

@@ -22,7 +22,8 @@ export interface PoolHealthReport {
 
 /** IP:PORT, IPv4 or [IPv6]; host names are refused (the seed's CheckIPPort) */
 export const backendAddr = z.string().refine((s) => parseBackend(s) !== null, {
-  message: 'expected IP:PORT like 127.0.0.1:9092 (a port from 1 to 65535; host names are not accepted, give the address)',
+  message:
+    'expected IP:PORT like 127.0.0.1:9092 (a port from 1 to 65535; host names are not accepted, give the address)',
 });
 
 export function parseBackend(s: string): { host: string; port: number } | null {
@@ -35,10 +36,17 @@ export const pattern = z.string().regex(/^\/\S*$/, 'expected a URL path prefix s
 
 export const healthCheckSchema = z
   .object({
-    path: z.string().regex(/^\/\S*$/, 'expected a path starting with /').default('/healthz'),
+    path: z
+      .string()
+      .regex(/^\/\S*$/, 'expected a path starting with /')
+      .default('/healthz'),
     /** bodies (trimmed) that mean healthy; empty: any 2xx */
     healthyValues: z.array(z.string()).default(['ok']),
-    intervalSecs: z.number().positive('expected a positive number of seconds (0 would check without pause)').max(3600).default(1),
+    intervalSecs: z
+      .number()
+      .positive('expected a positive number of seconds (0 would check without pause)')
+      .max(3600)
+      .default(1),
     timeoutSecs: z.number().positive().max(60).default(2),
   })
   .strict();

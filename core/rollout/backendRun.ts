@@ -13,9 +13,15 @@ export interface RunControl {
   readonly stepDelayMs: number;
 }
 
-export type BackendOutcome = { result: 'done' } | { result: 'failed'; step: StepName; error: string } | { result: 'paused'; step: StepName };
+export type BackendOutcome =
+  { result: 'done' } | { result: 'failed'; step: StepName; error: string } | { result: 'paused'; step: StepName };
 
-export async function runBackend(ctx: StepContext, from: StepName, journal: Journal, control: RunControl): Promise<BackendOutcome> {
+export async function runBackend(
+  ctx: StepContext,
+  from: StepName,
+  journal: Journal,
+  control: RunControl,
+): Promise<BackendOutcome> {
   const retries = ctx.svc.config.Retries;
   const timeoutMs = ctx.svc.config.StepTimeoutSecs * 1000;
   let step: StepName | 'done' = from;
@@ -36,7 +42,8 @@ export async function runBackend(ctx: StepContext, from: StepName, journal: Jour
       } catch (e) {
         const error = ctx.signal.aborted ? 'aborted' : errorMessage(e);
         journal.append({ t: 'step', backend: ctx.backend.addr, step: current, phase: 'failed', attempt, error });
-        if (ctx.signal.aborted || attempt > retries) return { result: 'failed', step: current, error: `${current}: ${error}` };
+        if (ctx.signal.aborted || attempt > retries)
+          return { result: 'failed', step: current, error: `${current}: ${error}` };
         await sleep(Math.min(5000, 250 * 2 ** attempt), ctx.signal);
       }
     }

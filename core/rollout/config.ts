@@ -42,10 +42,16 @@ export async function loadService(file: string): Promise<LoadedService> {
   try {
     st = statSync(src);
   } catch {
-    throw new ValidationError(abs, 'Src', `${src} does not exist; build it (npm run build:examples for the samples) or fix the path`);
+    throw new ValidationError(
+      abs,
+      'Src',
+      `${src} does not exist; build it (npm run build:examples for the samples) or fix the path`,
+    );
   }
   if (!st.isFile()) throw new ValidationError(abs, 'Src', `${src} is not a file`);
-  const isZip = readFileSync(src).subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]));
+  const isZip = readFileSync(src)
+    .subarray(0, 4)
+    .equals(Buffer.from([0x50, 0x4b, 0x03, 0x04]));
   let zip = src;
   let binary = config.Package.Binary;
   if (isZip) {
@@ -54,7 +60,13 @@ export async function loadService(file: string): Promise<LoadedService> {
     binary ??= basename(src);
     zip = await wrapBinary(src, binary, join(dir, '.fleet', 'packages'));
   }
-  const packageName = config.Package.Name ?? basename(src).replace(/\.zip$/i, '').replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') ?? 'app';
+  const packageName =
+    config.Package.Name ??
+    basename(src)
+      .replace(/\.zip$/i, '')
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .replace(/^[^A-Za-z0-9]+/, '') ??
+    'app';
   let token: string | undefined;
   try {
     token = loadAgentToken(config.AgentTokenFile && resolve(dir, config.AgentTokenFile));
@@ -65,7 +77,9 @@ export async function loadService(file: string): Promise<LoadedService> {
     const addr = typeof b === 'string' ? b : b.Addr;
     const { host, port } = parseBackend(addr)!;
     const agent = typeof b === 'string' || !b.Agent ? `ssh://${bracketHost(host)}` : b.Agent;
-    const args = config.Package.Args.map((a) => a.replaceAll('{addr}', addr).replaceAll('{host}', host).replaceAll('{port}', String(port)));
+    const args = config.Package.Args.map((a) =>
+      a.replaceAll('{addr}', addr).replaceAll('{host}', host).replaceAll('{port}', String(port)),
+    );
     return { addr, host, port, agent, args };
   });
   const sha256 = createHash('sha256').update(readFileSync(zip)).digest('hex');
@@ -81,7 +95,10 @@ async function wrapBinary(src: string, name: string, outDir: string): Promise<st
   await new Promise<void>((res, rej) => {
     const z = new yazl.ZipFile();
     z.addBuffer(data, name, { mode: 0o100755, mtime: new Date(0) });
-    z.outputStream.pipe(createWriteStream(out)).on('close', () => res()).on('error', rej);
+    z.outputStream
+      .pipe(createWriteStream(out))
+      .on('close', () => res())
+      .on('error', rej);
     z.end();
   });
   return out;

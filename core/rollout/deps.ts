@@ -19,7 +19,9 @@ export interface SshAccess {
 
 export function makeLb(svc: LoadedService): LoadBalancer {
   const c = svc.config;
-  return c.LBKind === 'haproxy' ? new HaproxyLb(resolve(svc.dir, c.HAProxySocket!), c.HAProxyBackend!) : new BuiltinLb(c.LB, c.Pattern);
+  return c.LBKind === 'haproxy'
+    ? new HaproxyLb(resolve(svc.dir, c.HAProxySocket!), c.HAProxyBackend!)
+    : new BuiltinLb(c.LB, c.Pattern);
 }
 
 export function rolloutDeps(svc: LoadedService, ssh?: () => SshAccess): RolloutDeps {
@@ -31,10 +33,20 @@ export function rolloutDeps(svc: LoadedService, ssh?: () => SshAccess): RolloutD
     const ep = parseAgentEndpoint(b.agent);
     if (ep.kind === 'ssh') {
       access ??= ssh?.();
-      if (!access) throw new ValidationError(svc.file, 'Backends', `agent ${b.agent} is reached over SSH, which this front end does not offer`);
+      if (!access)
+        throw new ValidationError(
+          svc.file,
+          'Backends',
+          `agent ${b.agent} is reached over SSH, which this front end does not offer`,
+        );
       c = new AgentClient(ep, { pool: access.pool, sshEndpoint: access.endpoint(ep.target) });
     } else {
-      if (ep.kind === 'http' && !svc.token) throw new ValidationError(svc.file, 'AgentTokenFile', `agent ${b.agent} needs a token: set AgentTokenFile or FLEET_AGENT_TOKEN`);
+      if (ep.kind === 'http' && !svc.token)
+        throw new ValidationError(
+          svc.file,
+          'AgentTokenFile',
+          `agent ${b.agent} needs a token: set AgentTokenFile or FLEET_AGENT_TOKEN`,
+        );
       c = new AgentClient(ep, { token: svc.token });
     }
     clients.set(b.agent, c);

@@ -14,7 +14,12 @@ export function httpHealth(svc: LoadedService): HealthCheck {
 }
 
 /** polls until healthy or the deadline; resolves the last reason when it never got healthy */
-export async function waitHealthy(check: HealthCheck, b: BackendTarget, timeoutMs: number, signal?: AbortSignal): Promise<HealthResult> {
+export async function waitHealthy(
+  check: HealthCheck,
+  b: BackendTarget,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<HealthResult> {
   const deadline = Date.now() + timeoutMs;
   let last: HealthResult = { ok: false, why: 'not checked' };
   while (Date.now() < deadline && !signal?.aborted) {

@@ -9,9 +9,28 @@ import type { EndState, FinalizeOutcome, StepName } from './constants';
 export type { EndState } from './constants';
 
 export type JournalEvent =
-  | { t: 'plan'; id: string; file: string; sha256: string; canaries: string[]; rest: string[]; concurrency: number; maxFailures: number; at: string }
+  | {
+      t: 'plan';
+      id: string;
+      file: string;
+      sha256: string;
+      canaries: string[];
+      rest: string[];
+      concurrency: number;
+      maxFailures: number;
+      at: string;
+    }
   | { t: 'resume'; at: string }
-  | { t: 'step'; backend: string; step: StepName; phase: 'start' | 'done' | 'failed'; attempt: number; next?: StepName | 'done'; error?: string; at: string }
+  | {
+      t: 'step';
+      backend: string;
+      step: StepName;
+      phase: 'start' | 'done' | 'failed';
+      attempt: number;
+      next?: StepName | 'done';
+      error?: string;
+      at: string;
+    }
   | { t: 'backend'; backend: string; result: 'done' | 'failed'; error?: string; at: string }
   /** the finaliser's (or a failed backend's recovery's) outcome; detail says why or to what */
   | { t: 'finalize'; backend: string; outcome: FinalizeOutcome; detail: string; at: string }
@@ -76,7 +95,13 @@ function upgrade(e: JournalEvent & { action?: string }): JournalEvent {
   if (e.t !== 'finalize' || e.outcome || typeof e.action !== 'string') return e;
   const a = e.action;
   const m = /^rolled back to (.*)$/.exec(a) ?? /^left out of the LB: (.*)$/.exec(a);
-  const outcome: FinalizeOutcome = /put back/.test(a) ? 'readded' : a.startsWith('rolled back') ? 'rolledBack' : a.startsWith('left out') ? 'leftOut' : 'error';
+  const outcome: FinalizeOutcome = /put back/.test(a)
+    ? 'readded'
+    : a.startsWith('rolled back')
+      ? 'rolledBack'
+      : a.startsWith('left out')
+        ? 'leftOut'
+        : 'error';
   return { t: 'finalize', backend: e.backend, outcome, detail: m?.[1] ?? a, at: e.at };
 }
 
@@ -90,5 +115,7 @@ export function latestJournal(serviceFile: string): string | undefined {
   } catch {
     return undefined;
   }
-  return names.map((n) => join(dir, n)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs || b.localeCompare(a))[0];
+  return names
+    .map((n) => join(dir, n))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs || b.localeCompare(a))[0];
 }

@@ -48,7 +48,13 @@ export function lockHolder(serviceFile: string): LockHolder | null {
 export function acquireRolloutLock(serviceFile: string, by: string): () => void {
   const file = lockFileFor(serviceFile);
   mkdirSync(dirname(file), { recursive: true });
-  const me: LockHolder = { pid: process.pid, host: hostname(), startTime: processStartTime(process.pid), since: new Date().toISOString(), by };
+  const me: LockHolder = {
+    pid: process.pid,
+    host: hostname(),
+    startTime: processStartTime(process.pid),
+    since: new Date().toISOString(),
+    by,
+  };
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(me) + '\n', { mode: 0o600 });
   try {

@@ -48,7 +48,17 @@ export function emptyProgress(backends: readonly string[], canaries: number): Ro
     status: 'idle',
     failures: 0,
     canaryPhaseDone: canaries === 0,
-    rows: backends.map((addr, i) => ({ addr, canary: i < canaries, step: null, next: 'findApp', phase: 'pending', durations: {}, lb: 'in', attempts: 0, soaked: false })),
+    rows: backends.map((addr, i) => ({
+      addr,
+      canary: i < canaries,
+      step: null,
+      next: 'findApp',
+      phase: 'pending',
+      durations: {},
+      lb: 'in',
+      attempts: 0,
+      soaked: false,
+    })),
     log: [],
   };
 }
@@ -141,7 +151,11 @@ export function applyEvent(p: RolloutProgress, e: JournalEvent): RolloutProgress
   };
 }
 
-export function foldProgress(backends: readonly string[], canaries: number, events: readonly JournalEvent[]): RolloutProgress {
+export function foldProgress(
+  backends: readonly string[],
+  canaries: number,
+  events: readonly JournalEvent[],
+): RolloutProgress {
   return events.reduce(applyEvent, emptyProgress(backends, canaries));
 }
 

@@ -16,10 +16,15 @@ export interface Resumable {
 /** the journal a resume continues; UsageError when there is none or it rolled out another package */
 export function resumableJournal(svc: LoadedService): Resumable {
   const journal = latestJournal(svc.file);
-  if (!journal) throw new UsageError(`cannot resume: no rollout journal of ${svc.file} in ${svc.dir}/.fleet/rollouts; start a rollout instead`);
+  if (!journal)
+    throw new UsageError(
+      `cannot resume: no rollout journal of ${svc.file} in ${svc.dir}/.fleet/rollouts; start a rollout instead`,
+    );
   const progress = readProgress(svc, journal);
   if (progress.sha256 !== svc.sha256) {
-    throw new UsageError(`cannot resume: ${journal} rolled out a different package (${progress.sha256?.slice(0, 12) ?? 'none'}, now ${svc.sha256.slice(0, 12)}); start a new rollout instead`);
+    throw new UsageError(
+      `cannot resume: ${journal} rolled out a different package (${progress.sha256?.slice(0, 12) ?? 'none'}, now ${svc.sha256.slice(0, 12)}); start a new rollout instead`,
+    );
   }
   const holder = lockHolder(svc.file);
   if (holder) throw new RolloutBusyError(svc.file, holder, lockFileFor(svc.file));

@@ -15,7 +15,13 @@ export const backendSchema = z.union([
   z
     .object({
       Addr: backendAddr.describe('IP:PORT of the backend as the LB knows it'),
-      Agent: z.string().min(1).optional().describe('agent endpoint: http://HOST:PORT, ssh://user@host[:port] or unix:/path (default ssh://HOST of Addr)'),
+      Agent: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          'agent endpoint: http://HOST:PORT, ssh://user@host[:port] or unix:/path (default ssh://HOST of Addr)',
+        ),
     })
     .strict(),
 ]);
@@ -24,49 +30,124 @@ export const serviceSchema = z
   .object({
     $schema: z.string().optional(),
     // --- the seed's fields ---
-    Concurrency: z.number().int().min(1, 'expected at least 1 backend at a time').describe('backends upgraded at once after the canaries'),
-    CanaryNum: z.number().int().min(0, 'expected 0 or more').describe('canaries, upgraded one at a time first; any canary failure stops the rollout'),
-    MaxFailures: z.number().int().min(0, 'expected 0 or more').describe('failures tolerated; no new backend starts once failures exceed this'),
-    Src: z.string().min(1, 'expected the path of the package: a .zip, or a single binary').describe('package to roll out: a .zip (used as it is) or one binary (wrapped into a one-file package); relative to this file'),
+    Concurrency: z
+      .number()
+      .int()
+      .min(1, 'expected at least 1 backend at a time')
+      .describe('backends upgraded at once after the canaries'),
+    CanaryNum: z
+      .number()
+      .int()
+      .min(0, 'expected 0 or more')
+      .describe('canaries, upgraded one at a time first; any canary failure stops the rollout'),
+    MaxFailures: z
+      .number()
+      .int()
+      .min(0, 'expected 0 or more')
+      .describe('failures tolerated; no new backend starts once failures exceed this'),
+    Src: z
+      .string()
+      .min(1, 'expected the path of the package: a .zip, or a single binary')
+      .describe(
+        'package to roll out: a .zip (used as it is) or one binary (wrapped into a one-file package); relative to this file',
+      ),
     LB: hostPort.describe('control address of the load balancer (built-in LB), e.g. 127.0.0.1:9091'),
-    Pattern: z.string().regex(/^\/\S*$/, 'expected a URL path prefix like /').describe("the LB pool's pattern"),
-    Backends: z.array(backendSchema).min(1, 'expected at least one backend').describe('the backends of the pool, in rollout order'),
+    Pattern: z
+      .string()
+      .regex(/^\/\S*$/, 'expected a URL path prefix like /')
+      .describe("the LB pool's pattern"),
+    Backends: z
+      .array(backendSchema)
+      .min(1, 'expected at least one backend')
+      .describe('the backends of the pool, in rollout order'),
     // --- Fleet's optional fields ---
-    LBKind: z.enum(['builtin', 'haproxy']).default('builtin').describe('which load balancer: builtin (Fleet LB control API at LB) or haproxy'),
-    HAProxySocket: z.string().optional().describe('haproxy: the admin socket (stats socket … level admin); relative to this file'),
-    HAProxyBackend: z.string().regex(/^[A-Za-z0-9._:-]+$/).optional().describe('haproxy: the backend whose servers are the Backends'),
+    LBKind: z
+      .enum(['builtin', 'haproxy'])
+      .default('builtin')
+      .describe('which load balancer: builtin (Fleet LB control API at LB) or haproxy'),
+    HAProxySocket: z
+      .string()
+      .optional()
+      .describe('haproxy: the admin socket (stats socket … level admin); relative to this file'),
+    HAProxyBackend: z
+      .string()
+      .regex(/^[A-Za-z0-9._:-]+$/)
+      .optional()
+      .describe('haproxy: the backend whose servers are the Backends'),
     Package: z
       .object({
         Name: packageName.optional().describe('the package name on the agents (default: the file name of Src)'),
-        Binary: z.string().min(1).optional().describe('program inside the zip (default: the binary itself when Src is a binary)'),
-        Args: z.array(z.string()).default([]).describe('its arguments; {addr}, {host} and {port} are replaced per backend'),
+        Binary: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('program inside the zip (default: the binary itself when Src is a binary)'),
+        Args: z
+          .array(z.string())
+          .default([])
+          .describe('its arguments; {addr}, {host} and {port} are replaced per backend'),
       })
       .strict()
       .default({ Args: [] }),
-    AgentTokenFile: z.string().optional().describe('bearer token for http:// agents; relative to this file (or set FLEET_AGENT_TOKEN)'),
+    AgentTokenFile: z
+      .string()
+      .optional()
+      .describe('bearer token for http:// agents; relative to this file (or set FLEET_AGENT_TOKEN)'),
     Health: z
       .object({
-        Path: z.string().regex(/^\/\S*$/).default('/healthz'),
+        Path: z
+          .string()
+          .regex(/^\/\S*$/)
+          .default('/healthz'),
         Expect: z.string().default('ok').describe('the body a healthy backend answers (trimmed); empty: any 2xx'),
-        TimeoutSecs: z.number().positive().max(3600).default(30).describe('how long a new version may take to become healthy'),
+        TimeoutSecs: z
+          .number()
+          .positive()
+          .max(3600)
+          .default(30)
+          .describe('how long a new version may take to become healthy'),
       })
       .strict()
       .default({ Path: '/healthz', Expect: 'ok', TimeoutSecs: 30 }),
-    SoakSecs: z.number().min(0).max(86_400).default(60).describe('wait after each canary before going on (the seed waited 1 minute)'),
+    SoakSecs: z
+      .number()
+      .min(0)
+      .max(86_400)
+      .default(60)
+      .describe('wait after each canary before going on (the seed waited 1 minute)'),
     StepTimeoutSecs: z.number().positive().max(3600).default(120).describe('deadline of each step'),
-    DrainTimeoutSecs: z.number().positive().max(3600).default(30).describe("how long the LB may take to finish a backend's requests"),
-    Retries: z.number().int().min(0).max(10).default(2).describe('retries of a failed step before the backend counts as failed'),
-    RollbackOnFailure: z.boolean().default(false).describe("on a backend's failure, bring back its previous version and put it back in the LB"),
+    DrainTimeoutSecs: z
+      .number()
+      .positive()
+      .max(3600)
+      .default(30)
+      .describe("how long the LB may take to finish a backend's requests"),
+    Retries: z
+      .number()
+      .int()
+      .min(0)
+      .max(10)
+      .default(2)
+      .describe('retries of a failed step before the backend counts as failed'),
+    RollbackOnFailure: z
+      .boolean()
+      .default(false)
+      .describe("on a backend's failure, bring back its previous version and put it back in the LB"),
   })
   .strict()
   .superRefine((c, ctx) => {
     if (c.LBKind === 'haproxy' && (!c.HAProxySocket || !c.HAProxyBackend)) {
-      ctx.addIssue({ code: 'custom', path: [c.HAProxySocket ? 'HAProxyBackend' : 'HAProxySocket'], message: 'LBKind haproxy needs HAProxySocket and HAProxyBackend' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [c.HAProxySocket ? 'HAProxyBackend' : 'HAProxySocket'],
+        message: 'LBKind haproxy needs HAProxySocket and HAProxyBackend',
+      });
     }
     const seen = new Set<string>();
     c.Backends.forEach((b, i) => {
       const addr = typeof b === 'string' ? b : b.Addr;
-      if (seen.has(addr)) ctx.addIssue({ code: 'custom', path: ['Backends', i], message: `backend ${addr} is listed twice` });
+      if (seen.has(addr))
+        ctx.addIssue({ code: 'custom', path: ['Backends', i], message: `backend ${addr} is listed twice` });
       seen.add(addr);
     });
   });

@@ -60,11 +60,14 @@ export const steps: Record<StepName, Step> = {
   async jobKill(ctx) {
     const st = await ctx.lb.state(ctx.backend.addr, ctx.signal);
     if (st.lb !== 'out') {
-      ctx.note(`${ctx.lb.name} shows ${ctx.backend.addr} ${st.lb} again although it was drained (a reload without a server-state file?); draining it again before stopping it`);
+      ctx.note(
+        `${ctx.lb.name} shows ${ctx.backend.addr} ${st.lb} again although it was drained (a reload without a server-state file?); draining it again before stopping it`,
+      );
       await ctx.lb.drain(ctx.backend.addr, { timeoutMs: ctx.svc.config.DrainTimeoutSecs * 1000, signal: ctx.signal });
     }
     const cur = await installed(ctx);
-    if (cur && cur.sha256 !== ctx.svc.sha256 && cur.state !== 'stopped') await ctx.agent.action(ctx.svc.packageName, 'stop');
+    if (cur && cur.sha256 !== ctx.svc.sha256 && cur.state !== 'stopped')
+      await ctx.agent.action(ctx.svc.packageName, 'stop');
     return 'cp';
   },
 
@@ -72,7 +75,11 @@ export const steps: Record<StepName, Step> = {
   async cp(ctx) {
     const cur = await installed(ctx);
     if (cur?.sha256 === ctx.svc.sha256 && sameArgs(cur.args, ctx.backend.args)) return 'jobStart';
-    await ctx.agent.install(ctx.svc.packageName, ctx.svc.zip, { binary: ctx.svc.binary, args: ctx.backend.args, sha256: ctx.svc.sha256 });
+    await ctx.agent.install(ctx.svc.packageName, ctx.svc.zip, {
+      binary: ctx.svc.binary,
+      args: ctx.backend.args,
+      sha256: ctx.svc.sha256,
+    });
     return 'jobStart';
   },
 
@@ -86,7 +93,8 @@ export const steps: Record<StepName, Step> = {
   async reachable(ctx) {
     const h = ctx.svc.config.Health;
     const r = await waitHealthy(ctx.health, ctx.backend, h.TimeoutSecs * 1000, ctx.signal);
-    if (!r.ok) throw new StepError(`backend ${ctx.backend.addr} did not become healthy within ${h.TimeoutSecs}s: ${r.why}`);
+    if (!r.ok)
+      throw new StepError(`backend ${ctx.backend.addr} did not become healthy within ${h.TimeoutSecs}s: ${r.why}`);
     return 'addBackend';
   },
 
@@ -96,7 +104,8 @@ export const steps: Record<StepName, Step> = {
     for (;;) {
       const st = await ctx.lb.state(ctx.backend.addr, ctx.signal);
       if (st.lb === 'serving' && st.healthy) return 'done';
-      if (Date.now() > deadline) throw new StepError(`backend ${ctx.backend.addr} is back in the LB but not healthy there (state ${st.lb})`);
+      if (Date.now() > deadline)
+        throw new StepError(`backend ${ctx.backend.addr} is back in the LB but not healthy there (state ${st.lb})`);
       await sleep(200, ctx.signal);
     }
   },

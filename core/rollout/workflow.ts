@@ -52,7 +52,11 @@ export class Rollout {
   private readonly releaseLock: () => void;
 
   /** takes the service file's lock (RolloutBusyError when another process runs it); run() releases it */
-  constructor(readonly svc: LoadedService, private readonly deps: RolloutDeps, private readonly opts: RolloutOptions = {}) {
+  constructor(
+    readonly svc: LoadedService,
+    private readonly deps: RolloutDeps,
+    private readonly opts: RolloutOptions = {},
+  ) {
     this.health = deps.health ?? httpHealth(svc);
     this.releaseLock = acquireRolloutLock(svc.file, opts.by ?? 'fleet');
     try {
@@ -97,7 +101,12 @@ export class Rollout {
     } catch (e) {
       // a failed precondition changed nothing, and nothing may change now (no finaliser either)
       if (!(e instanceof PreconditionError)) await this.finalize().catch(() => undefined);
-      this.journal.append({ t: 'end', state: e instanceof PreconditionError ? 'ESPreconditionFailure' : 'Aborted', failures: this.failures, error: errorMessage(e) });
+      this.journal.append({
+        t: 'end',
+        state: e instanceof PreconditionError ? 'ESPreconditionFailure' : 'Aborted',
+        failures: this.failures,
+        error: errorMessage(e),
+      });
       throw e;
     } finally {
       this.journal.close();
@@ -118,7 +127,9 @@ export class Rollout {
   private async runPhases(): Promise<RolloutResult> {
     const c = this.svc.config;
     const order = this.svc.backends.map((b) => b.addr);
-    const progress = new Map<string, { next: StepName | 'done'; result?: 'done' | 'failed' }>(order.map((a) => [a, { next: 'findApp' }]));
+    const progress = new Map<string, { next: StepName | 'done'; result?: 'done' | 'failed' }>(
+      order.map((a) => [a, { next: 'findApp' }]),
+    );
     let canaryDone = false;
     if (this.opts.resumeJournal) {
       const st = this.readProgress();
@@ -127,9 +138,20 @@ export class Rollout {
       for (const r of st.rows) progress.set(r.addr, { next: r.next, result: r.result === 'done' ? 'done' : undefined });
       canaryDone = st.canaryPhaseDone;
       this.journal.append({ t: 'resume' });
-      await this.precondition(new Set(order.filter((a) => progress.get(a)!.next === 'findApp' && !progress.get(a)!.result)));
+      await this.precondition(
+        new Set(order.filter((a) => progress.get(a)!.next === 'findApp' && !progress.get(a)!.result)),
+      );
     } else {
-      this.journal.append({ t: 'plan', id: this.id, file: this.svc.file, sha256: this.svc.sha256, canaries: order.slice(0, c.CanaryNum), rest: order.slice(c.CanaryNum), concurrency: c.Concurrency, maxFailures: c.MaxFailures });
+      this.journal.append({
+        t: 'plan',
+        id: this.id,
+        file: this.svc.file,
+        sha256: this.svc.sha256,
+        canaries: order.slice(0, c.CanaryNum),
+        rest: order.slice(c.CanaryNum),
+        concurrency: c.Concurrency,
+        maxFailures: c.MaxFailures,
+      });
       await this.precondition(new Set(order));
     }
 
@@ -181,11 +203,14 @@ export class Rollout {
       const configured = new Set(this.svc.backends.map((b) => b.addr));
       const missing = [...untouched].filter((a) => !inPool.has(a));
       const extra = [...inPool].filter((a) => !configured.has(a));
-      const sick = h.backends.filter((b) => untouched.has(b.backend) && b.status !== 'BS_HEALTHY').map((b) => b.backend);
+      const sick = h.backends
+        .filter((b) => untouched.has(b.backend) && b.status !== 'BS_HEALTHY')
+        .map((b) => b.backend);
       if (missing.length) why = `backends missing from the pool: ${missing.join(', ')}`;
       else if (extra.length) why = `the pool has backends that ${this.svc.file} does not list: ${extra.join(', ')}`;
       else if (sick.length) why = `backends not healthy: ${sick.join(', ')}`;
-      else if (untouched.size === configured.size && h.status !== 'PS_FULL') why = `pool status is ${h.status}, expected PS_FULL`;
+      else if (untouched.size === configured.size && h.status !== 'PS_FULL')
+        why = `pool status is ${h.status}, expected PS_FULL`;
     } catch (e) {
       why = errorMessage(e);
     }
@@ -196,7 +221,15 @@ export class Rollout {
   private async backend(addr: string, from: StepName): Promise<BackendOutcome> {
     const target = this.svc.backends.find((b) => b.addr === addr)!;
     const out = await runBackend(
-      { svc: this.svc, backend: target, lb: this.deps.lb, agent: this.deps.agentFor(target), health: this.health, signal: this.abortCtl.signal, note: (text) => void this.journal.append({ t: 'note', backend: addr, text }) },
+      {
+        svc: this.svc,
+        backend: target,
+        lb: this.deps.lb,
+        agent: this.deps.agentFor(target),
+        health: this.health,
+        signal: this.abortCtl.signal,
+        note: (text) => void this.journal.append({ t: 'note', backend: addr, text }),
+      },
       from,
       this.journal,
       this.controlView(),
@@ -231,7 +264,12 @@ export class Rollout {
     const r = await this.health(target, 2000, this.abortCtl.signal);
     if (!r.ok) {
       this.failures++;
-      this.journal.append({ t: 'backend', backend: addr, result: 'failed', error: `canary unhealthy after soak: ${r.why}` });
+      this.journal.append({
+        t: 'backend',
+        backend: addr,
+        result: 'failed',
+        error: `canary unhealthy after soak: ${r.why}`,
+      });
       await this.recover(target);
       return 'ESCanaryFailure';
     }
@@ -250,7 +288,12 @@ export class Rollout {
         this.journal.append({ t: 'finalize', backend: b.addr, outcome: 'rolledBack', detail: st.previous.id });
       }
     } catch (e) {
-      this.journal.append({ t: 'finalize', backend: b.addr, outcome: 'error', detail: `rollback failed: ${errorMessage(e)}` });
+      this.journal.append({
+        t: 'finalize',
+        backend: b.addr,
+        outcome: 'error',
+        detail: `rollback failed: ${errorMessage(e)}`,
+      });
     }
   }
 
@@ -270,7 +313,12 @@ export class Rollout {
           await this.deps.lb.ready(b.addr);
           this.journal.append({ t: 'finalize', backend: b.addr, outcome: 'readded', detail: '' });
         } catch (e) {
-          this.journal.append({ t: 'finalize', backend: b.addr, outcome: 'error', detail: `could not check or re-add: ${errorMessage(e)}` });
+          this.journal.append({
+            t: 'finalize',
+            backend: b.addr,
+            outcome: 'error',
+            detail: `could not check or re-add: ${errorMessage(e)}`,
+          });
         }
       }),
     );

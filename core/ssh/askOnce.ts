@@ -21,7 +21,11 @@ export async function askAboutNewKeys(
   const names = await ask(keys);
   const chosen = keys.filter((k) => names.includes(k.name));
   checker.pin(chosen);
-  return { trusted: chosen.map((k) => k.label), trustedNames: new Set(chosen.map((k) => k.name)), asked: keys.map((k) => k.name) };
+  return {
+    trusted: chosen.map((k) => k.label),
+    trustedNames: new Set(chosen.map((k) => k.name)),
+    asked: keys.map((k) => k.name),
+  };
 }
 
 /** runs on the endpoints, asks once about new keys, runs again the hosts whose keys were trusted */
@@ -35,7 +39,16 @@ export async function runAskingOnce<E extends { label: string }, R extends { hos
   if (checker.policy !== 'ask') return results;
   const { trustedNames } = await askAboutNewKeys(checker, ask);
   // every host that failed on a key now pinned (two names of one host meet the same key)
-  const retry = new Set(results.filter((r) => r.error instanceof HostKeyError && r.error.kind === 'unknown' && trustedNames.has(r.error.got.line.split(' ')[0])).map((r) => r.host));
+  const retry = new Set(
+    results
+      .filter(
+        (r) =>
+          r.error instanceof HostKeyError &&
+          r.error.kind === 'unknown' &&
+          trustedNames.has(r.error.got.line.split(' ')[0]),
+      )
+      .map((r) => r.host),
+  );
   if (retry.size === 0) return results;
   const again = new Map((await run(endpoints.filter((e) => retry.has(e.label)))).map((r) => [r.host, r]));
   return results.map((r) => again.get(r.host) ?? r);

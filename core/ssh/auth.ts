@@ -45,16 +45,26 @@ export class KeyStore {
       data = readFileSync(file);
     } catch (e) {
       if (!explicit && (e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw new ValidationError(file, '', `cannot read private key: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; check the path given to --identity or IdentityFile`);
+      throw new ValidationError(
+        file,
+        '',
+        `cannot read private key: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; check the path given to --identity or IdentityFile`,
+      );
     }
     let parsed = utils.parseKey(data);
     if (parsed instanceof Error && /encrypted|passphrase/i.test(parsed.message)) {
       const pass = this.opts.passphrase ? await this.opts.passphrase(`Passphrase for ${file}: `) : undefined;
-      if (pass === undefined) throw new ValidationError(file, '', 'private key is encrypted and no passphrase can be asked (no terminal); load it into ssh-agent with ssh-add');
+      if (pass === undefined)
+        throw new ValidationError(
+          file,
+          '',
+          'private key is encrypted and no passphrase can be asked (no terminal); load it into ssh-agent with ssh-add',
+        );
       parsed = utils.parseKey(data, pass);
       if (parsed instanceof Error) throw new ValidationError(file, '', 'wrong passphrase for private key');
     }
-    if (parsed instanceof Error) throw new ValidationError(file, '', `not a private key ssh2 can use: ${parsed.message}`);
+    if (parsed instanceof Error)
+      throw new ValidationError(file, '', `not a private key ssh2 can use: ${parsed.message}`);
     const key = Array.isArray(parsed) ? parsed[0] : parsed;
     if (!key) throw new ValidationError(file, '', 'no private key found in the file');
     return key;
@@ -81,7 +91,11 @@ export class KeyStore {
    * for both password and keyboard-interactive auth. Nobody is asked for a password a key made
    * unnecessary.
    */
-  handler(user: string, host: string, keyMethods: AnyAuthMethod[]): { handler: AuthHandlerMiddleware; tried: () => string[] } {
+  handler(
+    user: string,
+    host: string,
+    keyMethods: AnyAuthMethod[],
+  ): { handler: AuthHandlerMiddleware; tried: () => string[] } {
     const queue = [...keyMethods];
     const tried = new Set<string>();
     let asked = false;
@@ -100,7 +114,11 @@ export class KeyStore {
           if (pw === undefined) return next(false as never);
           queue.push(
             { type: 'password', username: user, password: pw },
-            { type: 'keyboard-interactive', username: user, prompt: (_n, _i, _l, prompts, finish) => finish(prompts.map(() => pw)) },
+            {
+              type: 'keyboard-interactive',
+              username: user,
+              prompt: (_n, _i, _l, prompts, finish) => finish(prompts.map(() => pw)),
+            },
           );
           const first = queue.shift()!;
           tried.add(first.type);

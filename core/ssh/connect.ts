@@ -18,7 +18,15 @@ export interface ConnectOptions {
 }
 
 /** host key algorithms ssh2 offers, reordered so types already pinned for the host come first */
-const defaultHostKeyAlgos = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+const defaultHostKeyAlgos = [
+  'ssh-ed25519',
+  'ecdsa-sha2-nistp256',
+  'ecdsa-sha2-nistp384',
+  'ecdsa-sha2-nistp521',
+  'rsa-sha2-512',
+  'rsa-sha2-256',
+  'ssh-rsa',
+];
 
 function hostKeyOrder(known: string[]): string[] {
   const pref = known.flatMap((t) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t]));
@@ -53,13 +61,25 @@ export async function connect(ep: SshEndpoint, opts: ConnectOptions): Promise<Cl
 function forwardOut(via: Client, hop: SshEndpoint, label: string): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
     via.forwardOut('127.0.0.1', 0, hop.host, hop.port, (err, stream) => {
-      if (err) reject(new UnreachableError(label, `jump host cannot reach ${hop.host}:${hop.port}: ${err.message} (the jump host needs AllowTcpForwarding)`, { cause: err }));
+      if (err)
+        reject(
+          new UnreachableError(
+            label,
+            `jump host cannot reach ${hop.host}:${hop.port}: ${err.message} (the jump host needs AllowTcpForwarding)`,
+            { cause: err },
+          ),
+        );
       else resolve(stream);
     });
   });
 }
 
-async function connectOne(hop: SshEndpoint, label: string, opts: ConnectOptions, sock?: ClientChannel): Promise<Client> {
+async function connectOne(
+  hop: SshEndpoint,
+  label: string,
+  opts: ConnectOptions,
+  sock?: ClientChannel,
+): Promise<Client> {
   const auth = opts.keys.handler(hop.user, hop.host, await opts.keys.methods(hop.user, hop.host, hop.identityFiles));
   const where = label === hop.label ? label : `${label} (jump host ${hop.label})`;
   const name = knownHostsName(hop.host, hop.port);
@@ -86,9 +106,23 @@ async function connectOne(hop: SshEndpoint, label: string, opts: ConnectOptions,
     });
     c.on('error', (err: Error & { level?: string; code?: string }) => {
       if (settled) return;
-      finish(keyError ?? classify(where, hop, err, readyTimeout, auth.tried().map((t) => (t === 'publickey' ? 'identity files' : t === 'agent' ? 'ssh-agent' : t))));
+      finish(
+        keyError ??
+          classify(
+            where,
+            hop,
+            err,
+            readyTimeout,
+            auth.tried().map((t) => (t === 'publickey' ? 'identity files' : t === 'agent' ? 'ssh-agent' : t)),
+          ),
+      );
     });
-    c.once('close', () => finish(keyError ?? new UnreachableError(where, 'connection closed before authentication finished', { retryable: true })));
+    c.once('close', () =>
+      finish(
+        keyError ??
+          new UnreachableError(where, 'connection closed before authentication finished', { retryable: true }),
+      ),
+    );
     c.connect({
       host: sock ? undefined : hop.host,
       port: sock ? undefined : hop.port,
@@ -108,16 +142,28 @@ async function connectOne(hop: SshEndpoint, label: string, opts: ConnectOptions,
   });
 }
 
-function classify(where: string, hop: SshEndpoint, err: Error & { level?: string; code?: string }, readyTimeout: number, tried: string[]): FleetError {
+function classify(
+  where: string,
+  hop: SshEndpoint,
+  err: Error & { level?: string; code?: string },
+  readyTimeout: number,
+  tried: string[],
+): FleetError {
   const code = err.code ?? '';
   if (err.level === 'client-authentication') {
-    return new AuthError(where, `authentication failed for ${endpointAddress(hop)} (tried: ${tried.join(', ') || 'nothing: no ssh-agent, no identity file found'}); check --identity, --user, --password-file, or the host's authorized_keys`, { cause: err });
+    return new AuthError(
+      where,
+      `authentication failed for ${endpointAddress(hop)} (tried: ${tried.join(', ') || 'nothing: no ssh-agent, no identity file found'}); check --identity, --user, --password-file, or the host's authorized_keys`,
+      { cause: err },
+    );
   }
-  if (err.level === 'client-timeout' || /timed out/i.test(err.message)) return new TimeoutError(where, 'SSH handshake', readyTimeout);
+  if (err.level === 'client-timeout' || /timed out/i.test(err.message))
+    return new TimeoutError(where, 'SSH handshake', readyTimeout);
   if (['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL'].includes(code)) {
     return new UnreachableError(where, `cannot connect to ${hop.host}:${hop.port} (${code})`, { cause: err });
   }
   // reset or closed before auth: what sshd does to connections beyond MaxStartups
-  const retryable = code === 'ECONNRESET' || code === 'EPIPE' || /lost before handshake|closed|reset/i.test(err.message);
+  const retryable =
+    code === 'ECONNRESET' || code === 'EPIPE' || /lost before handshake|closed|reset/i.test(err.message);
   return new UnreachableError(where, `${hop.host}:${hop.port}: ${err.message}`, { cause: err, retryable });
 }

@@ -59,7 +59,9 @@ export function execCommand(client: Client, command: string, opts: ExecOptions =
         failure = why;
         killRemote(client, ch, pid);
       };
-      const timer = opts.timeoutMs ? setTimeout(() => stop(new TimeoutError(opts.label ?? '?', 'command', opts.timeoutMs!)), opts.timeoutMs) : undefined;
+      const timer = opts.timeoutMs
+        ? setTimeout(() => stop(new TimeoutError(opts.label ?? '?', 'command', opts.timeoutMs!)), opts.timeoutMs)
+        : undefined;
       const onAbort = () => stop(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error('aborted'));
       if (opts.signal?.aborted) onAbort();
       opts.signal?.addEventListener('abort', onAbort, { once: true });

@@ -10,7 +10,14 @@ import { compilePattern, ExpectBuffer } from './expectMatcher';
 import { sleep } from '../sleep';
 
 const pattern = z.string().min(1, 'expected a literal or /regex/');
-const caseSchema = z.object({ expect: pattern, send: z.string().optional(), secret: z.boolean().default(false), done: z.boolean().default(false).describe('end the script when this case matches') }).strict();
+const caseSchema = z
+  .object({
+    expect: pattern,
+    send: z.string().optional(),
+    secret: z.boolean().default(false),
+    done: z.boolean().default(false).describe('end the script when this case matches'),
+  })
+  .strict();
 
 export const expectScriptSchema = z
   .object({
@@ -35,7 +42,10 @@ export const expectScriptSchema = z
 export type ExpectScript = z.output<typeof expectScriptSchema>;
 
 export class ExpectError extends FleetError {
-  constructor(message: string, readonly transcript: string) {
+  constructor(
+    message: string,
+    readonly transcript: string,
+  ) {
     super(message);
   }
 }
@@ -48,7 +58,11 @@ export interface ExpectResult {
 
 export const mask = '********';
 
-export async function runExpect(client: Client, script: ExpectScript, opts: { host: string; signal?: AbortSignal; env?: NodeJS.ProcessEnv }): Promise<ExpectResult> {
+export async function runExpect(
+  client: Client,
+  script: ExpectScript,
+  opts: { host: string; signal?: AbortSignal; env?: NodeJS.ProcessEnv },
+): Promise<ExpectResult> {
   const env = opts.env ?? process.env;
   const secrets: string[] = [];
   const captures: Record<string, string> = {};
@@ -63,7 +77,8 @@ export async function runExpect(client: Client, script: ExpectScript, opts: { ho
   const expand = (s: string, where: string) =>
     s.replace(/\$\{(env:)?([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, isEnv: string | undefined, name: string) => {
       const v = isEnv ? env[name] : captures[name];
-      if (v === undefined) throw new ExpectError(`host ${opts.host}: ${where}: \${${isEnv ?? ''}${name}} is not set`, masked());
+      if (v === undefined)
+        throw new ExpectError(`host ${opts.host}: ${where}: \${${isEnv ?? ''}${name}} is not set`, masked());
       return v;
     });
   const send = (text: string, secret: boolean) => {
@@ -74,12 +89,19 @@ export async function runExpect(client: Client, script: ExpectScript, opts: { ho
     for (const [i, step] of script.steps.entries()) {
       const where = `step ${i + 1}`;
       if (step.expect !== undefined) {
-        const cases = typeof step.expect === 'string' ? [{ expect: step.expect, send: undefined, secret: false, done: false }] : step.expect;
+        const cases =
+          typeof step.expect === 'string'
+            ? [{ expect: step.expect, send: undefined, secret: false, done: false }]
+            : step.expect;
         const res = [...cases.map((c) => compilePattern(c.expect)), ...failRes];
         const deadline = Date.now() + (step.timeoutSecs ?? script.timeoutSecs) * 1000;
         for (;;) {
           const m = buf.take(res);
-          if (m && m.index >= cases.length) throw new ExpectError(`host ${opts.host}: ${where}: output matched the fail pattern ${script.fail[m.index - cases.length]}: ${JSON.stringify(m.text)}`, masked());
+          if (m && m.index >= cases.length)
+            throw new ExpectError(
+              `host ${opts.host}: ${where}: output matched the fail pattern ${script.fail[m.index - cases.length]}: ${JSON.stringify(m.text)}`,
+              masked(),
+            );
           if (m) {
             Object.assign(captures, m.groups);
             const c = cases[m.index];
@@ -87,10 +109,17 @@ export async function runExpect(client: Client, script: ExpectScript, opts: { ho
             if (c.done) return { transcript: masked(), captures, exitCode };
             break;
           }
-          if (buf.closed) throw new ExpectError(`host ${opts.host}: ${where}: the session ended before ${cases.map((c) => JSON.stringify(c.expect)).join(' or ')} appeared`, masked());
+          if (buf.closed)
+            throw new ExpectError(
+              `host ${opts.host}: ${where}: the session ended before ${cases.map((c) => JSON.stringify(c.expect)).join(' or ')} appeared`,
+              masked(),
+            );
           const left = deadline - Date.now();
           if (left <= 0) {
-            throw new ExpectError(`host ${opts.host}: ${where}: timed out after ${step.timeoutSecs ?? script.timeoutSecs}s waiting for ${cases.map((c) => JSON.stringify(c.expect)).join(' or ')}; last output: ${JSON.stringify(buf.unread.slice(-200))}`, masked());
+            throw new ExpectError(
+              `host ${opts.host}: ${where}: timed out after ${step.timeoutSecs ?? script.timeoutSecs}s waiting for ${cases.map((c) => JSON.stringify(c.expect)).join(' or ')}; last output: ${JSON.stringify(buf.unread.slice(-200))}`,
+              masked(),
+            );
           }
           if (opts.signal?.aborted) throw new ExpectError(`host ${opts.host}: aborted`, masked());
           await Promise.race([buf.changed(), sleep(Math.min(left, 250))]);
@@ -103,7 +132,11 @@ export async function runExpect(client: Client, script: ExpectScript, opts: { ho
       const deadline = Date.now() + script.timeoutSecs * 1000;
       while (!buf.closed && Date.now() < deadline) await Promise.race([buf.changed(), sleep(250)]);
       const f = buf.take(failRes);
-      if (f) throw new ExpectError(`host ${opts.host}: output matched the fail pattern ${script.fail[f.index]}: ${JSON.stringify(f.text)}`, masked());
+      if (f)
+        throw new ExpectError(
+          `host ${opts.host}: output matched the fail pattern ${script.fail[f.index]}: ${JSON.stringify(f.text)}`,
+          masked(),
+        );
     }
     return { transcript: masked(), captures, exitCode };
   } finally {

@@ -26,7 +26,12 @@ export interface FanoutOptions {
   onResult?: (r: HostResult) => void;
 }
 
-export async function runOnHosts(pool: SshPool, endpoints: readonly SshEndpoint[], command: string, opts: FanoutOptions = {}): Promise<HostResult[]> {
+export async function runOnHosts(
+  pool: SshPool,
+  endpoints: readonly SshEndpoint[],
+  command: string,
+  opts: FanoutOptions = {},
+): Promise<HostResult[]> {
   const limit = new Semaphore(opts.concurrency ?? 50);
   return Promise.all(
     endpoints.map((ep) =>

@@ -60,7 +60,12 @@ export function formatGroups(results: readonly HostResult[]): string {
     const status = g.error ? `error: ${g.error}` : g.signal ? `killed by SIG${g.signal}` : `exit ${g.exitCode}`;
     out += `── ${g.hosts.join(', ')} (${g.hosts.length} host${g.hosts.length === 1 ? '' : 's'}, ${status})\n`;
     if (g.stdout) out += g.stdout.endsWith('\n') ? g.stdout : g.stdout + '\n';
-    if (g.stderr) out += g.stderr.replace(/\n$/, '').split('\n').map((l) => `stderr: ${l}\n`).join('');
+    if (g.stderr)
+      out += g.stderr
+        .replace(/\n$/, '')
+        .split('\n')
+        .map((l) => `stderr: ${l}\n`)
+        .join('');
   }
   return out + formatSummary(summarize(results)) + '\n';
 }

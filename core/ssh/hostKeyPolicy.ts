@@ -22,18 +22,31 @@ export class HostKeyChecker {
   /** unknown keys met under `ask`, waiting for the user's decision (takePending hands them over) */
   private readonly pending = new Map<string, NewHostKey>();
 
-  constructor(readonly knownHosts: KnownHosts, readonly policy: HostKeyPolicy) {}
+  constructor(
+    readonly knownHosts: KnownHosts,
+    readonly policy: HostKeyPolicy,
+  ) {}
 
   /** returns null when the key is trusted, else the error to fail the connection with */
   check(label: string, host: string, port: number, key: Buffer): HostKeyError | null {
     const name = knownHostsName(host, port);
     const v = this.knownHosts.verdict(name, key);
-    const got = { type: keyTypeOf(key), fingerprint: fingerprint(key), line: `${name} ${keyTypeOf(key)} ${key.toString('base64')}` };
+    const got = {
+      type: keyTypeOf(key),
+      fingerprint: fingerprint(key),
+      line: `${name} ${keyTypeOf(key)} ${key.toString('base64')}`,
+    };
     switch (v.kind) {
       case 'known':
         return null;
       case 'revoked':
-        return new HostKeyError(label, got, [], 'revoked', `host key ${got.fingerprint} is marked @revoked in ${this.knownHosts.file} line ${v.line.lineNo}; refusing to connect`);
+        return new HostKeyError(
+          label,
+          got,
+          [],
+          'revoked',
+          `host key ${got.fingerprint} is marked @revoked in ${this.knownHosts.file} line ${v.line.lineNo}; refusing to connect`,
+        );
       case 'changed': {
         const want = v.want.map((l) => `${l.keyType} ${fingerprint(l.key)}`);
         return new HostKeyError(
@@ -46,14 +59,26 @@ export class HostKeyChecker {
         );
       }
       case 'unknown': {
-        const ca = v.certAuthority ? '; host certificates (@cert-authority) are not supported, pin the host key itself' : '';
+        const ca = v.certAuthority
+          ? '; host certificates (@cert-authority) are not supported, pin the host key itself'
+          : '';
         if (this.policy === 'accept-new' && !v.certAuthority) {
           this.knownHosts.append([{ name, key }]);
           return null;
         }
-        if (this.policy === 'ask') this.pending.set(name, { label, name, type: got.type, fingerprint: got.fingerprint, key });
-        const fix = this.policy === 'ask' ? '' : `; verify the fingerprint, then rerun with --host-key-policy accept-new (or ask, on a terminal)`;
-        return new HostKeyError(label, got, [], 'unknown', `unknown host key ${got.type} ${got.fingerprint}${ca}${fix}`);
+        if (this.policy === 'ask')
+          this.pending.set(name, { label, name, type: got.type, fingerprint: got.fingerprint, key });
+        const fix =
+          this.policy === 'ask'
+            ? ''
+            : `; verify the fingerprint, then rerun with --host-key-policy accept-new (or ask, on a terminal)`;
+        return new HostKeyError(
+          label,
+          got,
+          [],
+          'unknown',
+          `unknown host key ${got.type} ${got.fingerprint}${ca}${fix}`,
+        );
       }
     }
   }

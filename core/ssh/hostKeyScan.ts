@@ -20,7 +20,13 @@ export interface ScannedKey {
 
 export function scanHostKey(ep: SshEndpoint, known: KnownHosts, timeoutMs = 10_000): Promise<ScannedKey> {
   const name = knownHostsName(ep.host, ep.port);
-  if (ep.jump.length) return Promise.resolve({ host: ep.label, name, status: 'error', error: 'hostkeys scan does not go through jump hosts; scan from a host that reaches it directly' });
+  if (ep.jump.length)
+    return Promise.resolve({
+      host: ep.label,
+      name,
+      status: 'error',
+      error: 'hostkeys scan does not go through jump hosts; scan from a host that reaches it directly',
+    });
   return new Promise((resolve) => {
     const c = new Client();
     let got: Buffer | undefined;
@@ -50,6 +56,10 @@ export function scanHostKey(ep: SshEndpoint, known: KnownHosts, timeoutMs = 10_0
   });
 }
 
-export function scanHostKeys(eps: readonly SshEndpoint[], known: KnownHosts, opts: { concurrency?: number; timeoutMs?: number } = {}): Promise<ScannedKey[]> {
+export function scanHostKeys(
+  eps: readonly SshEndpoint[],
+  known: KnownHosts,
+  opts: { concurrency?: number; timeoutMs?: number } = {},
+): Promise<ScannedKey[]> {
   return mapLimit(eps, opts.concurrency ?? 32, (ep) => scanHostKey(ep, known, opts.timeoutMs));
 }

@@ -69,14 +69,24 @@ export function patternsMatch(patterns: string, name: string): boolean {
 }
 
 function globMatch(pattern: string, text: string): boolean {
-  const re = new RegExp('^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+  const re = new RegExp(
+    '^' +
+      pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.') +
+      '$',
+  );
   return re.test(text);
 }
 
 export class KnownHosts {
   private lines: KnownHostLine[];
 
-  constructor(readonly file: string, text?: string) {
+  constructor(
+    readonly file: string,
+    text?: string,
+  ) {
     this.lines = parseKnownHosts(text ?? readIfExists(file));
   }
 
@@ -104,7 +114,9 @@ export class KnownHosts {
 
   /** key types on file for `name`, to offer those first in the key exchange */
   knownTypes(name: string): string[] {
-    return [...new Set(this.lines.filter((l) => l.marker === '' && patternsMatch(l.patterns, name)).map((l) => l.keyType))];
+    return [
+      ...new Set(this.lines.filter((l) => l.marker === '' && patternsMatch(l.patterns, name)).map((l) => l.keyType)),
+    ];
   }
 
   /** appends keys in OpenSSH format (so `ssh` agrees with Fleet); the file is created 0600 */

@@ -49,16 +49,30 @@ export class SshPool {
 
   /** runs `command` on the endpoint over a pooled connection */
   async exec(ep: SshEndpoint, command: string, opts: ExecOptions = {}): Promise<ExecResult> {
-    return this.withClient(ep, (c) => execCommand(c, command, { label: ep.label, ...opts }), opts.signal, opts.timeoutMs);
+    return this.withClient(
+      ep,
+      (c) => execCommand(c, command, { label: ep.label, ...opts }),
+      opts.signal,
+      opts.timeoutMs,
+    );
   }
 
   /** lends the endpoint's connection to fn, holding one of its channel slots meanwhile */
-  async withClient<T>(ep: SshEndpoint, fn: (c: Client) => Promise<T>, signal?: AbortSignal, readyTimeoutMs?: number): Promise<T> {
+  async withClient<T>(
+    ep: SshEndpoint,
+    fn: (c: Client) => Promise<T>,
+    signal?: AbortSignal,
+    readyTimeoutMs?: number,
+  ): Promise<T> {
     const key = poolKey(ep);
     let e = this.entries.get(key);
     if (e) this.stats.reuses++;
     else {
-      e = { client: this.open(ep, signal, readyTimeoutMs), channels: new Semaphore(this.opts.channelsPerConnection ?? 8), users: 0 };
+      e = {
+        client: this.open(ep, signal, readyTimeoutMs),
+        channels: new Semaphore(this.opts.channelsPerConnection ?? 8),
+        users: 0,
+      };
       this.entries.set(key, e);
       const entry = e;
       entry.client.then(
@@ -93,7 +107,12 @@ export class SshPool {
           () =>
             this.handshakes.run(() => {
               this.stats.connects++;
-              return connect(ep, { hostKeys: this.opts.hostKeys, keys: this.opts.keys, readyTimeoutMs: readyTimeoutMs ?? this.opts.readyTimeoutMs, signal });
+              return connect(ep, {
+                hostKeys: this.opts.hostKeys,
+                keys: this.opts.keys,
+                readyTimeoutMs: readyTimeoutMs ?? this.opts.readyTimeoutMs,
+                signal,
+              });
             }, signal),
           signal,
         );
@@ -108,7 +127,10 @@ export class SshPool {
   private drop(key: string, e: Entry): void {
     if (this.entries.get(key) !== e || e.users > 0) return;
     this.entries.delete(key);
-    e.client.then((c) => c.end(), () => undefined);
+    e.client.then(
+      (c) => c.end(),
+      () => undefined,
+    );
   }
 
   /** open connections (for tests and the extension's status) */
@@ -121,7 +143,10 @@ export class SshPool {
     for (const [key, e] of this.entries) {
       if (e.idle) clearTimeout(e.idle);
       this.entries.delete(key);
-      e.client.then((c) => c.end(), () => undefined);
+      e.client.then(
+        (c) => c.end(),
+        () => undefined,
+      );
     }
   }
 }

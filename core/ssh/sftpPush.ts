@@ -26,7 +26,13 @@ export async function sha256File(file: string): Promise<string> {
 }
 
 /** pushes `local` to `remote`: `~/x` is x in the remote user's $HOME, other relative paths are from the login directory */
-export async function pushFile(pool: SshPool, ep: SshEndpoint, local: string, remoteGiven: string, opts: { sha256?: string; mode?: number; onProgress?: (bytes: number) => void; signal?: AbortSignal } = {}): Promise<PushResult> {
+export async function pushFile(
+  pool: SshPool,
+  ep: SshEndpoint,
+  local: string,
+  remoteGiven: string,
+  opts: { sha256?: string; mode?: number; onProgress?: (bytes: number) => void; signal?: AbortSignal } = {},
+): Promise<PushResult> {
   const started = performance.now();
   let remote = remoteGiven;
   if (remote.startsWith('~/')) {
@@ -43,15 +49,24 @@ export async function pushFile(pool: SshPool, ep: SshEndpoint, local: string, re
   const got = check.stdout.split(/\s+/)[0];
   if (check.exitCode !== 0 || got !== sha) {
     await pool.exec(ep, `rm -f ${shellQuote(tmp)}`, { timeoutMs: 30_000 }).catch(() => undefined);
-    throw new PushError(`host ${ep.label}: ${remote}: the copy on the host hashes to ${got || `nothing (${check.stderr.trim() || `sha256sum exited ${check.exitCode}`})`}, expected ${sha}; the upload was corrupted and was removed, ${remote} is unchanged`);
+    throw new PushError(
+      `host ${ep.label}: ${remote}: the copy on the host hashes to ${got || `nothing (${check.stderr.trim() || `sha256sum exited ${check.exitCode}`})`}, expected ${sha}; the upload was corrupted and was removed, ${remote} is unchanged`,
+    );
   }
   const mv = await pool.exec(ep, `mv -f ${shellQuote(tmp)} ${shellQuote(remote)}`, { timeoutMs: 30_000 });
-  if (mv.exitCode !== 0) throw new PushError(`host ${ep.label}: cannot move the upload into place at ${remote}: ${mv.stderr.trim()}`);
+  if (mv.exitCode !== 0)
+    throw new PushError(`host ${ep.label}: cannot move the upload into place at ${remote}: ${mv.stderr.trim()}`);
   return { host: ep.label, bytes: size, sha256: sha, durationMs: Math.round(performance.now() - started) };
 }
 
 /** streams a local file to a remote path over one SFTP session, which is always closed */
-export function upload(c: Client, local: string, remote: string, mode: number, onProgress?: (bytes: number) => void): Promise<void> {
+export function upload(
+  c: Client,
+  local: string,
+  remote: string,
+  mode: number,
+  onProgress?: (bytes: number) => void,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     c.sftp((err, sftp: SFTPWrapper) => {
       if (err) return reject(new PushError(`sftp: ${err.message} (does the server have the sftp subsystem?)`));

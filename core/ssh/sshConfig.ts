@@ -16,7 +16,10 @@ export interface SshHostConfig {
 }
 
 export class SshConfigFile {
-  private constructor(readonly file: string, private readonly parsed: SSHConfig | null) {}
+  private constructor(
+    readonly file: string,
+    private readonly parsed: SSHConfig | null,
+  ) {}
 
   static defaultPath(): string {
     return join(homedir(), '.ssh', 'config');
@@ -45,13 +48,17 @@ export class SshConfigFile {
   /** the settings for `alias`; fields absent from the file are undefined */
   lookup(alias: string): SshHostConfig {
     if (!this.parsed) return { identityFiles: [] };
-    const c = this.parsed.compute(alias, { matchExec: false, ignoreCase: true }) as Record<string, string | string[] | undefined>;
+    const c = this.parsed.compute(alias, { matchExec: false, ignoreCase: true }) as Record<
+      string,
+      string | string[] | undefined
+    >;
     const one = (k: string) => {
       const v = c[k];
       return Array.isArray(v) ? v[0] : v;
     };
     const port = one('port');
-    if (port !== undefined && !/^\d+$/.test(port)) throw new ValidationError(this.file, `Host ${alias}: Port`, `expected a number, got ${JSON.stringify(port)}`);
+    if (port !== undefined && !/^\d+$/.test(port))
+      throw new ValidationError(this.file, `Host ${alias}: Port`, `expected a number, got ${JSON.stringify(port)}`);
     const files = c['identityfile'];
     const proxyJump = one('proxyjump');
     return {

@@ -18,19 +18,31 @@ export interface ResolveDefaults {
 
 const maxJumpHops = 4;
 
-export function resolveTarget(text: string, config: SshConfigFile | null, defaults: ResolveDefaults = {}, depth = 0): SshEndpoint {
+export function resolveTarget(
+  text: string,
+  config: SshConfigFile | null,
+  defaults: ResolveDefaults = {},
+  depth = 0,
+): SshEndpoint {
   const t = parseTarget(text);
   const c = config?.lookup(t.host) ?? { identityFiles: [] };
   const user = t.user ?? defaults.user ?? c.user ?? userInfo().username;
   const host = c.hostName ? expandTokens(c.hostName, { host: t.host, remoteUser: user }) : t.host;
   const port = t.port ?? defaults.port ?? c.port ?? 22;
-  const identityFiles = [...(defaults.identityFiles ?? []), ...c.identityFiles.map((f) => expandTokens(f, { host, remoteUser: user }))];
+  const identityFiles = [
+    ...(defaults.identityFiles ?? []),
+    ...c.identityFiles.map((f) => expandTokens(f, { host, remoteUser: user })),
+  ];
   const jumpSpec = depth === 0 ? (defaults.jump ?? c.proxyJump) : c.proxyJump;
   let jump: SshEndpoint[] = [];
   if (jumpSpec) {
-    if (depth >= maxJumpHops) throw new UsageError(`target ${t.label}: ProxyJump chain deeper than ${maxJumpHops} hops`);
+    if (depth >= maxJumpHops)
+      throw new UsageError(`target ${t.label}: ProxyJump chain deeper than ${maxJumpHops} hops`);
     // each hop is itself resolved through the config; a hop's own ProxyJump comes before it
-    for (const hop of jumpSpec.split(',').map((s) => s.trim()).filter(Boolean)) {
+    for (const hop of jumpSpec
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
       const e = resolveTarget(hop, config, { identityFiles: defaults.identityFiles }, depth + 1);
       jump = [...jump, ...e.jump, { ...e, jump: [] }];
     }
@@ -39,12 +51,20 @@ export function resolveTarget(text: string, config: SshConfigFile | null, defaul
 }
 
 /** an inventory entry, with the file's defaults beneath it */
-export function resolveInventoryHost(h: InventoryHost, inv: Inventory, config: SshConfigFile | null, defaults: ResolveDefaults = {}): SshEndpoint {
+export function resolveInventoryHost(
+  h: InventoryHost,
+  inv: Inventory,
+  config: SshConfigFile | null,
+  defaults: ResolveDefaults = {},
+): SshEndpoint {
   const identity = h.identityFile ?? inv.defaults.identityFile;
   const e = resolveTarget(h.host, config, {
     user: h.user ?? defaults.user ?? inv.defaults.user,
     port: h.port ?? defaults.port ?? inv.defaults.port,
-    identityFiles: [...(defaults.identityFiles ?? []), ...(identity ? [expandTokens(identity, { host: h.host, remoteUser: '' })] : [])],
+    identityFiles: [
+      ...(defaults.identityFiles ?? []),
+      ...(identity ? [expandTokens(identity, { host: h.host, remoteUser: '' })] : []),
+    ],
     jump: defaults.jump,
   });
   return { ...e, label: h.name };

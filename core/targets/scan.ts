@@ -37,17 +37,30 @@ export async function scan(pool: SshPool, cidrs: readonly Cidr[], opts: ScanOpti
   };
   // ping in chunks so logins of early hosts overlap with pings of later ones
   const chunk = 256;
-  const ssh = (opts.sshConcurrency ?? 50);
+  const ssh = opts.sshConcurrency ?? 50;
   for (let start = 0; start < hosts.length; start += chunk) {
     const part = hosts.slice(start, start + chunk);
-    const pings = await pingMany(part, { concurrency: opts.pingConcurrency ?? 64, signal: opts.signal, timeoutSecs: 1 });
+    const pings = await pingMany(part, {
+      concurrency: opts.pingConcurrency ?? 64,
+      signal: opts.signal,
+      timeoutSecs: 1,
+    });
     await mapLimit(pings, ssh, async (p, j) => {
       const i = start + j;
       if (!p.alive) return done(i, { Host: p.host, Reachable: false, LoginSSH: false, Uname: '' });
       try {
-        const r = await pool.exec(opts.endpoint(p.host), 'uname -a', { timeoutMs: opts.timeoutMs ?? 10_000, signal: opts.signal });
+        const r = await pool.exec(opts.endpoint(p.host), 'uname -a', {
+          timeoutMs: opts.timeoutMs ?? 10_000,
+          signal: opts.signal,
+        });
         const ok = r.exitCode === 0;
-        done(i, { Host: p.host, Reachable: true, LoginSSH: true, Uname: ok ? r.stdout : '', ...(ok ? {} : { Error: `uname -a exited ${r.exitCode}` }) });
+        done(i, {
+          Host: p.host,
+          Reachable: true,
+          LoginSSH: true,
+          Uname: ok ? r.stdout : '',
+          ...(ok ? {} : { Error: `uname -a exited ${r.exitCode}` }),
+        });
       } catch (err) {
         done(i, { Host: p.host, Reachable: true, LoginSSH: false, Uname: '', Error: errorMessage(err) });
       }

@@ -43,10 +43,16 @@ const server = http.createServer((req, res) => {
     }, ms);
   }
   res.writeHead(200, { 'content-type': 'text/plain', 'x-fleet-node': node, 'x-fleet-version': build.version });
-  res.end(build.version === 'v1' ? `Hello web from node ${node} (${build.version})\n` : `Hello web from replaced node ${node} (${build.version})\n`);
+  res.end(
+    build.version === 'v1'
+      ? `Hello web from node ${node} (${build.version})\n`
+      : `Hello web from replaced node ${node} (${build.version})\n`,
+  );
 });
 server.keepAliveTimeout = 5000;
-server.listen(port, host, () => process.stdout.write(`web ${build.version} node ${node} listening on ${host}:${port}\n`));
+server.listen(port, host, () =>
+  process.stdout.write(`web ${build.version} node ${node} listening on ${host}:${port}\n`),
+);
 for (const sig of ['SIGTERM', 'SIGINT']) {
   process.on(sig, () => {
     server.close(() => process.exit(0));

@@ -11,24 +11,33 @@ import type { HostsProvider } from '../hostsProvider';
 import type { Session } from '../session';
 import { pickHosts } from './pickHosts';
 
-export async function installAgent(session: Session, provider: HostsProvider, agentJs: string, log: vscode.LogOutputChannel, node?: TreeNode): Promise<string[]> {
+export async function installAgent(
+  session: Session,
+  provider: HostsProvider,
+  agentJs: string,
+  log: vscode.LogOutputChannel,
+  node?: TreeNode,
+): Promise<string[]> {
   const names = node?.host ? [node.host] : await pickHosts(provider, 'Install the Fleet agent on');
   if (!names?.length) return [];
   const done: string[] = [];
-  await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Fleet: installing the agent' }, async (progress) => {
-    await mapLimit(names, 8, async (n) => {
-      const h = provider.model.host(n);
-      if (!h) return;
-      try {
-        const r = await deployAgent(session.pool, h.endpoint, agentJs, { log: (m) => log.info(m) });
-        done.push(n);
-        progress.report({ message: `${n}: ${r.upgraded ? 'upgraded' : 'installed'}` });
-      } catch (e) {
-        log.error(errorMessage(e));
-        void vscode.window.showErrorMessage(`Fleet: ${errorMessage(e)}`);
-      }
-    });
-  });
+  await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: 'Fleet: installing the agent' },
+    async (progress) => {
+      await mapLimit(names, 8, async (n) => {
+        const h = provider.model.host(n);
+        if (!h) return;
+        try {
+          const r = await deployAgent(session.pool, h.endpoint, agentJs, { log: (m) => log.info(m) });
+          done.push(n);
+          progress.report({ message: `${n}: ${r.upgraded ? 'upgraded' : 'installed'}` });
+        } catch (e) {
+          log.error(errorMessage(e));
+          void vscode.window.showErrorMessage(`Fleet: ${errorMessage(e)}`);
+        }
+      });
+    },
+  );
   await provider.refresh({ names });
   return done;
 }
@@ -42,37 +51,85 @@ export interface DeployArgs {
 }
 
 /** deploys a zip through the hosts' agents; resolves each host's status or error */
-export async function deployZip(session: Session, provider: HostsProvider, given: DeployArgs = {}, node?: TreeNode, uri?: vscode.Uri): Promise<Array<{ host: string; status?: PackageStatus; error?: string }>> {
-  const zip = given.zip ?? uri?.fsPath ?? (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'Zip packages': ['zip'] }, title: 'Package to deploy' }))?.[0]?.fsPath;
+export async function deployZip(
+  session: Session,
+  provider: HostsProvider,
+  given: DeployArgs = {},
+  node?: TreeNode,
+  uri?: vscode.Uri,
+): Promise<Array<{ host: string; status?: PackageStatus; error?: string }>> {
+  const zip =
+    given.zip ??
+    uri?.fsPath ??
+    (
+      await vscode.window.showOpenDialog({
+        canSelectMany: false,
+        filters: { 'Zip packages': ['zip'] },
+        title: 'Package to deploy',
+      })
+    )?.[0]?.fsPath;
   if (!zip) return [];
   const hosts = given.hosts ?? (node?.host ? [node.host] : await pickHosts(provider, `Deploy ${basename(zip)} to`));
   if (!hosts?.length) return [];
-  const name = given.name ?? (await vscode.window.showInputBox({ prompt: 'Package name', value: basename(zip).replace(/\.zip$/i, '').replace(/[^A-Za-z0-9._-]/g, '-'), ignoreFocusOut: true }));
+  const name =
+    given.name ??
+    (await vscode.window.showInputBox({
+      prompt: 'Package name',
+      value: basename(zip)
+        .replace(/\.zip$/i, '')
+        .replace(/[^A-Za-z0-9._-]/g, '-'),
+      ignoreFocusOut: true,
+    }));
   if (!name) return [];
-  const binary = given.binary ?? (await vscode.window.showInputBox({ prompt: 'Program inside the zip to start', placeHolder: 'bin/server', ignoreFocusOut: true }));
+  const binary =
+    given.binary ??
+    (await vscode.window.showInputBox({
+      prompt: 'Program inside the zip to start',
+      placeHolder: 'bin/server',
+      ignoreFocusOut: true,
+    }));
   if (!binary) return [];
-  const args = given.args ?? splitArgs((await vscode.window.showInputBox({ prompt: 'Arguments (space separated; quote with "…")', ignoreFocusOut: true })) ?? '');
-  const results = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Fleet: deploying ${name}` }, (progress) =>
-    mapLimit(hosts, 8, async (host) => {
-      const h = provider.model.host(host);
-      if (!h) return { host, error: 'not in the Fleet view' };
-      try {
-        const status = await provider.model.agent(h).install(name, zip, { binary, args });
-        progress.report({ message: `${host}: ${status.state}` });
-        return { host, status };
-      } catch (e) {
-        return { host, error: errorMessage(e) };
-      }
-    }),
+  const args =
+    given.args ??
+    splitArgs(
+      (await vscode.window.showInputBox({
+        prompt: 'Arguments (space separated; quote with "…")',
+        ignoreFocusOut: true,
+      })) ?? '',
+    );
+  const results = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Fleet: deploying ${name}` },
+    (progress) =>
+      mapLimit(hosts, 8, async (host) => {
+        const h = provider.model.host(host);
+        if (!h) return { host, error: 'not in the Fleet view' };
+        try {
+          const status = await provider.model.agent(h).install(name, zip, { binary, args });
+          progress.report({ message: `${host}: ${status.state}` });
+          return { host, status };
+        } catch (e) {
+          return { host, error: errorMessage(e) };
+        }
+      }),
   );
   const failed = results.filter((r) => r.error);
-  if (failed.length) void vscode.window.showErrorMessage(`Fleet: deploy of ${name} failed on ${failed.map((f) => `${f.host} (${f.error})`).join('; ')}`);
-  else void vscode.window.showInformationMessage(`Fleet: ${name} running on ${results.length} host${results.length === 1 ? '' : 's'}`);
+  if (failed.length)
+    void vscode.window.showErrorMessage(
+      `Fleet: deploy of ${name} failed on ${failed.map((f) => `${f.host} (${f.error})`).join('; ')}`,
+    );
+  else
+    void vscode.window.showInformationMessage(
+      `Fleet: ${name} running on ${results.length} host${results.length === 1 ? '' : 's'}`,
+    );
   await provider.refresh({ names: hosts });
   return results;
 }
 
-export async function packageAction(provider: HostsProvider, op: 'start' | 'stop' | 'restart' | 'rollback', node: TreeNode): Promise<PackageStatus | undefined> {
+export async function packageAction(
+  provider: HostsProvider,
+  op: 'start' | 'stop' | 'restart' | 'rollback',
+  node: TreeNode,
+): Promise<PackageStatus | undefined> {
   const h = node.host ? provider.model.host(node.host) : undefined;
   if (!h || !node.pkg) return undefined;
   try {

@@ -16,10 +16,21 @@ export interface RunArgs {
   hosts?: string[];
 }
 
-export async function runCommand(session: Session, provider: HostsProvider, output: vscode.OutputChannel, args: RunArgs = {}): Promise<HostResult[] | undefined> {
+export async function runCommand(
+  session: Session,
+  provider: HostsProvider,
+  output: vscode.OutputChannel,
+  args: RunArgs = {},
+): Promise<HostResult[] | undefined> {
   const names = args.hosts ?? (args.node?.host ? [args.node.host] : await pickHosts(provider, 'Run a command on'));
   if (!names?.length) return undefined;
-  const command = args.command ?? (await vscode.window.showInputBox({ prompt: `Command to run on ${names.length === 1 ? names[0] : `${names.length} hosts`} (run by the remote shell)`, placeHolder: 'uname -a', ignoreFocusOut: true }));
+  const command =
+    args.command ??
+    (await vscode.window.showInputBox({
+      prompt: `Command to run on ${names.length === 1 ? names[0] : `${names.length} hosts`} (run by the remote shell)`,
+      placeHolder: 'uname -a',
+      ignoreFocusOut: true,
+    }));
   if (!command) return undefined;
   const endpoints = names.map((n) => provider.model.host(n)?.endpoint).filter((e) => e !== undefined);
   const timeout = vscode.workspace.getConfiguration('fleet').get<number>('commandTimeoutSeconds', 300);
@@ -35,7 +46,8 @@ export async function runCommand(session: Session, provider: HostsProvider, outp
           concurrency,
           timeoutMs: timeout * 1000,
           signal: ac.signal,
-          onResult: () => progress.report({ message: `${++done}/${endpoints.length} hosts`, increment: 100 / endpoints.length }),
+          onResult: () =>
+            progress.report({ message: `${++done}/${endpoints.length} hosts`, increment: 100 / endpoints.length }),
         });
       return runAskingOnce(session.checker, endpoints, provider.prompt, run);
     },

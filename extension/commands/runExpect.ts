@@ -16,23 +16,44 @@ export interface ExpectArgs {
   hosts?: string[];
 }
 
-export async function runExpectScript(session: Session, provider: HostsProvider, output: vscode.OutputChannel, args: ExpectArgs = {}): Promise<Array<{ host: string; ok: boolean; transcript: string; error?: string }>> {
-  const file = args.script ?? (await vscode.window.showOpenDialog({ canSelectMany: false, filters: { 'Expect scripts': ['json'] }, title: 'Expect script' }))?.[0]?.fsPath;
+export async function runExpectScript(
+  session: Session,
+  provider: HostsProvider,
+  output: vscode.OutputChannel,
+  args: ExpectArgs = {},
+): Promise<Array<{ host: string; ok: boolean; transcript: string; error?: string }>> {
+  const file =
+    args.script ??
+    (
+      await vscode.window.showOpenDialog({
+        canSelectMany: false,
+        filters: { 'Expect scripts': ['json'] },
+        title: 'Expect script',
+      })
+    )?.[0]?.fsPath;
   if (!file) return [];
   const script = readJsonFile(file, expectScriptSchema);
-  const names = args.hosts ?? (args.node?.host ? [args.node.host] : await pickHosts(provider, 'Run the expect script on'));
+  const names =
+    args.hosts ?? (args.node?.host ? [args.node.host] : await pickHosts(provider, 'Run the expect script on'));
   if (!names?.length) return [];
-  const results = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Fleet: expect ${vscode.workspace.asRelativePath(file)}` }, () =>
-    mapLimit(names, 8, async (n) => {
-      const h = provider.model.host(n);
-      if (!h) return { host: n, ok: false, transcript: '', error: 'not in the Fleet view' };
-      try {
-        const r = await session.pool.withClient(h.endpoint, (c) => runExpect(c, script, { host: n }));
-        return { host: n, ok: true, transcript: r.transcript };
-      } catch (e) {
-        return { host: n, ok: false, transcript: e instanceof ExpectError ? e.transcript : '', error: errorMessage(e) };
-      }
-    }),
+  const results = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Fleet: expect ${vscode.workspace.asRelativePath(file)}` },
+    () =>
+      mapLimit(names, 8, async (n) => {
+        const h = provider.model.host(n);
+        if (!h) return { host: n, ok: false, transcript: '', error: 'not in the Fleet view' };
+        try {
+          const r = await session.pool.withClient(h.endpoint, (c) => runExpect(c, script, { host: n }));
+          return { host: n, ok: true, transcript: r.transcript };
+        } catch (e) {
+          return {
+            host: n,
+            ok: false,
+            transcript: e instanceof ExpectError ? e.transcript : '',
+            error: errorMessage(e),
+          };
+        }
+      }),
   );
   for (const r of results) {
     output.appendLine(`── ${r.host}: ${r.ok ? 'ok' : `FAILED: ${r.error}`}`);

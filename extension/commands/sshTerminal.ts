@@ -7,7 +7,11 @@ import type { TreeNode } from '../../core/fleetView/treeModel';
 import type { HostsProvider } from '../hostsProvider';
 import type { Session } from '../session';
 
-export function openSshTerminal(session: Session, provider: HostsProvider, node: TreeNode): vscode.Terminal | undefined {
+export function openSshTerminal(
+  session: Session,
+  provider: HostsProvider,
+  node: TreeNode,
+): vscode.Terminal | undefined {
   const h = node.host ? provider.model.host(node.host) : undefined;
   if (!h) return undefined;
   const write = new vscode.EventEmitter<string>();
@@ -21,16 +25,18 @@ export function openSshTerminal(session: Session, provider: HostsProvider, node:
       if (dims) size = { cols: dims.columns, rows: dims.rows };
       write.fire(`Connecting to ${h.endpoint.user}@${h.endpoint.host}:${h.endpoint.port}…\r\n`);
       session.pool
-        .withClient(h.endpoint, (c) =>
-          new Promise<void>((resolve, reject) => {
-            c.shell({ term: 'xterm-256color', cols: size.cols, rows: size.rows }, (err, ch) => {
-              if (err) return reject(err);
-              channel = ch;
-              ch.on('data', (d: Buffer) => write.fire(d.toString('utf8')));
-              ch.stderr.on('data', (d: Buffer) => write.fire(d.toString('utf8')));
-              ch.on('close', () => resolve());
-            });
-          }),
+        .withClient(
+          h.endpoint,
+          (c) =>
+            new Promise<void>((resolve, reject) => {
+              c.shell({ term: 'xterm-256color', cols: size.cols, rows: size.rows }, (err, ch) => {
+                if (err) return reject(err);
+                channel = ch;
+                ch.on('data', (d: Buffer) => write.fire(d.toString('utf8')));
+                ch.stderr.on('data', (d: Buffer) => write.fire(d.toString('utf8')));
+                ch.on('close', () => resolve());
+              });
+            }),
         )
         .then(
           () => close.fire(0),

@@ -30,7 +30,11 @@ export class RolloutManager implements vscode.Disposable {
 
   private disposing = false;
 
-  constructor(private readonly session: Session, private readonly log: vscode.LogOutputChannel, private readonly memory: PanelMemory) {}
+  constructor(
+    private readonly session: Session,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly memory: PanelMemory,
+  ) {}
 
   /** (re)loads service.json and, when no rollout runs, the latest journal's progress */
   async load(file: string): Promise<void> {
@@ -40,10 +44,16 @@ export class RolloutManager implements vscode.Disposable {
     try {
       run.svc = await loadService(file);
       run.invalid = undefined;
-      run.progress = latestProgress(run.svc) ?? emptyProgress(run.svc.backends.map((b) => b.addr), run.svc.config.CanaryNum);
+      run.progress =
+        latestProgress(run.svc) ??
+        emptyProgress(
+          run.svc.backends.map((b) => b.addr),
+          run.svc.config.CanaryNum,
+        );
     } catch (e) {
       run.svc = undefined;
-      run.invalid = e instanceof ValidationError ? { message: e.message, field: e.field } : { message: errorMessage(e), field: '' };
+      run.invalid =
+        e instanceof ValidationError ? { message: e.message, field: e.field } : { message: errorMessage(e), field: '' };
     }
     this.changed.fire(file);
   }
@@ -73,7 +83,9 @@ export class RolloutManager implements vscode.Disposable {
       plan: svc && makePlan(svc),
       progress: p,
       interrupted: this.interrupted(file),
-      runningElsewhere: elsewhere ? `${elsewhere.by} (pid ${elsewhere.pid}${elsewhere.host ? ` on ${elsewhere.host}` : ''}) since ${elsewhere.since}` : undefined,
+      runningElsewhere: elsewhere
+        ? `${elsewhere.by} (pid ${elsewhere.pid}${elsewhere.host ? ` on ${elsewhere.host}` : ''}) since ${elsewhere.since}`
+        : undefined,
       can: {
         start: Boolean(svc) && !running && !elsewhere,
         pause: running,
@@ -90,7 +102,12 @@ export class RolloutManager implements vscode.Disposable {
     const svc = run.svc;
     // the same rules as `fleet rollout --resume`: the newest journal, same package, nobody else running it
     const resumed = resume ? resumableJournal(svc) : undefined;
-    const progress = resumed?.progress ?? emptyProgress(svc.backends.map((b) => b.addr), svc.config.CanaryNum);
+    const progress =
+      resumed?.progress ??
+      emptyProgress(
+        svc.backends.map((b) => b.addr),
+        svc.config.CanaryNum,
+      );
     const deps = rolloutDeps(svc, () => ({ pool: this.session.pool, endpoint: (t) => this.session.endpointFor(t) }));
     const rollout = new Rollout(svc, deps, {
       resumeJournal: resumed?.journal,
@@ -109,7 +126,10 @@ export class RolloutManager implements vscode.Disposable {
     run.done = rollout
       .run()
       .then(
-        (end) => void vscode.window[end === 'ESSuccess' ? 'showInformationMessage' : 'showWarningMessage'](`Fleet rollout of ${svc.packageName}: ${end}`),
+        (end) =>
+          void vscode.window[end === 'ESSuccess' ? 'showInformationMessage' : 'showWarningMessage'](
+            `Fleet rollout of ${svc.packageName}: ${end}`,
+          ),
         (e) => void vscode.window.showErrorMessage(`Fleet rollout of ${svc.packageName}: ${errorMessage(e)}`),
       )
       .finally(() => {

@@ -18,13 +18,24 @@ export class RolloutPanel {
   private ready = false;
   private readonly disposables: vscode.Disposable[] = [];
 
-  static show(ctx: vscode.ExtensionContext, manager: RolloutManager, memory: PanelMemory, file: string, preserveFocus = false): RolloutPanel {
+  static show(
+    ctx: vscode.ExtensionContext,
+    manager: RolloutManager,
+    memory: PanelMemory,
+    file: string,
+    preserveFocus = false,
+  ): RolloutPanel {
     const existing = RolloutPanel.open.get(file);
     if (existing) {
       existing.panel.reveal(undefined, preserveFocus);
       return existing;
     }
-    const panel = vscode.window.createWebviewPanel(viewType, title(file), { viewColumn: vscode.ViewColumn.Beside, preserveFocus }, options());
+    const panel = vscode.window.createWebviewPanel(
+      viewType,
+      title(file),
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus },
+      options(),
+    );
     return new RolloutPanel(ctx, manager, memory, file, panel);
   }
 
@@ -33,7 +44,13 @@ export class RolloutPanel {
    * layout before the webview could set it, the title does (PanelMemory). A panel for the same file
    * may already be open (the extension reopens the panels of interrupted rollouts): keep that one.
    */
-  static revive(ctx: vscode.ExtensionContext, manager: RolloutManager, memory: PanelMemory, panel: vscode.WebviewPanel, state: { file?: string } | undefined): RolloutPanel | undefined {
+  static revive(
+    ctx: vscode.ExtensionContext,
+    manager: RolloutManager,
+    memory: PanelMemory,
+    panel: vscode.WebviewPanel,
+    state: { file?: string } | undefined,
+  ): RolloutPanel | undefined {
     const file = state?.file ?? memory.fileForTitle(panel.title);
     if (!file || RolloutPanel.open.has(file)) {
       panel.dispose();
@@ -47,7 +64,13 @@ export class RolloutPanel {
     return RolloutPanel.open.get(file);
   }
 
-  private constructor(ctx: vscode.ExtensionContext, private readonly manager: RolloutManager, memory: PanelMemory, readonly file: string, readonly panel: vscode.WebviewPanel) {
+  private constructor(
+    ctx: vscode.ExtensionContext,
+    private readonly manager: RolloutManager,
+    memory: PanelMemory,
+    readonly file: string,
+    readonly panel: vscode.WebviewPanel,
+  ) {
     RolloutPanel.open.set(file, this);
     panel.title = title(file);
     void memory.panelOpened(panel.title, file);
@@ -117,7 +140,13 @@ function options(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
  */
 function html(ctx: vscode.ExtensionContext, webview: vscode.Webview, file: string): string {
   const nonce = randomBytes(16).toString('base64');
-  const csp = [`default-src 'none'`, `script-src 'nonce-${nonce}'`, `style-src ${webview.cspSource} 'unsafe-inline'`, `font-src ${webview.cspSource}`, `img-src ${webview.cspSource} data:`].join('; ');
+  const csp = [
+    `default-src 'none'`,
+    `script-src 'nonce-${nonce}'`,
+    `style-src ${webview.cspSource} 'unsafe-inline'`,
+    `font-src ${webview.cspSource}`,
+    `img-src ${webview.cspSource} data:`,
+  ].join('; ');
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="UTF-8"><meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0"><title>Rollout</title></head>
@@ -149,6 +178,9 @@ async function revealField(file: string, field: string): Promise<void> {
     if (i >= 0) offset = i;
   }
   const pos = doc.positionAt(offset);
-  const editor = await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, selection: new vscode.Range(pos, pos) });
+  const editor = await vscode.window.showTextDocument(doc, {
+    viewColumn: vscode.ViewColumn.One,
+    selection: new vscode.Range(pos, pos),
+  });
   editor.revealRange(new vscode.Range(pos, pos), vscode.TextEditorRevealType.InCenter);
 }

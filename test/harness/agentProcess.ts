@@ -15,7 +15,10 @@ export class AgentProcess {
   readonly tokenFile: string;
   private stderr = '';
 
-  constructor(readonly dataDir: string, readonly opts: { listen?: string; flags?: string[] } = {}) {
+  constructor(
+    readonly dataDir: string,
+    readonly opts: { listen?: string; flags?: string[] } = {},
+  ) {
     this.socket = join(dataDir, 'agent.sock');
     this.tokenFile = join(dataDir, 'token');
   }
@@ -28,7 +31,14 @@ export class AgentProcess {
 
   async start(): Promise<void> {
     if (!existsSync(agentJs)) throw new Error(`${agentJs} is missing: run npm run build first`);
-    const args = [agentJs, 'serve', '--data-dir', this.dataDir, ...(this.opts.listen ? ['--listen', this.opts.listen] : []), ...(this.opts.flags ?? [])];
+    const args = [
+      agentJs,
+      'serve',
+      '--data-dir',
+      this.dataDir,
+      ...(this.opts.listen ? ['--listen', this.opts.listen] : []),
+      ...(this.opts.flags ?? []),
+    ];
     this.stderr = '';
     this.proc = spawnTracked(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc.stderr!.on('data', (b) => (this.stderr += b));

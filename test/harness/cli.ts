@@ -19,7 +19,10 @@ export function scratchHome(): string {
   return home;
 }
 
-export function fleet(args: readonly string[], opts: { home?: string; input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+export function fleet(
+  args: readonly string[],
+  opts: { home?: string; input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CliResult> {
   if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run npm run build first`);
   return new Promise((resolvePromise, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };

@@ -12,7 +12,10 @@ export interface LoadResult {
   byVersion: Map<string, number>;
 }
 
-export function startLoad(url: string, opts: { workers?: number; maxRequests?: number; maxMs?: number } = {}): { stop: () => Promise<LoadResult> } {
+export function startLoad(
+  url: string,
+  opts: { workers?: number; maxRequests?: number; maxMs?: number } = {},
+): { stop: () => Promise<LoadResult> } {
   const agent = new Agent({ keepAlive: true, maxSockets: opts.workers ?? 4 });
   const r: LoadResult = { ok: 0, non2xx: 0, errors: 0, failures: [], byNode: new Map(), byVersion: new Map() };
   const maxRequests = opts.maxRequests ?? 20_000;

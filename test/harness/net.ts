@@ -31,7 +31,9 @@ export function httpGet(url: string, headers: Record<string, string> = {}): Prom
     const req = get(url, { headers, agent: false }, (res) => {
       let body = '';
       res.on('data', (d) => (body += d));
-      res.on('end', () => ((res.statusCode ?? 500) < 400 ? resolve(body) : reject(new Error(`GET ${url}: ${res.statusCode} ${body}`))));
+      res.on('end', () =>
+        (res.statusCode ?? 500) < 400 ? resolve(body) : reject(new Error(`GET ${url}: ${res.statusCode} ${body}`)),
+      );
     });
     req.setTimeout(5000, () => req.destroy(new Error(`GET ${url}: timeout`)));
     req.on('error', reject);

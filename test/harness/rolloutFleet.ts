@@ -8,12 +8,19 @@ import { buildExamples } from '../../examples/build';
 import { agentJs } from './agentProcess';
 import { freePort } from './net';
 
-export async function rolloutFleet(n: number, service: Record<string, unknown> = {}, opts: { lb?: 'builtin' | 'none'; src?: string } = {}): Promise<LocalFleet> {
+export async function rolloutFleet(
+  n: number,
+  service: Record<string, unknown> = {},
+  opts: { lb?: 'builtin' | 'none'; src?: string } = {},
+): Promise<LocalFleet> {
   const zips = await buildExamples(mkdtempSync(join(tmpdir(), 'zips-')));
   const ports: number[] = [];
   for (let i = 0; i < 2 + 2 * n; i++) ports.push(await freePort());
   const [control, http] = ports;
-  const backends = Array.from({ length: n }, (_, i) => ({ Addr: `127.0.0.1:${ports[2 + i]}`, Agent: `http://127.0.0.1:${ports[2 + n + i]}` }));
+  const backends = Array.from({ length: n }, (_, i) => ({
+    Addr: `127.0.0.1:${ports[2 + i]}`,
+    Agent: `http://127.0.0.1:${ports[2 + n + i]}`,
+  }));
   const file = join(mkdtempSync(join(tmpdir(), 'svc-')), 'service.json');
   writeFileSync(
     file,
@@ -33,7 +40,12 @@ export async function rolloutFleet(n: number, service: Record<string, unknown> =
       ...service,
     }),
   );
-  const f = new LocalFleet({ serviceJson: file, zips, agentJs, lbHttp: opts.lb === 'none' ? 'none' : `127.0.0.1:${http}` });
+  const f = new LocalFleet({
+    serviceJson: file,
+    zips,
+    agentJs,
+    lbHttp: opts.lb === 'none' ? 'none' : `127.0.0.1:${http}`,
+  });
   await f.start();
   return f;
 }

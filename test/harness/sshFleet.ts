@@ -38,7 +38,10 @@ const sshdPath = '/usr/sbin/sshd';
 let subnetCounter = 0;
 
 export function requireSshd(): void {
-  if (!existsSync(sshdPath)) throw new Error(`${sshdPath} is missing: install the Debian package openssh-server (apt-get install -y openssh-server)`);
+  if (!existsSync(sshdPath))
+    throw new Error(
+      `${sshdPath} is missing: install the Debian package openssh-server (apt-get install -y openssh-server)`,
+    );
 }
 
 export class SshFleet {
@@ -46,7 +49,11 @@ export class SshFleet {
   readonly clientKey: string;
   readonly knownHostsFile: string;
 
-  private constructor(readonly dir: string, readonly port: number, private readonly opts: FleetOptions) {
+  private constructor(
+    readonly dir: string,
+    readonly port: number,
+    private readonly opts: FleetOptions,
+  ) {
     this.clientKey = join(dir, 'client_ed25519');
     this.knownHostsFile = join(dir, 'known_hosts');
   }
@@ -58,7 +65,9 @@ export class SshFleet {
     const fleet = new SshFleet(dir, opts.port ?? 2222, opts);
     keygen(fleet.clientKey, 'fleet-test-client');
     writeFileSync(join(dir, 'authorized_keys'), readFileSync(fleet.clientKey + '.pub'), { mode: 0o600 });
-    const subnet = opts.subnet ?? `127.${100 + (process.pid % 100)}.${(subnetCounter++ * 7 + Math.floor(Math.random() * 200)) % 250}`;
+    const subnet =
+      opts.subnet ??
+      `127.${100 + (process.pid % 100)}.${(subnetCounter++ * 7 + Math.floor(Math.random() * 200)) % 250}`;
     const first = opts.firstHost ?? 10;
     for (let i = 0; i < n; i++) fleet.hosts.push(fleet.makeHost(i, `${subnet}.${first + i}`));
     // start in parallel batches: 50 sshd on 2 cores start in a few seconds
@@ -163,7 +172,10 @@ export class SshFleet {
       const text = this.log(h).slice(offset);
       const m = marker.exec(text);
       if (m) return text.slice(0, m.index);
-      if (Date.now() > deadline) throw new Error(`sshd ${h.target} never logged the probe connection from port ${localPort}: ${text.slice(-500)}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `sshd ${h.target} never logged the probe connection from port ${localPort}: ${text.slice(-500)}`,
+        );
       await new Promise((r) => setTimeout(r, 25));
     }
   }
@@ -190,7 +202,9 @@ export function keygen(file: string, comment: string): void {
 }
 
 function knownLine(h: FleetHost): string {
-  const [type, b64] = readFileSync(h.hostKeyFile + '.pub', 'utf8').trim().split(/\s+/);
+  const [type, b64] = readFileSync(h.hostKeyFile + '.pub', 'utf8')
+    .trim()
+    .split(/\s+/);
   return `[${h.address}]:${h.port} ${type} ${b64}`;
 }
 
@@ -198,7 +212,9 @@ export async function waitForPort(host: string, port: number, timeoutMs: number,
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (h?.process && h.process.exitCode !== null) {
-      throw new Error(`sshd for ${host}:${port} exited with ${h.process.exitCode}: ${existsSync(h.logFile) ? readFileSync(h.logFile, 'utf8').slice(-500) : ''}`);
+      throw new Error(
+        `sshd for ${host}:${port} exited with ${h.process.exitCode}: ${existsSync(h.logFile) ? readFileSync(h.logFile, 'utf8').slice(-500) : ''}`,
+      );
     }
     const ok = await new Promise<boolean>((resolve) => {
       const s = connect({ host, port });

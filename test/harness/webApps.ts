@@ -12,7 +12,12 @@ const webJs = resolve(__dirname, '../../examples/web/web.js');
 
 export class WebApp {
   proc: ChildProcess | null = null;
-  constructor(readonly port: number, readonly node: string, public version = 'v1', public broken = false) {}
+  constructor(
+    readonly port: number,
+    readonly node: string,
+    public version = 'v1',
+    public broken = false,
+  ) {}
 
   get addr(): string {
     return `127.0.0.1:${this.port}`;
@@ -41,12 +46,23 @@ export async function startWebApps(n: number, prefix: string): Promise<WebApp[]>
 
 export class BuiltinLbProcess {
   proc: ChildProcess | null = null;
-  constructor(readonly httpPort: number, readonly controlPort: number) {}
+  constructor(
+    readonly httpPort: number,
+    readonly controlPort: number,
+  ) {}
 
   static async start(): Promise<BuiltinLbProcess> {
     if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run npm run build`);
     const lb = new BuiltinLbProcess(await freePort(), await freePort());
-    lb.proc = spawnTracked(process.execPath, [cliPath, 'lb', 'serve', '--http', `127.0.0.1:${lb.httpPort}`, '--control', `127.0.0.1:${lb.controlPort}`]);
+    lb.proc = spawnTracked(process.execPath, [
+      cliPath,
+      'lb',
+      'serve',
+      '--http',
+      `127.0.0.1:${lb.httpPort}`,
+      '--control',
+      `127.0.0.1:${lb.controlPort}`,
+    ]);
     await waitForPort('127.0.0.1', lb.controlPort, 10_000);
     return lb;
   }
@@ -64,7 +80,10 @@ export class BuiltinLbProcess {
 export class HaproxyProcess {
   proc: ChildProcess | null = null;
   readonly dir = mkdtempSync(join(tmpdir(), 'haproxy-'));
-  constructor(readonly httpPort: number, readonly backends: string[]) {}
+  constructor(
+    readonly httpPort: number,
+    readonly backends: string[],
+  ) {}
 
   get socket(): string {
     return join(this.dir, 'admin.sock');
@@ -75,7 +94,8 @@ export class HaproxyProcess {
 
   static async start(backends: string[], backendName = 'web'): Promise<HaproxyProcess> {
     const bin = '/usr/sbin/haproxy';
-    if (!existsSync(bin)) throw new Error(`${bin} is missing: install the Debian package haproxy (apt-get install -y haproxy)`);
+    if (!existsSync(bin))
+      throw new Error(`${bin} is missing: install the Debian package haproxy (apt-get install -y haproxy)`);
     const h = new HaproxyProcess(await freePort(), backends);
     const cfg = join(h.dir, 'haproxy.cfg');
     writeFileSync(
@@ -113,7 +133,9 @@ export class HaproxyProcess {
   }
 
   private async launch(): Promise<void> {
-    this.proc = spawnTracked('/usr/sbin/haproxy', ['-f', join(this.dir, 'haproxy.cfg'), '-db'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.proc = spawnTracked('/usr/sbin/haproxy', ['-f', join(this.dir, 'haproxy.cfg'), '-db'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     this.proc.stderr!.on('data', (d) => (err += d));
     await waitFor(async () => {

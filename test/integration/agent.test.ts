@@ -28,7 +28,9 @@ describe('agent: install, upgrade, rollback (real agent process)', function () {
   });
 
   it('installs web v1: running, and its port answers', async () => {
-    const s = await agent.client().install('web', zips['web-v1'], { binary: 'web', args: ['--port', String(port), '--node', tag] });
+    const s = await agent
+      .client()
+      .install('web', zips['web-v1'], { binary: 'web', args: ['--port', String(port), '--node', tag] });
     assert.equal(s.state, 'running');
     assert.ok(s.pid && s.pid > 1);
     const body = await waitFor(() => httpGet(`http://127.0.0.1:${port}/`));
@@ -37,7 +39,9 @@ describe('agent: install, upgrade, rollback (real agent process)', function () {
 
   it('reinstalls v2: v2 answers, v1 is stopped, v1 is kept as previous', async () => {
     const before = await agent.client().status('web');
-    const s = await agent.client().install('web', zips['web-v2'], { binary: 'web', args: ['--port', String(port), '--node', tag] });
+    const s = await agent
+      .client()
+      .install('web', zips['web-v2'], { binary: 'web', args: ['--port', String(port), '--node', tag] });
     assert.notEqual(s.pid, before.pid);
     assert.equal(s.previous?.id, before.version);
     assert.match(await waitFor(() => httpGet(`http://127.0.0.1:${port}/`)), /replaced node .* \(v2\)/);
@@ -62,7 +66,10 @@ describe('agent: install, upgrade, rollback (real agent process)', function () {
     await waitFor(() => httpGet(`http://127.0.0.1:${port}/healthz`));
     assert.match(await c.logs('web', 5), /web v1 node .* listening/);
     await c.remove('web');
-    await assert.rejects(c.status('web'), (e: AgentError) => e.status === 404 && /no package named web/.test(e.message));
+    await assert.rejects(
+      c.status('web'),
+      (e: AgentError) => e.status === 404 && /no package named web/.test(e.message),
+    );
     assert.equal(pidsMatching(tag).length, 0);
     assert.deepEqual(readdirSync(join(agent.dataDir, 'packages')), []);
   });
@@ -80,13 +87,26 @@ describe('agent: install, upgrade, rollback (real agent process)', function () {
 
   it('accepts the seed route POST /api/v1.0.0/install', async () => {
     const qport = await freePort();
-    const body = JSON.stringify({ Name: 'qotd', Package: readFileSync(zips.qotd).toString('base64'), Binary: 'qotd', Args: ['--port', String(qport), '--tag', tag] });
+    const body = JSON.stringify({
+      Name: 'qotd',
+      Package: readFileSync(zips.qotd).toString('base64'),
+      Binary: 'qotd',
+      Args: ['--port', String(qport), '--tag', tag],
+    });
     const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request({ socketPath: agent.socket, path: '/api/v1.0.0/install', method: 'POST', headers: { host: 'localhost', 'content-type': 'application/json' } }, (r) => {
-        let b = '';
-        r.on('data', (d) => (b += d));
-        r.on('end', () => resolve({ status: r.statusCode!, body: b }));
-      });
+      const req = request(
+        {
+          socketPath: agent.socket,
+          path: '/api/v1.0.0/install',
+          method: 'POST',
+          headers: { host: 'localhost', 'content-type': 'application/json' },
+        },
+        (r) => {
+          let b = '';
+          r.on('data', (d) => (b += d));
+          r.on('end', () => resolve({ status: r.statusCode!, body: b }));
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -109,12 +129,18 @@ describe('agent: supervision and crash safety', function () {
     const agent = await AgentProcess.start();
     try {
       const ports = [await freePort(), await freePort()];
-      for (const [i, p] of ports.entries()) await agent.client().install(`w${i}`, zips['web-v1'], { binary: 'web', args: ['--port', String(p), '--node', `${tag}-${i}`] });
+      for (const [i, p] of ports.entries())
+        await agent
+          .client()
+          .install(`w${i}`, zips['web-v1'], { binary: 'web', args: ['--port', String(p), '--node', `${tag}-${i}`] });
       const pids = (await agent.client().list()).map((s) => s.pid);
       await agent.kill9();
       await agent.start();
       const after = await agent.client().list();
-      assert.deepEqual(after.map((s) => s.pid), pids);
+      assert.deepEqual(
+        after.map((s) => s.pid),
+        pids,
+      );
       assert.ok(after.every((s) => s.state === 'running'));
       assert.match(agent.log, /w0: adopted running pid/);
       for (const i of [0, 1]) assert.equal(pidsMatching(`${tag}-${i}`).length, 1);
@@ -131,7 +157,10 @@ describe('agent: supervision and crash safety', function () {
     const agent = await AgentProcess.start({ flags: ['--restart-backoff-ms', '100', '--max-restarts', '4'] });
     try {
       const zip = join(mkdtempSync(join(tmpdir(), 'z-')), 'crash.zip');
-      writeFileSync(zip, rawZip([{ name: 'crash', data: Buffer.from('#!/bin/sh\ndate +%s%N\nexit 3\n'), mode: 0o100755 }]));
+      writeFileSync(
+        zip,
+        rawZip([{ name: 'crash', data: Buffer.from('#!/bin/sh\ndate +%s%N\nexit 3\n'), mode: 0o100755 }]),
+      );
       await agent.client().install('crash', zip, { binary: 'crash', args: [] });
       const seen = new Set<string>();
       const final = await waitFor(async () => {
@@ -143,7 +172,10 @@ describe('agent: supervision and crash safety', function () {
       assert.ok(seen.has('backoff'), `states seen: ${[...seen]}`);
       assert.equal(final.restarts, 4, 'restarts are bounded by --max-restarts');
       assert.equal(final.lastExit?.code, 3);
-      const starts = (await agent.client().logs('crash', 10)).trim().split('\n').map((l) => Number(BigInt(l) / 1_000_000n));
+      const starts = (await agent.client().logs('crash', 10))
+        .trim()
+        .split('\n')
+        .map((l) => Number(BigInt(l) / 1_000_000n));
       assert.equal(starts.length, 5, 'the first start and 4 restarts');
       const gaps = starts.slice(1).map((t, i) => t - starts[i]);
       for (let i = 1; i < gaps.length; i++) assert.ok(gaps[i] > gaps[i - 1], `backoff does not grow: ${gaps}`);
@@ -157,18 +189,32 @@ describe('agent: supervision and crash safety', function () {
     const agent = await AgentProcess.start();
     try {
       // a package big enough that the install takes a while: the web app plus 300 files of 100 kB
-      const padding = Array.from({ length: 300 }, (_, i) => ({ name: `data/${i}.bin`, data: Buffer.alloc(100_000, i), mode: 0o100644 }));
+      const padding = Array.from({ length: 300 }, (_, i) => ({
+        name: `data/${i}.bin`,
+        data: Buffer.alloc(100_000, i),
+        mode: 0o100644,
+      }));
       const web = readFileSync(join(__dirname, '../../examples/web/web.js'));
       const mk = (v: string) => {
         const f = join(mkdtempSync(join(tmpdir(), 'z-')), `${v}.zip`);
-        writeFileSync(f, rawZip([{ name: 'web', data: web, mode: 0o100755 }, { name: 'build.json', data: Buffer.from(JSON.stringify({ version: v })) }, ...padding]));
+        writeFileSync(
+          f,
+          rawZip([
+            { name: 'web', data: web, mode: 0o100755 },
+            { name: 'build.json', data: Buffer.from(JSON.stringify({ version: v })) },
+            ...padding,
+          ]),
+        );
         return f;
       };
       const [v1, v2] = [mk('v1'), mk('v2')];
       const args = ['--port', String(port), '--node', tag];
       await agent.client().install('big', v1, { binary: 'web', args });
       for (const delayMs of [5, 40, 120, 250, 600]) {
-        const install = agent.client().install('big', v2, { binary: 'web', args }).catch(() => undefined);
+        const install = agent
+          .client()
+          .install('big', v2, { binary: 'web', args })
+          .catch(() => undefined);
         await new Promise((r) => setTimeout(r, delayMs));
         await agent.kill9();
         await install;
@@ -176,7 +222,11 @@ describe('agent: supervision and crash safety', function () {
         const s = await agent.client().status('big');
         assert.equal(s.state, 'running', `after kill at ${delayMs} ms`);
         const dir = join(agent.dataDir, 'packages', 'big', s.version);
-        assert.equal(readdirSync(join(dir, 'data')).length, 300, `version ${s.version} is incomplete after kill at ${delayMs} ms`);
+        assert.equal(
+          readdirSync(join(dir, 'data')).length,
+          300,
+          `version ${s.version} is incomplete after kill at ${delayMs} ms`,
+        );
         const build = JSON.parse(readFileSync(join(dir, 'build.json'), 'utf8')).version;
         const answer = await waitFor(() => httpGet(`http://127.0.0.1:${port}/`));
         assert.ok(answer.includes(`(${build})`), `running ${answer.trim()} but state says ${build}`);
@@ -197,7 +247,11 @@ describe('agent: a token file shared by agents that start together', function ()
   it('all of them start and use the same token', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tok-'));
     const tokenFile = join(dir, 'token');
-    const agents = await Promise.all(Array.from({ length: 6 }, async () => AgentProcess.start({ listen: `127.0.0.1:${await freePort()}`, flags: ['--token-file', tokenFile] })));
+    const agents = await Promise.all(
+      Array.from({ length: 6 }, async () =>
+        AgentProcess.start({ listen: `127.0.0.1:${await freePort()}`, flags: ['--token-file', tokenFile] }),
+      ),
+    );
     try {
       const token = readFileSync(tokenFile, 'utf8').trim();
       assert.ok(token.length >= 32);

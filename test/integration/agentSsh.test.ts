@@ -35,7 +35,24 @@ describe('agent over SSH (real sshd)', function () {
     try {
       const ep = `ssh://root@${f.hosts[0].address}:${f.port}${agent.socket}`;
       const port = await freePort();
-      const inst = await fleet(['agent', 'install', ep, 'web', zips['web-v1'], 'web', ...flags, '--json', '--', '--port', String(port), '--node', tag], { home: scratchHome() });
+      const inst = await fleet(
+        [
+          'agent',
+          'install',
+          ep,
+          'web',
+          zips['web-v1'],
+          'web',
+          ...flags,
+          '--json',
+          '--',
+          '--port',
+          String(port),
+          '--node',
+          tag,
+        ],
+        { home: scratchHome() },
+      );
       assert.equal(inst.code, 0, inst.stdout + inst.stderr);
       assert.equal(JSON.parse(inst.stdout).state, 'running');
       assert.match(await waitFor(() => httpGet(`http://127.0.0.1:${port}/`)), /\(v1\)/);
@@ -55,7 +72,10 @@ describe('agent over SSH (real sshd)', function () {
     assert.match(d1.stdout, /agent installed \((detached|systemd), node v\d+/);
     const port = await freePort();
     const ep = `ssh://${host}`;
-    const inst = await fleet(['agent', 'install', ep, 'web', zips['web-v2'], 'web', ...flags, '--', '--port', String(port), '--node', tag], { home: scratchHome() });
+    const inst = await fleet(
+      ['agent', 'install', ep, 'web', zips['web-v2'], 'web', ...flags, '--', '--port', String(port), '--node', tag],
+      { home: scratchHome() },
+    );
     assert.equal(inst.code, 0, inst.stdout + inst.stderr);
     assert.match(await waitFor(() => httpGet(`http://127.0.0.1:${port}/`)), /\(v2\)/);
     const pid = pidsMatching(tag);

@@ -12,15 +12,28 @@ describe('fleet expect (real sshd, pty)', function () {
   let f: SshFleet;
   const dir = mkdtempSync(join(tmpdir(), 'prompts-'));
   // an apt-get look-alike: asks [Y/n] unless told the package is installed
-  writeFileSync(join(dir, 'apt.sh'), [
-    'if [ "$1" = installed ]; then echo "expect is already the newest version (5.45.4-2)."; exit 0; fi',
-    'echo "Reading package lists... Done"',
-    'printf "Do you want to continue? [Y/n] "',
-    'read answer',
-    'if [ "$answer" = Y ]; then echo "Setting up expect (5.45.4-2) ..."; else echo "Abort."; exit 1; fi',
-  ].join('\n'));
+  writeFileSync(
+    join(dir, 'apt.sh'),
+    [
+      'if [ "$1" = installed ]; then echo "expect is already the newest version (5.45.4-2)."; exit 0; fi',
+      'echo "Reading package lists... Done"',
+      'printf "Do you want to continue? [Y/n] "',
+      'read answer',
+      'if [ "$answer" = Y ]; then echo "Setting up expect (5.45.4-2) ..."; else echo "Abort."; exit 1; fi',
+    ].join('\n'),
+  );
   writeFileSync(join(dir, 'broken.sh'), 'echo "E: Unable to locate package expectt"; exit 100\n');
-  writeFileSync(join(dir, 'login.sh'), ['printf "Password: "', 'stty -echo', 'read pw', 'stty echo', 'echo', '[ "$pw" = "$EXPECTED" ] && echo "welcome" || echo "denied"'].join('\n'));
+  writeFileSync(
+    join(dir, 'login.sh'),
+    [
+      'printf "Password: "',
+      'stty -echo',
+      'read pw',
+      'stty echo',
+      'echo',
+      '[ "$pw" = "$EXPECTED" ] && echo "welcome" || echo "denied"',
+    ].join('\n'),
+  );
   const script = (name: string, body: object) => {
     const file = join(dir, `${name}.json`);
     writeFileSync(file, JSON.stringify(body));
@@ -35,10 +48,20 @@ describe('fleet expect (real sshd, pty)', function () {
     f = await SshFleet.start(1);
   });
   after(async () => f?.stop());
-  const run = (file: string, env: NodeJS.ProcessEnv = {}) => fleet(['expect', f.hosts[0].target, file, '--identity', f.clientKey, '--known-hosts', f.knownHostsFile], { home: scratchHome(), env });
+  const run = (file: string, env: NodeJS.ProcessEnv = {}) =>
+    fleet(['expect', f.hosts[0].target, file, '--identity', f.clientKey, '--known-hosts', f.knownHostsFile], {
+      home: scratchHome(),
+      env,
+    });
 
   it('answers Y to the apt-style [Y/n] question', async () => {
-    const r = await run(script('apt', { command: `sh ${dir}/apt.sh`, fail: ['/^E: /m'], steps: [{ expect: aptCases }, { expect: 'Setting up expect' }] }));
+    const r = await run(
+      script('apt', {
+        command: `sh ${dir}/apt.sh`,
+        fail: ['/^E: /m'],
+        steps: [{ expect: aptCases }, { expect: 'Setting up expect' }],
+      }),
+    );
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /Do you want to continue\? \[Y\/n\] Y\n/);
     assert.match(r.stdout, /Setting up expect \(5\.45\.4-2\)/);
@@ -52,9 +75,14 @@ describe('fleet expect (real sshd, pty)', function () {
   });
 
   it('stops with a clear error when a fail pattern appears (exit 1)', async () => {
-    const r = await run(script('broken', { command: `sh ${dir}/broken.sh`, fail: ['/^E: .*/m'], steps: [{ expect: aptCases }] }));
+    const r = await run(
+      script('broken', { command: `sh ${dir}/broken.sh`, fail: ['/^E: .*/m'], steps: [{ expect: aptCases }] }),
+    );
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /step 1: output matched the fail pattern \/\^E: \.\*\/m: "E: Unable to locate package expectt"/);
+    assert.match(
+      r.stderr,
+      /step 1: output matched the fail pattern \/\^E: \.\*\/m: "E: Unable to locate package expectt"/,
+    );
   });
 
   it('reports a timeout naming the step and what it waited for', async () => {
@@ -67,7 +95,14 @@ describe('fleet expect (real sshd, pty)', function () {
     const secret = `pw-${process.pid}-s3cret`;
     // the interactive shell echoes the command line, and with it the secret: the mask must hide both
     const r = await run(
-      script('login', { steps: [{ expect: '/[#$] $/' , send: `EXPECTED='${secret}' sh ${dir}/login.sh\n`, secret: true }, { expect: 'Password: ', send: '${env:FLEET_TEST_SECRET}\n', secret: true }, { expect: 'welcome' }, { send: 'exit\n' }] }),
+      script('login', {
+        steps: [
+          { expect: '/[#$] $/', send: `EXPECTED='${secret}' sh ${dir}/login.sh\n`, secret: true },
+          { expect: 'Password: ', send: '${env:FLEET_TEST_SECRET}\n', secret: true },
+          { expect: 'welcome' },
+          { send: 'exit\n' },
+        ],
+      }),
       { FLEET_TEST_SECRET: secret, PS1: '$ ' },
     );
     assert.equal(r.code, 0, r.stdout + r.stderr);

@@ -26,7 +26,11 @@ describe('HAProxy reload and drains (real HAProxy)', function () {
     await lb.drain(apps[0].addr);
     assert.equal((await lb.state(apps[0].addr)).lb, 'out');
     await h.restart();
-    assert.equal((await lb.state(apps[0].addr)).lb, 'serving', 'the reload forgot the drain, and the adapter reports it');
+    assert.equal(
+      (await lb.state(apps[0].addr)).lb,
+      'serving',
+      'the reload forgot the drain, and the adapter reports it',
+    );
   });
 
   it('with the server state saved before the reload, the drain survives', async () => {

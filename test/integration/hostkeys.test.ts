@@ -36,7 +36,26 @@ describe('fleet hostkeys scan (real sshd)', function () {
     assert.match(a.stderr, /pinned 9 new key\(s\)/);
     assert.equal(readFileSync(kh, 'utf8').trim().split('\n').length, 10);
     const h = f.hosts[5];
-    execFileSync('ssh', ['-o', `UserKnownHostsFile=${kh}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-o', 'GlobalKnownHostsFile=/dev/null', '-i', f.clientKey, '-p', String(h.port), `root@${h.address}`, 'true'], { stdio: 'pipe' });
+    execFileSync(
+      'ssh',
+      [
+        '-o',
+        `UserKnownHostsFile=${kh}`,
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        'BatchMode=yes',
+        '-o',
+        'GlobalKnownHostsFile=/dev/null',
+        '-i',
+        f.clientKey,
+        '-p',
+        String(h.port),
+        `root@${h.address}`,
+        'true',
+      ],
+      { stdio: 'pipe' },
+    );
   });
 
   it('reports a changed key and never replaces it (exit 2)', async () => {

@@ -20,17 +20,54 @@ describe('jump hosts (real sshd)', function () {
   it('runs a command through two hops (--jump A,B); each hop forwards to the next', async () => {
     const logA = f.log(f.hosts[a]).length;
     const logB = f.log(f.hosts[b]).length;
-    const r = await fleet(['run', f.hosts[c].target, '--jump', `${f.hosts[a].target},${f.hosts[b].target}`, ...flags(), '--', 'echo', 'via-jumps'], { home: scratchHome() });
+    const r = await fleet(
+      [
+        'run',
+        f.hosts[c].target,
+        '--jump',
+        `${f.hosts[a].target},${f.hosts[b].target}`,
+        ...flags(),
+        '--',
+        'echo',
+        'via-jumps',
+      ],
+      { home: scratchHome() },
+    );
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /via-jumps/);
     // sshd logs each direct-tcpip request: A was asked for B, and B for C
-    assert.ok((await f.logSince(f.hosts[a], logA)).includes(`direct_tcpip: originator 127.0.0.1 port 0, target ${f.hosts[b].address} port ${f.port}`), 'A forwarded to B');
-    assert.ok((await f.logSince(f.hosts[b], logB)).includes(`direct_tcpip: originator 127.0.0.1 port 0, target ${f.hosts[c].address} port ${f.port}`), 'B forwarded to C');
+    assert.ok(
+      (await f.logSince(f.hosts[a], logA)).includes(
+        `direct_tcpip: originator 127.0.0.1 port 0, target ${f.hosts[b].address} port ${f.port}`,
+      ),
+      'A forwarded to B',
+    );
+    assert.ok(
+      (await f.logSince(f.hosts[b], logB)).includes(
+        `direct_tcpip: originator 127.0.0.1 port 0, target ${f.hosts[c].address} port ${f.port}`,
+      ),
+      'B forwarded to C',
+    );
   });
 
   it('takes the chain from ~/.ssh/config ProxyJump', async () => {
     const home = scratchHome();
-    const cfg = [`Host hopa`, `  HostName ${f.hosts[a].address}`, `  Port ${f.port}`, `  User root`, `Host hopb`, `  HostName ${f.hosts[b].address}`, `  Port ${f.port}`, `  User root`, `  ProxyJump hopa`, `Host target`, `  HostName ${f.hosts[c].address}`, `  Port ${f.port}`, `  User root`, `  ProxyJump hopb`].join('\n');
+    const cfg = [
+      `Host hopa`,
+      `  HostName ${f.hosts[a].address}`,
+      `  Port ${f.port}`,
+      `  User root`,
+      `Host hopb`,
+      `  HostName ${f.hosts[b].address}`,
+      `  Port ${f.port}`,
+      `  User root`,
+      `  ProxyJump hopa`,
+      `Host target`,
+      `  HostName ${f.hosts[c].address}`,
+      `  Port ${f.port}`,
+      `  User root`,
+      `  ProxyJump hopb`,
+    ].join('\n');
     writeFileSync(join(home, '.ssh', 'config'), cfg + '\n');
     const r = await fleet(['run', 'target', ...flags(), '--json', '--', 'echo', 'configured'], { home });
     assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -43,7 +80,22 @@ describe('jump hosts (real sshd)', function () {
     await f.rekey(f.hosts[b]);
     const logB = f.log(f.hosts[b]).length;
     const logC = f.log(f.hosts[c]).length;
-    const r = await fleet(['run', f.hosts[c].target, '--jump', `${f.hosts[a].target},${f.hosts[b].target}`, '--identity', f.clientKey, '--known-hosts', kh, '--json', '--', 'true'], { home: scratchHome() });
+    const r = await fleet(
+      [
+        'run',
+        f.hosts[c].target,
+        '--jump',
+        `${f.hosts[a].target},${f.hosts[b].target}`,
+        '--identity',
+        f.clientKey,
+        '--known-hosts',
+        kh,
+        '--json',
+        '--',
+        'true',
+      ],
+      { home: scratchHome() },
+    );
     assert.equal(r.code, 2, r.stdout + r.stderr);
     const err = JSON.parse(r.stdout).error as string;
     assert.match(err, new RegExp(`host ${f.hosts[b].target.replace(/\./g, '\\.')}: host key changed`));

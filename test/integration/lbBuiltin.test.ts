@@ -45,7 +45,11 @@ describe('built-in LB (real process)', function () {
 
   it('fixes the seed: unknown backend removal is an error, port 65535 is valid, interval 0 is refused, no health checks is fine', async () => {
     await rejects(c.removeBackend('/', '127.0.0.1:9'), 404, /backend 127\.0\.0\.1:9 is not in pool \//);
-    await rejects(c.addPool('/zero/', { path: '/healthz', intervalSecs: 0 }), 400, /health\.intervalSecs: expected a positive number/);
+    await rejects(
+      c.addPool('/zero/', { path: '/healthz', intervalSecs: 0 }),
+      400,
+      /health\.intervalSecs: expected a positive number/,
+    );
     await c.addPool('/nocheck/');
     await c.addBackend('/nocheck/', '127.0.0.1:65535');
     await c.addBackend('/nocheck/', apps[1].addr);
@@ -60,7 +64,15 @@ describe('built-in LB (real process)', function () {
     await rejects(c.addBackend('/nope/', apps[0].addr), 404, /no pool with pattern \/nope\//);
     await rejects(c.addBackend('/', apps[0].addr), 409, /already in pool/);
     await rejects(c.addPool('/', undefined), 409, /already exists/);
-    for (const bad of ['1.2.3:80', '127.0.0.1:0', '127.0.0.1:65536', '300.1.1.1:80', 'localhost:9092', 'web1.example:80', '127.0.0.1']) {
+    for (const bad of [
+      '1.2.3:80',
+      '127.0.0.1:0',
+      '127.0.0.1:65536',
+      '300.1.1.1:80',
+      'localhost:9092',
+      'web1.example:80',
+      '127.0.0.1',
+    ]) {
       await rejects(c.addBackend('/', bad), 400, /backend: expected IP:PORT/);
     }
     await rejects(c.addPool('no-slash', undefined), 400, /pattern: expected a URL path prefix/);
@@ -69,10 +81,19 @@ describe('built-in LB (real process)', function () {
   it('refuses control requests from web pages (Origin) and foreign Hosts', async () => {
     for (const headers of [{ origin: 'http://evil.example', host: lb.control }, { host: 'evil.example' }]) {
       const status = await new Promise<number>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port: lb.controlPort, method: 'POST', path: '/v1/remove-pool', headers: { ...headers, 'content-type': 'application/json' } }, (r) => {
-          r.resume();
-          resolve(r.statusCode!);
-        });
+        const req = request(
+          {
+            host: '127.0.0.1',
+            port: lb.controlPort,
+            method: 'POST',
+            path: '/v1/remove-pool',
+            headers: { ...headers, 'content-type': 'application/json' },
+          },
+          (r) => {
+            r.resume();
+            resolve(r.statusCode!);
+          },
+        );
         req.on('error', reject);
         req.end('{"pattern":"/"}');
       });

@@ -36,7 +36,9 @@ function fetchNode(url: string): Promise<{ status: number; node: string; at: num
   return new Promise((resolve, reject) => {
     get(url, { agent: false }, (res) => {
       res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, node: String(res.headers['x-fleet-node'] ?? ''), at: Date.now() }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, node: String(res.headers['x-fleet-node'] ?? ''), at: Date.now() }),
+      );
     }).on('error', reject);
   });
 }
@@ -82,21 +84,33 @@ for (const [kind, make] of Object.entries(subjects)) {
       // the drain has taken effect (a positive marker, not a sleep) before the requests that must avoid it
       await waitFor(async () => assert.equal((await s.lb.state(target.addr)).lb, 'draining'), 10_000);
       const during = await Promise.all(Array.from({ length: 30 }, () => fetchNode(`${s.url}/`)));
-      assert.ok(during.every((r) => r.status === 200), 'requests during the drain succeed');
+      assert.ok(
+        during.every((r) => r.status === 200),
+        'requests during the drain succeed',
+      );
       assert.ok(!during.some((r) => r.node === target.node), 'no new request reached the draining backend');
       const slowDone = await Promise.all(slow);
-      assert.ok(slowDone.every((r) => r.status === 200), 'in-flight requests finished');
+      assert.ok(
+        slowDone.every((r) => r.status === 200),
+        'in-flight requests finished',
+      );
       const onTarget = slowDone.filter((r) => r.node === target.node);
       assert.ok(onTarget.length > 0, 'some slow requests were in flight on the drained backend');
       const drainedAt = await drained;
-      assert.ok(drainedAt >= Math.max(...onTarget.map((r) => r.at)) - 50, 'drain returned before its in-flight requests finished');
+      assert.ok(
+        drainedAt >= Math.max(...onTarget.map((r) => r.at)) - 50,
+        'drain returned before its in-flight requests finished',
+      );
       assert.equal((await s.lb.state(target.addr)).lb, 'out');
       assert.ok(!(await s.lb.poolHealth()).backends.some((b) => b.backend === target.addr));
 
       await s.lb.ready(target.addr);
       await waitFor(async () => {
         const rs = await Promise.all(Array.from({ length: 12 }, () => fetchNode(`${s.url}/`)));
-        assert.ok(rs.some((r) => r.node === target.node), 'traffic is back on the backend');
+        assert.ok(
+          rs.some((r) => r.node === target.node),
+          'traffic is back on the backend',
+        );
       }, 10_000);
       assert.equal((await s.lb.state(target.addr)).lb, 'serving');
     });

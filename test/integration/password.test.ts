@@ -45,19 +45,48 @@ describe('password auth (real sshd, a test user)', function () {
   };
 
   it('logs in with the password from a 0600 file', async () => {
-    const r = await fleet(['run', target(), '--password-file', file('ok', password + '\n', 0o600), '--known-hosts', f.knownHostsFile, '--json', '--', 'id', '-un'], { home: scratchHome() });
+    const r = await fleet(
+      [
+        'run',
+        target(),
+        '--password-file',
+        file('ok', password + '\n', 0o600),
+        '--known-hosts',
+        f.knownHostsFile,
+        '--json',
+        '--',
+        'id',
+        '-un',
+      ],
+      { home: scratchHome() },
+    );
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.equal(JSON.parse(r.stdout).stdout, `${user}\n`);
     assert.ok(!r.stdout.includes(password) && !r.stderr.includes(password));
   });
 
   it('takes the file from FLEET_SSH_PASSWORD_FILE too', async () => {
-    const r = await fleet(['run', target(), '--known-hosts', f.knownHostsFile, '--', 'true'], { home: scratchHome(), env: { FLEET_SSH_PASSWORD_FILE: file('env', password, 0o600) } });
+    const r = await fleet(['run', target(), '--known-hosts', f.knownHostsFile, '--', 'true'], {
+      home: scratchHome(),
+      env: { FLEET_SSH_PASSWORD_FILE: file('env', password, 0o600) },
+    });
     assert.equal(r.code, 0, r.stdout + r.stderr);
   });
 
   it('a wrong password is an authentication failure (2)', async () => {
-    const r = await fleet(['run', target(), '--password-file', file('wrong', 'nope', 0o600), '--known-hosts', f.knownHostsFile, '--', 'true'], { home: scratchHome() });
+    const r = await fleet(
+      [
+        'run',
+        target(),
+        '--password-file',
+        file('wrong', 'nope', 0o600),
+        '--known-hosts',
+        f.knownHostsFile,
+        '--',
+        'true',
+      ],
+      { home: scratchHome() },
+    );
     assert.equal(r.code, 2);
     assert.match(r.stdout, /authentication failed for fleetpwtest@/);
   });

@@ -23,7 +23,10 @@ describe('fleet ping', function () {
   it('reads hosts from stdin, --json with rttMs', async () => {
     const r = await fleet(['ping', '--json'], { input: '127.0.0.1\n\n127.0.0.3\n' });
     assert.equal(r.code, 0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.deepEqual(lines.map((l) => l.host).sort(), ['127.0.0.1', '127.0.0.3']);
     assert.ok(lines.every((l) => l.alive === true && typeof l.rttMs === 'number'));
   });
@@ -75,11 +78,31 @@ describe('fleet scan', function () {
   after(async () => f?.stop());
 
   it('gives seed records in address order, logging in where sshd answers', async () => {
-    const r = await fleet(['scan', `127.201.${third}.0/27`, '--port', '2222', '--user', 'root', '--identity', f.clientKey, '--known-hosts', f.knownHostsFile], { home: scratchHome() });
+    const r = await fleet(
+      [
+        'scan',
+        `127.201.${third}.0/27`,
+        '--port',
+        '2222',
+        '--user',
+        'root',
+        '--identity',
+        f.clientKey,
+        '--known-hosts',
+        f.knownHostsFile,
+      ],
+      { home: scratchHome() },
+    );
     assert.equal(r.code, 0, r.stderr);
-    const recs = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const recs = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(recs.length, 32);
-    assert.deepEqual(recs.map((x) => x.Host), Array.from({ length: 32 }, (_, i) => `127.201.${third}.${i}`));
+    assert.deepEqual(
+      recs.map((x) => x.Host),
+      Array.from({ length: 32 }, (_, i) => `127.201.${third}.${i}`),
+    );
     for (const x of recs) {
       const withSshd = [3, 4, 5].includes(Number(x.Host.split('.')[3]));
       assert.equal(x.Reachable, true);

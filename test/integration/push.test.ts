@@ -35,15 +35,39 @@ describe('fleet push (real sshd)', function () {
     writeFileSync(local, randomBytes(50 * 1024 * 1024));
     const sha = createHash('sha256').update(readFileSync(local)).digest('hex');
     const targets = f.hosts.slice(0, 20).map((h) => h.target);
-    const r = await fleet(['push', ...targets, local, '~/big.bin', '--identity', f.clientKey, '--known-hosts', f.knownHostsFile, '--json', '--concurrency', '10'], { home: scratchHome() });
+    const r = await fleet(
+      [
+        'push',
+        ...targets,
+        local,
+        '~/big.bin',
+        '--identity',
+        f.clientKey,
+        '--known-hosts',
+        f.knownHostsFile,
+        '--json',
+        '--concurrency',
+        '10',
+      ],
+      { home: scratchHome() },
+    );
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(lines.length, 20);
     assert.ok(lines.every((l) => l.error === null && l.sha256 === sha && l.bytes === 50 * 1024 * 1024));
     for (let i = 0; i < 20; i++) {
-      const got = createHash('sha256').update(readFileSync(join(homes[i], 'big.bin'))).digest('hex');
+      const got = createHash('sha256')
+        .update(readFileSync(join(homes[i], 'big.bin')))
+        .digest('hex');
       assert.equal(got, sha, `host ${i}`);
-      assert.deepEqual(readdirSync(homes[i]).filter((n) => n.includes('.fleet-')), [], 'no temporary file left');
+      assert.deepEqual(
+        readdirSync(homes[i]).filter((n) => n.includes('.fleet-')),
+        [],
+        'no temporary file left',
+      );
     }
   });
 
@@ -51,10 +75,19 @@ describe('fleet push (real sshd)', function () {
     const local = join(work, 'small.bin');
     writeFileSync(local, 'new content\n');
     writeFileSync(join(homes[20], 'small.bin'), 'old content\n');
-    const r = await fleet(['push', f.hosts[20].target, local, '~/small.bin', '--identity', f.clientKey, '--known-hosts', f.knownHostsFile], { home: scratchHome() });
+    const r = await fleet(
+      ['push', f.hosts[20].target, local, '~/small.bin', '--identity', f.clientKey, '--known-hosts', f.knownHostsFile],
+      { home: scratchHome() },
+    );
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.match(r.stdout, /FAILED: .*small\.bin: the copy on the host hashes to 0{64}, expected [0-9a-f]{64}; the upload was corrupted and was removed, .*small\.bin is unchanged/);
+    assert.match(
+      r.stdout,
+      /FAILED: .*small\.bin: the copy on the host hashes to 0{64}, expected [0-9a-f]{64}; the upload was corrupted and was removed, .*small\.bin is unchanged/,
+    );
     assert.equal(readFileSync(join(homes[20], 'small.bin'), 'utf8'), 'old content\n');
-    assert.deepEqual(readdirSync(homes[20]).filter((n) => n.includes('.fleet-')), []);
+    assert.deepEqual(
+      readdirSync(homes[20]).filter((n) => n.includes('.fleet-')),
+      [],
+    );
   });
 });

@@ -12,7 +12,11 @@ import { rolloutFleet } from '../harness/rolloutFleet';
 import { HaproxyProcess } from '../harness/webApps';
 
 async function versions(f: LocalFleet): Promise<string[]> {
-  return Promise.all(f.config.Backends.map((b) => httpGet(`http://${typeof b === 'string' ? b : b.Addr}/`).then((t) => /\((v\d)\)/.exec(t)?.[1] ?? '?')));
+  return Promise.all(
+    f.config.Backends.map((b) =>
+      httpGet(`http://${typeof b === 'string' ? b : b.Addr}/`).then((t) => /\((v\d)\)/.exec(t)?.[1] ?? '?'),
+    ),
+  );
 }
 
 function journalEvents(f: LocalFleet) {
@@ -41,11 +45,17 @@ describe('fleet rollout (real agents and LBs)', function () {
       let inFlight = 0;
       let peak = 0;
       for (const e of ev) {
-        if (e.t === 'step' && e.step === 'findApp' && e.phase === 'start' && e.attempt === 1) peak = Math.max(peak, ++inFlight);
+        if (e.t === 'step' && e.step === 'findApp' && e.phase === 'start' && e.attempt === 1)
+          peak = Math.max(peak, ++inFlight);
         if (e.t === 'backend') inFlight--;
       }
       assert.equal(peak, 2);
-      const firstRest = ev.findIndex((e) => e.t === 'step' && e.backend !== f.config.Backends[0].toString() && e.backend !== (f.config.Backends[0] as { Addr: string }).Addr);
+      const firstRest = ev.findIndex(
+        (e) =>
+          e.t === 'step' &&
+          e.backend !== f.config.Backends[0].toString() &&
+          e.backend !== (f.config.Backends[0] as { Addr: string }).Addr,
+      );
       const soakDone = ev.findIndex((e) => e.t === 'soak' && e.phase === 'done');
       assert.ok(soakDone >= 0 && soakDone < firstRest, 'the canary and its soak come before any other backend');
     } finally {
@@ -59,9 +69,13 @@ describe('fleet rollout (real agents and LBs)', function () {
     const hap = await HaproxyProcess.start(addrs);
     try {
       const svc = JSON.parse(readFileSync(f.serviceFile, 'utf8'));
-      writeFileSync(f.serviceFile, JSON.stringify({ ...svc, LBKind: 'haproxy', HAProxySocket: hap.socket, HAProxyBackend: 'web' }));
+      writeFileSync(
+        f.serviceFile,
+        JSON.stringify({ ...svc, LBKind: 'haproxy', HAProxySocket: hap.socket, HAProxyBackend: 'web' }),
+      );
       const lb = new HaproxyLb(hap.socket, 'web');
-      for (let i = 0; i < 50 && (await lb.poolHealth()).status !== 'PS_FULL'; i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 50 && (await lb.poolHealth()).status !== 'PS_FULL'; i++)
+        await new Promise((r) => setTimeout(r, 100));
       const load = startLoad(`${hap.url}/`, { workers: 4, maxMs: 60_000 });
       const r = await fleet(['rollout', f.serviceFile]);
       const l = await load.stop();
@@ -88,7 +102,11 @@ describe('fleet rollout (real agents and LBs)', function () {
       const h = await new BuiltinLb(f.config.LB, '/').poolHealth();
       assert.equal(h.status, 'PS_FULL');
       assert.equal(h.backends.length, 4, 'the rolled-back canary is back in the LB');
-      const touched = new Set(journalEvents(f).filter((e) => e.t === 'step').map((e) => (e as { backend: string }).backend));
+      const touched = new Set(
+        journalEvents(f)
+          .filter((e) => e.t === 'step')
+          .map((e) => (e as { backend: string }).backend),
+      );
       assert.deepEqual([...touched], [(f.config.Backends[0] as { Addr: string }).Addr]);
     } finally {
       await f.stop();
@@ -96,13 +114,25 @@ describe('fleet rollout (real agents and LBs)', function () {
   });
 
   it('ends with ESMaxFailures (exit 5) and starts no backend after failures exceed MaxFailures', async () => {
-    const f = await rolloutFleet(5, { CanaryNum: 0, Concurrency: 1, MaxFailures: 1, RollbackOnFailure: true, Retries: 0, Health: { TimeoutSecs: 2 } }, { src: 'web-v2-broken' });
+    const f = await rolloutFleet(
+      5,
+      { CanaryNum: 0, Concurrency: 1, MaxFailures: 1, RollbackOnFailure: true, Retries: 0, Health: { TimeoutSecs: 2 } },
+      { src: 'web-v2-broken' },
+    );
     try {
       const r = await fleet(['rollout', f.serviceFile]);
       assert.equal(r.code, 5, r.stdout + r.stderr);
-      const started = new Set(journalEvents(f).filter((e) => e.t === 'step').map((e) => (e as { backend: string }).backend));
+      const started = new Set(
+        journalEvents(f)
+          .filter((e) => e.t === 'step')
+          .map((e) => (e as { backend: string }).backend),
+      );
       assert.equal(started.size, 2, `backends started: ${[...started]}`);
-      assert.equal((await new BuiltinLb(f.config.LB, '/').poolHealth()).backends.length, 5, 'every backend is back in the LB');
+      assert.equal(
+        (await new BuiltinLb(f.config.LB, '/').poolHealth()).backends.length,
+        5,
+        'every backend is back in the LB',
+      );
     } finally {
       await f.stop();
     }
@@ -116,10 +146,21 @@ describe('fleet rollout (real agents and LBs)', function () {
       const before = await Promise.all(f.agents.map((a) => a.client.status('web')));
       const r = await fleet(['rollout', f.serviceFile]);
       assert.equal(r.code, 3, r.stdout + r.stderr);
-      assert.match(r.stderr + r.stdout, new RegExp(`precondition failed: backends missing from the pool: ${missing.replace(/\./g, '\\.')}; nothing was changed`));
+      assert.match(
+        r.stderr + r.stdout,
+        new RegExp(
+          `precondition failed: backends missing from the pool: ${missing.replace(/\./g, '\\.')}; nothing was changed`,
+        ),
+      );
       const after = await Promise.all(f.agents.map((a) => a.client.status('web')));
-      assert.deepEqual(after.map((s) => s.version), before.map((s) => s.version));
-      assert.ok(!(await new BuiltinLb(f.config.LB, '/').poolHealth()).backends.some((b) => b.backend === missing), 'the removed backend stays removed');
+      assert.deepEqual(
+        after.map((s) => s.version),
+        before.map((s) => s.version),
+      );
+      assert.ok(
+        !(await new BuiltinLb(f.config.LB, '/').poolHealth()).backends.some((b) => b.backend === missing),
+        'the removed backend stays removed',
+      );
     } finally {
       await f.stop();
     }
@@ -133,7 +174,10 @@ describe('fleet rollout (real agents and LBs)', function () {
       writeFileSync(f.serviceFile, JSON.stringify(svc));
       const r = await fleet(['rollout', f.serviceFile]);
       assert.equal(r.code, 0, r.stdout + r.stderr);
-      assert.match(r.stdout, /127\.0\.0\.1:\d+ +FAILED: findApp: host http:\/\/127\.0\.0\.1:9: cannot reach the agent: ECONNREFUSED/);
+      assert.match(
+        r.stdout,
+        /127\.0\.0\.1:\d+ +FAILED: findApp: host http:\/\/127\.0\.0\.1:9: cannot reach the agent: ECONNREFUSED/,
+      );
       assert.deepEqual(await versions(f), ['v2', 'v1', 'v2']);
       assert.equal((await new BuiltinLb(f.config.LB, '/').poolHealth()).status, 'PS_FULL');
     } finally {

@@ -17,11 +17,17 @@ const sha = (file: string) => createHash('sha256').update(readFileSync(file)).di
 
 /** starts `fleet rollout` slowed down inside every step; resolves once `step` has started */
 async function rolloutUntil(f: LocalFleet, step: string, backendIndex = 0) {
-  const p = spawnTracked(process.execPath, [cliPath, 'rollout', f.serviceFile], { env: { ...process.env, FLEET_ROLLOUT_STEP_DELAY_MS: '800' } });
+  const p = spawnTracked(process.execPath, [cliPath, 'rollout', f.serviceFile], {
+    env: { ...process.env, FLEET_ROLLOUT_STEP_DELAY_MS: '800' },
+  });
   const addr = (f.config.Backends[backendIndex] as { Addr: string }).Addr;
   await waitFor(async () => {
     const j = latestJournal(f.serviceFile);
-    if (!j || !readJournal(j).some((e) => e.t === 'step' && e.step === step && e.phase === 'start' && e.backend === addr)) throw new Error(`not yet in ${step}`);
+    if (
+      !j ||
+      !readJournal(j).some((e) => e.t === 'step' && e.step === step && e.phase === 'start' && e.backend === addr)
+    )
+      throw new Error(`not yet in ${step}`);
   }, 30_000);
   return p;
 }
@@ -64,7 +70,10 @@ describe('rollout crash safety (real agents, built-in LB)', function () {
     });
   }
 
-  for (const [step, serving] of [['rmBackend', true], ['cp', false]] as const) {
+  for (const [step, serving] of [
+    ['rmBackend', true],
+    ['cp', false],
+  ] as const) {
     it(`an agent that dies during ${step} fails its backend; the finaliser re-adds it only if it still serves (${serving})`, async () => {
       const f = await rolloutFleet(2, { CanaryNum: 0, MaxFailures: 1, Retries: 0 });
       const victim = (f.config.Backends[1] as { Addr: string }).Addr;
@@ -75,11 +84,24 @@ describe('rollout crash safety (real agents, built-in LB)', function () {
         assert.equal(code, 0, 'failures (1) did not exceed MaxFailures (1)');
         const ev = readJournal(latestJournal(f.serviceFile)!);
         const summary = JSON.stringify(ev.filter((e) => e.t === 'finalize' || e.t === 'backend'));
-        assert.ok(ev.some((e) => e.t === 'backend' && e.backend === victim && e.result === 'failed'), summary);
+        assert.ok(
+          ev.some((e) => e.t === 'backend' && e.backend === victim && e.result === 'failed'),
+          summary,
+        );
         const inLb = (await new BuiltinLb(f.config.LB, '/').poolHealth()).backends.some((b) => b.backend === victim);
         // before jobKill the old program still runs: healthy, so back in the LB; after it, it is stopped and stays out
         assert.equal(inLb, serving, summary);
-        assert.ok(ev.some((e) => e.t === 'finalize' && e.backend === victim && (serving ? e.outcome === 'readded' : e.outcome === 'leftOut' && /GET \/healthz: ECONNREFUSED/.test(e.detail))), summary);
+        assert.ok(
+          ev.some(
+            (e) =>
+              e.t === 'finalize' &&
+              e.backend === victim &&
+              (serving
+                ? e.outcome === 'readded'
+                : e.outcome === 'leftOut' && /GET \/healthz: ECONNREFUSED/.test(e.detail)),
+          ),
+          summary,
+        );
         assert.match(await httpGet(`http://${(f.config.Backends[0] as { Addr: string }).Addr}/`), /\(v2\)/);
       } finally {
         await f.stop();
@@ -100,7 +122,11 @@ describe('rollout crash safety (real agents, built-in LB)', function () {
       // the in-flight step finished before the pause: cp is done, nothing started after it
       const last = ev.filter((e) => e.t === 'step').at(-1)!;
       assert.ok(last.t === 'step' && last.step === 'cp' && last.phase === 'done');
-      assert.equal((await new BuiltinLb(f.config.LB, '/').poolHealth()).backends.length, 3, 'the paused backend serves and is back in the LB');
+      assert.equal(
+        (await new BuiltinLb(f.config.LB, '/').poolHealth()).backends.length,
+        3,
+        'the paused backend serves and is back in the LB',
+      );
       const r = await fleet(['rollout', f.serviceFile, '--resume']);
       assert.equal(r.code, 0, r.stdout + r.stderr);
       await assertCleanEnd(f);

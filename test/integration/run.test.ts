@@ -40,9 +40,14 @@ describe('fleet run (real sshd)', function () {
     // each host prints the last octet's parity and exits 1 on odd ones
     const hosts = f.hosts.slice(0, 6);
     const script = 'n=$(echo $SSH_CONNECTION | cut -d" " -f3 | cut -d. -f4); echo $((n % 2)); exit $((n % 2))';
-    const r = await fleet(['run', ...hosts.map((h) => h.target), ...keyArgs(), '--json', '--', 'sh', '-c', script], { home });
+    const r = await fleet(['run', ...hosts.map((h) => h.target), ...keyArgs(), '--json', '--', 'sh', '-c', script], {
+      home,
+    });
     assert.equal(r.code, 1);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(lines.length, 6);
     for (const l of lines) {
       const odd = Number(l.host.split(':')[0].split('.').at(-1)) % 2;
@@ -57,7 +62,10 @@ describe('fleet run (real sshd)', function () {
   });
 
   it('keeps stdout and stderr apart', async () => {
-    const r = await fleet(['run', f.hosts[1].target, ...keyArgs(), '--json', '--', 'sh', '-c', 'echo out; echo err >&2'], { home });
+    const r = await fleet(
+      ['run', f.hosts[1].target, ...keyArgs(), '--json', '--', 'sh', '-c', 'echo out; echo err >&2'],
+      { home },
+    );
     const l = JSON.parse(r.stdout);
     assert.equal(l.stdout, 'out\n');
     assert.equal(l.stderr, 'err\n');
@@ -69,7 +77,10 @@ describe('fleet run (real sshd)', function () {
       const kh = join(home, 'empty_known_hosts');
       writeFileSync(kh, '');
       const before = f.log(h).length;
-      const r = await fleet(['run', h.target, '--identity', f.clientKey, '--known-hosts', kh, '--host-key-policy', 'strict', '--', 'true'], { home });
+      const r = await fleet(
+        ['run', h.target, '--identity', f.clientKey, '--known-hosts', kh, '--host-key-policy', 'strict', '--', 'true'],
+        { home },
+      );
       assert.equal(r.code, 2);
       assert.match(r.stdout, /unknown host key ssh-ed25519 SHA256:/);
       assert.equal(readFileSync(kh, 'utf8'), '');
@@ -83,12 +94,49 @@ describe('fleet run (real sshd)', function () {
       const h = f.hosts[3];
       const kh = join(home, 'kh_accept');
       writeFileSync(kh, '');
-      const r = await fleet(['run', h.target, '--identity', f.clientKey, '--known-hosts', kh, '--host-key-policy', 'accept-new', '--', 'true'], { home });
+      const r = await fleet(
+        [
+          'run',
+          h.target,
+          '--identity',
+          f.clientKey,
+          '--known-hosts',
+          kh,
+          '--host-key-policy',
+          'accept-new',
+          '--',
+          'true',
+        ],
+        { home },
+      );
       assert.equal(r.code, 0, r.stdout + r.stderr);
       assert.equal(readFileSync(kh, 'utf8'), h.knownHostsLine + '\n');
-      assert.match(f.log(h), /userauth-request for user root/, 'sshd logs auth requests (so their absence above means something)');
+      assert.match(
+        f.log(h),
+        /userauth-request for user root/,
+        'sshd logs auth requests (so their absence above means something)',
+      );
       // OpenSSH's own client accepts the file as written
-      execFileSync('ssh', ['-o', `UserKnownHostsFile=${kh}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-o', 'GlobalKnownHostsFile=/dev/null', '-i', f.clientKey, '-p', String(h.port), `root@${h.address}`, 'true'], { stdio: 'pipe' });
+      execFileSync(
+        'ssh',
+        [
+          '-o',
+          `UserKnownHostsFile=${kh}`,
+          '-o',
+          'StrictHostKeyChecking=yes',
+          '-o',
+          'BatchMode=yes',
+          '-o',
+          'GlobalKnownHostsFile=/dev/null',
+          '-i',
+          f.clientKey,
+          '-p',
+          String(h.port),
+          `root@${h.address}`,
+          'true',
+        ],
+        { stdio: 'pipe' },
+      );
     });
 
     it('refuses a re-keyed host (exit 2) while the others succeed, and leaves known_hosts alone', async () => {
@@ -98,11 +146,33 @@ describe('fleet run (real sshd)', function () {
       await f.rekey(victim);
       const before = readFileSync(kh, 'utf8');
       const targets = f.hosts.slice(4, 8).map((h) => h.target);
-      const r = await fleet(['run', ...targets, '--identity', f.clientKey, '--known-hosts', kh, '--host-key-policy', 'accept-new', '--json', '--', 'echo', 'hi'], { home });
+      const r = await fleet(
+        [
+          'run',
+          ...targets,
+          '--identity',
+          f.clientKey,
+          '--known-hosts',
+          kh,
+          '--host-key-policy',
+          'accept-new',
+          '--json',
+          '--',
+          'echo',
+          'hi',
+        ],
+        { home },
+      );
       assert.equal(r.code, 2);
-      const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      const lines = r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       const bad = lines.find((l) => l.host === victim.target);
-      assert.match(bad.error, /host key changed \(was ssh-ed25519 SHA256:.*, now ssh-ed25519 SHA256:.*ssh-keygen -f .* -R '\[.*\]:2222'/);
+      assert.match(
+        bad.error,
+        /host key changed \(was ssh-ed25519 SHA256:.*, now ssh-ed25519 SHA256:.*ssh-keygen -f .* -R '\[.*\]:2222'/,
+      );
       assert.equal(lines.filter((l) => l.stdout === 'hi\n').length, 3);
       assert.equal(readFileSync(kh, 'utf8'), before);
       f.writeKnownHosts();
@@ -113,7 +183,10 @@ describe('fleet run (real sshd)', function () {
     it('a wrong key is an authentication failure, exit 2', async () => {
       const wrong = join(home, 'wrong_key');
       keygen(wrong, 'wrong');
-      const r = await fleet(['run', f.hosts[5].target, '--identity', wrong, '--known-hosts', f.knownHostsFile, '--', 'true'], { home });
+      const r = await fleet(
+        ['run', f.hosts[5].target, '--identity', wrong, '--known-hosts', f.knownHostsFile, '--', 'true'],
+        { home },
+      );
       assert.equal(r.code, 2);
       assert.match(r.stdout, /authentication failed for root@.*\(tried: identity files\); check --identity/);
       assert.match(r.stdout, /0 ok, 0 failed, 1 unreachable/);
@@ -121,7 +194,9 @@ describe('fleet run (real sshd)', function () {
 
     it('a closed port is unreachable at once', async () => {
       const started = Date.now();
-      const r = await fleet(['run', `root@${f.hosts[0].address}:2999`, ...keyArgs(), '--timeout', '30', '--', 'true'], { home });
+      const r = await fleet(['run', `root@${f.hosts[0].address}:2999`, ...keyArgs(), '--timeout', '30', '--', 'true'], {
+        home,
+      });
       assert.equal(r.code, 2);
       assert.match(r.stdout, /ECONNREFUSED/);
       assert.ok(Date.now() - started < 25_000, 'did not wait for the deadline');
@@ -132,7 +207,9 @@ describe('fleet run (real sshd)', function () {
       const silent: Server = createServer(() => undefined);
       await new Promise<void>((res) => silent.listen(2998, addr, res));
       try {
-        const r = await fleet(['run', `root@${addr}:2998`, ...keyArgs(), '--timeout', '2', '--json', '--', 'true'], { home });
+        const r = await fleet(['run', `root@${addr}:2998`, ...keyArgs(), '--timeout', '2', '--json', '--', 'true'], {
+          home,
+        });
         assert.equal(r.code, 2);
         const l = JSON.parse(r.stdout);
         assert.match(l.error, /SSH handshake timed out after 2s/);
@@ -151,7 +228,10 @@ describe('fleet run (real sshd)', function () {
           return ''; // pgrep exits 1 when nothing matches
         }
       };
-      const running = fleet(['run', f.hosts[6].target, ...keyArgs(), '--timeout', '2', '--', 'sh', '-c', `${marker}; echo never`], { home });
+      const running = fleet(
+        ['run', f.hosts[6].target, ...keyArgs(), '--timeout', '2', '--', 'sh', '-c', `${marker}; echo never`],
+        { home },
+      );
       // the remote process ran (so its absence below means it was killed)
       await waitFor(async () => assert.notEqual(pgrep(), ''), 10_000);
       const r = await running;
@@ -172,7 +252,10 @@ describe('fleet run (real sshd)', function () {
     const cfgHome = scratchHome();
     copyFileSync(f.clientKey, join(cfgHome, '.ssh', 'id_test'));
     chmodSync(join(cfgHome, '.ssh', 'id_test'), 0o600);
-    writeFileSync(join(cfgHome, '.ssh', 'config'), `Host web7\n  HostName ${h.address}\n  Port ${h.port}\n  User root\n  IdentityFile ~/.ssh/id_test\n`);
+    writeFileSync(
+      join(cfgHome, '.ssh', 'config'),
+      `Host web7\n  HostName ${h.address}\n  Port ${h.port}\n  User root\n  IdentityFile ~/.ssh/id_test\n`,
+    );
     copyFileSync(f.knownHostsFile, join(cfgHome, '.ssh', 'known_hosts'));
     const r = await fleet(['run', 'web7', '--json', '--', 'echo', 'via-config'], { home: cfgHome });
     assert.equal(r.code, 0, r.stdout + r.stderr);
@@ -182,12 +265,26 @@ describe('fleet run (real sshd)', function () {
 
   it('takes hosts from an inventory group', async () => {
     const inv = join(home, 'fleet.json');
-    writeFileSync(inv, JSON.stringify({
-      defaults: { user: 'root', port: f.port, identityFile: f.clientKey },
-      hosts: f.hosts.slice(0, 4).map((h, i) => ({ name: `n${i}`, host: h.address, groups: i % 2 ? ['odd'] : ['even'] })),
-    }));
-    const r = await fleet(['run', '--inventory', inv, '--group', 'odd', '--known-hosts', f.knownHostsFile, '--json', '--', 'true'], { home });
+    writeFileSync(
+      inv,
+      JSON.stringify({
+        defaults: { user: 'root', port: f.port, identityFile: f.clientKey },
+        hosts: f.hosts
+          .slice(0, 4)
+          .map((h, i) => ({ name: `n${i}`, host: h.address, groups: i % 2 ? ['odd'] : ['even'] })),
+      }),
+    );
+    const r = await fleet(
+      ['run', '--inventory', inv, '--group', 'odd', '--known-hosts', f.knownHostsFile, '--json', '--', 'true'],
+      { home },
+    );
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.deepEqual(r.stdout.trim().split('\n').map((l) => JSON.parse(l).host), ['n1', 'n3']);
+    assert.deepEqual(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).host),
+      ['n1', 'n3'],
+    );
   });
 });

@@ -19,13 +19,38 @@ describe('50 hosts (real sshd)', function () {
   it('never runs more than --concurrency hosts at once', async () => {
     // every host reports when its command started and ended; overlap is counted from those
     const r = await fleet(
-      ['run', ...f.hosts.map((h) => h.target), '--identity', f.clientKey, '--known-hosts', f.knownHostsFile, '--concurrency', '10', '--json', '--', 'sh', '-c', 'date +%s%N; sleep 0.3; date +%s%N'],
+      [
+        'run',
+        ...f.hosts.map((h) => h.target),
+        '--identity',
+        f.clientKey,
+        '--known-hosts',
+        f.knownHostsFile,
+        '--concurrency',
+        '10',
+        '--json',
+        '--',
+        'sh',
+        '-c',
+        'date +%s%N; sleep 0.3; date +%s%N',
+      ],
       { home: scratchHome() },
     );
     assert.equal(r.code, 0, r.stderr);
-    const spans = r.stdout.trim().split('\n').map((l) => JSON.parse(l).stdout.trim().split('\n').map(BigInt) as [bigint, bigint]);
+    const spans = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).stdout.trim().split('\n').map(BigInt) as [bigint, bigint]);
     assert.equal(spans.length, 50);
-    const events = spans.flatMap(([a, b]) => [[a, 1], [b, -1]] as const).sort((x, y) => (x[0] === y[0] ? x[1] - y[1] : x[0] < y[0] ? -1 : 1));
+    const events = spans
+      .flatMap(
+        ([a, b]) =>
+          [
+            [a, 1],
+            [b, -1],
+          ] as const,
+      )
+      .sort((x, y) => (x[0] === y[0] ? x[1] - y[1] : x[0] < y[0] ? -1 : 1));
     let now = 0;
     let peak = 0;
     for (const [, d] of events) peak = Math.max(peak, (now += d));
@@ -34,7 +59,10 @@ describe('50 hosts (real sshd)', function () {
   });
 
   it('a second command to a host reuses its connection', async () => {
-    const pool = new SshPool({ hostKeys: new HostKeyChecker(new KnownHosts(f.knownHostsFile), 'strict'), keys: new KeyStore({ agentSocket: '' }) });
+    const pool = new SshPool({
+      hostKeys: new HostKeyChecker(new KnownHosts(f.knownHostsFile), 'strict'),
+      keys: new KeyStore({ agentSocket: '' }),
+    });
     try {
       const logBefore = f.hosts.map((h) => f.log(h).length);
       const eps = f.hosts.map((h) => resolveTarget(h.target, null, { identityFiles: [f.clientKey] }));
@@ -43,20 +71,37 @@ describe('50 hosts (real sshd)', function () {
       assert.ok(first.every((r) => r.stdout === 'one\n') && second.every((r) => r.stdout === 'two\n'));
       assert.equal(pool.stats.connects - pool.stats.retries, 50);
       assert.equal(pool.stats.reuses, 50);
-      const accepted = f.hosts.map((h, i) => (f.log(h).slice(logBefore[i]).match(/Accepted publickey/g) ?? []).length);
-      assert.ok(accepted.every((n) => n === 1), `logins per host: ${accepted.join(',')}`);
+      const accepted = f.hosts.map(
+        (h, i) =>
+          (
+            f
+              .log(h)
+              .slice(logBefore[i])
+              .match(/Accepted publickey/g) ?? []
+          ).length,
+      );
+      assert.ok(
+        accepted.every((n) => n === 1),
+        `logins per host: ${accepted.join(',')}`,
+      );
     } finally {
       pool.close();
     }
   });
 
   it('keeps channels per connection under MaxSessions', async () => {
-    const pool = new SshPool({ hostKeys: new HostKeyChecker(new KnownHosts(f.knownHostsFile), 'strict'), keys: new KeyStore({ agentSocket: '' }) });
+    const pool = new SshPool({
+      hostKeys: new HostKeyChecker(new KnownHosts(f.knownHostsFile), 'strict'),
+      keys: new KeyStore({ agentSocket: '' }),
+    });
     try {
       const ep = resolveTarget(f.hosts[0].target, null, { identityFiles: [f.clientKey] });
       // 30 commands to one host at once: more than sshd's 10 sessions would fail with "Channel open failure"
       const rs = await Promise.all(Array.from({ length: 30 }, (_, i) => pool.exec(ep, `sleep 0.1; echo ${i}`)));
-      assert.deepEqual(rs.map((r) => r.stdout), Array.from({ length: 30 }, (_, i) => `${i}\n`));
+      assert.deepEqual(
+        rs.map((r) => r.stdout),
+        Array.from({ length: 30 }, (_, i) => `${i}\n`),
+      );
       assert.equal(pool.stats.connects, 1);
     } finally {
       pool.close();

@@ -7,9 +7,19 @@ import { dirname } from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import { httpGet } from '../harness/net';
 import { rolloutFleet } from '../harness/rolloutFleet';
-import { root, runScript, screenshot, startCodeServer, waitForFleet, withUi, workbenchUrl, writeWorkspace } from '../vscode/codeServer';
+import {
+  root,
+  runScript,
+  screenshot,
+  startCodeServer,
+  waitForFleet,
+  withUi,
+  workbenchUrl,
+  writeWorkspace,
+} from '../vscode/codeServer';
 
-const panelFrame = (page: Page): FrameLocator => page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+const panelFrame = (page: Page): FrameLocator =>
+  page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
 
 async function runCommand(page: Page, title: string): Promise<void> {
   await page.keyboard.press('F1');
@@ -34,11 +44,15 @@ async function main(): Promise<void> {
 async function panelTest(page: Page, port: number, local: Awaited<ReturnType<typeof rolloutFleet>>): Promise<void> {
   {
     const ws = dirname(local.serviceFile);
-    writeWorkspace(ws, { '.vscode/settings.json': JSON.stringify({ 'fleet.refreshIntervalSeconds': 0, 'workbench.startupEditor': 'none' }) });
+    writeWorkspace(ws, {
+      '.vscode/settings.json': JSON.stringify({ 'fleet.refreshIntervalSeconds': 0, 'workbench.startupEditor': 'none' }),
+    });
     await page.goto(workbenchUrl(port, ws, root));
     await waitForFleet(page);
     process.stdout.write('  panel: open service.json and the panel\n');
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'service.json' }).click({ timeout: 60_000 });
+    await page
+      .locator('.explorer-folders-view .monaco-list-row', { hasText: 'service.json' })
+      .click({ timeout: 60_000 });
     await page.locator('.tabs-container .tab', { hasText: 'service.json' }).waitFor();
     await runCommand(page, 'Fleet: Open Rollout Panel');
     const frame = panelFrame(page);

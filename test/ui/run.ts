@@ -8,7 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { SshFleet } from '../harness/sshFleet';
-import { openBrowser, root, runScript, screenshot, startCodeServer, workbenchUrl, writeWorkspace } from '../vscode/codeServer';
+import {
+  openBrowser,
+  root,
+  runScript,
+  screenshot,
+  startCodeServer,
+  workbenchUrl,
+  writeWorkspace,
+} from '../vscode/codeServer';
 
 async function step(name: string, fn: () => Promise<void>, page: Page): Promise<void> {
   process.stdout.write(`  ui: ${name}\n`);
@@ -27,67 +35,97 @@ async function main(): Promise<void> {
   try {
     const ws = mkdtempSync(join(tmpdir(), 'fleet-ui-'));
     writeWorkspace(ws, {
-      'fleet.json': JSON.stringify({ defaults: { user: 'root', port: fleet.port, identityFile: fleet.clientKey }, hosts: fleet.hosts.map((h, i) => ({ name: `web${i + 1}`, host: h.address, groups: ['web'] })) }, null, 2),
-      '.vscode/settings.json': JSON.stringify({ 'fleet.knownHostsFile': join(ws, 'known_hosts'), 'fleet.refreshIntervalSeconds': 0, 'workbench.startupEditor': 'none', 'workbench.welcomePage.walkthroughs.openOnInstall': false }),
+      'fleet.json': JSON.stringify(
+        {
+          defaults: { user: 'root', port: fleet.port, identityFile: fleet.clientKey },
+          hosts: fleet.hosts.map((h, i) => ({ name: `web${i + 1}`, host: h.address, groups: ['web'] })),
+        },
+        null,
+        2,
+      ),
+      '.vscode/settings.json': JSON.stringify({
+        'fleet.knownHostsFile': join(ws, 'known_hosts'),
+        'fleet.refreshIntervalSeconds': 0,
+        'workbench.startupEditor': 'none',
+        'workbench.welcomePage.walkthroughs.openOnInstall': false,
+      }),
     });
     writeFileSync(join(ws, 'known_hosts'), '');
     const page = await browser.newPage();
     await page.goto(workbenchUrl(server.port, ws, root));
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
 
-    await step('open the Fleet view', async () => {
-      const item = page.locator('.activitybar .action-item a[aria-label^="Fleet"]');
-      await item.waitFor({ timeout: 60_000 });
-      await item.click();
-    }, page);
+    await step(
+      'open the Fleet view',
+      async () => {
+        const item = page.locator('.activitybar .action-item a[aria-label^="Fleet"]');
+        await item.waitFor({ timeout: 60_000 });
+        await item.click();
+      },
+      page,
+    );
 
-    await step('one modal lists every new host key', async () => {
-      const dialog = page.locator('.monaco-dialog-box');
-      await dialog.waitFor({ timeout: 30_000 });
-      const text = await dialog.innerText();
-      assert.match(text, /2 hosts with an unknown host key/);
-      for (const h of fleet.hosts) assert.ok(text.includes(`[${h.address}]:${h.port}`), `${h.address} missing from the dialog: ${text}`);
-      assert.match(text, /SHA256:/);
-      await screenshot(page, '1-host-key-dialog');
-      await dialog.locator('a.monaco-button', { hasText: 'Trust All 2' }).click();
-    }, page);
+    await step(
+      'one modal lists every new host key',
+      async () => {
+        const dialog = page.locator('.monaco-dialog-box');
+        await dialog.waitFor({ timeout: 30_000 });
+        const text = await dialog.innerText();
+        assert.match(text, /2 hosts with an unknown host key/);
+        for (const h of fleet.hosts)
+          assert.ok(text.includes(`[${h.address}]:${h.port}`), `${h.address} missing from the dialog: ${text}`);
+        assert.match(text, /SHA256:/);
+        await screenshot(page, '1-host-key-dialog');
+        await dialog.locator('a.monaco-button', { hasText: 'Trust All 2' }).click();
+      },
+      page,
+    );
 
-    await step('rows show a liveness dot and the short uname', async () => {
-      const row = page.locator('.monaco-list-row', { hasText: 'web1' });
-      await row.locator('.label-description', { hasText: 'Linux' }).waitFor({ timeout: 30_000 });
-      for (const name of ['web1', 'web2']) {
-        const r = page.locator('.monaco-list-row', { hasText: name });
-        assert.match(await r.innerText(), /Linux/);
-        assert.equal(await r.locator('.codicon-circle-filled').count(), 1, `${name} has no liveness dot`);
-      }
-      assert.match(await page.locator('.statusbar').innerText(), /Fleet: 2\/2 up/);
-      await screenshot(page, '2-hosts-tree');
-    }, page);
+    await step(
+      'rows show a liveness dot and the short uname',
+      async () => {
+        const row = page.locator('.monaco-list-row', { hasText: 'web1' });
+        await row.locator('.label-description', { hasText: 'Linux' }).waitFor({ timeout: 30_000 });
+        for (const name of ['web1', 'web2']) {
+          const r = page.locator('.monaco-list-row', { hasText: name });
+          assert.match(await r.innerText(), /Linux/);
+          assert.equal(await r.locator('.codicon-circle-filled').count(), 1, `${name} has no liveness dot`);
+        }
+        assert.match(await page.locator('.statusbar').innerText(), /Fleet: 2\/2 up/);
+        await screenshot(page, '2-hosts-tree');
+      },
+      page,
+    );
 
-    await step('right-click a host → Run Command…, see the output', async () => {
-      await page.locator('.monaco-list-row', { hasText: 'web1' }).click({ button: 'right' });
-      const menuItem = page.locator('.context-view .action-item', { hasText: 'Run Command…' });
-      await menuItem.waitFor({ timeout: 10_000 });
-      await page.waitForTimeout(400); // let the menu finish fading in
-      await screenshot(page, '3-context-menu');
-      await menuItem.click();
-      const input = page.locator('.quick-input-widget input');
-      await input.waitFor({ timeout: 10_000 });
-      await input.fill('echo ui-test-$((6*7)); uname -s');
-      await screenshot(page, '4-command-input');
-      await input.press('Enter');
-      // Monaco renders spaces as U+00A0: normalise before matching
-      const panelText = async () => (await page.locator('[id="workbench.parts.panel"]').innerText()).replace(/\u00a0/g, ' ');
-      const deadline = Date.now() + 30_000;
-      while (!(await panelText()).includes('1 ok, 0 failed, 0 unreachable')) {
-        if (Date.now() > deadline) throw new Error(`no summary in the output panel: ${await panelText()}`);
-        await page.waitForTimeout(200);
-      }
-      const text = await panelText();
-      assert.match(text, /ui-test-42/);
-      assert.match(text, /web1 \(1 host, exit 0\)/);
-      await screenshot(page, '5-run-output');
-    }, page);
+    await step(
+      'right-click a host → Run Command…, see the output',
+      async () => {
+        await page.locator('.monaco-list-row', { hasText: 'web1' }).click({ button: 'right' });
+        const menuItem = page.locator('.context-view .action-item', { hasText: 'Run Command…' });
+        await menuItem.waitFor({ timeout: 10_000 });
+        await page.waitForTimeout(400); // let the menu finish fading in
+        await screenshot(page, '3-context-menu');
+        await menuItem.click();
+        const input = page.locator('.quick-input-widget input');
+        await input.waitFor({ timeout: 10_000 });
+        await input.fill('echo ui-test-$((6*7)); uname -s');
+        await screenshot(page, '4-command-input');
+        await input.press('Enter');
+        // Monaco renders spaces as U+00A0: normalise before matching
+        const panelText = async () =>
+          (await page.locator('[id="workbench.parts.panel"]').innerText()).replace(/\u00a0/g, ' ');
+        const deadline = Date.now() + 30_000;
+        while (!(await panelText()).includes('1 ok, 0 failed, 0 unreachable')) {
+          if (Date.now() > deadline) throw new Error(`no summary in the output panel: ${await panelText()}`);
+          await page.waitForTimeout(200);
+        }
+        const text = await panelText();
+        assert.match(text, /ui-test-42/);
+        assert.match(text, /web1 \(1 host, exit 0\)/);
+        await screenshot(page, '5-run-output');
+      },
+      page,
+    );
     process.stdout.write('  ui: 4 passed, 0 failed\n');
   } finally {
     await browser.close();

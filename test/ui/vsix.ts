@@ -6,19 +6,46 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SshFleet } from '../harness/sshFleet';
-import { openBrowser, root, runScript, screenshot, startCodeServer, workbenchUrl, writeWorkspace } from '../vscode/codeServer';
+import {
+  openBrowser,
+  root,
+  runScript,
+  screenshot,
+  startCodeServer,
+  workbenchUrl,
+  writeWorkspace,
+} from '../vscode/codeServer';
 
 async function main(): Promise<void> {
   const vsix = join(mkdtempSync(join(tmpdir(), 'vsix-')), 'fleet.vsix');
-  execFileSync(join(root, 'node_modules/.bin/vsce'), ['package', '--no-dependencies', '--allow-missing-repository', '--baseContentUrl', 'https://example.invalid/fleet', '-o', vsix], { cwd: root, stdio: 'pipe' });
+  execFileSync(
+    join(root, 'node_modules/.bin/vsce'),
+    [
+      'package',
+      '--no-dependencies',
+      '--allow-missing-repository',
+      '--baseContentUrl',
+      'https://example.invalid/fleet',
+      '-o',
+      vsix,
+    ],
+    { cwd: root, stdio: 'pipe' },
+  );
   const fleet = await SshFleet.start(1);
   const server = await startCodeServer({ installVsix: vsix });
   const browser = await openBrowser();
   try {
     const ws = mkdtempSync(join(tmpdir(), 'fleet-vsix-'));
     writeWorkspace(ws, {
-      'fleet.json': JSON.stringify({ defaults: { user: 'root', port: fleet.port, identityFile: fleet.clientKey }, hosts: [{ name: 'packaged1', host: fleet.hosts[0].address }] }),
-      '.vscode/settings.json': JSON.stringify({ 'fleet.knownHostsFile': fleet.knownHostsFile, 'fleet.refreshIntervalSeconds': 0, 'workbench.startupEditor': 'none' }),
+      'fleet.json': JSON.stringify({
+        defaults: { user: 'root', port: fleet.port, identityFile: fleet.clientKey },
+        hosts: [{ name: 'packaged1', host: fleet.hosts[0].address }],
+      }),
+      '.vscode/settings.json': JSON.stringify({
+        'fleet.knownHostsFile': fleet.knownHostsFile,
+        'fleet.refreshIntervalSeconds': 0,
+        'workbench.startupEditor': 'none',
+      }),
     });
     const page = await browser.newPage();
     const errors: string[] = [];

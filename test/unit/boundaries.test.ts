@@ -14,27 +14,44 @@ const root = join(__dirname, '../..');
 
 /** the files a source file imports, relative to the repository root (package imports left out) */
 function importsOf(file: string): string[] {
-  return [...readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*'(\.{1,2}\/[^']+)'/g)].map((m) => relative(root, resolve(dirname(file), m[1])));
+  return [...readFileSync(file, 'utf8').matchAll(/(?:from|import)\s*'(\.{1,2}\/[^']+)'/g)].map((m) =>
+    relative(root, resolve(dirname(file), m[1])),
+  );
 }
 
 describe('boundaries', () => {
   it('core/ never imports vscode', () => {
-    const offenders = files(join(root, 'core')).filter((f) => /from 'vscode'|require\('vscode'\)/.test(readFileSync(f, 'utf8')));
+    const offenders = files(join(root, 'core')).filter((f) =>
+      /from 'vscode'|require\('vscode'\)/.test(readFileSync(f, 'utf8')),
+    );
     assert.deepEqual(offenders, []);
   });
 
   it('core/ never imports the front ends', () => {
-    const offenders = files(join(root, 'core')).flatMap((f) => importsOf(f).filter((i) => /^(cli|extension|webviews)\//.test(i)).map((i) => `${relative(root, f)} imports ${i}`));
+    const offenders = files(join(root, 'core')).flatMap((f) =>
+      importsOf(f)
+        .filter((i) => /^(cli|extension|webviews)\//.test(i))
+        .map((i) => `${relative(root, f)} imports ${i}`),
+    );
     assert.deepEqual(offenders, []);
   });
 
   it('core/ never imports the daemons or the demo fleet (lb/, agent/, demo/)', () => {
-    const offenders = files(join(root, 'core')).flatMap((f) => importsOf(f).filter((i) => /^(lb|agent|demo)\//.test(i)).map((i) => `${relative(root, f)} imports ${i}`));
+    const offenders = files(join(root, 'core')).flatMap((f) =>
+      importsOf(f)
+        .filter((i) => /^(lb|agent|demo)\//.test(i))
+        .map((i) => `${relative(root, f)} imports ${i}`),
+    );
     assert.deepEqual(offenders, []);
   });
 
   it('core/ssh and core/inventory do not import each other; core/targets joins them', () => {
-    const imports = (dir: string, other: RegExp) => files(join(root, 'core', dir)).flatMap((f) => importsOf(f).filter((i) => other.test(i)).map((i) => `${relative(root, f)} imports ${i}`));
+    const imports = (dir: string, other: RegExp) =>
+      files(join(root, 'core', dir)).flatMap((f) =>
+        importsOf(f)
+          .filter((i) => other.test(i))
+          .map((i) => `${relative(root, f)} imports ${i}`),
+      );
     assert.deepEqual(imports('ssh', /^core\/(inventory|targets)\//), []);
     assert.deepEqual(imports('inventory', /^core\/(ssh|targets)\//), []);
   });
@@ -43,7 +60,11 @@ describe('boundaries', () => {
     const bad: string[] = [];
     const walk = (dir: string) => {
       for (const n of readdirSync(dir)) {
-        if (['node_modules', 'dist', 'out', '.tools', '.git', 'test-artifacts', 'schemas'].includes(n) || n.startsWith('.')) continue;
+        if (
+          ['node_modules', 'dist', 'out', '.tools', '.git', 'test-artifacts', 'schemas'].includes(n) ||
+          n.startsWith('.')
+        )
+          continue;
         const p = join(dir, n);
         if (statSync(p).isDirectory()) {
           if (!/^[a-z][A-Za-z0-9]*$/.test(n)) bad.push(p);
@@ -51,7 +72,8 @@ describe('boundaries', () => {
         } else if (n.endsWith('.ts') && !/^[a-z][A-Za-z0-9]*(\.test)?\.ts$/.test(n)) bad.push(p);
       }
     };
-    for (const d of ['core', 'cli', 'agent', 'lb', 'demo', 'extension', 'webviews', 'test', 'bench']) walk(join(root, d));
+    for (const d of ['core', 'cli', 'agent', 'lb', 'demo', 'extension', 'webviews', 'test', 'bench'])
+      walk(join(root, d));
     assert.deepEqual(bad, []);
   });
 
@@ -60,7 +82,8 @@ describe('boundaries', () => {
     for (const f of files(join(root, 'webviews'))) {
       for (const m of readFileSync(f, 'utf8').matchAll(/^import (type )?[^'"]*'(\.{1,2}\/[^']+)'/gm)) {
         const target = relative(root, resolve(dirname(f), m[2]));
-        if (target.startsWith('core/') && !m[1] && target !== 'core/rollout/constants') offenders.push(`${relative(root, f)} imports ${target}`);
+        if (target.startsWith('core/') && !m[1] && target !== 'core/rollout/constants')
+          offenders.push(`${relative(root, f)} imports ${target}`);
       }
     }
     assert.deepEqual(offenders, []);
@@ -70,7 +93,8 @@ describe('boundaries', () => {
   it('every ssh2 connect sets hostVerifier', () => {
     for (const f of files(join(root, 'core'))) {
       const text = readFileSync(f, 'utf8');
-      if (text.includes('.connect({') && text.includes("from 'ssh2'")) assert.ok(text.includes('hostVerifier:'), `${f} connects without hostVerifier`);
+      if (text.includes('.connect({') && text.includes("from 'ssh2'"))
+        assert.ok(text.includes('hostVerifier:'), `${f} connects without hostVerifier`);
     }
   });
 });

@@ -8,7 +8,15 @@ import { join } from 'node:path';
 import { memoryIO } from '../../cli/io';
 import { main } from '../../cli/main';
 import { Exit, exitCodeOf } from '../../cli/exitCodes';
-import { AuthError, HostKeyError, MissingProgramError, TimeoutError, UnreachableError, UsageError, ValidationError } from '../../core/errors';
+import {
+  AuthError,
+  HostKeyError,
+  MissingProgramError,
+  TimeoutError,
+  UnreachableError,
+  UsageError,
+  ValidationError,
+} from '../../core/errors';
 import { LbError } from '../../core/lb/types';
 import { PreconditionError } from '../../core/rollout/workflow';
 
@@ -58,7 +66,10 @@ describe('fleet CLI (in process)', () => {
       [['scan', '10.0.0.300/24'], /invalid CIDR "10\.0\.0\.300\/24"/],
       [['push', 'only-one'], /usage: fleet push TARGETS\.\.\. LOCAL REMOTE/],
       [['hostkeys', 'scan'], /no targets: name hosts or use --inventory FILE/],
-      [['agent', 'list', 'http://127.0.0.1:1'], /http:\/\/127\.0\.0\.1:1 needs the agent's token: --token-file FILE or FLEET_AGENT_TOKEN/],
+      [
+        ['agent', 'list', 'http://127.0.0.1:1'],
+        /http:\/\/127\.0\.0\.1:1 needs the agent's token: --token-file FILE or FLEET_AGENT_TOKEN/,
+      ],
       [['frobnicate'], /unknown command 'frobnicate'/],
     ] as const) {
       it(`fleet ${args.join(' ')}`, async () => {
@@ -74,7 +85,15 @@ describe('fleet CLI (in process)', () => {
       const dir = scratch();
       writeFileSync(join(dir, 'web'), '#!/bin/sh\n', { mode: 0o755 });
       const file = join(dir, 'service.json');
-      const base = { Concurrency: 2, CanaryNum: 1, MaxFailures: 2, Src: 'web', LB: '127.0.0.1:9091', Pattern: '/', Backends: ['127.0.0.1:9092'] };
+      const base = {
+        Concurrency: 2,
+        CanaryNum: 1,
+        MaxFailures: 2,
+        Src: 'web',
+        LB: '127.0.0.1:9091',
+        Pattern: '/',
+        Backends: ['127.0.0.1:9092'],
+      };
       for (const [config, message] of [
         [{ ...base, Concurency: 3 }, 'Concurency: unknown field; check its spelling'],
         [{ ...base, Backends: ['web1:80'] }, 'Backends[0]: expected IP:PORT'],
@@ -138,14 +157,32 @@ describe('fleet CLI (in process)', () => {
       writeFileSync(join(dir, 'web'), '#!/bin/sh\n', { mode: 0o755 });
       const file = join(dir, 'service.json');
       const backends = ['127.0.0.1:9092', '127.0.0.1:9093', '127.0.0.1:9094', '127.0.0.1:9095'];
-      writeFileSync(file, JSON.stringify({ Concurrency: 2, CanaryNum: 1, MaxFailures: 1, Src: 'web', LB: '127.0.0.1:1', Pattern: '/', Backends: backends }));
+      writeFileSync(
+        file,
+        JSON.stringify({
+          Concurrency: 2,
+          CanaryNum: 1,
+          MaxFailures: 1,
+          Src: 'web',
+          LB: '127.0.0.1:1',
+          Pattern: '/',
+          Backends: backends,
+        }),
+      );
       const r = await fleet(['rollout', file, '--dry-run']);
       assert.equal(r.code, Exit.ok, r.stderr);
       const lines = r.stdout.trimEnd().split('\n');
       assert.match(lines[0], /^canaries \(one at a time, \d+s soak after each\): 127\.0\.0\.1:9092$/);
       assert.equal(lines[1], 'batch 1: 127.0.0.1:9093, 127.0.0.1:9094');
       assert.equal(lines[2], 'batch 2: 127.0.0.1:9095');
-      assert.equal(lines.filter((l) => /^ {2}127\.0\.0\.1:909\d: drain from LB 127\.0\.0\.1:1 pool \/, stop, install web \([0-9a-f]{12}\), start, health \/healthz, re-add$/.test(l)).length, 4);
+      assert.equal(
+        lines.filter((l) =>
+          /^ {2}127\.0\.0\.1:909\d: drain from LB 127\.0\.0\.1:1 pool \/, stop, install web \([0-9a-f]{12}\), start, health \/healthz, re-add$/.test(
+            l,
+          ),
+        ).length,
+        4,
+      );
       const json = await fleet(['rollout', file, '--dry-run', '--json']);
       assert.deepEqual(JSON.parse(json.stdout).canaries, ['127.0.0.1:9092']);
     });

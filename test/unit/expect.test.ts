@@ -24,7 +24,10 @@ describe('expect matcher', () => {
   it('takes the earliest of several cases (ExpectSwitchCase) and fills named captures', () => {
     const b = new ExpectBuffer();
     b.feed('expect is already the newest version (5.45).\nDo you want to continue? [Y/n] ');
-    const m = b.take([compilePattern('Do you want to continue? [Y/n]'), compilePattern('/is already the newest version \\((?<version>[\\d.]+)\\)/')]);
+    const m = b.take([
+      compilePattern('Do you want to continue? [Y/n]'),
+      compilePattern('/is already the newest version \\((?<version>[\\d.]+)\\)/'),
+    ]);
     assert.equal(m?.index, 1);
     assert.deepEqual(m?.groups, { version: '5.45' });
   });

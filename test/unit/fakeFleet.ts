@@ -37,7 +37,8 @@ export class FakeFleet {
   readonly notInPool = new Set<string>();
 
   constructor(addrs: readonly string[], oldSha = 'a'.repeat(64)) {
-    for (const addr of addrs) this.backends.set(addr, { addr, sha: oldSha, previous: null, state: 'running', lb: 'serving', installs: 0 });
+    for (const addr of addrs)
+      this.backends.set(addr, { addr, sha: oldSha, previous: null, state: 'running', lb: 'serving', installs: 0 });
   }
 
   healthy(addr: string): boolean {
@@ -61,9 +62,17 @@ export class FakeFleet {
     poolHealth: async (): Promise<PoolHealthReport> => {
       const backends = [...this.backends.values()]
         .filter((b) => b.lb !== 'out' && !this.notInPool.has(b.addr))
-        .map((b) => ({ backend: b.addr, status: this.healthy(b.addr) ? ('BS_HEALTHY' as const) : ('BS_SICK' as const), draining: b.lb === 'draining' }));
+        .map((b) => ({
+          backend: b.addr,
+          status: this.healthy(b.addr) ? ('BS_HEALTHY' as const) : ('BS_SICK' as const),
+          draining: b.lb === 'draining',
+        }));
       const healthy = backends.filter((b) => b.status === 'BS_HEALTHY' && !b.draining).length;
-      return { pattern: '/', status: healthy === 0 ? 'PS_EMPTY' : healthy === this.backends.size ? 'PS_FULL' : 'PS_DEGRADED', backends };
+      return {
+        pattern: '/',
+        status: healthy === 0 ? 'PS_EMPTY' : healthy === this.backends.size ? 'PS_FULL' : 'PS_DEGRADED',
+        backends,
+      };
     },
     drain: async (addr: string) => this.setLb(this.touch('drain', addr), 'out'),
     ready: async (addr: string) => this.setLb(this.touch('ready', addr), 'serving'),
@@ -92,7 +101,9 @@ export class FakeFleet {
       sha256: b.sha!,
       version: b.sha!.slice(0, 8),
       installedAt: '',
-      previous: b.previous ? { id: b.previous.slice(0, 8), sha256: b.previous, binary: name, args: [], installedAt: '' } : null,
+      previous: b.previous
+        ? { id: b.previous.slice(0, 8), sha256: b.previous, binary: name, args: [], installedAt: '' }
+        : null,
     });
     const fake = {
       health: async () => (this.touch('health', addr), 'ok'),

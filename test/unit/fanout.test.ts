@@ -6,14 +6,29 @@ import { formatSummary, groupResults, summarize } from '../../core/ssh/group';
 import { shellJoin, shellQuote } from '../../core/ssh/quote';
 
 const r = (host: string, exitCode: number | null, stdout: string, error: HostResult['error'] = null): HostResult => ({
-  host, exitCode, signal: null, stdout, stderr: '', durationMs: 1, error,
+  host,
+  exitCode,
+  signal: null,
+  stdout,
+  stderr: '',
+  durationMs: 1,
+  error,
 });
 
 describe('grouping results', () => {
   it('groups identical outputs under their hosts and counts outcomes', () => {
-    const results = [r('a', 0, 'x\n'), r('b', 1, 'x\n'), r('c', 0, 'x\n'), r('d', null, '', new UnreachableError('d', 'refused')), r('e', null, '', new TimeoutError('e', 'command', 2000))];
+    const results = [
+      r('a', 0, 'x\n'),
+      r('b', 1, 'x\n'),
+      r('c', 0, 'x\n'),
+      r('d', null, '', new UnreachableError('d', 'refused')),
+      r('e', null, '', new TimeoutError('e', 'command', 2000)),
+    ];
     const groups = groupResults(results);
-    assert.deepEqual(groups.map((g) => g.hosts), [['a', 'c'], ['b'], ['d'], ['e']]);
+    assert.deepEqual(
+      groups.map((g) => g.hosts),
+      [['a', 'c'], ['b'], ['d'], ['e']],
+    );
     assert.equal(groups[2].error, 'refused');
     assert.equal(formatSummary(summarize(results)), '2 ok, 2 failed, 1 unreachable');
   });

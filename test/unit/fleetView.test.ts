@@ -17,8 +17,19 @@ const out = [
 ].join('\n');
 
 const pkg: PackageStatus = {
-  name: 'web', binary: 'web', args: ['--port', '9092'], state: 'running', desired: 'running', pid: 42, restarts: 0,
-  startedAt: null, lastExit: null, sha256: 'a'.repeat(64), version: 'v-1', installedAt: '', previous: null,
+  name: 'web',
+  binary: 'web',
+  args: ['--port', '9092'],
+  state: 'running',
+  desired: 'running',
+  pid: 42,
+  restarts: 0,
+  startedAt: null,
+  lastExit: null,
+  sha256: 'a'.repeat(64),
+  version: 'v-1',
+  installedAt: '',
+  previous: null,
 };
 
 describe('Fleet view model', () => {
@@ -39,36 +50,65 @@ describe('Fleet view model', () => {
   });
 
   it('shows an up host with its short uname, stats, agent and packages', () => {
-    const h: HostState = { name: 'web1', address: 'root@10.0.0.5:22', groups: [], probe: { ok: true, probe: parseProbe(out), at: new Date(0) }, lastSeen: new Date(0), packages: [pkg] };
+    const h: HostState = {
+      name: 'web1',
+      address: 'root@10.0.0.5:22',
+      groups: [],
+      probe: { ok: true, probe: parseProbe(out), at: new Date(0) },
+      lastSeen: new Date(0),
+      packages: [pkg],
+    };
     const n = hostNode(h, new Date(30_000));
     assert.equal(n.description, 'Linux web1 6.1.0-18-amd64');
     assert.equal(n.contextValue, 'host.up.agent');
     assert.deepEqual(n.icon, { id: 'circle-filled', color: 'testing.iconPassed' });
     assert.match(n.tooltip!, /PREEMPT_DYNAMIC[\s\S]*last seen 30s ago/);
-    assert.deepEqual(n.children!.map((c) => [c.label, c.description]), [
-      ['CPU', '50.0 %'],
-      ['Memory', '1000 MiB / 2.0 GiB'],
-      ['Agent', 'running'],
-      ['web', 'running (pid 42)'],
-    ]);
+    assert.deepEqual(
+      n.children!.map((c) => [c.label, c.description]),
+      [
+        ['CPU', '50.0 %'],
+        ['Memory', '1000 MiB / 2.0 GiB'],
+        ['Agent', 'running'],
+        ['web', 'running (pid 42)'],
+      ],
+    );
     assert.equal(n.children![3].contextValue, 'package.running');
   });
 
   it('shows a down host with the reason, and counts it in the status text', () => {
-    const down: HostState = { name: 'db1', address: 'root@10.0.0.6:22', groups: [], probe: { ok: false, error: 'host db1: cannot connect (ECONNREFUSED)', at: new Date() } };
+    const down: HostState = {
+      name: 'db1',
+      address: 'root@10.0.0.6:22',
+      groups: [],
+      probe: { ok: false, error: 'host db1: cannot connect (ECONNREFUSED)', at: new Date() },
+    };
     const n = hostNode(down);
     assert.equal(n.contextValue, 'host.down');
     assert.equal(n.description, 'unreachable');
     assert.match(n.children![0].description!, /ECONNREFUSED/);
-    assert.equal(statusText([down, { name: 'x', address: '', groups: [], probe: { ok: true, probe: parseProbe(out), at: new Date() } }]), 'Fleet: 1/2 up');
+    assert.equal(
+      statusText([
+        down,
+        { name: 'x', address: '', groups: [], probe: { ok: true, probe: parseProbe(out), at: new Date() } },
+      ]),
+      'Fleet: 1/2 up',
+    );
   });
 
   it('shows a host with an unknown key as waiting for trust, not as down', () => {
-    const h: HostState = { name: 'n', address: '', groups: [], probe: { ok: false, error: 'host n: unknown host key', hostKey: 'unknown', at: new Date() } };
+    const h: HostState = {
+      name: 'n',
+      address: '',
+      groups: [],
+      probe: { ok: false, error: 'host n: unknown host key', hostKey: 'unknown', at: new Date() },
+    };
     const n = hostNode(h);
     assert.equal(n.contextValue, 'host.unknown');
     assert.equal(n.description, 'host key not trusted yet');
-    assert.equal(hostNode({ ...h, probe: { ...h.probe!, hostKey: 'changed' } as never }).description, 'HOST KEY CHANGED: refused');
+    assert.equal(
+      hostNode({ ...h, probe: { ...h.probe!, hostKey: 'changed' } as never }).description,
+      'HOST KEY CHANGED: refused',
+    );
   });
 
   it('formats sizes and unames', () => {

@@ -19,7 +19,10 @@ describe('CIDR', () => {
 
   for (const bad of ['10.0.0.0/33', '10.0.0/24', '256.0.0.0/8', '10.0.0.0/x', 'abc', '01.2.3.4/8', '1.2.3.4/8/1']) {
     it(`rejects ${bad} naming it`, () => {
-      assert.throws(() => parseCidr(bad), (e: Error) => e instanceof UsageError && e.message.includes(JSON.stringify(bad)));
+      assert.throws(
+        () => parseCidr(bad),
+        (e: Error) => e instanceof UsageError && e.message.includes(JSON.stringify(bad)),
+      );
     });
   }
 
@@ -32,7 +35,12 @@ describe('CIDR', () => {
 
 describe('targets', () => {
   it('parses user@host:port, host, and [v6]:port', () => {
-    assert.deepEqual(parseTarget('deploy@web1:2200'), { label: 'deploy@web1:2200', host: 'web1', user: 'deploy', port: 2200 });
+    assert.deepEqual(parseTarget('deploy@web1:2200'), {
+      label: 'deploy@web1:2200',
+      host: 'web1',
+      user: 'deploy',
+      port: 2200,
+    });
     assert.deepEqual(parseTarget('web1'), { label: 'web1', host: 'web1', user: undefined, port: undefined });
     assert.equal(parseTarget('[::1]:22').host, '::1');
   });
@@ -91,12 +99,26 @@ describe('~/.ssh/config resolution', () => {
 describe('fleet.json', () => {
   it('names the file and field of a bad entry', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'inv-')), 'fleet.json');
-    writeFileSync(file, JSON.stringify({ hosts: [{ name: 'a', host: 'h' }, { name: 'b', host: 'h', port: 70000 }] }));
-    assert.throws(() => loadInventory(file), (e: Error) => e instanceof ValidationError && e.message.startsWith(`${file}: hosts[1].port:`));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        hosts: [
+          { name: 'a', host: 'h' },
+          { name: 'b', host: 'h', port: 70000 },
+        ],
+      }),
+    );
+    assert.throws(
+      () => loadInventory(file),
+      (e: Error) => e instanceof ValidationError && e.message.startsWith(`${file}: hosts[1].port:`),
+    );
   });
   it('reports JSON syntax errors with the file', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'inv-')), 'fleet.json');
     writeFileSync(file, '{"hosts": [');
-    assert.throws(() => loadInventory(file), (e: Error) => e instanceof ValidationError && e.message.includes('not valid JSON'));
+    assert.throws(
+      () => loadInventory(file),
+      (e: Error) => e instanceof ValidationError && e.message.includes('not valid JSON'),
+    );
   });
 });

@@ -18,7 +18,8 @@ function blob(type: string, fill: number): Buffer {
 const edA = blob('ssh-ed25519', 1);
 const edB = blob('ssh-ed25519', 2);
 const ecdsa = blob('ecdsa-sha2-nistp256', 3);
-const line = (pat: string, k: Buffer) => `${pat} ${k === ecdsa ? 'ecdsa-sha2-nistp256' : 'ssh-ed25519'} ${k.toString('base64')}`;
+const line = (pat: string, k: Buffer) =>
+  `${pat} ${k === ecdsa ? 'ecdsa-sha2-nistp256' : 'ssh-ed25519'} ${k.toString('base64')}`;
 
 function hashed(name: string, salt = Buffer.alloc(20, 7)): string {
   return `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
@@ -55,7 +56,13 @@ describe('known_hosts', () => {
   });
 
   it('honours @revoked for any host and reports @cert-authority as unsupported', () => {
-    const kh = new KnownHosts('/x', [`@revoked * ssh-ed25519 ${edA.toString('base64')}`, `@cert-authority *.corp ssh-ed25519 ${edB.toString('base64')}`].join('\n'));
+    const kh = new KnownHosts(
+      '/x',
+      [
+        `@revoked * ssh-ed25519 ${edA.toString('base64')}`,
+        `@cert-authority *.corp ssh-ed25519 ${edB.toString('base64')}`,
+      ].join('\n'),
+    );
     assert.equal(kh.verdict('anything', edA).kind, 'revoked');
     const v = kh.verdict('web.corp', ecdsa);
     assert.equal(v.kind, 'unknown');
@@ -67,7 +74,10 @@ describe('known_hosts', () => {
   });
 
   it('skips comments, blank lines and malformed lines', () => {
-    const kh = new KnownHosts('/x', ['# comment', '', 'only-two fields', '@bogus h ssh-ed25519 AAAA', line('h', edA)].join('\n'));
+    const kh = new KnownHosts(
+      '/x',
+      ['# comment', '', 'only-two fields', '@bogus h ssh-ed25519 AAAA', line('h', edA)].join('\n'),
+    );
     assert.equal(kh.verdict('h', edA).kind, 'known');
   });
 

@@ -42,17 +42,28 @@ describe('service.json', () => {
     ['no backends', { ...seed, Backends: [] }, /: Backends: expected at least one backend/],
     ['a malformed backend', { ...seed, Backends: ['127.0.0.1'] }, /: Backends\[0\]: /],
     ['a host name backend', { ...seed, Backends: ['web1:80'] }, /: Backends\[0\]: /],
-    ['a duplicate backend', { ...seed, Backends: ['127.0.0.1:1', '127.0.0.1:1'] }, /: Backends\[1\]: backend 127\.0\.0\.1:1 is listed twice/],
+    [
+      'a duplicate backend',
+      { ...seed, Backends: ['127.0.0.1:1', '127.0.0.1:1'] },
+      /: Backends\[1\]: backend 127\.0\.0\.1:1 is listed twice/,
+    ],
     ['a bad LB address', { ...seed, LB: 'nope' }, /: LB: expected HOST:PORT/],
     ['an unknown field', { ...seed, Concurency: 3 }, /Concurency/],
     ['a missing Src file', { ...seed, Src: 'missing.zip' }, /: Src: .*missing\.zip does not exist/],
-    ['haproxy without its socket', { ...seed, LBKind: 'haproxy' }, /: HAProxySocket: LBKind haproxy needs HAProxySocket and HAProxyBackend/],
+    [
+      'haproxy without its socket',
+      { ...seed, LBKind: 'haproxy' },
+      /: HAProxySocket: LBKind haproxy needs HAProxySocket and HAProxyBackend/,
+    ],
     ['a wrong type', { ...seed, CanaryNum: '1' }, /: CanaryNum: /],
   ];
   for (const [what, config, message] of invalid) {
     it(`rejects ${what}, naming the file and the field`, async () => {
       const file = serviceDir(config);
-      await assert.rejects(loadService(file), (e: Error) => e instanceof ValidationError && e.message.startsWith(file) && message.test(e.message));
+      await assert.rejects(
+        loadService(file),
+        (e: Error) => e instanceof ValidationError && e.message.startsWith(file) && message.test(e.message),
+      );
     });
   }
 
@@ -63,7 +74,11 @@ describe('service.json', () => {
 
   it('the committed JSON Schemas are current (npm run schemas)', () => {
     for (const [name, schema] of Object.entries(jsonSchemas())) {
-      assert.deepEqual(JSON.parse(readFileSync(join(__dirname, '../../schemas', name), 'utf8')), schema, `schemas/${name} is stale: run npm run schemas`);
+      assert.deepEqual(
+        JSON.parse(readFileSync(join(__dirname, '../../schemas', name), 'utf8')),
+        schema,
+        `schemas/${name} is stale: run npm run schemas`,
+      );
     }
   });
 });
@@ -72,7 +87,10 @@ describe('rollout plan', () => {
   it('puts CanaryNum canaries first, then batches of Concurrency', async () => {
     const p = makePlan(await loadService(serviceDir(seed)));
     assert.deepEqual(p.canaries, ['127.0.0.1:9092']);
-    assert.deepEqual(p.batches, [['127.0.0.1:9093', '127.0.0.1:9094'], ['127.0.0.1:9095', '127.0.0.1:9096']]);
+    assert.deepEqual(p.batches, [
+      ['127.0.0.1:9093', '127.0.0.1:9094'],
+      ['127.0.0.1:9095', '127.0.0.1:9096'],
+    ]);
     assert.equal(p.lbActions.length, 5);
   });
 });
@@ -81,10 +99,26 @@ describe('rollout journal', () => {
   it('folds to the exact step of each backend; a torn last line is ignored', () => {
     const dir = mkdtempSync(join(tmpdir(), 'j-'));
     const j = Journal.create(join(dir, 'service.json'), 'r1');
-    j.append({ t: 'plan', id: 'r1', file: 'f', sha256: 'x', canaries: ['a'], rest: ['b', 'c'], concurrency: 2, maxFailures: 0 });
+    j.append({
+      t: 'plan',
+      id: 'r1',
+      file: 'f',
+      sha256: 'x',
+      canaries: ['a'],
+      rest: ['b', 'c'],
+      concurrency: 2,
+      maxFailures: 0,
+    });
     for (const step of ['findApp', 'rmBackend'] as const) {
       j.append({ t: 'step', backend: 'a', step, phase: 'start', attempt: 1 });
-      j.append({ t: 'step', backend: 'a', step, phase: 'done', attempt: 1, next: step === 'findApp' ? 'rmBackend' : 'jobKill' });
+      j.append({
+        t: 'step',
+        backend: 'a',
+        step,
+        phase: 'done',
+        attempt: 1,
+        next: step === 'findApp' ? 'rmBackend' : 'jobKill',
+      });
     }
     j.append({ t: 'step', backend: 'a', step: 'jobKill', phase: 'start', attempt: 1 });
     j.append({ t: 'step', backend: 'b', step: 'cp', phase: 'failed', attempt: 3, error: 'boom' });

@@ -15,7 +15,20 @@ const addrs = ['10.0.0.1:80', '10.0.0.2:80', '10.0.0.3:80', '10.0.0.4:80', '10.0
 export async function fakeService(overrides: object = {}, backends: readonly string[] = addrs): Promise<LoadedService> {
   const dir = mkdtempSync(join(tmpdir(), 'wf-'));
   writeFileSync(join(dir, 'web'), `#!/bin/sh\necho ${Math.random()}\n`, { mode: 0o755 });
-  const config = { Concurrency: 2, CanaryNum: 1, MaxFailures: 1, Src: 'web', LB: '127.0.0.1:1', Pattern: '/', Backends: backends, SoakSecs: 0, Retries: 0, StepTimeoutSecs: 5, Health: { TimeoutSecs: 0.2 }, ...overrides };
+  const config = {
+    Concurrency: 2,
+    CanaryNum: 1,
+    MaxFailures: 1,
+    Src: 'web',
+    LB: '127.0.0.1:1',
+    Pattern: '/',
+    Backends: backends,
+    SoakSecs: 0,
+    Retries: 0,
+    StepTimeoutSecs: 5,
+    Health: { TimeoutSecs: 0.2 },
+    ...overrides,
+  };
   writeFileSync(join(dir, 'service.json'), JSON.stringify(config));
   return loadService(join(dir, 'service.json'));
 }
@@ -140,7 +153,10 @@ describe('rollout workflow (fake LB and agents)', () => {
       }
       assert.equal(result, s.result);
       const c = svc.config;
-      assert.ok(w.maxOut <= c.Concurrency + c.MaxFailures, `at most Concurrency + MaxFailures out at once (was ${w.maxOut})`);
+      assert.ok(
+        w.maxOut <= c.Concurrency + c.MaxFailures,
+        `at most Concurrency + MaxFailures out at once (was ${w.maxOut})`,
+      );
       for (const b of w.backends.values()) {
         if (s.upgraded.includes(b.addr)) assert.equal(b.sha, svc.sha256, `${b.addr} upgraded`);
         else assert.notEqual(b.sha, svc.sha256, `${b.addr} not on the new version`);
@@ -152,7 +168,11 @@ describe('rollout workflow (fake LB and agents)', () => {
       const events = readJournal(latestJournal(svc.file)!);
       const end = events.at(-1)!;
       if (s.result === 'Paused') assert.equal(end.t, 'paused');
-      else assert.ok(end.t === 'end' && end.state === (s.result === 'precondition' ? 'ESPreconditionFailure' : s.result), JSON.stringify(end));
+      else
+        assert.ok(
+          end.t === 'end' && end.state === (s.result === 'precondition' ? 'ESPreconditionFailure' : s.result),
+          JSON.stringify(end),
+        );
     });
   }
 

@@ -15,7 +15,8 @@ const serverMain = join(root, '.tools/code-server/node_modules/code-server/lib/v
 const chromiumPath = '/usr/bin/chromium';
 
 export function ensureVscode(): void {
-  if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} is missing: install the Debian package chromium (apt-get install -y chromium)`);
+  if (!existsSync(chromiumPath))
+    throw new Error(`${chromiumPath} is missing: install the Debian package chromium (apt-get install -y chromium)`);
   if (!existsSync(serverMain)) execFileSync('bash', [join(root, 'scripts/setup-vscode.sh')], { stdio: 'inherit' });
 }
 
@@ -30,22 +31,53 @@ export interface CodeServer {
 }
 
 /** starts VS Code's server with a scratch HOME; resolves when its extension host agent listens */
-export async function startCodeServer(opts: { home?: string; env?: NodeJS.ProcessEnv; installVsix?: string } = {}): Promise<CodeServer> {
+export async function startCodeServer(
+  opts: { home?: string; env?: NodeJS.ProcessEnv; installVsix?: string } = {},
+): Promise<CodeServer> {
   ensureVscode();
   const port = await freePort();
   const base = mkdtempSync(join(tmpdir(), 'fleet-vscode-'));
   const home = opts.home ?? join(base, 'home');
   mkdirSync(home, { recursive: true });
-  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, HOME: home, XDG_CONFIG_HOME: join(home, '.config'), XDG_DATA_HOME: join(home, '.local/share'), XDG_CACHE_HOME: join(home, '.cache') };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...opts.env,
+    HOME: home,
+    XDG_CONFIG_HOME: join(home, '.config'),
+    XDG_DATA_HOME: join(home, '.local/share'),
+    XDG_CACHE_HOME: join(home, '.cache'),
+  };
   delete env.SSH_AUTH_SOCK;
-  const dirs = ['--server-data-dir', join(base, 'server'), '--user-data-dir', join(base, 'user'), '--extensions-dir', join(base, 'ext')];
+  const dirs = [
+    '--server-data-dir',
+    join(base, 'server'),
+    '--user-data-dir',
+    join(base, 'user'),
+    '--extensions-dir',
+    join(base, 'ext'),
+  ];
   if (opts.installVsix) {
     // the server's CLI mode installs an extension into the same dirs, then exits
-    execFileSync(process.execPath, [serverMain, ...dirs, '--accept-server-license-terms', '--install-extension', opts.installVsix], { env, stdio: 'pipe', timeout: 120_000 });
+    execFileSync(
+      process.execPath,
+      [serverMain, ...dirs, '--accept-server-license-terms', '--install-extension', opts.installVsix],
+      { env, stdio: 'pipe', timeout: 120_000 },
+    );
   }
   const proc = spawnTracked(
     process.execPath,
-    [serverMain, '--host', '127.0.0.1', '--port', String(port), '--without-connection-token', '--accept-server-license-terms', '--disable-telemetry', '--disable-workspace-trust', ...dirs],
+    [
+      serverMain,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--without-connection-token',
+      '--accept-server-license-terms',
+      '--disable-telemetry',
+      '--disable-workspace-trust',
+      ...dirs,
+    ],
     { env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -66,7 +98,16 @@ export async function openBrowser(): Promise<BrowserContext> {
     executablePath: chromiumPath,
     headless: true,
     viewport: { width: 1400, height: 900 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-dev-shm-usage',
+    ],
   });
 }
 
@@ -111,7 +152,9 @@ export async function openUi(server: CodeServer): Promise<UiSession> {
       // the DOM of the editor area (which editors are open, and their webview iframes) and of every frame
       const dom: string[] = [];
       for (const f of page.frames()) {
-        const html = await (f === page.mainFrame() ? f.locator('[id="workbench.parts.editor"]').evaluate((e) => e.outerHTML) : f.content()).catch((e: Error) => `(unreadable: ${e.message})`);
+        const html = await (
+          f === page.mainFrame() ? f.locator('[id="workbench.parts.editor"]').evaluate((e) => e.outerHTML) : f.content()
+        ).catch((e: Error) => `(unreadable: ${e.message})`);
         dom.push(`==== frame ${f.name() || '(main)'} ${f.url()}\n${html}`);
       }
       writeFileSync(out('.dom.html'), dom.join('\n\n'));
@@ -119,7 +162,8 @@ export async function openUi(server: CodeServer): Promise<UiSession> {
       writeFileSync(out('.code-server.log'), server.log());
       const logs = join(server.dataDir, 'data', 'logs');
       if (existsSync(logs)) cpSync(logs, out('.server-logs'), { recursive: true });
-      if (!closed) await context.tracing.stop({ path: out('.trace.zip') }).catch((e) => events.push(`trace failed: ${e}`));
+      if (!closed)
+        await context.tracing.stop({ path: out('.trace.zip') }).catch((e) => events.push(`trace failed: ${e}`));
       closed = true;
       return files;
     },
@@ -146,7 +190,12 @@ export async function withUi<T>(name: string, server: CodeServer, fn: (ui: UiSes
 }
 
 /** the workbench URL that loads the extension from source (and a test runner, when given), or the installed one */
-export function workbenchUrl(port: number, folder: string, extensionDevelopmentPath?: string, extensionTestsPath?: string): string {
+export function workbenchUrl(
+  port: number,
+  folder: string,
+  extensionDevelopmentPath?: string,
+  extensionTestsPath?: string,
+): string {
   const remote = (p: string) => `vscode-remote://127.0.0.1:${port}${p}`;
   if (!extensionDevelopmentPath) return `http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`;
   const payload: string[][] = [['extensionDevelopmentPath', remote(extensionDevelopmentPath)]];

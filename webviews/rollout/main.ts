@@ -7,7 +7,11 @@ import { stepNames } from '../../core/rollout/constants';
 import type { BackendRow } from '../../core/rollout/progress';
 import type { FromWebview, PanelState, ToWebview } from './protocol';
 
-declare function acquireVsCodeApi(): { postMessage(m: FromWebview): void; setState(s: unknown): void; getState(): unknown };
+declare function acquireVsCodeApi(): {
+  postMessage(m: FromWebview): void;
+  setState(s: unknown): void;
+  getState(): unknown;
+};
 const vscode = acquireVsCodeApi();
 // the file this panel shows, saved at once: VS Code restores the panel after a reload from this state
 vscode.setState({ file: document.body.dataset.file });
@@ -44,7 +48,11 @@ function el(tag: string, attrs: Record<string, string> = {}, ...children: Array<
 }
 
 function button(label: string, type: FromWebview['type'], enabled: boolean, secondary = false): HTMLElement {
-  const b = el('vscode-button', { 'data-action': type, ...(secondary ? { secondary: '' } : {}), ...(enabled ? {} : { disabled: '' }) }, label);
+  const b = el(
+    'vscode-button',
+    { 'data-action': type, ...(secondary ? { secondary: '' } : {}), ...(enabled ? {} : { disabled: '' }) },
+    label,
+  );
   b.addEventListener('click', () => enabled && vscode.postMessage({ type } as FromWebview));
   return b;
 }
@@ -81,24 +89,76 @@ function render(st: PanelState): void {
   add('Rollback on failure', s.rollbackOnFailure ? 'yes' : 'no');
   app.append(el('h2', {}, 'Rollout'), dl);
 
-  app.append(el('div', { class: 'buttons' }, button('Start', 'start', st.can.start), button('Pause', 'pause', st.can.pause, true), button('Resume', 'resume', st.can.resume, true), button('Abort', 'abort', st.can.abort, true)));
+  app.append(
+    el(
+      'div',
+      { class: 'buttons' },
+      button('Start', 'start', st.can.start),
+      button('Pause', 'pause', st.can.pause, true),
+      button('Resume', 'resume', st.can.resume, true),
+      button('Abort', 'abort', st.can.abort, true),
+    ),
+  );
 
   const p = st.progress;
   if (p?.endState) {
-    app.append(el('div', { class: `banner ${p.endState === 'ESSuccess' ? 'ESSuccess' : 'bad'}`, id: 'end-banner' }, `End state: ${p.endState}`, ...(p.endError ? [el('div', { class: 'muted' }, p.endError)] : [])));
-  } else if (p?.status === 'paused') app.append(el('div', { class: 'banner', id: 'end-banner' }, 'Paused at a safe point: Resume continues, Abort ends.'));
-  else if (st.runningElsewhere) app.append(el('div', { class: 'banner', id: 'end-banner' }, `Running in another process: ${st.runningElsewhere}. This panel shows its journal; it cannot start, pause or resume it.`));
-  else if (st.interrupted) app.append(el('div', { class: 'banner bad', id: 'end-banner' }, 'Interrupted: the window went away while this rollout ran. Resume continues at the step where the journal stops.'));
+    app.append(
+      el(
+        'div',
+        { class: `banner ${p.endState === 'ESSuccess' ? 'ESSuccess' : 'bad'}`, id: 'end-banner' },
+        `End state: ${p.endState}`,
+        ...(p.endError ? [el('div', { class: 'muted' }, p.endError)] : []),
+      ),
+    );
+  } else if (p?.status === 'paused')
+    app.append(
+      el('div', { class: 'banner', id: 'end-banner' }, 'Paused at a safe point: Resume continues, Abort ends.'),
+    );
+  else if (st.runningElsewhere)
+    app.append(
+      el(
+        'div',
+        { class: 'banner', id: 'end-banner' },
+        `Running in another process: ${st.runningElsewhere}. This panel shows its journal; it cannot start, pause or resume it.`,
+      ),
+    );
+  else if (st.interrupted)
+    app.append(
+      el(
+        'div',
+        { class: 'banner bad', id: 'end-banner' },
+        'Interrupted: the window went away while this rollout ran. Resume continues at the step where the journal stops.',
+      ),
+    );
 
   if (st.plan) {
-    const plan = el('div', { class: 'muted' }, `Plan: canaries ${st.plan.canaries.join(', ') || 'none'}; then ${st.plan.batches.map((b) => `[${b.join(', ')}]`).join(' ')}`);
+    const plan = el(
+      'div',
+      { class: 'muted' },
+      `Plan: canaries ${st.plan.canaries.join(', ') || 'none'}; then ${st.plan.batches.map((b) => `[${b.join(', ')}]`).join(' ')}`,
+    );
     app.append(plan);
   }
-  const table = el('table', { id: 'backends' }, el('tr', {}, el('th', {}, 'Backend'), el('th', {}, 'Steps'), el('th', {}, 'Step'), el('th', {}, 'Time'), el('th', {}, 'LB'), el('th', {}, 'Error')));
+  const table = el(
+    'table',
+    { id: 'backends' },
+    el(
+      'tr',
+      {},
+      el('th', {}, 'Backend'),
+      el('th', {}, 'Steps'),
+      el('th', {}, 'Step'),
+      el('th', {}, 'Time'),
+      el('th', {}, 'LB'),
+      el('th', {}, 'Error'),
+    ),
+  );
   for (const r of p?.rows ?? []) {
     const ms = Object.values(r.durations).reduce((a, b) => a + (b ?? 0), 0);
     table.append(
-      el('tr', { 'data-backend': r.addr, 'data-phase': r.phase },
+      el(
+        'tr',
+        { 'data-backend': r.addr, 'data-phase': r.phase },
         el('td', {}, r.addr, ...(r.canary ? [' ', el('vscode-badge', {}, 'canary')] : [])),
         el('td', {}, strip(r)),
         el('td', {}, r.step ? `${r.step} ${r.phase === 'done' ? '✓' : r.phase}` : 'pending'),

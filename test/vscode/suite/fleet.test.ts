@@ -37,7 +37,8 @@ interface PanelHandle {
 /** opens the rollout panel of a file and waits until its webview said ready and got a state that passes `until` */
 async function openPanel(file: string, until: (s: PanelState) => boolean = () => true): Promise<PanelHandle> {
   const panel = (await vscode.commands.executeCommand('fleet.openRolloutPanel', vscode.Uri.file(file))) as PanelHandle;
-  for (let i = 0; i < 300 && !(panel.lastPosted && until(panel.lastPosted.state)); i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 300 && !(panel.lastPosted && until(panel.lastPosted.state)); i++)
+    await new Promise((r) => setTimeout(r, 100));
   assert.ok(panel.lastPosted, `the webview of ${file} never said ready within 30 s`);
   return panel;
 }
@@ -66,12 +67,18 @@ export function fleetTests(): void {
       assert.equal(prompts.length, 1, `prompts: ${JSON.stringify(prompts)}`);
       assert.equal(prompts[0].length, ctx.hosts.length);
       const nodes = api.provider.getChildren();
-      assert.deepEqual(nodes.map((n) => n.label), ctx.hosts.map((h) => h.name));
+      assert.deepEqual(
+        nodes.map((n) => n.label),
+        ctx.hosts.map((h) => h.name),
+      );
       for (const n of nodes) {
         assert.equal(n.contextValue, 'host.up');
         assert.match(n.description ?? '', /^Linux /);
         assert.deepEqual(n.icon, { id: 'circle-filled', color: 'testing.iconPassed' });
-        assert.deepEqual(n.children!.map((c) => c.label), ['CPU', 'Memory', 'Agent']);
+        assert.deepEqual(
+          n.children!.map((c) => c.label),
+          ['CPU', 'Memory', 'Agent'],
+        );
       }
       const item = api.provider.getTreeItem(nodes[0]);
       assert.ok(item.iconPath instanceof vscode.ThemeIcon);
@@ -82,7 +89,10 @@ export function fleetTests(): void {
 
     it('Run Command returns per-host results and writes the grouped output', async () => {
       const names = ctx.hosts.map((h) => h.name);
-      const results = (await vscode.commands.executeCommand('fleet.runCommand', { hosts: names, command: 'echo "hello from $(hostname)"' })) as HostResult[];
+      const results = (await vscode.commands.executeCommand('fleet.runCommand', {
+        hosts: names,
+        command: 'echo "hello from $(hostname)"',
+      })) as HostResult[];
       assert.equal(results.length, names.length);
       for (const r of results) {
         assert.equal(r.exitCode, 0, r.error?.message);
@@ -93,8 +103,17 @@ export function fleetTests(): void {
     it('Run Expect Script answers a prompt on a host, with the secret masked', async () => {
       const dir = vscode.workspace.workspaceFolders![0].uri.fsPath;
       writeFileSync(join(dir, 'ask.sh'), 'printf "Token: "; read t; [ "$t" = hunter2-secret ] && echo accepted\n');
-      writeFileSync(join(dir, 'ask.json'), JSON.stringify({ command: `sh ${join(dir, 'ask.sh')}`, steps: [{ expect: 'Token: ', send: 'hunter2-secret\n', secret: true }, { expect: 'accepted' }] }));
-      const [r] = (await vscode.commands.executeCommand('fleet.runExpect', { script: join(dir, 'ask.json'), hosts: [ctx.hosts[1].name] })) as Array<{ ok: boolean; transcript: string; error?: string }>;
+      writeFileSync(
+        join(dir, 'ask.json'),
+        JSON.stringify({
+          command: `sh ${join(dir, 'ask.sh')}`,
+          steps: [{ expect: 'Token: ', send: 'hunter2-secret\n', secret: true }, { expect: 'accepted' }],
+        }),
+      );
+      const [r] = (await vscode.commands.executeCommand('fleet.runExpect', {
+        script: join(dir, 'ask.json'),
+        hosts: [ctx.hosts[1].name],
+      })) as Array<{ ok: boolean; transcript: string; error?: string }>;
       assert.equal(r.ok, true, r.error);
       assert.match(r.transcript, /accepted/);
       assert.ok(!r.transcript.includes('hunter2-secret'), r.transcript);
@@ -106,7 +125,13 @@ export function fleetTests(): void {
       assert.deepEqual(installed, [node.label]);
       const after = api.provider.getChildren()[0];
       assert.equal(after.contextValue, 'host.up.agent');
-      const results = (await vscode.commands.executeCommand('fleet.deployZip', { zip: ctx.zip, hosts: [node.label], name: 'web', binary: 'web', args: ['--port', String(ctx.webPort), '--node', 'vscode-test'] })) as Array<{ status?: { state: string }; error?: string }>;
+      const results = (await vscode.commands.executeCommand('fleet.deployZip', {
+        zip: ctx.zip,
+        hosts: [node.label],
+        name: 'web',
+        binary: 'web',
+        args: ['--port', String(ctx.webPort), '--node', 'vscode-test'],
+      })) as Array<{ status?: { state: string }; error?: string }>;
       assert.equal(results[0].error, undefined);
       assert.equal(results[0].status?.state, 'running');
       let body = '';
@@ -138,7 +163,16 @@ export function fleetTests(): void {
     it('a broken package ends in ESCanaryFailure with the error on the canary row', async () => {
       const broken = ctx.service.replace(/service\.json$/, 'broken.json');
       const svc = JSON.parse(readFileSync(ctx.service, 'utf8'));
-      writeFileSync(broken, JSON.stringify({ ...svc, Src: 'dist/web-v2-broken.zip', Health: { ...svc.Health, TimeoutSecs: 2 }, Retries: 0, RollbackOnFailure: true }));
+      writeFileSync(
+        broken,
+        JSON.stringify({
+          ...svc,
+          Src: 'dist/web-v2-broken.zip',
+          Health: { ...svc.Health, TimeoutSecs: 2 },
+          Retries: 0,
+          RollbackOnFailure: true,
+        }),
+      );
       const panel = await openPanel(broken, (st) => Boolean(st.summary));
       await api.rollouts.start(broken);
       await api.rollouts.settled(broken);
@@ -147,7 +181,10 @@ export function fleetTests(): void {
       const canary = st.progress!.rows.find((r) => r.canary)!;
       assert.equal(canary.phase, 'failed');
       assert.match(canary.error ?? '', /did not become healthy within 2s: GET \/healthz answered HTTP 500/);
-      assert.ok(st.progress!.rows.filter((r) => !r.canary).every((r) => r.phase === 'pending'), 'the others were not touched');
+      assert.ok(
+        st.progress!.rows.filter((r) => !r.canary).every((r) => r.phase === 'pending'),
+        'the others were not touched',
+      );
     });
 
     it('shows an invalid service.json with the field to fix', async () => {
