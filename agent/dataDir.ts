@@ -1,6 +1,5 @@
-// The agent's data dir and durable writes: write a temp file, fsync it, rename it over the
-// target, fsync the directory; after a crash the file is either old or new, never half.
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync, readdirSync } from 'node:fs';
+// The agent's data dir: where everything lives (durable writes are core/durable.ts).
+import { mkdirSync, rmSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 export class DataDir {
@@ -44,28 +43,6 @@ export class DataDir {
       rmSync(d, { recursive: true, force: true });
       mkdirSync(d, { recursive: true, mode: 0o700 });
     }
-  }
-}
-
-export function writeFileDurable(file: string, data: string | Buffer, mode = 0o600): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', mode);
-  try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-  fsyncDir(join(file, '..'));
-}
-
-export function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }
 

@@ -1,16 +1,19 @@
 // The package operations: install (upload → staging → version dir → stop old → commit state →
 // start new), start, stop, restart, rollback, remove. One operation per name at a time (others
 // get 409); other names are never blocked. state.json is the commit point: after a crash the
-// agent brings back exactly the version it names, complete, and prunes the rest.
+// agent brings back exactly the version it names, complete, and prunes the rest. A name has at
+// most one supervisor, and a supervisor whose program runs is never replaced: at most one copy of
+// a package runs. A full disk fails the operation (507) and leaves the previous version running.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { isAbsolute, normalize, resolve, sep } from 'node:path';
 import type { InstallSpec, PackageStatus, VersionInfo } from '../core/protocol/agent';
-import { fsyncDir, listDirs, type DataDir } from './dataDir';
+import { fsyncDir } from '../core/durable';
+import { listDirs, type DataDir } from './dataDir';
 import { HttpError } from './httpError';
 import type { StateStore } from './state';
 import { Supervisor, type SupervisorOptions } from './supervisor';
-import { unzipTo, type UnzipLimits } from './unzip';
+import { diskError, unzipTo, type UnzipLimits } from './unzip';
 import type { Upload } from './upload';
 
 export class Packages {
@@ -64,6 +67,9 @@ export class Packages {
         mkdirSync(this.data.packageDir(name), { recursive: true, mode: 0o700 });
         renameSync(staging, this.data.versionDir(name, version)); // same filesystem: atomic
         fsyncDir(this.data.packageDir(name));
+      } catch (e) {
+        rmSync(this.data.versionDir(name, version), { recursive: true, force: true });
+        throw diskError(e as NodeJS.ErrnoException) ?? e;
       } finally {
         rmSync(staging, { recursive: true, force: true });
         rmSync(upload.file, { force: true });
@@ -76,8 +82,24 @@ export class Packages {
         args: spec.args,
         installedAt: new Date().toISOString(),
       };
+      const wasRunning = this.procs.get(name)?.pid != null;
       await this.procs.get(name)?.stop();
-      this.state.set(name, { current: info, previous: old?.current ?? null, desired: 'running' });
+      try {
+        this.state.set(name, { current: info, previous: old?.current ?? null, desired: 'running' });
+      } catch (e) {
+        // not committed (a full disk): the previous version stays current; bring it back as it was
+        rmSync(this.data.versionDir(name, version), { recursive: true, force: true });
+        if (old && wasRunning)
+          await this.supervisor(name, old.current)
+            .start()
+            .catch(() => undefined);
+        throw (
+          diskError(
+            e as NodeJS.ErrnoException,
+            old ? 'the previous version is running again' : 'nothing was installed',
+          ) ?? e
+        );
+      }
       try {
         await this.supervisor(name, info).start();
       } catch (e) {
@@ -98,11 +120,15 @@ export class Packages {
     });
   }
 
+  /** starts a stopped or crashed package; a running one is left as it is, and the answer says so */
   start(name: string): Promise<PackageStatus> {
     return this.exclusive(name, async () => {
       const rec = this.need(name);
-      this.state.set(name, { ...rec, desired: 'running' });
-      await this.supervisor(name, rec.current).start();
+      const sup = this.supervisor(name, rec.current);
+      if (sup.pid !== null)
+        return { ...this.status(name), note: `already running (pid ${sup.pid}); nothing was started` };
+      if (rec.desired !== 'running') this.state.set(name, { ...rec, desired: 'running' });
+      await sup.start();
       return this.status(name);
     });
   }
@@ -189,9 +215,18 @@ export class Packages {
     return rec;
   }
 
+  /**
+   * The supervisor of this name and version: the existing one when it supervises that version,
+   * else a new one. An existing supervisor is replaced only when its program has stopped (callers
+   * stop it first): a running copy is never orphaned.
+   */
   private supervisor(name: string, v: VersionInfo): Supervisor {
-    this.procs.get(name)?.detach();
     const dir = this.data.versionDir(name, v.id);
+    const existing = this.procs.get(name);
+    if (existing && existing.spec.cwd === dir && existing.spec.args.join('\0') === v.args.join('\0')) return existing;
+    if (existing?.pid != null)
+      throw new HttpError(409, `package ${name} still runs pid ${existing.pid}; stop it first`);
+    existing?.detach();
     const sup = new Supervisor(
       {
         name,

@@ -1,11 +1,11 @@
 // `serve`: starts the agent (also `fleet agent serve`). A unix socket (0600) in the data dir by
 // default; TCP only with --listen, and then with a bearer token from a 0600 token file.
-import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { ensureTokenFile } from '../core/token';
 import { DataDir } from './dataDir';
 import { Packages } from './packages';
 import { buildApp } from './server';
@@ -46,6 +46,7 @@ export async function serveAgent(o: AgentOptions): Promise<RunningAgent> {
   const data = new DataDir(resolve(o.dataDir));
   data.prepare();
   const state = new StateStore(data.stateFile);
+  for (const p of state.problems) o.log(p);
   const packages = new Packages(data, state, o.supervisor, defaultUnzipLimits, o.log);
   const stats = new Stats(o.statsIntervalSecs);
   await stats.start();
@@ -79,7 +80,7 @@ export async function serveAgent(o: AgentOptions): Promise<RunningAgent> {
     if (!hp) throw new Error(`--listen ${o.listen}: expected HOST:PORT, e.g. 127.0.0.1:8080`);
     const { host, port } = hp;
     tokenFile = o.tokenFile ?? data.tokenFile;
-    const token = ensureToken(tokenFile);
+    const token = ensureTokenFile(tokenFile);
     const allowed = new Set([formatHostPort(host, port).toLowerCase(), `localhost:${port}`, `127.0.0.1:${port}`]);
     const tcp = createServer(
       buildApp(data, packages, stats, { ...limits, guard: { allowedHosts: allowed, port, token } }),
@@ -109,29 +110,6 @@ function hardenServer(s: Server): void {
   s.headersTimeout = 10_000;
   s.requestTimeout = 30 * 60_000;
   s.keepAliveTimeout = 5_000;
-}
-
-/**
- * The bearer token in `file`, made (0600) when missing. Several agents may share one token file
- * and start at once: the token is written to a private temp file and linked into place, so the
- * file appears whole or not at all, and the loser of the race reads the winner's token.
- */
-function ensureToken(file: string): string {
-  if (!existsSync(file)) {
-    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-    writeFileSync(tmp, randomBytes(32).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
-    try {
-      linkSync(tmp, file);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    } finally {
-      rmSync(tmp, { force: true });
-    }
-  }
-  const t = readFileSync(file, 'utf8').trim();
-  if (t.length < 16)
-    throw new Error(`${file}: token is shorter than 16 characters; delete the file to have a new one made`);
-  return t;
 }
 
 async function clearStaleSocket(path: string): Promise<void> {

@@ -1,6 +1,6 @@
 // The agent's HTTP API (design.md "Agent API") as an Express 5 app. Every error is JSON {error}.
 import { createHash } from 'node:crypto';
-import { closeSync, mkdtempSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { installSpecHeader, installSpecSchema, packageNameProblem, seedInstallSchema } from '../core/protocol/agent';
@@ -9,6 +9,7 @@ import { guard, type GuardOptions } from './guard';
 import { HttpError } from './httpError';
 import type { Packages } from './packages';
 import { prometheusText, type Stats } from './stats';
+import { diskError } from './unzip';
 import { receiveUpload } from './upload';
 
 export interface ServerOptions {
@@ -80,27 +81,40 @@ export function buildApp(data: DataDir, packages: Packages, stats: Stats, opts: 
     if (!r.success)
       throw new HttpError(400, `${r.error.issues[0].path.join('.') || 'body'}: ${r.error.issues[0].message}`);
     const { Name, Package, Binary, Args } = r.data;
-    await packages.install(Name, { binary: Binary, args: Args }, async () => {
-      const dir = mkdtempSync(join(data.tmp, 'seed-'));
-      const file = join(dir, 'package.zip');
-      const body = Buffer.from(Package, 'base64');
-      writeFileSync(file, body, { mode: 0o600 });
-      return { file, size: body.length, sha256: createHash('sha256').update(body).digest('hex') };
-    });
+    const body = Buffer.from(Package, 'base64');
+    if (body.length > opts.maxPackageBytes) {
+      throw new HttpError(
+        413,
+        `package is ${body.length} bytes; the limit is ${opts.maxPackageBytes} (agent flag --max-package-bytes)`,
+      );
+    }
+    const dir = mkdtempSync(join(data.tmp, 'seed-'));
+    try {
+      await packages.install(Name, { binary: Binary, args: Args }, async () => {
+        const file = join(dir, 'package.zip');
+        writeFileSync(file, body, { mode: 0o600 });
+        return { file, size: body.length, sha256: createHash('sha256').update(body).digest('hex') };
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     res.json({});
   });
 
   app.use((_req, _res, next) => next(new HttpError(404, 'no such route; see GET /api/v1/packages')));
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = err as { status?: number; type?: string; message?: string };
-    const status =
-      err instanceof HttpError
+    const disk = diskError(err as NodeJS.ErrnoException);
+    const status = disk
+      ? 507
+      : err instanceof HttpError
         ? err.status
         : e.type === 'entity.too.large'
           ? 413
           : e.type === 'entity.parse.failed'
             ? 400
             : 500;
+    if (disk) e.message = disk.message;
     if (!res.headersSent) res.status(status).json({ error: e.message ?? String(err) });
   });
   return app;

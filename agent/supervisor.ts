@@ -1,13 +1,15 @@
 // One supervised program: started with an argv array (no shell) in its package dir, in its own
 // process group, output appended to a log file; restarted with exponential backoff when it
-// exits unasked, up to a bound; stopped with SIGTERM to the group, then SIGKILL after a grace.
-// Its pid and start time go to a pid file so a restarted agent adopts it instead of starting
-// it twice.
+// exits unasked, up to a bound; stopped with SIGTERM to the group, then SIGKILL to whatever of the
+// group still lives at the end of the grace period (a wrapper that exits on TERM must not leave a
+// child holding the port). The same group is emptied before a restart after a crash. Its pid and
+// start time go to a pid file so a restarted agent adopts it instead of starting it twice.
 import { spawn } from 'node:child_process';
 import { closeSync, copyFileSync, openSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import type { PackageState } from '../core/protocol/agent';
-import { writeFileDurable } from './dataDir';
+import { writeFileDurable } from '../core/durable';
 import { isSameProcess, processStartTime } from '../core/local/procfs';
+import { sleep } from '../core/sleep';
 
 export interface ProgramSpec {
   name: string;
@@ -47,6 +49,8 @@ export class Supervisor {
   lastExit: { code: number | null; signal: string | null; at: Date } | null = null;
   private streak = 0;
   private wanted = false;
+  /** the process group of the program (its pid: it is started as a group leader); stays after the leader exits */
+  private pgid: number | null = null;
   private restartTimer?: NodeJS.Timeout;
   private pollTimer?: NodeJS.Timeout;
   private exitWaiters: Array<() => void> = [];
@@ -73,9 +77,12 @@ export class Supervisor {
     } catch {
       return false;
     }
-    if (!Number.isInteger(rec.pid) || rec.pid <= 1 || !isSameProcess(rec.pid, rec.startTime)) return false;
+    // a pid file without a start time (written for a zombie, or damaged) names no process for sure
+    if (!Number.isInteger(rec.pid) || rec.pid <= 1 || typeof rec.startTime !== 'number') return false;
+    if (!isSameProcess(rec.pid, rec.startTime)) return false;
     this.wanted = true;
     this.pid = rec.pid;
+    this.pgid = rec.pid;
     this.state = 'running';
     this.startedAt = new Date();
     // not our child: watch /proc for its end
@@ -89,18 +96,31 @@ export class Supervisor {
     return true;
   }
 
+  /** SIGTERM to the group; at the end of the grace period SIGKILL to whatever of the group lives */
   async stop(): Promise<void> {
     this.wanted = false;
     clearTimeout(this.restartTimer);
-    if (this.pid === null) {
+    if (this.pid === null && !groupAlive(this.pgid)) {
       this.state = 'stopped';
       return;
     }
-    const exited = new Promise<void>((resolve) => this.exitWaiters.push(resolve));
-    this.signal('SIGTERM');
-    const kill = setTimeout(() => this.signal('SIGKILL'), this.opts.graceMs);
+    const deadline = Date.now() + this.opts.graceMs;
+    const exited =
+      this.pid === null ? Promise.resolve() : new Promise<void>((resolve) => this.exitWaiters.push(resolve));
+    signalGroup(this.pgid, 'SIGTERM');
+    await Promise.race([exited, sleep(this.opts.graceMs)]);
+    while (groupAlive(this.pgid) && Date.now() < deadline) await sleep(25);
+    await this.killGroup();
     await exited;
-    clearTimeout(kill);
+    this.state = 'stopped';
+  }
+
+  /** SIGKILL to what is left of the group, until it is empty (bounded) */
+  private async killGroup(): Promise<void> {
+    for (let i = 0; i < 200 && groupAlive(this.pgid); i++) {
+      signalGroup(this.pgid, 'SIGKILL');
+      await sleep(10);
+    }
   }
 
   /** copy-truncate the log when it passes its cap (the program keeps its O_APPEND fd) */
@@ -139,10 +159,21 @@ export class Supervisor {
     child.unref();
     const pid = child.pid!;
     this.pid = pid;
+    this.pgid = pid;
     this.state = 'running';
     this.startedAt = new Date();
-    writeFileDurable(this.spec.pidFile, JSON.stringify({ pid, startTime: processStartTime(pid) }));
     child.once('exit', (code, signal) => this.onExit(code, signal));
+    try {
+      writeFileDurable(this.spec.pidFile, JSON.stringify({ pid, startTime: processStartTime(pid) }));
+    } catch (e) {
+      // without its pid file a restarted agent would start a second copy: this one does not run
+      this.wanted = false;
+      const gone = new Promise<void>((resolve) => this.exitWaiters.push(resolve));
+      await this.killGroup();
+      await gone;
+      this.state = 'crashed';
+      throw e;
+    }
   }
 
   private onExit(code: number | null, signal: string | null): void {
@@ -166,27 +197,37 @@ export class Supervisor {
     this.restartTimer = setTimeout(() => {
       if (!this.wanted) return;
       this.restarts++;
-      this.spawnOnce().catch(() => this.onExit(null, null));
+      // what the crashed program left in its group (a child still holding the port) goes first
+      void this.killGroup()
+        .then(() => (this.wanted ? this.spawnOnce() : undefined))
+        .catch(() => this.onExit(null, null));
     }, delay);
     this.restartTimer.unref();
-  }
-
-  private signal(sig: NodeJS.Signals): void {
-    if (this.pid === null) return;
-    try {
-      process.kill(-this.pid, sig);
-    } catch {
-      try {
-        process.kill(this.pid, sig);
-      } catch {
-        // already gone
-      }
-    }
   }
 
   /** ends timers (agent shutdown); the program keeps running, to be adopted */
   detach(): void {
     clearTimeout(this.restartTimer);
     clearInterval(this.pollTimer);
+  }
+}
+
+/** does any process of the group still exist (zombies not reaped yet count) */
+function groupAlive(pgid: number | null): boolean {
+  if (pgid === null) return false;
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function signalGroup(pgid: number | null, sig: NodeJS.Signals): void {
+  if (pgid === null) return;
+  try {
+    process.kill(-pgid, sig);
+  } catch {
+    // the group is gone
   }
 }

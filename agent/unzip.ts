@@ -2,11 +2,11 @@
 // through: absolute paths, `..`, backslashes, symlinks and every other non-regular entry, too many
 // entries, too many bytes, and zip bombs (compression ratio). Files are created with O_EXCL and
 // O_NOFOLLOW inside the staging root only, fsync'd, and keep only their permission bits.
-import { closeSync, constants, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, mkdirSync, openSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { HttpError } from './httpError';
-import { fsyncDir } from './dataDir';
+import { fsyncDir, writeAllSync } from '../core/durable';
 
 export interface UnzipLimits {
   maxEntries: number;
@@ -86,6 +86,13 @@ function bad(msg: string): HttpError {
   return new HttpError(400, msg);
 }
 
+/** no space or quota left on the agent's disk: 507 (the client's request was fine), saying what happened to the package */
+export function diskError(e: NodeJS.ErrnoException, outcome = 'nothing was changed'): HttpError | null {
+  return e?.code === 'ENOSPC' || e?.code === 'EDQUOT'
+    ? new HttpError(507, `the agent's disk is full (${e.code}); ${outcome}; free space on the host and try again`)
+    : null;
+}
+
 function open(file: string): Promise<ZipFile> {
   return new Promise((res, rej) =>
     // decodeStrings + validateEntrySizes: yauzl itself rejects bad names and lying sizes
@@ -130,21 +137,39 @@ function writeEntry(zip: ZipFile, entry: Entry, target: string, mode: number): P
           ),
         );
       }
+      let closed = false;
+      const close = () => {
+        if (!closed) closeSync(fd);
+        closed = true;
+      };
       stream.on('data', (b: Buffer) => {
         try {
-          writeSync(fd, b);
+          writeAllSync(fd, b);
         } catch (e) {
           stream.destroy(e as Error);
         }
       });
-      stream.once('error', (e) => {
-        closeSync(fd);
-        rej(bad(`zip entry ${JSON.stringify(entry.fileName)}: ${e.message}`));
+      stream.once('error', (e: NodeJS.ErrnoException) => {
+        close();
+        rej(diskError(e) ?? bad(`zip entry ${JSON.stringify(entry.fileName)}: ${e.message}`));
       });
       stream.once('end', () => {
-        fsyncSync(fd);
-        closeSync(fd);
-        res();
+        // an fsync or close failing here (a full disk) rejects the install; it must never throw out of a stream handler
+        try {
+          fsyncSync(fd);
+          close();
+          res();
+        } catch (e) {
+          try {
+            close();
+          } catch {
+            // already reported below
+          }
+          rej(
+            diskError(e as NodeJS.ErrnoException) ??
+              bad(`zip entry ${JSON.stringify(entry.fileName)}: ${(e as Error).message}`),
+          );
+        }
       });
     });
   });

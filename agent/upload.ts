@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HttpError } from './httpError';
+import { diskError } from './unzip';
 
 export interface Upload {
   file: string;
@@ -43,7 +44,9 @@ export async function receiveUpload(req: IncomingMessage, dir: string, limitByte
   } catch (e) {
     rmSync(file, { force: true });
     if (e instanceof HttpError) throw e;
-    throw new HttpError(400, `upload did not complete: ${(e as Error).message}`);
+    throw (
+      diskError(e as NodeJS.ErrnoException) ?? new HttpError(400, `upload did not complete: ${(e as Error).message}`)
+    );
   }
   if (size === 0) {
     rmSync(file, { force: true });

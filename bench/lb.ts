@@ -1,7 +1,6 @@
 // Benchmark: requests per second and p99 latency of GET / on the sample web app, direct to a
 // backend, through the built-in LB and through HAProxy (2 backends each), with wrk, side by side.
 import { spawnSync } from 'node:child_process';
-import { LbControlClient } from '../core/lb/controlClient';
 import { BuiltinLbProcess, HaproxyProcess, startWebApps } from '../test/harness/webApps';
 import { requireTool, table } from './util';
 
@@ -20,7 +19,7 @@ function wrk(url: string, secs: number): { rps: number; p50: string; p99: string
 export async function benchLb(secs = 10, rounds = 2): Promise<string> {
   const apps = await startWebApps(2, 'bench');
   const builtin = await BuiltinLbProcess.start();
-  const c = new LbControlClient(builtin.control);
+  const c = builtin.client();
   await c.addPool('/', { path: '/healthz', healthyValues: ['ok'], intervalSecs: 1 });
   for (const a of apps) await c.addBackend('/', a.addr);
   const haproxy = await HaproxyProcess.start(apps.map((a) => a.addr));

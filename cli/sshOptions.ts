@@ -104,7 +104,7 @@ export function sshContext(io: CliIO, targets: readonly string[], f: SshFlags): 
 function passwordSource(
   io: CliIO,
   f: SshFlags,
-): ((user: string, host: string) => Promise<string | undefined>) | undefined {
+): ((user: string, host: string, role: 'target' | 'jump') => Promise<string | undefined>) | undefined {
   const file = f.passwordFile ?? io.env.FLEET_SSH_PASSWORD_FILE;
   if (file) {
     let st;
@@ -120,11 +120,19 @@ function passwordSource(
         `password file is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`,
       );
     const pw = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
-    return async () => pw;
+    // the file's password is for the hosts named: a jump host on the way never sees it
+    return async (_user, _host, role) => (role === 'target' ? pw : undefined);
   }
   if (f.askPassword) {
-    let asked: Promise<string | undefined> | undefined;
-    return (user, host) => (asked ??= askSecret(io, `Password for ${user}@${host}: `));
+    // one answer for the hosts named (a fan-out asks once); each jump host is asked for its own
+    let forTargets: Promise<string | undefined> | undefined;
+    const forJumps = new Map<string, Promise<string | undefined>>();
+    return (user, host, role) => {
+      if (role === 'target') return (forTargets ??= askSecret(io, `Password for ${user}@${host}: `));
+      const key = `${user}@${host}`;
+      if (!forJumps.has(key)) forJumps.set(key, askSecret(io, `Password for ${key} (jump host): `));
+      return forJumps.get(key)!;
+    };
   }
   return undefined;
 }

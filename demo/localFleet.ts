@@ -7,6 +7,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentClient } from '../core/agentClient/client';
+import { BuiltinLb } from '../core/lb/builtin';
 import { LbControlClient } from '../core/lb/controlClient';
 import { parseBackend } from '../core/protocol/lb';
 import type { ServiceConfig } from '../core/rollout/schema';
@@ -40,9 +41,19 @@ export class LocalFleet {
     const tokenFile = join(this.dir, 'agent-token');
     // the service.json, the v2 package and the token, side by side in the demo dir
     this.serviceFile = join(this.dir, 'service.json');
+    const withLb = this.o.lbHttp !== 'none';
     writeFileSync(
       this.serviceFile,
-      JSON.stringify({ ...config, $schema: undefined, AgentTokenFile: 'agent-token' }, null, 2),
+      JSON.stringify(
+        {
+          ...config,
+          $schema: undefined,
+          AgentTokenFile: 'agent-token',
+          ...(withLb ? { LBTokenFile: 'lb-token' } : {}),
+        },
+        null,
+        2,
+      ),
     );
     mkdirSync(join(this.dir, 'dist'));
     for (const [name, zip] of Object.entries(this.o.zips)) copyFileSync(zip, join(this.dir, 'dist', `${name}.zip`));
@@ -53,7 +64,6 @@ export class LocalFleet {
           `${this.o.serviceJson}: the local fleet needs http:// agents, ${b.Addr} has ${b.Agent ?? 'none'}`,
         );
     }
-    const withLb = this.o.lbHttp !== 'none';
     const httpAddr = this.httpAddr;
     await assertFree([
       ...(withLb ? [config.LB, httpAddr] : []),
@@ -61,20 +71,14 @@ export class LocalFleet {
       ...backends.map((b) => new URL(b.Agent!).host),
     ]);
     if (withLb) {
-      this.lb = await serveLb({ http: httpAddr, control: config.LB });
+      this.lb = await serveLb({ http: httpAddr, control: config.LB, tokenFile: join(this.dir, 'lb-token') });
       log(`LB: proxy http://${httpAddr}, control ${config.LB}`);
     }
 
     await Promise.all(
       backends.map(async (b, i) => {
         const url = new URL(b.Agent!);
-        const data = join(this.dir, `agent${i}`);
-        const proc = spawn(
-          process.execPath,
-          [this.o.agentJs, 'serve', '--data-dir', data, '--listen', url.host, '--token-file', tokenFile],
-          { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
-        );
-        await waitForLine(proc, 'listening on http', 15_000, `agent for ${b.Addr}`);
+        const proc = await this.spawnAgent(i, url.host, b.Addr);
         const client = new AgentClient(
           { kind: 'http', host: url.hostname, port: Number(url.port), text: b.Agent! },
           { token: readFileSync(tokenFile, 'utf8').trim() },
@@ -89,7 +93,7 @@ export class LocalFleet {
     );
     log(`${backends.length} agents, each running web v1`);
     if (!withLb) return;
-    const control = new LbControlClient(config.LB);
+    const control = this.lbClient();
     await control.addPool(config.Pattern, { path: '/healthz', healthyValues: ['ok'], intervalSecs: 1 });
     for (const b of backends)
       await waitUntilAsync(
@@ -104,6 +108,44 @@ export class LocalFleet {
     log(`pool ${config.Pattern}: ${backends.length} backends`);
   }
 
+  /** (re)starts agent i with its data dir: a restarted agent adopts the programs that still run */
+  private async spawnAgent(i: number, listen: string, addr: string): Promise<ChildProcess> {
+    const proc = spawn(
+      process.execPath,
+      [
+        this.o.agentJs,
+        'serve',
+        '--data-dir',
+        join(this.dir, `agent${i}`),
+        '--listen',
+        listen,
+        '--token-file',
+        join(this.dir, 'agent-token'),
+      ],
+      { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
+    );
+    await waitForLine(proc, 'listening on http', 15_000, `agent for ${addr}`);
+    return proc;
+  }
+
+  /** starts agent i again after it died (kill -9 in fault tests) */
+  async restartAgent(i: number): Promise<void> {
+    const a = this.agents[i];
+    if (a.proc.exitCode === null && a.proc.signalCode === null) return;
+    const b = this.config.Backends[i] as { Addr: string; Agent: string };
+    a.proc = await this.spawnAgent(i, new URL(b.Agent).host, b.Addr);
+  }
+
+  /** the LB's control API, with its token */
+  lbClient(): LbControlClient {
+    return new LbControlClient(this.config.LB, readFileSync(join(this.dir, 'lb-token'), 'utf8').trim());
+  }
+
+  /** the rollout's view of the LB (the pool of service.json's Pattern) */
+  lbAdapter(): BuiltinLb {
+    return new BuiltinLb(this.config.LB, this.config.Pattern, readFileSync(join(this.dir, 'lb-token'), 'utf8').trim());
+  }
+
   get httpAddr(): string {
     if (this.o.lbHttp && this.o.lbHttp !== 'none') return this.o.lbHttp;
     const lbAddr = parseBackend(this.config.LB)!;
@@ -114,8 +156,13 @@ export class LocalFleet {
     return `http://${this.httpAddr}`;
   }
 
-  /** stops the web programs (through their agents), the agents and the LB; removes the temp dir */
+  /**
+   * Stops front to back: the LB stops accepting and lets requests in flight finish, then the web
+   * programs (through their agents) and the agents stop; removes the temp dir. A client sending
+   * through the LB meanwhile is refused a connection, never answered 502 by a half-stopped fleet.
+   */
   async stop(): Promise<void> {
+    await this.lb?.close({ graceMs: 5000 });
     await Promise.all(
       this.agents.map(async (a) => {
         await a.client.remove('web').catch(() => undefined);
@@ -129,7 +176,6 @@ export class LocalFleet {
         );
       }),
     );
-    await this.lb?.close();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

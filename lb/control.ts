@@ -3,7 +3,10 @@
 //   POST /v1/add-backend {pattern, backend}   POST /v1/remove-backend {pattern, backend, drainTimeoutSecs?}
 //   GET  /v1/pool-health?pattern=/           GET  /v1/pools
 // remove-backend drains: it answers once the backend's in-flight requests are done (or the timeout passed).
-// Like the agent, it refuses any Origin header and a foreign Host, so no web page can drive it.
+// Like the agent, it listens on a unix socket of mode 0600 by default and on TCP only with a bearer
+// token, and refuses any Origin header and a foreign Host, so no web page and no other local user can
+// drive it (add-backend would let them send the pool's traffic to an address of their choosing).
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import {
@@ -17,7 +20,14 @@ import { ControlError, Pool } from './pool';
 
 const maxControlBody = 64 * 1024;
 
-export function controlHandler(pools: Map<string, Pool>, allowedHosts: Set<string>) {
+export interface ControlGuard {
+  allowedHosts: Set<string>;
+  /** the bearer token every request needs (TCP); none on the unix socket, whose mode is the check */
+  token?: string;
+}
+
+export function controlHandler(pools: Map<string, Pool>, guard: ControlGuard) {
+  const token = guard.token ? Buffer.from(guard.token) : null;
   const routes: Record<string, (body: unknown, url: URL) => Promise<unknown>> = {
     'POST /v1/add-pool': async (body) => {
       const b = parse(addPoolSchema, body);
@@ -58,8 +68,17 @@ export function controlHandler(pools: Map<string, Pool>, allowedHosts: Set<strin
     };
     if (req.headers.origin !== undefined)
       return reply(403, { error: 'requests with an Origin header (from a web page) are refused' });
-    if (!allowedHosts.has((req.headers.host ?? '').toLowerCase()))
+    if (!guard.allowedHosts.has((req.headers.host ?? '').toLowerCase()))
       return reply(403, { error: `Host ${JSON.stringify(req.headers.host ?? '')} does not name this LB` });
+    if (token) {
+      const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
+      const given = m ? Buffer.from(m[1]) : Buffer.alloc(0);
+      if (given.length !== token.length || !timingSafeEqual(given, token)) {
+        return reply(401, {
+          error: "missing or wrong bearer token; send Authorization: Bearer <the token in the LB's token file>",
+        });
+      }
+    }
     const url = new URL(req.url ?? '/', 'http://lb');
     const route = routes[`${req.method} ${url.pathname}`];
     if (!route) return reply(404, { error: `no route ${req.method} ${url.pathname}; see fleet lb --help` });

@@ -1,10 +1,16 @@
-// Forwards one client request to a backend of the matching pool. A GET or HEAD whose connection
-// fails before any byte of the answer is retried once on another backend, so a backend that
-// dies between health checks costs no client a failed request. Bodies are bounded.
+// Forwards one client request to a backend of the matching pool. What reaches the backend is
+// exactly what the client sent: a body is forwarded with the framing it came with (Content-Length,
+// or chunked), whatever the method, streamed with backpressure and bounded; a transfer coding that
+// cannot be forwarded is refused (501). A bodiless GET or HEAD whose connection fails before any byte
+// of the answer is retried once on another backend, so a backend that dies between health checks
+// costs no client a failed request.
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { Backend } from './backend';
 import { matchPool, type Pool } from './pool';
 
+/** headers of one connection, never forwarded; framing is set again for the upstream request */
 const hopByHop = new Set([
   'connection',
   'keep-alive',
@@ -15,6 +21,8 @@ const hopByHop = new Set([
   'trailer',
   'proxy-authorization',
   'proxy-authenticate',
+  // answered (or not) by this proxy: forwarding it would make the backend answer 100 a second time
+  'expect',
 ]);
 
 export interface ProxyOptions {
@@ -22,18 +30,38 @@ export interface ProxyOptions {
   upstreamTimeoutMs: number;
 }
 
+type Framing = { kind: 'none' } | { kind: 'length'; bytes: number } | { kind: 'chunked' };
+
 export function proxyHandler(pools: Map<string, Pool>, opts: ProxyOptions) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const pool = matchPool(pools, (req.url ?? '/').split('?')[0]);
     if (!pool) return fail(res, 404, `no pool serves ${req.url}`);
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > opts.maxBodyBytes) return fail(res, 413, `request body over ${opts.maxBodyBytes} bytes`);
-    const idempotent =
-      (req.method === 'GET' || req.method === 'HEAD') &&
-      !req.headers['content-length'] &&
-      !req.headers['transfer-encoding'];
-    attempt(pool, req, res, opts, idempotent ? 2 : 1, undefined);
+    const framing = framingOf(req);
+    if (typeof framing === 'string')
+      return fail(res, framing.startsWith('Transfer-Encoding') ? 501 : 400, framing, true);
+    if (framing.kind === 'length' && framing.bytes > opts.maxBodyBytes) {
+      return fail(res, 413, `request body over ${opts.maxBodyBytes} bytes`, true);
+    }
+    const retriable = framing.kind === 'none' && (req.method === 'GET' || req.method === 'HEAD');
+    attempt(pool, req, res, opts, framing, retriable ? 2 : 1, undefined);
   };
+}
+
+/** how the client framed its body, or why it cannot be forwarded */
+function framingOf(req: IncomingMessage): Framing | string {
+  const te = req.headers['transfer-encoding'];
+  const cl = req.headers['content-length'];
+  if (te !== undefined) {
+    // Node's parser has already refused Content-Length together with Transfer-Encoding
+    if (te.trim().toLowerCase() !== 'chunked')
+      return `Transfer-Encoding ${JSON.stringify(te)} is not supported; send the body chunked or with a Content-Length`;
+    return { kind: 'chunked' };
+  }
+  if (cl === undefined) return { kind: 'none' };
+  const bytes = Number(cl);
+  if (!/^\d+$/.test(cl) || !Number.isSafeInteger(bytes))
+    return `Content-Length ${JSON.stringify(cl)} is not a number of bytes`;
+  return bytes === 0 ? { kind: 'length', bytes: 0 } : { kind: 'length', bytes };
 }
 
 function attempt(
@@ -41,6 +69,7 @@ function attempt(
   req: IncomingMessage,
   res: ServerResponse,
   opts: ProxyOptions,
+  framing: Framing,
   tries: number,
   tried: Backend | undefined,
 ): void {
@@ -52,6 +81,8 @@ function attempt(
     'x-forwarded-for',
     [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', '),
   );
+  // Content-Length stays among the headers; chunked is said again, so Node frames every method's body
+  if (framing.kind === 'chunked') headers.push('transfer-encoding', 'chunked');
   b.begin();
   let finished = false;
   const done = () => {
@@ -82,30 +113,37 @@ function attempt(
   up.on('timeout', () => up.destroy(new Error('upstream timeout')));
   up.on('error', (e) => {
     done();
-    if (!answered && tries > 1 && !res.headersSent) return attempt(pool, req, res, opts, tries - 1, b);
-    if (!res.headersSent) fail(res, 502, `backend ${b.addr}: ${(e as NodeJS.ErrnoException).code ?? e.message}`);
+    if (!answered && tries > 1 && !res.headersSent) return attempt(pool, req, res, opts, framing, tries - 1, b);
+    if (!res.headersSent) fail(res, 502, `backend ${b.addr}: ${(e as NodeJS.ErrnoException).code ?? e.message}`, true);
     else res.destroy();
   });
   res.on('close', () => {
     if (!res.writableFinished) up.destroy();
     done();
   });
-  if (req.method === 'GET' || req.method === 'HEAD') {
+  if (framing.kind === 'none') {
     up.end();
     return;
   }
-  let size = 0;
-  req.on('data', (chunk: Buffer) => {
-    size += chunk.length;
-    if (size > opts.maxBodyBytes) {
-      up.destroy();
-      if (!res.headersSent) fail(res, 413, `request body over ${opts.maxBodyBytes} bytes`);
-      req.destroy();
-      return;
-    }
-    up.write(chunk);
+  // the body, streamed with backpressure and bounded; a body that breaks off ends both connections
+  pipeline(req, limit(opts.maxBodyBytes), up).catch((e: Error) => {
+    up.destroy();
+    if (e instanceof BodyTooLarge && !res.headersSent) fail(res, 413, e.message, true);
+    else req.socket.destroy();
   });
-  req.on('end', () => up.end());
+}
+
+class BodyTooLarge extends Error {}
+
+function limit(max: number): Transform {
+  let size = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      size += chunk.length;
+      if (size > max) return cb(new BodyTooLarge(`request body over ${max} bytes`));
+      cb(null, chunk);
+    },
+  });
 }
 
 /** a rawHeaders array (name, value, name, value…) without hop-by-hop headers (and `drop`) */
@@ -118,9 +156,18 @@ function withoutHopByHop(raw: readonly string[], drop?: string): string[] {
   return out;
 }
 
-function fail(res: ServerResponse, status: number, message: string): void {
+/**
+ * An error answer from the LB itself. `close`: the request's body may not have been read, so the
+ * connection cannot carry another request: say so and close it (no bytes of that body can be read
+ * as a request of their own).
+ */
+function fail(res: ServerResponse, status: number, message: string, close = false): void {
   if (res.headersSent) return void res.destroy();
   const body = JSON.stringify({ error: message });
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+    ...(close ? { connection: 'close' } : {}),
+  });
   res.end(body);
 }

@@ -1,20 +1,40 @@
-// `fleet lb serve`: the proxy listener and the control listener, with timeouts against slow clients.
+// `fleet lb serve`: the proxy listener and the control listener, with timeouts against slow clients
+// and a cap on connections. The control API listens on a unix socket of mode 0600 by default; on TCP
+// only with a bearer token (its file made 0600 when missing, as the agent's). Closing is front to
+// back: no new connection is accepted, requests in flight finish (up to a grace period), then the
+// rest is cut.
 import { createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
+import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { defaultLbControl } from '../core/lb/controlClient';
+import { formatHostPort, parseHostPort } from '../core/hostPort';
+import { sleep } from '../core/sleep';
+import { ensureTokenFile } from '../core/token';
 import { controlHandler } from './control';
 import { type Pool } from './pool';
 import { proxyHandler } from './proxy';
-import { formatHostPort, parseHostPort } from '../core/hostPort';
 
 export interface LbOptions {
   http: string;
-  control: string;
+  /** `unix:/path` (default ~/.fleet/lb/control.sock) or HOST:PORT, which needs a token */
+  control?: string;
+  /** bearer token file of a TCP control listener (default: `token` beside the default socket); made 0600 when missing */
+  tokenFile?: string;
   maxBodyBytes?: number;
   upstreamTimeoutMs?: number;
+  /** client connections to the proxy at once; more are refused (default 10,000) */
+  maxConnections?: number;
 }
 
 export interface RunningLb {
   pools: Map<string, Pool>;
-  close(): Promise<void>;
+  /** the control address as clients name it (`unix:/path` or HOST:PORT) */
+  control: string;
+  /** the token file of a TCP control listener */
+  tokenFile?: string;
+  /** stops accepting, lets requests in flight finish for up to graceMs (default 5 s), then closes the rest */
+  close(opts?: { graceMs?: number }): Promise<void>;
 }
 
 export function splitHostPort(s: string, flag: string): { host: string; port: number } {
@@ -26,33 +46,91 @@ export function splitHostPort(s: string, flag: string): { host: string; port: nu
 export async function serveLb(o: LbOptions): Promise<RunningLb> {
   const pools = new Map<string, Pool>();
   const h = splitHostPort(o.http, '--http');
-  const c = splitHostPort(o.control, '--control');
+  const controlAddr = o.control ?? defaultLbControl();
   const proxy = createServer(
     proxyHandler(pools, {
       maxBodyBytes: o.maxBodyBytes ?? 64 * 1024 * 1024,
       upstreamTimeoutMs: o.upstreamTimeoutMs ?? 60_000,
     }),
   );
-  const allowed = new Set([formatHostPort(c.host, c.port).toLowerCase(), `localhost:${c.port}`, `127.0.0.1:${c.port}`]);
-  const control = createServer(controlHandler(pools, allowed));
+  proxy.maxConnections = o.maxConnections ?? 10_000;
+  let control: Server;
+  let tokenFile: string | undefined;
+  let socketPath: string | undefined;
+  if (controlAddr.startsWith('unix:')) {
+    socketPath = controlAddr.slice('unix:'.length);
+    control = createServer(controlHandler(pools, { allowedHosts: new Set(['localhost', 'fleet-lb']) }));
+  } else {
+    const c = splitHostPort(controlAddr, '--control');
+    tokenFile = o.tokenFile ?? join(dirname(defaultLbControl().slice('unix:'.length)), 'token');
+    const token = ensureTokenFile(tokenFile);
+    const allowed = new Set([
+      formatHostPort(c.host, c.port).toLowerCase(),
+      `localhost:${c.port}`,
+      `127.0.0.1:${c.port}`,
+    ]);
+    control = createServer(controlHandler(pools, { allowedHosts: allowed, token }));
+  }
   for (const s of [proxy, control]) {
     s.headersTimeout = 10_000; // a client that trickles its headers is cut off
     s.requestTimeout = 120_000;
     s.keepAliveTimeout = 5_000;
   }
   await listen(proxy, h.host, h.port);
-  await listen(control, c.host, c.port);
+  if (socketPath) await listenUnix(control, socketPath);
+  else {
+    const c = splitHostPort(controlAddr, '--control');
+    await listen(control, c.host, c.port);
+  }
+  let closing: Promise<void> | undefined;
   return {
     pools,
-    async close() {
-      for (const p of pools.values()) p.close();
-      proxy.closeAllConnections();
-      control.closeAllConnections();
-      await Promise.all([proxy, control].map((s) => new Promise<void>((r) => s.close(() => r()))));
+    control: controlAddr,
+    tokenFile,
+    close(opts = {}) {
+      closing ??= (async () => {
+        const stopped = Promise.all([proxy, control].map((s) => new Promise<void>((r) => s.close(() => r()))));
+        // idle keep-alive connections go now; busy ones when their request is done, or at the deadline
+        const deadline = Date.now() + (opts.graceMs ?? 5000);
+        let done = false;
+        void stopped.then(() => (done = true));
+        while (!done && Date.now() < deadline) {
+          proxy.closeIdleConnections();
+          control.closeIdleConnections();
+          await sleep(20);
+        }
+        proxy.closeAllConnections();
+        control.closeAllConnections();
+        await stopped;
+        for (const p of pools.values()) p.close();
+        if (socketPath) rmSync(socketPath, { force: true });
+      })();
+      return closing;
     },
   };
 }
 
 function listen(s: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => s.once('error', reject).listen(port, host, () => resolve()));
+}
+
+/** a unix socket born 0600 in a 0700 directory; a stale socket (nobody answers) is replaced */
+async function listenUnix(s: Server, path: string): Promise<void> {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (existsSync(path)) {
+    const live = await new Promise<boolean>((res) => {
+      const c = connect(path);
+      c.once('connect', () => (c.destroy(), res(true)));
+      c.once('error', () => res(false));
+    });
+    if (live) throw new Error(`another LB already listens on ${path}; stop it first or pass --control`);
+    rmSync(path, { force: true });
+  }
+  const oldMask = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => s.once('error', reject).listen(path, () => resolve()));
+  } finally {
+    process.umask(oldMask);
+  }
+  chmodSync(path, 0o600);
 }

@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { agentServeCommand } from '../../agent/serveCommand';
 import { AgentClient } from '../../core/agentClient/client';
 import { parseAgentEndpoint } from '../../core/agentClient/endpoint';
-import { loadAgentToken } from '../../core/agentClient/token';
+import { loadToken } from '../../core/token';
 import { UsageError, ValidationError } from '../../core/errors';
 import type { PackageStatus } from '../../core/protocol/agent';
 import { addSshFlags, sshContext, type SshFlags } from '../sshOptions';
@@ -36,7 +36,7 @@ async function withAgent<T>(
   }
   let token: string | undefined;
   if (ep.kind === 'http') {
-    token = loadAgentToken(o.tokenFile, io.env);
+    token = loadToken(o.tokenFile, 'FLEET_AGENT_TOKEN', io.env);
     if (!token) throw new UsageError(`${ep.text} needs the agent's token: --token-file FILE or FLEET_AGENT_TOKEN`);
   }
   return fn(new AgentClient(ep, { token }));
@@ -46,7 +46,7 @@ function printStatus(io: CliIO, s: PackageStatus, json?: boolean): void {
   io.out(
     json
       ? JSON.stringify(s) + '\n'
-      : `${s.name}: ${s.state} (pid ${s.pid ?? '-'}, restarts ${s.restarts}, version ${s.version}, sha256 ${s.sha256.slice(0, 12)})\n`,
+      : `${s.name}: ${s.state} (pid ${s.pid ?? '-'}, restarts ${s.restarts}, version ${s.version}, sha256 ${s.sha256.slice(0, 12)})${s.note ? `: ${s.note}` : ''}\n`,
   );
 }
 

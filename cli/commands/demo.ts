@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { LocalFleet } from '../../demo/localFleet';
-import { LbControlClient } from '../../core/lb/controlClient';
 import { loadService } from '../../core/rollout/config';
 import { rolloutDeps } from '../../core/rollout/deps';
 import { Rollout } from '../../core/rollout/workflow';
@@ -49,7 +48,7 @@ export function registerDemo(program: Command, io: CliIO): void {
         if (stopping) rollout.abort();
         const result = await rollout.run();
         out('');
-        out(printPoolHealth(await new LbControlClient(svc.config.LB).poolHealth(svc.config.Pattern)).trimEnd());
+        out(printPoolHealth(await local.lbClient().poolHealth(svc.config.Pattern)).trimEnd());
         out('');
         for (let i = 0; i < 4; i++) out(`GET ${local.proxyUrl}/ -> ${(await fetchText(local.proxyUrl)).trim()}`);
         io.exitCode = exitOfEndState[result];

@@ -1,12 +1,20 @@
 // `fleet lb serve` and the seed's LB verbs: add-pool, remove-pool, add-backend, remove-backend, pool-health.
 import type { Command } from 'commander';
-import { LbControlClient } from '../../core/lb/controlClient';
+import { defaultLbControl, LbControlClient } from '../../core/lb/controlClient';
+import { loadToken } from '../../core/token';
 import type { PoolHealthReport } from '../../core/protocol/lb';
 import { serveLb } from '../../lb/server';
 import { positiveInt } from '../sshOptions';
 import type { CliIO } from '../io';
 
-const controlFlag = ['--control <host:port>', 'the LB control API', '127.0.0.1:9091'] as const;
+const controlFlag = [
+  '--control <address>',
+  'the LB control API: unix:/path (its mode 0600 is the check) or HOST:PORT (with the LB token)',
+  defaultLbControl(),
+] as const;
+const tokenFlag = ['--token-file <file>', 'bearer token of a TCP control API (or FLEET_LB_TOKEN)'] as const;
+
+type ControlFlags = { control: string; tokenFile?: string };
 
 export function printPoolHealth(h: PoolHealthReport): string {
   const rows = [`Pool\tStatus`, `${h.pattern}\t${h.status}`, ``, `Backend\tStatus`];
@@ -15,14 +23,33 @@ export function printPoolHealth(h: PoolHealthReport): string {
 }
 
 export function registerLb(program: Command, io: CliIO): void {
+  const client = (o: ControlFlags) =>
+    new LbControlClient(
+      o.control,
+      o.control.startsWith('unix:') ? undefined : loadToken(o.tokenFile, 'FLEET_LB_TOKEN', io.env),
+    );
   const lb = program.command('lb').description("the built-in load balancer and the seed's LB verbs");
   lb.command('serve')
     .description('run the built-in LB: proxy on --http, control API on --control')
     .option('--http <host:port>', 'proxy listener', '127.0.0.1:9090')
     .option(...controlFlag)
-    .action(async (o: { http: string; control: string }) => {
-      const running = await serveLb({ http: o.http, control: o.control });
-      io.err(`fleet lb: proxy on http://${o.http}, control API on http://${o.control}\n`);
+    .option('--token-file <file>', 'with a TCP --control: the bearer token file (made 0600 when missing)')
+    .option(
+      '--max-connections <n>',
+      'client connections to the proxy at once',
+      positiveInt('--max-connections'),
+      10_000,
+    )
+    .action(async (o: ControlFlags & { http: string; maxConnections: number }) => {
+      const running = await serveLb({
+        http: o.http,
+        control: o.control,
+        tokenFile: o.tokenFile,
+        maxConnections: o.maxConnections,
+      });
+      io.err(
+        `fleet lb: proxy on http://${o.http}, control API on ${running.control}${running.tokenFile ? ` (bearer token in ${running.tokenFile})` : ''}\n`,
+      );
       const stop = () => void running.close().then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
@@ -30,44 +57,48 @@ export function registerLb(program: Command, io: CliIO): void {
   lb.command('add-pool')
     .argument('<pattern>', 'URL path prefix, e.g. /')
     .option(...controlFlag)
+    .option(...tokenFlag)
     .option('--health-path <path>', 'health check path (omit for no health checks)')
     .option('--healthy-values <values>', 'comma-separated bodies that mean healthy', 'ok')
     .option('--interval <secs>', 'health check interval', positiveInt('--interval'), 1)
     .action(
-      async (pattern: string, o: { control: string; healthPath?: string; healthyValues: string; interval: number }) => {
+      async (pattern: string, o: ControlFlags & { healthPath?: string; healthyValues: string; interval: number }) => {
         const health = o.healthPath
           ? { path: o.healthPath, healthyValues: o.healthyValues.split(',').filter(Boolean), intervalSecs: o.interval }
           : undefined;
-        await new LbControlClient(o.control).addPool(pattern, health);
+        await client(o).addPool(pattern, health);
       },
     );
   lb.command('remove-pool')
     .argument('<pattern>')
     .option(...controlFlag)
-    .action(async (pattern: string, o: { control: string }) => {
-      await new LbControlClient(o.control).removePool(pattern);
+    .option(...tokenFlag)
+    .action(async (pattern: string, o: ControlFlags) => {
+      await client(o).removePool(pattern);
     });
   lb.command('add-backend')
     .description('add a backend once it passes the pool health check')
     .argument('<pattern>')
     .argument('<backend>', 'IP:PORT')
     .option(...controlFlag)
-    .action(async (pattern: string, backend: string, o: { control: string }) => {
-      await new LbControlClient(o.control).addBackend(pattern, backend);
+    .option(...tokenFlag)
+    .action(async (pattern: string, backend: string, o: ControlFlags) => {
+      await client(o).addBackend(pattern, backend);
     });
   lb.command('remove-backend')
     .description('drain a backend: no new requests, returns when its in-flight requests are done')
     .argument('<pattern>')
     .argument('<backend>', 'IP:PORT')
     .option(...controlFlag)
+    .option(...tokenFlag)
     .option(
       '--drain-timeout <secs>',
       'give up waiting for in-flight requests after this long',
       positiveInt('--drain-timeout'),
       30,
     )
-    .action(async (pattern: string, backend: string, o: { control: string; drainTimeout: number }) => {
-      const r = await new LbControlClient(o.control).removeBackend(pattern, backend, o.drainTimeout);
+    .action(async (pattern: string, backend: string, o: ControlFlags & { drainTimeout: number }) => {
+      const r = await client(o).removeBackend(pattern, backend, o.drainTimeout);
       if (!r.drained) {
         io.err(
           `fleet lb: ${backend} is out of rotation but ${r.inflight} request(s) were still in flight after ${o.drainTimeout}s\n`,
@@ -78,9 +109,10 @@ export function registerLb(program: Command, io: CliIO): void {
   lb.command('pool-health')
     .argument('<pattern>')
     .option(...controlFlag)
+    .option(...tokenFlag)
     .option('--json', 'print the JSON report')
-    .action(async (pattern: string, o: { control: string; json?: boolean }) => {
-      const h = await new LbControlClient(o.control).poolHealth(pattern);
+    .action(async (pattern: string, o: ControlFlags & { json?: boolean }) => {
+      const h = await client(o).poolHealth(pattern);
       io.out(o.json ? JSON.stringify(h) + '\n' : printPoolHealth(h));
     });
 }

@@ -27,6 +27,14 @@ export function formatEvent(e: JournalEvent): string {
   return `${e.at.slice(11, 19)} ${describeEvent(e)}`;
 }
 
+interface RolloutFlags {
+  dryRun?: boolean;
+  resume?: boolean;
+  src?: string;
+  agentTokenFile?: string;
+  lbTokenFile?: string;
+}
+
 export function registerRollout(program: Command, io: CliIO): void {
   addSshFlags(
     program
@@ -34,12 +42,12 @@ export function registerRollout(program: Command, io: CliIO): void {
       .description('canaried rollout of a package to the backends of service.json behind a load balancer')
       .argument('<service.json>')
       .option('--dry-run', 'print the plan (canaries, batches, LB actions) and change nothing')
-      .option(
-        '--resume',
-        'continue the last rollout of this file from its journal, at the exact step where it stopped',
-      ),
-  ).action(async (file: string, o: SshFlags & { dryRun?: boolean; resume?: boolean }) => {
-    const svc = await loadService(file);
+      .option('--resume', 'continue the last rollout of this file from its journal, at the exact step where it stopped')
+      .option('--src <file>', 'the package to roll out, instead of Src (which must lie beside service.json)')
+      .option('--agent-token-file <file>', "the agents' token file, instead of AgentTokenFile")
+      .option('--lb-token-file <file>', "the LB's token file, instead of LBTokenFile"),
+  ).action(async (file: string, o: SshFlags & RolloutFlags) => {
+    const svc = await loadService(file, { src: o.src, agentTokenFile: o.agentTokenFile, lbTokenFile: o.lbTokenFile });
     if (o.dryRun) {
       io.out(o.json ? JSON.stringify(makePlan(svc)) + '\n' : formatPlan(makePlan(svc)));
       return;

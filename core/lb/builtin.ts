@@ -10,8 +10,9 @@ export class BuiltinLb implements LoadBalancer {
   constructor(
     readonly controlAddress: string,
     readonly pattern: string,
+    token?: string,
   ) {
-    this.client = new LbControlClient(controlAddress);
+    this.client = new LbControlClient(controlAddress, token);
     this.name = `builtin ${controlAddress} ${pattern}`;
   }
 

@@ -1,18 +1,41 @@
-// HTTP/JSON client of the built-in LB's control API (used by `fleet lb …` and the builtin adapter).
+// HTTP/JSON client of the built-in LB's control API (used by `fleet lb …` and the builtin adapter),
+// over the LB's unix socket (the default: its mode 0600 is the authentication) or over TCP with the
+// LB's bearer token.
 import { request } from 'node:http';
 import type { PoolHealthReport } from '../protocol/lb';
 import { LbError } from './types';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { UsageError } from '../errors';
 import { formatHostPort, parseHostPort } from '../hostPort';
 
-export class LbControlClient {
-  readonly host: string;
-  readonly port: number;
+/** where `fleet lb serve` listens for control requests unless told otherwise, and where the verbs look */
+export function defaultLbControl(): string {
+  return `unix:${join(homedir(), '.fleet', 'lb', 'control.sock')}`;
+}
 
-  constructor(readonly address: string) {
+export class LbControlClient {
+  private readonly target: { socketPath: string } | { host: string; port: number };
+  private readonly hostHeader: string;
+
+  /** `address`: `unix:/path` or HOST:PORT (then `token` is the bearer token of the LB's TCP control listener) */
+  constructor(
+    readonly address: string,
+    private readonly token?: string,
+  ) {
+    if (address.startsWith('unix:')) {
+      this.target = { socketPath: address.slice('unix:'.length) };
+      this.hostHeader = 'localhost';
+      return;
+    }
     const hp = parseHostPort(address);
-    if (!hp) throw new LbError(address, 'expected the control address as HOST:PORT, e.g. 127.0.0.1:9091');
-    this.host = hp.host;
-    this.port = hp.port;
+    if (!hp) throw new LbError(address, 'expected the control address as unix:/path or HOST:PORT, e.g. 127.0.0.1:9091');
+    if (!token)
+      throw new UsageError(
+        `the LB control API at ${address} (TCP) needs its token: --token-file FILE (the LB prints its path) or FLEET_LB_TOKEN`,
+      );
+    this.target = hp;
+    this.hostHeader = formatHostPort(hp.host, hp.port);
   }
 
   addPool(
@@ -54,14 +77,14 @@ export class LbControlClient {
     return new Promise((resolve, reject) => {
       const req = request(
         {
-          host: this.host,
-          port: this.port,
+          ...this.target,
           method,
           path,
           signal,
           agent: false,
           headers: {
-            host: formatHostPort(this.host, this.port),
+            host: this.hostHeader,
+            ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
             ...(text ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) } : {}),
           },
         },

@@ -57,6 +57,8 @@ export interface PackageStatus {
   version: string;
   installedAt: string;
   previous: VersionInfo | null;
+  /** what an action did not do, and why (start of a package that already runs) */
+  note?: string;
 }
 
 export interface CpuPerf {

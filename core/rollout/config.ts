@@ -1,10 +1,14 @@
 // Loads service.json and turns it into what a rollout acts on: absolute paths, the package zip
-// (a single-binary Src wrapped into a one-file zip), each backend's agent endpoint and args.
+// (a single-binary Src wrapped into a one-file zip), each backend's agent endpoint and args, the
+// agents' and the LB's tokens. A service.json may come from anyone's repository: the files it names
+// (Src, the token files) must lie inside its own folder, symlinks resolved, so a checked-in file
+// cannot make Fleet upload ~/.ssh/id_ed25519 or send it as a token. A file elsewhere is given on the
+// command line (`--src`, `--agent-token-file`, `--lb-token-file`), never by the file itself.
 import { createHash } from 'node:crypto';
-import { createWriteStream, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { createWriteStream, mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import yazl from 'yazl';
-import { loadAgentToken } from '../agentClient/token';
+import { loadToken } from '../token';
 import { errorMessage, ValidationError } from '../errors';
 import { readJsonFile } from '../jsonFile';
 import { parseBackend } from '../protocol/lb';
@@ -30,14 +34,26 @@ export interface LoadedService {
   zip: string;
   sha256: string;
   backends: BackendTarget[];
+  /** the agents' bearer token (http:// agents) */
   token?: string;
+  /** the LB's bearer token (a TCP control address) */
+  lbToken?: string;
+  /** Src as given on the command line, else resolved inside the folder */
+  src: string;
 }
 
-export async function loadService(file: string): Promise<LoadedService> {
+/** files a person names on the command line, used instead of what service.json says */
+export interface ServiceOverrides {
+  src?: string;
+  agentTokenFile?: string;
+  lbTokenFile?: string;
+}
+
+export async function loadService(file: string, overrides: ServiceOverrides = {}): Promise<LoadedService> {
   const abs = resolve(file);
   const config = readJsonFile(abs, serviceSchema);
   const dir = dirname(abs);
-  const src = resolve(dir, config.Src);
+  const src = overrides.src ? resolve(overrides.src) : inside(abs, 'Src', config.Src, '--src');
   let st;
   try {
     st = statSync(src);
@@ -67,11 +83,21 @@ export async function loadService(file: string): Promise<LoadedService> {
       .replace(/[^A-Za-z0-9._-]/g, '-')
       .replace(/^[^A-Za-z0-9]+/, '') ??
     'app';
+  const tokenFile = (given: string | undefined, field: 'AgentTokenFile' | 'LBTokenFile', flag: string) =>
+    given ? resolve(given) : config[field] ? inside(abs, field, config[field]!, flag) : undefined;
   let token: string | undefined;
+  let lbToken: string | undefined;
   try {
-    token = loadAgentToken(config.AgentTokenFile && resolve(dir, config.AgentTokenFile));
+    token = loadToken(tokenFile(overrides.agentTokenFile, 'AgentTokenFile', '--agent-token-file'), 'FLEET_AGENT_TOKEN');
   } catch (e) {
     throw new ValidationError(abs, 'AgentTokenFile', errorMessage(e));
+  }
+  try {
+    lbToken = config.LB.startsWith('unix:')
+      ? undefined
+      : loadToken(tokenFile(overrides.lbTokenFile, 'LBTokenFile', '--lb-token-file'), 'FLEET_LB_TOKEN');
+  } catch (e) {
+    throw new ValidationError(abs, 'LBTokenFile', errorMessage(e));
   }
   const backends = config.Backends.map((b) => {
     const addr = typeof b === 'string' ? b : b.Addr;
@@ -83,7 +109,45 @@ export async function loadService(file: string): Promise<LoadedService> {
     return { addr, host, port, agent, args };
   });
   const sha256 = createHash('sha256').update(readFileSync(zip)).digest('hex');
-  return { file: abs, dir, config, packageName: packageName || 'app', binary, zip, sha256, backends, token };
+  return {
+    file: abs,
+    dir,
+    config,
+    packageName: packageName || 'app',
+    binary,
+    zip,
+    sha256,
+    backends,
+    token,
+    lbToken,
+    src,
+  };
+}
+
+/**
+ * `rel` resolved against the folder of service.json, refused when it (or what a symlink in it points
+ * to) lies outside that folder.
+ */
+function inside(file: string, field: string, rel: string, flag: string): string {
+  const dir = dirname(file);
+  const p = resolve(dir, rel);
+  let real = p;
+  let realDir = dir;
+  try {
+    realDir = realpathSync(dir);
+    real = realpathSync(p);
+  } catch {
+    // does not exist (yet): the plain path is checked; a missing Src is reported by the caller
+  }
+  const within = (root: string, x: string) => x === root || x.startsWith(root + sep);
+  if (!within(dir, p) || !within(realDir, real)) {
+    throw new ValidationError(
+      file,
+      field,
+      `${rel} is outside the folder of this file (${real}); a service.json may only name files beside it. To use that file, give it on the command line (${flag} FILE)`,
+    );
+  }
+  return p;
 }
 
 /** a one-file zip holding the binary (mode 0755), cached by content */

@@ -19,9 +19,16 @@ export interface SshAccess {
 
 export function makeLb(svc: LoadedService): LoadBalancer {
   const c = svc.config;
+  if (c.LBKind === 'builtin' && !c.LB.startsWith('unix:') && !svc.lbToken) {
+    throw new ValidationError(
+      svc.file,
+      'LBTokenFile',
+      `the LB control API at ${c.LB} is reached over TCP and needs its token: set LBTokenFile (a file beside service.json, e.g. the token file fleet lb serve printed, copied there) or FLEET_LB_TOKEN`,
+    );
+  }
   return c.LBKind === 'haproxy'
     ? new HaproxyLb(resolve(svc.dir, c.HAProxySocket!), c.HAProxyBackend!)
-    : new BuiltinLb(c.LB, c.Pattern);
+    : new BuiltinLb(c.LB, c.Pattern, svc.lbToken);
 }
 
 export function rolloutDeps(svc: LoadedService, ssh?: () => SshAccess): RolloutDeps {

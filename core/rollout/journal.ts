@@ -2,7 +2,18 @@
 // files in one folder keep their own), one JSON line per event,
 // each fsync'd before the rollout acts on it. `--resume` and the VS Code panel rebuild the exact
 // state from it.
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  statSync,
+} from 'node:fs';
+import { writeAllSync } from '../durable';
 import { basename, dirname, join } from 'node:path';
 import type { EndState, FinalizeOutcome, StepName } from './constants';
 
@@ -45,11 +56,14 @@ export type NewEvent = JournalEvent extends infer E ? (E extends { at: string } 
 
 export class Journal {
   private fd: number;
+  /** the file does not end with a newline (a torn write): the next event starts on a fresh line */
+  private torn: boolean;
   /** called with every event once it is on disk */
   onAppend?: (e: JournalEvent) => void;
 
   constructor(readonly file: string) {
-    this.fd = openSync(file, 'a', 0o600);
+    this.fd = openSync(file, 'a+', 0o600);
+    this.torn = endsTorn(this.fd);
   }
 
   static dirFor(serviceDir: string): string {
@@ -63,10 +77,17 @@ export class Journal {
     return new Journal(join(dir, `${basename(serviceFile)}.${id}.jsonl`));
   }
 
+  /** writes the event and fsyncs it before returning; throws (a full disk) rather than lose part of it silently */
   append(e: NewEvent): JournalEvent {
     const full = { ...e, at: new Date().toISOString() } as JournalEvent;
-    writeSync(this.fd, JSON.stringify(full) + '\n');
-    fsyncSync(this.fd);
+    try {
+      writeAllSync(this.fd, Buffer.from((this.torn ? '\n' : '') + JSON.stringify(full) + '\n'));
+      fsyncSync(this.fd);
+      this.torn = false;
+    } catch (err) {
+      this.torn = true; // part of the line may be on disk
+      throw err;
+    }
     this.onAppend?.(full);
     return full;
   }
@@ -76,18 +97,33 @@ export class Journal {
   }
 }
 
-/** every event of a journal file; a torn last line (a crash mid-write) is ignored */
-export function readJournal(file: string): JournalEvent[] {
+/**
+ * Every event of a journal file. A torn line (kill -9 or a full disk mid-write) is skipped, and
+ * the events after it are still read; `onTorn` hears of each skipped line.
+ */
+export function readJournal(file: string, onTorn?: (lineNo: number, text: string) => void): JournalEvent[] {
   const out: JournalEvent[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      out.push(upgrade(JSON.parse(line)));
-    } catch {
-      break;
-    }
-  }
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      if (!line.trim()) return;
+      try {
+        const e = JSON.parse(line);
+        if (typeof e?.t !== 'string' || typeof e?.at !== 'string') throw new Error('not an event');
+        out.push(upgrade(e));
+      } catch {
+        onTorn?.(i + 1, line.slice(0, 200));
+      }
+    });
   return out;
+}
+
+function endsTorn(fd: number): boolean {
+  const size = fstatSync(fd).size;
+  if (size === 0) return false;
+  const last = Buffer.alloc(1);
+  readSync(fd, last, 0, 1, size - 1);
+  return last[0] !== 0x0a;
 }
 
 /** journals of Fleet 0.1 wrote the finaliser's outcome as free text (`action`) */

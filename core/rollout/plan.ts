@@ -1,9 +1,18 @@
-// The plan of a rollout, as `--dry-run` and the panel show it: canaries one at a time, then the
-// rest in batches of at most Concurrency (the runner keeps a sliding window of that size), and
-// what the LB sees for each backend.
+// The plan of a rollout, as `--dry-run` and the panel show it before Start: what will be installed
+// (the resolved Src and its hash), which load balancer and which agents will be talked to, canaries
+// one at a time, then the rest in batches of at most Concurrency (the runner keeps a sliding window
+// of that size), and what the LB sees for each backend. A service.json from someone else's
+// repository says here where it would send the package.
 import type { LoadedService } from './config';
 
 export interface Plan {
+  /** the package file, resolved */
+  src: string;
+  sha256: string;
+  /** the load balancer as it will be reached */
+  lb: string;
+  /** each backend and the agent endpoint the package goes to */
+  agents: Array<{ addr: string; agent: string }>;
   canaries: string[];
   batches: string[][];
   lbActions: string[];
@@ -18,16 +27,35 @@ export function makePlan(svc: LoadedService): Plan {
   const rest = all.slice(c.CanaryNum);
   const batches: string[][] = [];
   for (let i = 0; i < rest.length; i += c.Concurrency) batches.push(rest.slice(i, i + c.Concurrency));
-  const lbName = c.LBKind === 'haproxy' ? `haproxy ${c.HAProxyBackend}` : `LB ${c.LB} pool ${c.Pattern}`;
+  const lb =
+    c.LBKind === 'haproxy'
+      ? `haproxy backend ${c.HAProxyBackend} via ${c.HAProxySocket}`
+      : `built-in LB ${c.LB} pool ${c.Pattern}`;
   const lbActions = all.map(
     (a) =>
-      `${a}: drain from ${lbName}, stop, install ${svc.packageName} (${svc.sha256.slice(0, 12)}), start, health ${c.Health.Path}, re-add`,
+      `${a}: drain from ${lb}, stop, install ${svc.packageName} (${svc.sha256.slice(0, 12)}), start, health ${c.Health.Path}, re-add`,
   );
-  return { canaries, batches, lbActions, soakSecs: c.SoakSecs, maxFailures: c.MaxFailures };
+  return {
+    src: svc.src,
+    sha256: svc.sha256,
+    lb,
+    agents: svc.backends.map((b) => ({ addr: b.addr, agent: b.agent })),
+    canaries,
+    batches,
+    lbActions,
+    soakSecs: c.SoakSecs,
+    maxFailures: c.MaxFailures,
+  };
 }
 
 export function formatPlan(p: Plan): string {
-  const lines = [`canaries (one at a time, ${p.soakSecs}s soak after each): ${p.canaries.join(', ') || 'none'}`];
+  const lines = [
+    `package: ${p.src} (sha256 ${p.sha256.slice(0, 16)}…)`,
+    `load balancer: ${p.lb}`,
+    'agents:',
+    ...p.agents.map((a) => `  ${a.addr} ← ${a.agent}`),
+    `canaries (one at a time, ${p.soakSecs}s soak after each): ${p.canaries.join(', ') || 'none'}`,
+  ];
   p.batches.forEach((b, i) => lines.push(`batch ${i + 1}: ${b.join(', ')}`));
   lines.push(
     `stop starting backends once failures exceed ${p.maxFailures}`,

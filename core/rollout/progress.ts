@@ -119,6 +119,8 @@ export function applyEvent(p: RolloutProgress, e: JournalEvent): RolloutProgress
     case 'finalize': {
       const r = row(e.backend);
       if (r && e.outcome === 'readded') r.lb = 'in';
+      // rolled back to its previous version: a resume must install again, from the first step
+      if (r && e.outcome === 'rolledBack') r.next = 'findApp';
       break;
     }
     case 'soak': {
@@ -180,7 +182,11 @@ export function describeEvent(e: JournalEvent): string {
     case 'paused':
       return 'paused at a safe point';
     case 'end':
-      return `end state: ${e.state}${e.error ? ` (${e.error})` : ''}`;
+      return `end state: ${e.state}${e.error ? ` (${e.error})` : ''}${
+        e.state === 'ESSuccess' && e.failures > 0
+          ? ` with ${e.failures} failed backend(s) within MaxFailures; --resume retries them`
+          : ''
+      }`;
   }
 }
 

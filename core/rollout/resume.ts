@@ -51,13 +51,15 @@ export function isInterrupted(svc: LoadedService, p: RolloutProgress): boolean {
 }
 
 /**
- * Whether a front end offers Resume for this progress: the same package, paused, interrupted, or
- * ended by a failure a person may have fixed since (not after success, nor after a refused
- * precondition, which changed nothing: start again instead).
+ * Whether a front end offers Resume for this progress: the same package, paused, interrupted,
+ * ended by a failure a person may have fixed since, or a success with failures MaxFailures let
+ * pass (Resume retries those backends). Not after a clean success, nor after a refused precondition,
+ * which changed nothing: start again instead.
  */
 export function canResume(svc: LoadedService, p: RolloutProgress | null): boolean {
   if (!p || p.sha256 !== svc.sha256) return false;
   if (p.status === 'paused') return lockHolder(svc.file) === null;
   if (p.status === 'running') return isInterrupted(svc, p);
-  return p.status === 'ended' && p.endState !== 'ESSuccess' && p.endState !== 'ESPreconditionFailure';
+  if (p.status !== 'ended' || p.endState === 'ESPreconditionFailure') return false;
+  return p.endState !== 'ESSuccess' || p.failures > 0;
 }

@@ -5,11 +5,6 @@ import { hostPortPattern, parseHostPort } from '../hostPort';
 import { packageName } from '../protocol/agent';
 import { backendAddr } from '../protocol/lb';
 
-const hostPort = z
-  .string()
-  .regex(hostPortPattern, 'expected HOST:PORT like 127.0.0.1:9091')
-  .refine((s) => parseHostPort(s) !== null, 'expected a port from 1 to 65535');
-
 export const backendSchema = z.union([
   backendAddr.describe('IP:PORT of the backend; its agent is reached over SSH on the same host'),
   z
@@ -51,7 +46,16 @@ export const serviceSchema = z
       .describe(
         'package to roll out: a .zip (used as it is) or one binary (wrapped into a one-file package); relative to this file',
       ),
-    LB: hostPort.describe('control address of the load balancer (built-in LB), e.g. 127.0.0.1:9091'),
+    LB: z
+      .string()
+      .regex(
+        new RegExp(`^unix:/\\S+$|${hostPortPattern.source}`),
+        'expected HOST:PORT like 127.0.0.1:9091, or unix:/path of the control socket',
+      )
+      .refine((s) => s.startsWith('unix:') || parseHostPort(s) !== null, 'expected a port from 1 to 65535')
+      .describe(
+        'control address of the built-in LB: HOST:PORT (with LBTokenFile or FLEET_LB_TOKEN) or unix:/path of its socket',
+      ),
     Pattern: z
       .string()
       .regex(/^\/\S*$/, 'expected a URL path prefix like /')
@@ -89,10 +93,14 @@ export const serviceSchema = z
       })
       .strict()
       .default({ Args: [] }),
+    LBTokenFile: z
+      .string()
+      .optional()
+      .describe("bearer token of the built-in LB's TCP control API; a file beside this one (or set FLEET_LB_TOKEN)"),
     AgentTokenFile: z
       .string()
       .optional()
-      .describe('bearer token for http:// agents; relative to this file (or set FLEET_AGENT_TOKEN)'),
+      .describe('bearer token for http:// agents; a file beside this one (or set FLEET_AGENT_TOKEN)'),
     Health: z
       .object({
         Path: z

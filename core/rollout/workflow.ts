@@ -10,7 +10,7 @@ import { runBackend, type BackendOutcome } from './backendRun';
 import type { BackendTarget, LoadedService } from './config';
 import { httpHealth, waitHealthy, type HealthCheck } from './health';
 import type { EndState, StepName } from './constants';
-import { Journal, readJournal, type JournalEvent } from './journal';
+import { Journal, readJournal, type JournalEvent, type NewEvent } from './journal';
 import { acquireRolloutLock } from './lock';
 import { foldProgress } from './progress';
 import { sleep } from '../sleep';
@@ -133,7 +133,8 @@ export class Rollout {
     let canaryDone = false;
     if (this.opts.resumeJournal) {
       const st = this.readProgress();
-      if (st.endState === 'ESSuccess') return 'ESSuccess';
+      // an ESSuccess with failures MaxFailures tolerated can be resumed: it retries the failed backends
+      if (st.endState === 'ESSuccess' && st.failures === 0) return 'ESSuccess';
       // a failed backend is retried at its failed step; a done one is finished
       for (const r of st.rows) progress.set(r.addr, { next: r.next, result: r.result === 'done' ? 'done' : undefined });
       canaryDone = st.canaryPhaseDone;
@@ -307,13 +308,13 @@ export class Rollout {
           if (st.lb === 'serving') return;
           const ok = await waitHealthy(this.health, b, waitMs);
           if (!ok.ok) {
-            this.journal.append({ t: 'finalize', backend: b.addr, outcome: 'leftOut', detail: ok.why });
+            this.record({ t: 'finalize', backend: b.addr, outcome: 'leftOut', detail: ok.why });
             return;
           }
           await this.deps.lb.ready(b.addr);
-          this.journal.append({ t: 'finalize', backend: b.addr, outcome: 'readded', detail: '' });
+          this.record({ t: 'finalize', backend: b.addr, outcome: 'readded', detail: '' });
         } catch (e) {
-          this.journal.append({
+          this.record({
             t: 'finalize',
             backend: b.addr,
             outcome: 'error',
@@ -322,6 +323,14 @@ export class Rollout {
         }
       }),
     );
+  }
+  /** journals what the finaliser did; a journal that cannot be written (a full disk) never stops it from re-adding */
+  private record(e: NewEvent): void {
+    try {
+      this.journal.append(e);
+    } catch {
+      // the LB work is done; the event is lost with the disk
+    }
   }
 }
 

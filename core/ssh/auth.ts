@@ -18,8 +18,12 @@ export interface AuthOptions {
   agentSocket?: string;
   /** asks for key passphrases (a TTY prompt without echo, or the extension's password box) */
   passphrase?: SecretPrompt;
-  /** supplies a password for password and keyboard-interactive auth; absent means not tried */
-  password?: (user: string, host: string) => Promise<string | undefined>;
+  /**
+   * supplies a password for password and keyboard-interactive auth; absent means not tried. `role`
+   * says whether the host is the one asked for or a jump host on the way (a password meant for the
+   * target must never go to a jump host).
+   */
+  password?: (user: string, host: string, role: 'target' | 'jump') => Promise<string | undefined>;
 }
 
 const defaultKeyNames = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
@@ -95,6 +99,7 @@ export class KeyStore {
     user: string,
     host: string,
     keyMethods: AnyAuthMethod[],
+    role: 'target' | 'jump' = 'target',
   ): { handler: AuthHandlerMiddleware; tried: () => string[] } {
     const queue = [...keyMethods];
     const tried = new Set<string>();
@@ -109,7 +114,7 @@ export class KeyStore {
       const offered = left === null || left.includes('password') || left.includes('keyboard-interactive');
       if (!ask || asked || !offered) return false as never;
       asked = true;
-      ask(user, host).then(
+      ask(user, host, role).then(
         (pw) => {
           if (pw === undefined) return next(false as never);
           queue.push(

@@ -43,7 +43,7 @@ export async function connect(ep: SshEndpoint, opts: ConnectOptions): Promise<Cl
       if (via) {
         sock = await forwardOut(via, hop, ep.label);
       }
-      const c = await connectOne(hop, ep.label, opts, sock);
+      const c = await connectOne(hop, ep.label, opts, i === hops.length - 1 ? 'target' : 'jump', sock);
       if (via) {
         // closing the last client must close the hops beneath it
         const below = via;
@@ -78,9 +78,11 @@ async function connectOne(
   hop: SshEndpoint,
   label: string,
   opts: ConnectOptions,
+  role: 'target' | 'jump',
   sock?: ClientChannel,
 ): Promise<Client> {
-  const auth = opts.keys.handler(hop.user, hop.host, await opts.keys.methods(hop.user, hop.host, hop.identityFiles));
+  const methods = await opts.keys.methods(hop.user, hop.host, hop.identityFiles);
+  const auth = opts.keys.handler(hop.user, hop.host, methods, role);
   const where = label === hop.label ? label : `${label} (jump host ${hop.label})`;
   const name = knownHostsName(hop.host, hop.port);
   const readyTimeout = opts.readyTimeoutMs ?? 20_000;

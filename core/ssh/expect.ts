@@ -65,7 +65,7 @@ export async function runExpect(
 ): Promise<ExpectResult> {
   const env = opts.env ?? process.env;
   const secrets: string[] = [];
-  const captures: Record<string, string> = {};
+  const captures: Record<string, string> = Object.create(null); // a group named constructor is a name like any other
   const buf = new ExpectBuffer();
   const ch = await open(client, script.command);
   let exitCode: number | null = null;
@@ -73,10 +73,14 @@ export async function runExpect(
   ch.on('exit', (code: number | null) => (exitCode = code));
   ch.on('close', () => buf.close());
   const failRes = script.fail.map(compilePattern);
-  const masked = () => secrets.reduce((t, s) => (s ? t.split(s).join(mask) : t), buf.transcript);
+  /** any text with every secret sent so far masked: the transcript, and remote output quoted in errors */
+  const hide = (text: string) => secrets.reduce((t, s) => (s ? t.split(s).join(mask) : t), text);
+  const masked = () => hide(buf.transcript);
+  /** what callers see of the captures: a capture that caught an echoed secret is masked too */
+  const shownCaptures = () => Object.fromEntries(Object.entries(captures).map(([k, v]) => [k, hide(v)]));
   const expand = (s: string, where: string) =>
     s.replace(/\$\{(env:)?([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, isEnv: string | undefined, name: string) => {
-      const v = isEnv ? env[name] : captures[name];
+      const v = isEnv ? (Object.hasOwn(env, name) ? env[name] : undefined) : captures[name];
       if (v === undefined)
         throw new ExpectError(`host ${opts.host}: ${where}: \${${isEnv ?? ''}${name}} is not set`, masked());
       return v;
@@ -99,14 +103,14 @@ export async function runExpect(
           const m = buf.take(res);
           if (m && m.index >= cases.length)
             throw new ExpectError(
-              `host ${opts.host}: ${where}: output matched the fail pattern ${script.fail[m.index - cases.length]}: ${JSON.stringify(m.text)}`,
+              `host ${opts.host}: ${where}: output matched the fail pattern ${script.fail[m.index - cases.length]}: ${JSON.stringify(hide(m.text))}`,
               masked(),
             );
           if (m) {
             Object.assign(captures, m.groups);
             const c = cases[m.index];
             if (c.send !== undefined) send(expand(c.send, where), c.secret);
-            if (c.done) return { transcript: masked(), captures, exitCode };
+            if (c.done) return { transcript: masked(), captures: shownCaptures(), exitCode };
             break;
           }
           if (buf.closed)
@@ -117,7 +121,7 @@ export async function runExpect(
           const left = deadline - Date.now();
           if (left <= 0) {
             throw new ExpectError(
-              `host ${opts.host}: ${where}: timed out after ${step.timeoutSecs ?? script.timeoutSecs}s waiting for ${cases.map((c) => JSON.stringify(c.expect)).join(' or ')}; last output: ${JSON.stringify(buf.unread.slice(-200))}`,
+              `host ${opts.host}: ${where}: timed out after ${step.timeoutSecs ?? script.timeoutSecs}s waiting for ${cases.map((c) => JSON.stringify(c.expect)).join(' or ')}; last output: ${JSON.stringify(hide(buf.unread).slice(-200))}`,
               masked(),
             );
           }
@@ -134,11 +138,11 @@ export async function runExpect(
       const f = buf.take(failRes);
       if (f)
         throw new ExpectError(
-          `host ${opts.host}: output matched the fail pattern ${script.fail[f.index]}: ${JSON.stringify(f.text)}`,
+          `host ${opts.host}: output matched the fail pattern ${script.fail[f.index]}: ${JSON.stringify(hide(f.text))}`,
           masked(),
         );
     }
-    return { transcript: masked(), captures, exitCode };
+    return { transcript: masked(), captures: shownCaptures(), exitCode };
   } finally {
     ch.close();
   }

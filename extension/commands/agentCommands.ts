@@ -134,6 +134,7 @@ export async function packageAction(
   if (!h || !node.pkg) return undefined;
   try {
     const s = await provider.model.agent(h).action(node.pkg, op);
+    if (s.note) void vscode.window.showInformationMessage(`Fleet: ${node.pkg} on ${h.name}: ${s.note}`);
     await provider.refresh({ names: [h.name] });
     return s;
   } catch (e) {

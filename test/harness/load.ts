@@ -15,7 +15,7 @@ export interface LoadResult {
 export function startLoad(
   url: string,
   opts: { workers?: number; maxRequests?: number; maxMs?: number } = {},
-): { stop: () => Promise<LoadResult> } {
+): { stop: () => Promise<LoadResult>; current: () => LoadResult } {
   const agent = new Agent({ keepAlive: true, maxSockets: opts.workers ?? 4 });
   const r: LoadResult = { ok: 0, non2xx: 0, errors: 0, failures: [], byNode: new Map(), byVersion: new Map() };
   const maxRequests = opts.maxRequests ?? 20_000;
@@ -55,6 +55,7 @@ export function startLoad(
   };
   const workers = Array.from({ length: opts.workers ?? 4 }, worker);
   return {
+    current: () => r,
     async stop() {
       stopped = true;
       await Promise.all(workers);

@@ -1,8 +1,9 @@
 // Sample web backends (examples/web/web.js) and LBs as real processes for tests.
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import { LbControlClient } from '../../core/lb/controlClient';
 import { cliPath } from './cli';
 import { freePort, httpGet, waitFor } from './net';
 import { spawnTracked, stopTracked } from './processes';
@@ -49,11 +50,14 @@ export class BuiltinLbProcess {
   constructor(
     readonly httpPort: number,
     readonly controlPort: number,
+    readonly tokenFile: string,
   ) {}
 
+  /** `fleet lb serve` with a TCP control API and its token file in a scratch dir */
   static async start(): Promise<BuiltinLbProcess> {
     if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run npm run build`);
-    const lb = new BuiltinLbProcess(await freePort(), await freePort());
+    const dir = mkdtempSync(join(tmpdir(), 'lb-'));
+    const lb = new BuiltinLbProcess(await freePort(), await freePort(), join(dir, 'token'));
     lb.proc = spawnTracked(process.execPath, [
       cliPath,
       'lb',
@@ -62,12 +66,20 @@ export class BuiltinLbProcess {
       `127.0.0.1:${lb.httpPort}`,
       '--control',
       `127.0.0.1:${lb.controlPort}`,
+      '--token-file',
+      lb.tokenFile,
     ]);
     await waitForPort('127.0.0.1', lb.controlPort, 10_000);
     return lb;
   }
   get control(): string {
     return `127.0.0.1:${this.controlPort}`;
+  }
+  get token(): string {
+    return readFileSync(this.tokenFile, 'utf8').trim();
+  }
+  client(): LbControlClient {
+    return new LbControlClient(this.control, this.token);
   }
   get url(): string {
     return `http://127.0.0.1:${this.httpPort}`;

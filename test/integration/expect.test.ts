@@ -110,4 +110,26 @@ describe('fleet expect (real sshd, pty)', function () {
     assert.ok(!r.stdout.includes('s3cret') && !r.stderr.includes('s3cret'), r.stdout);
     assert.match(r.stdout, /\*{8}/);
   });
+
+  it('masks a secret the program echoes in error messages too (timeout, fail pattern)', async () => {
+    const secret = `pw-${process.pid}-err-s3cret`;
+    const echo = script('echoes', {
+      command: 'read x; echo "got $x"; echo "E: bad $x"; sleep 30',
+      timeoutSecs: 2,
+      fail: ['/^E: .*$/m'],
+      steps: [{ send: '${env:FLEET_TEST_SECRET}\n', secret: true }, { expect: 'never printed' }],
+    });
+    const failed = await run(echo, { FLEET_TEST_SECRET: secret });
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /fail pattern/);
+    assert.ok(!failed.stdout.includes('s3cret') && !failed.stderr.includes('s3cret'), failed.stderr);
+    const slow = script('echoes-slow', {
+      command: 'read x; echo "got $x"; sleep 30',
+      timeoutSecs: 1,
+      steps: [{ send: '${env:FLEET_TEST_SECRET}\n', secret: true }, { expect: 'never printed' }],
+    });
+    const timedOut = await run(slow, { FLEET_TEST_SECRET: secret });
+    assert.match(timedOut.stderr, /timed out after 1s waiting for "never printed"; last output: .*\*{8}/);
+    assert.ok(!timedOut.stderr.includes('s3cret'), timedOut.stderr);
+  });
 });

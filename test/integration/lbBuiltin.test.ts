@@ -3,8 +3,12 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { LbControlClient } from '../../core/lb/controlClient';
 import { LbError } from '../../core/lb/types';
-import { fleet } from '../harness/cli';
-import { httpGet } from '../harness/net';
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cliPath, fleet } from '../harness/cli';
+import { spawnTracked, stopTracked } from '../harness/processes';
+import { freePort, httpGet, waitFor } from '../harness/net';
 import { BuiltinLbProcess, startWebApps, type WebApp } from '../harness/webApps';
 
 describe('built-in LB (real process)', function () {
@@ -15,7 +19,7 @@ describe('built-in LB (real process)', function () {
 
   before(async () => {
     lb = await BuiltinLbProcess.start();
-    c = new LbControlClient(lb.control);
+    c = lb.client();
     apps = await startWebApps(2, `lb-builtin-${process.pid}`);
   });
   after(async () => {
@@ -103,7 +107,7 @@ describe('built-in LB (real process)', function () {
   });
 
   it('drives the LB from the CLI verbs, with the seed table and exit codes', async () => {
-    const ctl = ['--control', lb.control];
+    const ctl = ['--control', lb.control, '--token-file', lb.tokenFile];
     assert.equal((await fleet(['lb', 'add-pool', '/cli/', '--health-path', '/healthz', ...ctl])).code, 0);
     assert.equal((await fleet(['lb', 'add-backend', '/cli/', apps[1].addr, ...ctl])).code, 0);
     const h = await fleet(['lb', 'pool-health', '/cli/', ...ctl]);
@@ -115,9 +119,40 @@ describe('built-in LB (real process)', function () {
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /backend 127\.0\.0\.1:1 is not in pool \/cli\//);
     assert.equal((await fleet(['lb', 'remove-backend', '/cli/', apps[1].addr, ...ctl])).code, 0);
-    const down = await fleet(['lb', 'pool-health', '/', '--control', '127.0.0.1:1']);
+    const down = await fleet(['lb', 'pool-health', '/', '--control', '127.0.0.1:1', '--token-file', lb.tokenFile]);
     assert.equal(down.code, 1);
     assert.match(down.stderr, /cannot reach the control API: ECONNREFUSED/);
+  });
+
+  it('refuses control requests without the token (401), and a TCP control address without one is a usage error', async () => {
+    const noToken = await fleet(['lb', 'pool-health', '/', '--control', lb.control]);
+    assert.equal(noToken.code, 64);
+    assert.match(noToken.stderr, /needs its token: --token-file FILE .* or FLEET_LB_TOKEN/);
+    const wrong = await fleet(['lb', 'add-backend', '/', '127.0.0.1:1', '--control', lb.control], {
+      env: { FLEET_LB_TOKEN: 'x'.repeat(43) },
+    });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /401|missing or wrong bearer token/);
+    assert.ok(!(await c.poolHealth('/')).backends.some((b) => b.backend === '127.0.0.1:1'), 'nothing was added');
+  });
+
+  it('listens on a unix socket of mode 0600 by default, which needs no token', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'lbhome-'));
+    const port = await freePort();
+    const p = spawnTracked(process.execPath, [cliPath, 'lb', 'serve', '--http', `127.0.0.1:${port}`], {
+      env: { ...process.env, HOME: home },
+    });
+    try {
+      const sock = join(home, '.fleet', 'lb', 'control.sock');
+      await waitFor(async () => assert.ok(existsSync(sock)), 10_000);
+      assert.equal(statSync(sock).mode & 0o777, 0o600);
+      const r = await fleet(['lb', 'add-pool', '/u/'], { home });
+      assert.equal(r.code, 0, r.stderr);
+      const h = await fleet(['lb', 'pool-health', '/u/', '--json'], { home });
+      assert.equal(JSON.parse(h.stdout).pattern, '/u/');
+    } finally {
+      await stopTracked(p);
+    }
   });
 
   it('answers 503 when a pool has no healthy backend, and 404 when no pool matches', async () => {

@@ -5,7 +5,6 @@ import { get } from 'node:http';
 import { BuiltinLb } from '../../core/lb/builtin';
 import { HaproxyLb } from '../../core/lb/haproxy';
 import type { LoadBalancer } from '../../core/lb/types';
-import { LbControlClient } from '../../core/lb/controlClient';
 import { waitFor } from '../harness/net';
 import { startLoad } from '../harness/load';
 import { BuiltinLbProcess, HaproxyProcess, startWebApps, type WebApp } from '../harness/webApps';
@@ -19,10 +18,10 @@ interface Subject {
 const subjects: Record<string, (apps: WebApp[]) => Promise<Subject>> = {
   builtin: async (apps) => {
     const p = await BuiltinLbProcess.start();
-    const c = new LbControlClient(p.control);
+    const c = p.client();
     await c.addPool('/', { path: '/healthz', healthyValues: ['ok'], intervalSecs: 0.2 });
     for (const a of apps) await c.addBackend('/', a.addr);
-    return { lb: new BuiltinLb(p.control, '/'), url: p.url, stop: () => p.stop() };
+    return { lb: new BuiltinLb(p.control, '/', p.token), url: p.url, stop: () => p.stop() };
   },
   haproxy: async (apps) => {
     const h = await HaproxyProcess.start(apps.map((a) => a.addr));

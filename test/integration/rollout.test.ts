@@ -2,7 +2,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { LocalFleet } from '../../demo/localFleet';
-import { BuiltinLb } from '../../core/lb/builtin';
 import { HaproxyLb } from '../../core/lb/haproxy';
 import { latestJournal, readJournal } from '../../core/rollout/journal';
 import { fleet } from '../harness/cli';
@@ -37,7 +36,7 @@ describe('fleet rollout (real agents and LBs)', function () {
       assert.deepEqual(await versions(f), Array(6).fill('v2'));
       assert.equal(l.non2xx + l.errors, 0, `failed requests during the rollout: ${l.failures}`);
       assert.ok(l.ok > 50);
-      const h = await new BuiltinLb(f.config.LB, '/').poolHealth();
+      const h = await f.lbAdapter().poolHealth();
       assert.equal(h.status, 'PS_FULL');
       assert.equal(h.backends.length, 6);
       // canary first, alone; then never more than Concurrency (2) backends between findApp and done
@@ -99,7 +98,7 @@ describe('fleet rollout (real agents and LBs)', function () {
       assert.match(r.stdout, /end state: ESCanaryFailure/);
       assert.match(r.stdout, /did not become healthy within 2s: GET \/healthz answered HTTP 500/);
       assert.deepEqual(await versions(f), ['v1', 'v1', 'v1', 'v1']);
-      const h = await new BuiltinLb(f.config.LB, '/').poolHealth();
+      const h = await f.lbAdapter().poolHealth();
       assert.equal(h.status, 'PS_FULL');
       assert.equal(h.backends.length, 4, 'the rolled-back canary is back in the LB');
       const touched = new Set(
@@ -128,11 +127,7 @@ describe('fleet rollout (real agents and LBs)', function () {
           .map((e) => (e as { backend: string }).backend),
       );
       assert.equal(started.size, 2, `backends started: ${[...started]}`);
-      assert.equal(
-        (await new BuiltinLb(f.config.LB, '/').poolHealth()).backends.length,
-        5,
-        'every backend is back in the LB',
-      );
+      assert.equal((await f.lbAdapter().poolHealth()).backends.length, 5, 'every backend is back in the LB');
     } finally {
       await f.stop();
     }
@@ -142,7 +137,7 @@ describe('fleet rollout (real agents and LBs)', function () {
     const f = await rolloutFleet(3);
     try {
       const missing = (f.config.Backends[2] as { Addr: string }).Addr;
-      await new BuiltinLb(f.config.LB, '/').drain(missing);
+      await f.lbAdapter().drain(missing);
       const before = await Promise.all(f.agents.map((a) => a.client.status('web')));
       const r = await fleet(['rollout', f.serviceFile]);
       assert.equal(r.code, 3, r.stdout + r.stderr);
@@ -158,7 +153,7 @@ describe('fleet rollout (real agents and LBs)', function () {
         before.map((s) => s.version),
       );
       assert.ok(
-        !(await new BuiltinLb(f.config.LB, '/').poolHealth()).backends.some((b) => b.backend === missing),
+        !(await f.lbAdapter().poolHealth()).backends.some((b) => b.backend === missing),
         'the removed backend stays removed',
       );
     } finally {
@@ -179,7 +174,7 @@ describe('fleet rollout (real agents and LBs)', function () {
         /127\.0\.0\.1:\d+ +FAILED: findApp: host http:\/\/127\.0\.0\.1:9: cannot reach the agent: ECONNREFUSED/,
       );
       assert.deepEqual(await versions(f), ['v2', 'v1', 'v2']);
-      assert.equal((await new BuiltinLb(f.config.LB, '/').poolHealth()).status, 'PS_FULL');
+      assert.equal((await f.lbAdapter().poolHealth()).status, 'PS_FULL');
     } finally {
       await f.stop();
     }

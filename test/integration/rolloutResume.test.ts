@@ -5,7 +5,6 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LocalFleet } from '../../demo/localFleet';
-import { BuiltinLb } from '../../core/lb/builtin';
 import { latestJournal, readJournal } from '../../core/rollout/journal';
 import { cliPath, fleet } from '../harness/cli';
 import { httpGet, waitFor } from '../harness/net';
@@ -33,7 +32,7 @@ async function rolloutUntil(f: LocalFleet, step: string, backendIndex = 0) {
 }
 
 async function assertCleanEnd(f: LocalFleet): Promise<void> {
-  const h = await new BuiltinLb(f.config.LB, '/').poolHealth();
+  const h = await f.lbAdapter().poolHealth();
   assert.equal(h.status, 'PS_FULL');
   assert.equal(h.backends.filter((b) => !b.draining).length, f.config.Backends.length, 'no backend left drained');
   const v1 = sha(join(f.dir, 'dist', 'web-v1.zip'));
@@ -88,7 +87,7 @@ describe('rollout crash safety (real agents, built-in LB)', function () {
           ev.some((e) => e.t === 'backend' && e.backend === victim && e.result === 'failed'),
           summary,
         );
-        const inLb = (await new BuiltinLb(f.config.LB, '/').poolHealth()).backends.some((b) => b.backend === victim);
+        const inLb = (await f.lbAdapter().poolHealth()).backends.some((b) => b.backend === victim);
         // before jobKill the old program still runs: healthy, so back in the LB; after it, it is stopped and stays out
         assert.equal(inLb, serving, summary);
         assert.ok(
@@ -123,7 +122,7 @@ describe('rollout crash safety (real agents, built-in LB)', function () {
       const last = ev.filter((e) => e.t === 'step').at(-1)!;
       assert.ok(last.t === 'step' && last.step === 'cp' && last.phase === 'done');
       assert.equal(
-        (await new BuiltinLb(f.config.LB, '/').poolHealth()).backends.length,
+        (await f.lbAdapter().poolHealth()).backends.length,
         3,
         'the paused backend serves and is back in the LB',
       );
@@ -147,7 +146,7 @@ describe('rollout crash safety (real agents, built-in LB)', function () {
       const ev = readJournal(latestJournal(f.serviceFile)!);
       const end = ev.at(-1);
       assert.ok(end?.t === 'end' && end.state === 'Aborted', JSON.stringify(end));
-      await waitFor(async () => assert.equal((await new BuiltinLb(f.config.LB, '/').poolHealth()).backends.length, 3));
+      await waitFor(async () => assert.equal((await f.lbAdapter().poolHealth()).backends.length, 3));
       assert.ok(existsSync(f.serviceFile));
     } finally {
       await f.stop();

@@ -30,10 +30,10 @@ async function step(name: string, fn: () => Promise<void>, page: Page): Promise<
 
 async function main(): Promise<void> {
   const fleet = await SshFleet.start(2);
-  const server = await startCodeServer();
+  const ws = mkdtempSync(join(tmpdir(), 'fleet-ui-'));
+  const server = await startCodeServer({ machineSettings: { 'fleet.knownHostsFile': join(ws, 'known_hosts') } });
   const browser = await openBrowser();
   try {
-    const ws = mkdtempSync(join(tmpdir(), 'fleet-ui-'));
     writeWorkspace(ws, {
       'fleet.json': JSON.stringify(
         {
@@ -44,7 +44,6 @@ async function main(): Promise<void> {
         2,
       ),
       '.vscode/settings.json': JSON.stringify({
-        'fleet.knownHostsFile': join(ws, 'known_hosts'),
         'fleet.refreshIntervalSeconds': 0,
         'workbench.startupEditor': 'none',
         'workbench.welcomePage.walkthroughs.openOnInstall': false,

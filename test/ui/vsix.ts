@@ -32,7 +32,10 @@ async function main(): Promise<void> {
     { cwd: root, stdio: 'pipe' },
   );
   const fleet = await SshFleet.start(1);
-  const server = await startCodeServer({ installVsix: vsix });
+  const server = await startCodeServer({
+    installVsix: vsix,
+    machineSettings: { 'fleet.knownHostsFile': fleet.knownHostsFile },
+  });
   const browser = await openBrowser();
   try {
     const ws = mkdtempSync(join(tmpdir(), 'fleet-vsix-'));
@@ -42,7 +45,6 @@ async function main(): Promise<void> {
         hosts: [{ name: 'packaged1', host: fleet.hosts[0].address }],
       }),
       '.vscode/settings.json': JSON.stringify({
-        'fleet.knownHostsFile': fleet.knownHostsFile,
         'fleet.refreshIntervalSeconds': 0,
         'workbench.startupEditor': 'none',
       }),

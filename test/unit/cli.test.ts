@@ -172,12 +172,18 @@ describe('fleet CLI (in process)', () => {
       const r = await fleet(['rollout', file, '--dry-run']);
       assert.equal(r.code, Exit.ok, r.stderr);
       const lines = r.stdout.trimEnd().split('\n');
-      assert.match(lines[0], /^canaries \(one at a time, \d+s soak after each\): 127\.0\.0\.1:9092$/);
-      assert.equal(lines[1], 'batch 1: 127.0.0.1:9093, 127.0.0.1:9094');
-      assert.equal(lines[2], 'batch 2: 127.0.0.1:9095');
+      // where the package comes from and where it goes come first: a service.json from elsewhere shows its hand
+      assert.match(lines[0], new RegExp(`^package: ${dir}/web \\(sha256 [0-9a-f]{16}…\\)$`));
+      assert.equal(lines[1], 'load balancer: built-in LB 127.0.0.1:1 pool /');
+      assert.equal(lines[2], 'agents:');
+      assert.equal(lines[3], '  127.0.0.1:9092 ← ssh://127.0.0.1');
+      const at = lines.indexOf('agents:') + 5;
+      assert.match(lines[at], /^canaries \(one at a time, \d+s soak after each\): 127\.0\.0\.1:9092$/);
+      assert.equal(lines[at + 1], 'batch 1: 127.0.0.1:9093, 127.0.0.1:9094');
+      assert.equal(lines[at + 2], 'batch 2: 127.0.0.1:9095');
       assert.equal(
         lines.filter((l) =>
-          /^ {2}127\.0\.0\.1:909\d: drain from LB 127\.0\.0\.1:1 pool \/, stop, install web \([0-9a-f]{12}\), start, health \/healthz, re-add$/.test(
+          /^ {2}127\.0\.0\.1:909\d: drain from built-in LB 127\.0\.0\.1:1 pool \/, stop, install web \([0-9a-f]{12}\), start, health \/healthz, re-add$/.test(
             l,
           ),
         ).length,

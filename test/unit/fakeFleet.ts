@@ -2,12 +2,15 @@
 // backend and a health check, all reading one model of each backend (installed version, program
 // state, LB state). It records what a property must hold over a run: how many backends were out of
 // rotation at once, and how often each package was installed. Faults are injected per backend.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AgentError, type AgentClient } from '../../core/agentClient/client';
 import type { HealthResult } from '../../core/healthCheck';
 import type { BackendLbState, BackendState, LoadBalancer } from '../../core/lb/types';
 import type { PackageStatus } from '../../core/protocol/agent';
 import type { PoolHealthReport } from '../../core/protocol/lb';
-import type { BackendTarget, LoadedService } from '../../core/rollout/config';
+import { loadService, type BackendTarget, type LoadedService } from '../../core/rollout/config';
 import type { HealthCheck } from '../../core/rollout/health';
 import type { RolloutDeps } from '../../core/rollout/workflow';
 
@@ -19,6 +22,7 @@ export interface FakeBackend {
   state: 'running' | 'stopped';
   lb: BackendLbState;
   installs: number;
+  rollbacks: number;
 }
 
 export type FakeOp = 'health' | 'status' | 'install' | 'stop' | 'start' | 'rollback' | 'drain' | 'ready' | 'lbState';
@@ -38,7 +42,15 @@ export class FakeFleet {
 
   constructor(addrs: readonly string[], oldSha = 'a'.repeat(64)) {
     for (const addr of addrs)
-      this.backends.set(addr, { addr, sha: oldSha, previous: null, state: 'running', lb: 'serving', installs: 0 });
+      this.backends.set(addr, {
+        addr,
+        sha: oldSha,
+        previous: null,
+        state: 'running',
+        lb: 'serving',
+        installs: 0,
+        rollbacks: 0,
+      });
   }
 
   healthy(addr: string): boolean {
@@ -125,6 +137,7 @@ export class FakeFleet {
         if (op === 'stop') b.state = 'stopped';
         else if (op === 'rollback') {
           [b.sha, b.previous] = [b.previous, b.sha];
+          b.rollbacks++;
           b.state = 'running';
         } else b.state = 'running';
         return status(b);
@@ -136,4 +149,32 @@ export class FakeFleet {
   deps(svc: LoadedService): RolloutDeps {
     return { lb: this.lb, agentFor: (b) => this.agent(b.addr, svc.packageName), health: this.health };
   }
+}
+
+export const fakeAddrs = ['10.0.0.1:80', '10.0.0.2:80', '10.0.0.3:80', '10.0.0.4:80', '10.0.0.5:80'];
+
+/** a service.json (a one-binary Src, fast timings) in a fresh folder under `parent` */
+export async function fakeService(
+  overrides: object = {},
+  backends: readonly string[] = fakeAddrs,
+  parent = tmpdir(),
+): Promise<LoadedService> {
+  const dir = mkdtempSync(join(parent, 'wf-'));
+  writeFileSync(join(dir, 'web'), `#!/bin/sh\necho ${Math.random()}\n`, { mode: 0o755 });
+  const config = {
+    Concurrency: 2,
+    CanaryNum: 1,
+    MaxFailures: 1,
+    Src: 'web',
+    LB: '127.0.0.1:1',
+    Pattern: '/',
+    Backends: backends,
+    SoakSecs: 0,
+    Retries: 0,
+    StepTimeoutSecs: 5,
+    Health: { TimeoutSecs: 0.2 },
+    ...overrides,
+  };
+  writeFileSync(join(dir, 'service.json'), JSON.stringify(config));
+  return loadService(join(dir, 'service.json'));
 }

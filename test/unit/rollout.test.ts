@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ValidationError } from '../../core/errors';
 import { loadService } from '../../core/rollout/config';
 import { Journal, readJournal } from '../../core/rollout/journal';
@@ -92,6 +92,46 @@ describe('rollout plan', () => {
       ['127.0.0.1:9095', '127.0.0.1:9096'],
     ]);
     assert.equal(p.lbActions.length, 5);
+  });
+});
+
+describe('a service.json from someone else', () => {
+  const outside = () => {
+    const d = mkdtempSync(join(tmpdir(), 'secret-'));
+    writeFileSync(join(d, 'id_ed25519'), 'PRIVATE KEY'.repeat(4), { mode: 0o600 });
+    return join(d, 'id_ed25519');
+  };
+
+  for (const [what, field, value] of [
+    ['Src outside its folder', 'Src', (o: string) => o],
+    ['Src through ..', 'Src', (o: string) => `../${o.split('/').slice(-2).join('/')}`],
+    ['AgentTokenFile outside its folder', 'AgentTokenFile', (o: string) => o],
+    ['LBTokenFile outside its folder', 'LBTokenFile', (o: string) => o],
+  ] as const) {
+    it(`refuses ${what}, saying how to give the file on the command line`, async () => {
+      const file = serviceDir({ ...seed, [field]: value(outside()) });
+      await assert.rejects(
+        loadService(file),
+        (e: Error) =>
+          e instanceof ValidationError &&
+          e.field === field &&
+          /is outside the folder of this file .* on the command line \(--[a-z-]+ FILE\)/.test(e.message),
+      );
+    });
+  }
+
+  it('refuses a Src that is a symlink out of its folder', async () => {
+    const file = serviceDir({ ...seed, Src: 'web-link' });
+    symlinkSync(outside(), join(dirname(file), 'web-link'));
+    await assert.rejects(loadService(file), (e: Error) => e instanceof ValidationError && e.field === 'Src');
+  });
+
+  it('takes a file elsewhere when the command line names it (--src)', async () => {
+    const elsewhere = join(mkdtempSync(join(tmpdir(), 'pkg-')), 'web');
+    writeFileSync(elsewhere, '#!/bin/sh\necho other\n', { mode: 0o755 });
+    const svc = await loadService(serviceDir({ ...seed, Src: '/etc/passwd' }), { src: elsewhere });
+    assert.equal(svc.src, elsewhere);
+    assert.equal(makePlan(svc).src, elsewhere);
   });
 });
 

@@ -2,36 +2,14 @@
 // scenarios (canary failure, max failures, pause and abort points, finaliser outcomes) with what
 // each must end in. The same workflow runs against real agents and LBs in test/integration/.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadService, type LoadedService } from '../../core/rollout/config';
+import type { LoadedService } from '../../core/rollout/config';
 import { latestJournal, readJournal } from '../../core/rollout/journal';
+import { describeEvent } from '../../core/rollout/progress';
+import { canResume, resumableJournal } from '../../core/rollout/resume';
 import { PreconditionError, Rollout, type RolloutResult } from '../../core/rollout/workflow';
-import { FakeFleet, type FakeOp } from './fakeFleet';
+import { fakeAddrs, fakeService, FakeFleet, type FakeOp } from './fakeFleet';
 
-const addrs = ['10.0.0.1:80', '10.0.0.2:80', '10.0.0.3:80', '10.0.0.4:80', '10.0.0.5:80'];
-
-export async function fakeService(overrides: object = {}, backends: readonly string[] = addrs): Promise<LoadedService> {
-  const dir = mkdtempSync(join(tmpdir(), 'wf-'));
-  writeFileSync(join(dir, 'web'), `#!/bin/sh\necho ${Math.random()}\n`, { mode: 0o755 });
-  const config = {
-    Concurrency: 2,
-    CanaryNum: 1,
-    MaxFailures: 1,
-    Src: 'web',
-    LB: '127.0.0.1:1',
-    Pattern: '/',
-    Backends: backends,
-    SoakSecs: 0,
-    Retries: 0,
-    StepTimeoutSecs: 5,
-    Health: { TimeoutSecs: 0.2 },
-    ...overrides,
-  };
-  writeFileSync(join(dir, 'service.json'), JSON.stringify(config));
-  return loadService(join(dir, 'service.json'));
-}
+const addrs = fakeAddrs;
 
 interface Scenario {
   name: string;
@@ -175,6 +153,42 @@ describe('rollout workflow (fake LB and agents)', () => {
         );
     });
   }
+
+  // found by workflowProperties (seed 20261128, path 39): the resume skipped the reinstall of a rolled-back backend
+  it('a backend rolled back after a failure is installed again by the resume, from its first step', async () => {
+    const svc = await fakeService(
+      { CanaryNum: 0, Concurrency: 1, MaxFailures: 0, RollbackOnFailure: true },
+      addrs.slice(0, 2),
+    );
+    const w = new FakeFleet(addrs.slice(0, 2));
+    w.badVersions.add(svc.sha256);
+    const first = new Rollout(svc, w.deps(svc));
+    assert.equal(await first.run(), 'ESMaxFailures');
+    assert.notEqual(w.backends.get(addrs[0])!.sha, svc.sha256, 'rolled back');
+    w.badVersions.clear();
+    assert.equal(await new Rollout(svc, w.deps(svc), { resumeJournal: first.journal.file }).run(), 'ESSuccess');
+    for (const b of w.backends.values()) assert.equal(b.sha, svc.sha256, `${b.addr} is on the new version`);
+  });
+
+  // found by rolloutFaults (seed 358809694, path 4: an agent killed mid-rollout): the failure MaxFailures
+  // tolerated ended in ESSuccess, and nothing could retry that backend
+  it('an ESSuccess with a tolerated failure says so, and a resume retries only the failed backend', async () => {
+    const svc = await fakeService({ CanaryNum: 0, Concurrency: 1, MaxFailures: 1 }, addrs.slice(0, 3));
+    const w = new FakeFleet(addrs.slice(0, 3));
+    w.failing.set(addrs[1], new Set<FakeOp>(['health']));
+    const first = new Rollout(svc, w.deps(svc));
+    assert.equal(await first.run(), 'ESSuccess');
+    const end = readJournal(first.journal.file).at(-1)!;
+    assert.ok(end.t === 'end' && end.failures === 1);
+    assert.match(describeEvent(end), /ESSuccess with 1 failed backend\(s\) within MaxFailures; --resume retries them/);
+    assert.ok(canResume(svc, resumableJournal(svc).progress));
+    w.failing.clear();
+    assert.equal(await new Rollout(svc, w.deps(svc), { resumeJournal: first.journal.file }).run(), 'ESSuccess');
+    for (const b of w.backends.values()) {
+      assert.equal(b.sha, svc.sha256, `${b.addr} upgraded`);
+      assert.equal(b.installs, 1, `${b.addr} installed once`);
+    }
+  });
 
   it('a paused rollout resumes from its journal to ESSuccess, installing nothing twice', async () => {
     const svc = await fakeService({ Concurrency: 1 });

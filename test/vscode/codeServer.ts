@@ -23,8 +23,8 @@ export function ensureVscode(): void {
 export interface CodeServer {
   port: number;
   home: string;
-  /** the server's data dir: its logs (extension host, remote agent) are under data/logs */
-  dataDir: string;
+  /** the server's user data dir: its logs (extension host, remote agent) are under logs/, machine settings under Machine/ */
+  userDataDir: string;
   proc: ChildProcess;
   log: () => string;
   stop(): Promise<void>;
@@ -32,7 +32,13 @@ export interface CodeServer {
 
 /** starts VS Code's server with a scratch HOME; resolves when its extension host agent listens */
 export async function startCodeServer(
-  opts: { home?: string; env?: NodeJS.ProcessEnv; installVsix?: string } = {},
+  opts: {
+    home?: string;
+    env?: NodeJS.ProcessEnv;
+    installVsix?: string;
+    /** settings of the machine VS Code's server runs on: machine-scoped settings (fleet.knownHostsFile) live only here */
+    machineSettings?: Record<string, unknown>;
+  } = {},
 ): Promise<CodeServer> {
   ensureVscode();
   const port = await freePort();
@@ -56,6 +62,10 @@ export async function startCodeServer(
     '--extensions-dir',
     join(base, 'ext'),
   ];
+  if (opts.machineSettings) {
+    mkdirSync(join(base, 'user', 'Machine'), { recursive: true });
+    writeFileSync(join(base, 'user', 'Machine', 'settings.json'), JSON.stringify(opts.machineSettings));
+  }
   if (opts.installVsix) {
     // the server's CLI mode installs an extension into the same dirs, then exits
     execFileSync(
@@ -89,7 +99,7 @@ export async function startCodeServer(
     if (Date.now() > deadline) throw new Error(`VS Code server did not start: ${out}`);
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { port, home, dataDir: join(base, 'server'), proc, log: () => out, stop: () => stopTracked(proc) };
+  return { port, home, userDataDir: join(base, 'user'), proc, log: () => out, stop: () => stopTracked(proc) };
 }
 
 export async function openBrowser(): Promise<BrowserContext> {
@@ -160,7 +170,7 @@ export async function openUi(server: CodeServer): Promise<UiSession> {
       writeFileSync(out('.dom.html'), dom.join('\n\n'));
       writeFileSync(out('.console.txt'), events.join('\n') + '\n');
       writeFileSync(out('.code-server.log'), server.log());
-      const logs = join(server.dataDir, 'data', 'logs');
+      const logs = join(server.userDataDir, 'logs');
       if (existsSync(logs)) cpSync(logs, out('.server-logs'), { recursive: true });
       if (!closed)
         await context.tracing.stop({ path: out('.trace.zip') }).catch((e) => events.push(`trace failed: ${e}`));

@@ -28,9 +28,11 @@ async function main(): Promise<number> {
   const remoteHome = mkdtempSync(join(tmpdir(), 'fleet-vscode-remote-'));
   const fleet = await SshFleet.start(3, { extraConfig: [`SetEnv HOME=${remoteHome}`] });
   const local = await rolloutFleet(3, { SoakSecs: 0.2 });
-  const server = await startCodeServer();
+  const ws = mkdtempSync(join(tmpdir(), 'fleet-ws-'));
+  // fleet.knownHostsFile is machine-scoped: a workspace cannot set it. This workspace tries to weaken
+  // host-key checking; the suite checks that it cannot.
+  const server = await startCodeServer({ machineSettings: { 'fleet.knownHostsFile': join(ws, 'known_hosts') } });
   try {
-    const ws = mkdtempSync(join(tmpdir(), 'fleet-ws-'));
     const zips = await buildExamples(join(ws, 'zips'));
     mkdirSync(join(server.home, '.ssh'), { recursive: true, mode: 0o700 });
     writeWorkspace(ws, {
@@ -43,8 +45,9 @@ async function main(): Promise<number> {
         2,
       ),
       '.vscode/settings.json': JSON.stringify({
-        'fleet.knownHostsFile': join(ws, 'known_hosts'),
         'fleet.refreshIntervalSeconds': 0,
+        'fleet.hostKeyPolicy': 'accept-new',
+        'fleet.knownHostsFile': join(ws, 'elsewhere_known_hosts'),
       }),
       'test-context.json': JSON.stringify({
         hosts: fleet.hosts.map((h, i) => ({ name: `web${i + 1}`, address: h.target })),

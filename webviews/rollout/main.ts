@@ -81,7 +81,9 @@ function render(st: PanelState): void {
   const dl = el('dl', { class: 'summary' });
   const add = (k: string, v: string) => dl.append(el('dt', {}, k), el('dd', {}, v));
   add('Package', `${s.packageName} (${s.sha256.slice(0, 12)})`);
-  add('Load balancer', `${s.lb} ${s.pattern}`);
+  // where the package comes from and where it goes, resolved: a service.json from someone else's repository shows it here
+  if (st.plan) add('Package file', st.plan.src);
+  add('Load balancer', st.plan?.lb ?? `${s.lb} ${s.pattern}`);
   add('Backends', String(s.backends));
   add('Canaries', `${s.canaryNum}, soak ${s.soakSecs}s`);
   add('Concurrency', String(s.concurrency));
@@ -153,13 +155,21 @@ function render(st: PanelState): void {
       el('th', {}, 'Error'),
     ),
   );
+  const agentOf = new Map((st.plan?.agents ?? []).map((a) => [a.addr, a.agent]));
   for (const r of p?.rows ?? []) {
     const ms = Object.values(r.durations).reduce((a, b) => a + (b ?? 0), 0);
+    const agent = agentOf.get(r.addr);
     table.append(
       el(
         'tr',
         { 'data-backend': r.addr, 'data-phase': r.phase },
-        el('td', {}, r.addr, ...(r.canary ? [' ', el('vscode-badge', {}, 'canary')] : [])),
+        el(
+          'td',
+          {},
+          r.addr,
+          ...(r.canary ? [' ', el('vscode-badge', {}, 'canary')] : []),
+          ...(agent ? [el('div', { class: 'muted agent' }, `agent ${agent}`)] : []),
+        ),
         el('td', {}, strip(r)),
         el('td', {}, r.step ? `${r.step} ${r.phase === 'done' ? '✓' : r.phase}` : 'pending'),
         el('td', {}, ms ? `${(ms / 1000).toFixed(1)}s` : ''),

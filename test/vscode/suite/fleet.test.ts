@@ -62,6 +62,13 @@ export function fleetTests(): void {
       });
     });
 
+    it("a workspace's settings cannot weaken host-key checking (machine-scoped settings)", () => {
+      const cfg = vscode.workspace.getConfiguration('fleet');
+      assert.equal(cfg.get('hostKeyPolicy'), 'ask', 'the workspace asked for accept-new');
+      assert.match(cfg.get<string>('knownHostsFile') ?? '', /[/]known_hosts$/);
+      assert.doesNotMatch(cfg.get<string>('knownHostsFile') ?? '', /elsewhere/);
+    });
+
     it('asks once for every new host key, then lists the hosts with liveness and uname', async () => {
       await vscode.commands.executeCommand('fleet.refresh');
       assert.equal(prompts.length, 1, `prompts: ${JSON.stringify(prompts)}`);

@@ -1,0 +1,66 @@
+// Bearer tokens of the agents' and the LB's TCP listeners, one rule for every daemon and front end.
+// A token file is of mode 0600: a daemon creates it so (written whole, then linked into place, so
+// several daemons sharing one file start together safely) and refuses one that others may read, as
+// ssh refuses such a private key; a client refuses it too. Clients also take the token from an
+// environment variable (FLEET_AGENT_TOKEN, FLEET_LB_TOKEN).
+import { randomBytes } from 'node:crypto';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ValidationError } from './errors';
+
+/** the token in `file`; ValidationError naming the file when it is missing, empty, short or readable by others */
+export function readTokenFile(file: string): string {
+  let mode: number;
+  let text: string;
+  try {
+    mode = statSync(file).mode;
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ValidationError(
+      file,
+      '',
+      `cannot read token file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
+  if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
+    throw new ValidationError(
+      file,
+      '',
+      `token file is readable by others (mode ${(mode & 0o777).toString(8)}); chmod 600 it`,
+    );
+  }
+  const token = text.trim();
+  if (token.length < 16)
+    throw new ValidationError(
+      file,
+      '',
+      `token file holds ${token ? 'a token shorter than 16 characters' : 'no token'}; delete it to have a new one made`,
+    );
+  return token;
+}
+
+/** a daemon's token: the one in `file`, made (0600, random) when the file does not exist */
+export function ensureTokenFile(file: string): string {
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    writeFileSync(tmp, randomBytes(32).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
+    try {
+      linkSync(tmp, file);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    } finally {
+      rmSync(tmp, { force: true });
+    }
+  }
+  return readTokenFile(file);
+}
+
+/** a client's token: from `file` when given, else the environment variable (undefined when neither) */
+export function loadToken(
+  file: string | undefined,
+  envName: 'FLEET_AGENT_TOKEN' | 'FLEET_LB_TOKEN',
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  return file ? readTokenFile(file) : env[envName] || undefined;
+}

@@ -1,0 +1,58 @@
+// A backend that records every request it parses (method, path, body, headers), answers each with
+// its sequence number, and answers /healthz with `ok`. What the LB forwards is exactly what it sees:
+// a request smuggled inside another's body shows up here as a request of its own. A request is
+// recorded the moment it is parsed, so once every connection to the backend has closed (idle()),
+// the record holds everything the LB sent.
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface Recorded {
+  method: string;
+  path: string;
+  body: Buffer;
+  headers: IncomingHttpHeaders;
+}
+
+export class RecordingBackend {
+  readonly requests: Recorded[] = [];
+  private constructor(private readonly server: Server) {}
+
+  static async start(): Promise<RecordingBackend> {
+    const server = createServer();
+    const b = new RecordingBackend(server);
+    server.on('request', (req, res) => {
+      if (req.url === '/healthz') return void res.end('ok');
+      const rec: Recorded = { method: req.method!, path: req.url!, body: Buffer.alloc(0), headers: req.headers };
+      b.requests.push(rec);
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        rec.body = Buffer.concat(chunks);
+        res.end(`seen ${b.requests.length}\n`);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    return b;
+  }
+
+  get addr(): string {
+    return `127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** resolves once no connection to the backend is open (bounded: rejects after timeoutMs) */
+  async idle(timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const n = await new Promise<number>((r, j) => this.server.getConnections((e, c) => (e ? j(e) : r(c))));
+      if (n === 0) return;
+      if (Date.now() > deadline)
+        throw new Error(`recording backend still has ${n} connection(s) after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+}
