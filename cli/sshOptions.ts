@@ -6,7 +6,7 @@ import { Option, type Command } from 'commander';
 import { readFileSync, statSync } from 'node:fs';
 import { UsageError, ValidationError } from '../core/errors';
 import { loadInventory, inventoryHosts } from '../core/inventory/fleetFile';
-import { SshConfigFile } from '../core/ssh/sshConfig';
+import { SshConfig } from '../core/ssh/sshConfig';
 import { KeyStore } from '../core/ssh/auth';
 import type { SshEndpoint } from '../core/ssh/endpoint';
 import { resolveInventoryHost, resolveTarget } from '../core/targets/resolve';
@@ -84,7 +84,7 @@ export interface SshContext {
 
 export function sshContext(io: CliIO, targets: readonly string[], f: SshFlags): SshContext {
   const policy: HostKeyPolicy = f.hostKeyPolicy ?? (io.interactive ? 'ask' : 'strict');
-  const config = SshConfigFile.load(f.sshConfig ?? SshConfigFile.defaultPath());
+  const config = SshConfig.load(f.sshConfig);
   const defaults = { user: f.user, port: f.port, identityFiles: f.identity, jump: f.jump };
   const endpoints = targets.map((t) => resolveTarget(t, config, defaults));
   if (f.inventory) {
@@ -94,9 +94,13 @@ export function sshContext(io: CliIO, targets: readonly string[], f: SshFlags): 
       throw new UsageError(`--group ${f.group}: no host of ${f.inventory} is in that group`);
     endpoints.push(...hosts.map((h) => resolveInventoryHost(h, inv, config, defaults)));
   } else if (f.group) throw new UsageError('--group needs --inventory FILE');
+  // what the config asks and Fleet will not do (Match exec), said once
+  for (const w of config.warnings) io.err(`fleet: ${w}\n`);
   const checker = new HostKeyChecker(new KnownHosts(f.knownHosts), policy);
-  const keys = new KeyStore({ passphrase: (q) => askSecret(io, q), password: passwordSource(io, f) });
-  const pool = new SshPool({ hostKeys: checker, keys });
+  // FLEET_DEBUG=1: what ssh -v would say (skipped identity files, a ProxyCommand's stderr)
+  const debug = io.env.FLEET_DEBUG ? (m: string) => io.err(`fleet debug: ${m}\n`) : undefined;
+  const keys = new KeyStore({ passphrase: (q) => askSecret(io, q), password: passwordSource(io, f), debug });
+  const pool = new SshPool({ hostKeys: checker, keys, log: debug });
   return { io, pool, checker, keys, endpoints, endpointFor: (a) => resolveTarget(a, config, defaults) };
 }
 

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { errorMessage } from '../core/errors';
 import type { FleetHost } from '../core/fleetView/fleetModel';
 import { inventoryHosts, loadInventory } from '../core/inventory/fleetFile';
-import { SshConfigFile } from '../core/ssh/sshConfig';
+import { SshConfig } from '../core/ssh/sshConfig';
 import { KeyStore } from '../core/ssh/auth';
 import { resolveInventoryHost, resolveTarget } from '../core/targets/resolve';
 import { HostKeyChecker, type HostKeyPolicy } from '../core/ssh/hostKeyPolicy';
@@ -18,7 +18,7 @@ import { SshPool } from '../core/ssh/pool';
 export class Session implements vscode.Disposable {
   pool!: SshPool;
   checker!: HostKeyChecker;
-  private sshConfig: SshConfigFile | null = null;
+  private sshConfig: SshConfig | null = null;
 
   constructor(
     private readonly log: vscode.LogOutputChannel,
@@ -35,10 +35,12 @@ export class Session implements vscode.Disposable {
     this.checker = new HostKeyChecker(new KnownHosts(knownHosts), cfg.get<HostKeyPolicy>('hostKeyPolicy', 'ask'));
     const keys = new KeyStore({
       passphrase: (q) => this.secret(`passphrase:${q}`, q),
-      // asked only when no key worked and the server takes passwords (core/ssh/auth.ts)
-      password: (user, host) => this.secret(`password:${user}@${host}`, `Password for ${user}@${host}`),
+      // asked only when no key worked and the server takes passwords (core/ssh/auth.ts); one per user@host
+      password: (user, host, role) =>
+        this.secret(`password:${user}@${host}`, `Password for ${user}@${host}${role === 'jump' ? ' (jump host)' : ''}`),
+      debug: (m) => this.log.debug(m),
     });
-    this.pool = new SshPool({ hostKeys: this.checker, keys, idleMs: 5 * 60_000 });
+    this.pool = new SshPool({ hostKeys: this.checker, keys, idleMs: 5 * 60_000, log: (m) => this.log.debug(m) });
   }
 
   /**
@@ -70,7 +72,7 @@ export class Session implements vscode.Disposable {
   hosts(): FleetHost[] {
     const out: FleetHost[] = [];
     try {
-      this.sshConfig = SshConfigFile.load();
+      this.sshConfig = SshConfig.load();
     } catch (e) {
       this.log.warn(errorMessage(e));
       this.sshConfig = null;
@@ -92,6 +94,7 @@ export class Session implements vscode.Disposable {
           out.push({ name: alias, groups: ['ssh-config'], endpoint: resolveTarget(alias, this.sshConfig) });
       }
     }
+    for (const w of this.sshConfig?.warnings ?? []) this.log.warn(w);
     return out;
   }
 

@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/test-setup.sh || exit 1
 
 run=$(mktemp -d /tmp/fleet-test-XXXXXX)
+chmod 755 "$run" # test users (other login shells, ssh -G as another user) have homes in here
 export TMPDIR=$run FLEET_TEST_RUN=${run##*/}
 status=0
 for phase in lint typecheck build test:unit test:integration test:vscode; do

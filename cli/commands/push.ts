@@ -51,7 +51,7 @@ export function registerPush(program: Command, io: CliIO): void {
           io.out(
             o.json
               ? JSON.stringify({ ...r, error: null }) + '\n'
-              : `${ep.label}: ${remote} ok (${r.bytes} bytes, sha256 ${r.sha256.slice(0, 16)}…, ${r.durationMs} ms)\n`,
+              : `${ep.label}: ${remote} ok (${r.bytes} bytes, sha256 ${r.sha256.slice(0, 16)}…, ${r.durationMs} ms${r.via === 'exec' ? ', over an exec channel: the host has no SFTP' : ''})\n`,
           );
         } catch (e) {
           worst = Math.max(worst, exitCodeOf(e));

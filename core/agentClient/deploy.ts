@@ -21,6 +21,8 @@ export interface DeployResult {
   mode: 'systemd' | 'detached';
   socket: string;
   upgraded: boolean;
+  /** how the bundle went: SFTP, or an exec channel on a host without SFTP */
+  via: 'sftp' | 'exec';
 }
 
 export async function deployAgent(
@@ -47,8 +49,9 @@ export async function deployAgent(
   const sha = createHash('sha256').update(body).digest('hex');
   await sh(`mkdir -p ${shellQuote(bin)} && chmod 700 ${shellQuote(dir)}`);
   log(`uploading ${agentJs} (${body.length} bytes) to ${ep.label}:${bin}/agent.js`);
+  let via: 'sftp' | 'exec';
   try {
-    await pushFile(pool, ep, agentJs, `${bin}/agent.js`, { sha256: sha, mode: 0o600, signal: opts.signal });
+    via = (await pushFile(pool, ep, agentJs, `${bin}/agent.js`, { sha256: sha, mode: 0o600, signal: opts.signal })).via;
   } catch (e) {
     throw new DeployError(errorMessage(e));
   }
@@ -106,5 +109,5 @@ export async function deployAgent(
     }
     await sleep(200, opts.signal);
   }
-  return { host: ep.label, nodeVersion: version, mode: systemd ? 'systemd' : 'detached', socket, upgraded: was };
+  return { host: ep.label, nodeVersion: version, mode: systemd ? 'systemd' : 'detached', socket, upgraded: was, via };
 }

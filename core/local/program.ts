@@ -15,14 +15,26 @@ export const debianPackageOf: Record<string, string> = {
   chromium: 'chromium',
 };
 
-/** the absolute path of `name` in PATH (or `name` itself when absolute), or a MissingProgramError */
-export function requireProgram(name: string, envPath = process.env.PATH ?? ''): string {
-  const candidates = isAbsolute(name)
-    ? [name]
-    : envPath
-        .split(delimiter)
-        .filter(Boolean)
-        .map((dir) => join(dir, name));
+/**
+ * The absolute path of `name` in PATH (or `name` itself when absolute), or a MissingProgramError.
+ * On Windows each PATHEXT extension is tried (ping is ping.EXE there).
+ */
+export function requireProgram(
+  name: string,
+  envPath = process.env.PATH ?? '',
+  platform: NodeJS.Platform = process.platform,
+  pathExt = process.env.PATHEXT ?? '.COM;.EXE;.BAT;.CMD',
+): string {
+  const exts = platform === 'win32' ? ['', ...pathExt.split(';').filter(Boolean)] : [''];
+  const sep = platform === 'win32' ? ';' : delimiter;
+  const candidates = (
+    isAbsolute(name)
+      ? [name]
+      : envPath
+          .split(sep)
+          .filter(Boolean)
+          .map((dir) => join(dir, name))
+  ).flatMap((f) => exts.map((e) => f + e));
   for (const file of candidates) {
     try {
       if (!statSync(file).isFile()) continue;

@@ -1,12 +1,16 @@
-// Credentials for SSH, tried in this order: the ssh-agent (SSH_AUTH_SOCK), the identity files
-// (explicit ones, else ~/.ssh/id_ed25519, id_ecdsa, id_rsa), then password or keyboard-interactive
-// when the front end supplies a way to ask. Keys are read and parsed once per run and shared by
-// every connection. Secrets never reach argv or logs; passphrases come from a prompt callback.
+// Credentials for SSH, tried in this order: the ssh-agent (SSH_AUTH_SOCK; not with IdentitiesOnly),
+// the identity files (those named on the command line or in the inventory, which must be readable;
+// then ssh_config's, skipped when missing as ssh skips them; with neither, ~/.ssh/id_ed25519,
+// id_ecdsa, id_rsa), then password or keyboard-interactive when the front end supplies a way to ask.
+// Keys are read and parsed once per run and shared by every connection. Secrets never reach argv or
+// logs; passphrases come from a prompt callback. OpenSSH certificates are not supported (ssh2 cannot
+// offer them): a certificate in the agent is never used, and a host certificate is refused.
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { utils, type AnyAuthMethod, type AuthHandlerMiddleware, type ParsedKey } from 'ssh2';
 import { ValidationError } from '../errors';
+import type { SshEndpoint } from './endpoint';
 
 export interface SecretPrompt {
   /** asks for a secret without echo; resolves undefined when the user declines */
@@ -24,6 +28,8 @@ export interface AuthOptions {
    * target must never go to a jump host).
    */
   password?: (user: string, host: string, role: 'target' | 'jump') => Promise<string | undefined>;
+  /** debug notes (a missing IdentityFile skipped), as ssh -v would print them */
+  debug?: (message: string) => void;
 }
 
 const defaultKeyNames = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
@@ -74,17 +80,34 @@ export class KeyStore {
     return key;
   }
 
+  /** the ssh-agent to ask: AuthOptions.agentSocket, else defaultAgent() */
+  private agent(): string | undefined {
+    return this.opts.agentSocket === undefined ? defaultAgent() : this.opts.agentSocket || undefined;
+  }
+
   /** the key-based methods for one connection, in order: ssh-agent, then identity files */
-  async methods(user: string, host: string, identityFiles: readonly string[]): Promise<AnyAuthMethod[]> {
-    void host;
+  async methods(
+    ep: Pick<SshEndpoint, 'user' | 'identityFiles' | 'optionalIdentityFiles' | 'identitiesOnly'>,
+  ): Promise<AnyAuthMethod[]> {
     const methods: AnyAuthMethod[] = [];
-    const sock = this.opts.agentSocket ?? process.env.SSH_AUTH_SOCK ?? '';
-    if (sock && existsSync(sock)) methods.push({ type: 'agent', username: user, agent: sock });
-    const explicit = identityFiles.length > 0;
-    const files = explicit ? identityFiles : defaultKeyNames.map((n) => join(homedir(), '.ssh', n));
-    for (const f of files) {
-      const key = await this.load(f, explicit);
-      if (key) methods.push({ type: 'publickey', username: user, key });
+    const agent = this.agent();
+    // IdentitiesOnly: the files' keys only (ssh would still use the agent for those same keys; Fleet reads the files)
+    if (agent && !ep.identitiesOnly) methods.push({ type: 'agent', username: ep.user, agent });
+    const optional = ep.optionalIdentityFiles ?? [];
+    const named = ep.identityFiles.length + optional.length > 0;
+    const files: Array<[string, boolean]> = named
+      ? [
+          ...ep.identityFiles.map((f) => [f, true] as [string, boolean]),
+          ...optional.map((f) => [f, false] as [string, boolean]),
+        ]
+      : defaultKeyNames.map((n) => [join(homedir(), '.ssh', n), false]);
+    const seen = new Set<string>();
+    for (const [f, required] of files) {
+      if (seen.has(f)) continue;
+      seen.add(f);
+      const key = await this.load(f, required);
+      if (key) methods.push({ type: 'publickey', username: ep.user, key });
+      else if (named) this.opts.debug?.(`identity file ${f} does not exist; skipped, as ssh skips it`);
     }
     return methods;
   }
@@ -135,4 +158,20 @@ export class KeyStore {
     };
     return { handler, tried: () => [...tried] };
   }
+}
+
+/**
+ * The ssh-agent of this machine: SSH_AUTH_SOCK when it names a socket (or a pipe); on Windows,
+ * without it, the OpenSSH agent's pipe when that service runs, else Pageant (ssh2 speaks both).
+ */
+export function defaultAgent(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+  exists: (p: string) => boolean = existsSync,
+): string | undefined {
+  const sock = env.SSH_AUTH_SOCK;
+  if (sock) return exists(sock) ? sock : undefined;
+  if (platform !== 'win32') return undefined;
+  const pipe = '\\\\.\\pipe\\openssh-ssh-agent';
+  return exists(pipe) ? pipe : 'pageant';
 }

@@ -1,17 +1,21 @@
 // Opens one authenticated ssh2 connection to an endpoint, through its jump hosts, with the host
 // key checked at every hop before any credential is sent. Failures become typed errors; a
 // connection dropped before authentication (sshd's MaxStartups) is marked retryable.
+import type { Duplex } from 'node:stream';
 import { Client, type ClientChannel } from 'ssh2';
 import { AuthError, FleetError, TimeoutError, UnreachableError } from '../errors';
 import type { KeyStore } from './auth';
-import { endpointAddress, knownHostsName, type SshEndpoint } from './endpoint';
+import { endpointAddress, endpointKeyName, type SshEndpoint } from './endpoint';
 import type { HostKeyChecker } from './hostKeyPolicy';
+import { startProxyCommand, type ProxyProcess } from './proxyCommand';
 
 export interface ConnectOptions {
   hostKeys: HostKeyChecker;
   keys: KeyStore;
-  /** deadline for TCP connect + handshake + auth of each hop */
+  /** deadline for TCP connect + handshake + auth of each hop (an endpoint's ConnectTimeout wins) */
   readyTimeoutMs?: number;
+  /** where a ProxyCommand's stderr goes */
+  log?: (line: string) => void;
   keepaliveIntervalMs?: number;
   keepaliveCountMax?: number;
   signal?: AbortSignal;
@@ -39,11 +43,30 @@ export async function connect(ep: SshEndpoint, opts: ConnectOptions): Promise<Cl
   try {
     for (let i = 0; i < hops.length; i++) {
       const hop = hops[i];
-      let sock: ClientChannel | undefined;
+      let sock: Duplex | undefined;
+      let proxy: ProxyProcess | undefined;
       if (via) {
         sock = await forwardOut(via, hop, ep.label);
+      } else if (hop.proxyCommand) {
+        proxy = startProxyCommand(hop.proxyCommand, opts.log);
+        sock = proxy.sock;
       }
-      const c = await connectOne(hop, ep.label, opts, i === hops.length - 1 ? 'target' : 'jump', sock);
+      let c: Client;
+      try {
+        c = await connectOne(hop, ep.label, opts, i === hops.length - 1 ? 'target' : 'jump', sock);
+      } catch (e) {
+        proxy?.kill();
+        if (proxy && e instanceof UnreachableError && proxy.stderrTail()) {
+          throw new UnreachableError(
+            ep.label,
+            `${e.message.replace(/^host [^:]+: /, '')}; ProxyCommand said: ${proxy.stderrTail().split('\n').slice(-3).join(' / ')}`,
+            { cause: e },
+          );
+        }
+        throw e;
+      }
+      // the proxy command lives as long as the connection over it
+      if (proxy) c.once('close', () => proxy!.kill());
       if (via) {
         // closing the last client must close the hops beneath it
         const below = via;
@@ -79,13 +102,13 @@ async function connectOne(
   label: string,
   opts: ConnectOptions,
   role: 'target' | 'jump',
-  sock?: ClientChannel,
+  sock?: Duplex,
 ): Promise<Client> {
-  const methods = await opts.keys.methods(hop.user, hop.host, hop.identityFiles);
+  const methods = await opts.keys.methods(hop);
   const auth = opts.keys.handler(hop.user, hop.host, methods, role);
   const where = label === hop.label ? label : `${label} (jump host ${hop.label})`;
-  const name = knownHostsName(hop.host, hop.port);
-  const readyTimeout = opts.readyTimeoutMs ?? 20_000;
+  const name = endpointKeyName(hop);
+  const readyTimeout = hop.connectTimeoutMs ?? opts.readyTimeoutMs ?? 20_000;
   return new Promise<Client>((resolve, reject) => {
     const c = new Client();
     let keyError: FleetError | null = null;
@@ -131,12 +154,12 @@ async function connectOne(
       sock,
       username: hop.user,
       readyTimeout,
-      keepaliveInterval: opts.keepaliveIntervalMs ?? 15_000,
+      keepaliveInterval: hop.keepaliveMs ?? opts.keepaliveIntervalMs ?? 15_000,
       keepaliveCountMax: opts.keepaliveCountMax ?? 3,
       algorithms: { serverHostKey: hostKeyOrder(opts.hostKeys.knownHosts.knownTypes(name)) as never },
       // Checked during the key exchange: returning false ends the connection before auth.
       hostVerifier: (key: Buffer) => {
-        keyError = opts.hostKeys.check(hop.label, hop.host, hop.port, key);
+        keyError = opts.hostKeys.check(hop.label, hop.host, hop.port, key, hop.hostKeyAlias);
         return keyError === null;
       },
       authHandler: auth.handler,

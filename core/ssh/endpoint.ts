@@ -8,9 +8,22 @@ export interface SshEndpoint {
   host: string;
   port: number;
   user: string;
+  /** key files named on the command line or in the inventory: each must be readable */
   identityFiles: string[];
+  /** key files from ssh_config: one that does not exist is skipped, as ssh skips it */
+  optionalIdentityFiles?: string[];
+  /** offer only these files' keys, not every key ssh-agent holds (IdentitiesOnly) */
+  identitiesOnly?: boolean;
   /** jump hosts, in the order they are connected (ProxyJump a,b: a first) */
   jump: SshEndpoint[];
+  /** a command whose stdin/stdout carry the connection (ProxyCommand, tokens expanded), run by /bin/sh -c */
+  proxyCommand?: string;
+  /** TCP connect + handshake deadline (ConnectTimeout) */
+  connectTimeoutMs?: number;
+  /** keepalive interval (ServerAliveInterval) */
+  keepaliveMs?: number;
+  /** the name its key is pinned under in known_hosts, instead of the host name (HostKeyAlias) */
+  hostKeyAlias?: string;
 }
 
 /** `user@host:port` of an endpoint, for messages */
@@ -21,4 +34,9 @@ export function endpointAddress(e: SshEndpoint): string {
 /** the name known_hosts uses for this endpoint: `host`, or `[host]:port` when the port is not 22 */
 export function knownHostsName(host: string, port: number): string {
   return port === 22 ? host : `[${host}]:${port}`;
+}
+
+/** the known_hosts name of an endpoint: its HostKeyAlias when it has one */
+export function endpointKeyName(e: SshEndpoint): string {
+  return e.hostKeyAlias ?? knownHostsName(e.host, e.port);
 }

@@ -1,9 +1,11 @@
 // Runs one command on an open connection: stdout and stderr apart, exit code or signal, and a
-// deadline that really ends the remote command. sshd starts each session in its own session and
-// process group, so the command is prefixed with a line that reports the shell's pid on stderr;
-// on timeout or abort the whole group is killed over a second channel, then the channel closed.
+// deadline that really ends the remote command: the command reports its pid and process group on
+// stderr first (remoteProcess.ts), and on timeout or abort what it started is killed over a second
+// channel (its group under OpenSSH, its process tree under Dropbear), then the channel closed.
 import type { Client, ClientChannel } from 'ssh2';
 import { TimeoutError } from '../errors';
+import { killRemote, parsePidLine, pidMarker, type RemotePid } from './remoteProcess';
+import { loginShellOf, refusedBy, rememberLoginShell, wireCommand } from './remoteShell';
 
 export interface ExecResult {
   exitCode: number | null;
@@ -21,17 +23,30 @@ export interface ExecOptions {
   label?: string;
 }
 
-const pidMarker = 'FLEET-PID ';
+/**
+ * Runs `command` (POSIX shell syntax) under the login shell, or through /bin/sh when the login
+ * shell is csh or fish: a first attempt such a shell refuses (nothing ran) is retried that way once,
+ * and the connection remembers it.
+ */
+export async function execCommand(client: Client, command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+  const shell = loginShellOf(client);
+  let r = await execOnce(client, wireCommand(command, shell), opts);
+  const refused = shell === 'posix' && !r.reported && r.stdout === '' ? refusedBy(r.stderr) : null;
+  if (refused) {
+    rememberLoginShell(client, refused);
+    r = await execOnce(client, wireCommand(command, refused), opts);
+  } else if (r.reported) rememberLoginShell(client, shell);
+  return { exitCode: r.exitCode, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}
 
-export function execCommand(client: Client, command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+function execOnce(client: Client, wrapped: string, opts: ExecOptions): Promise<ExecResult & { reported: boolean }> {
   const max = opts.maxOutputBytes ?? 16 * 1024 * 1024;
-  const wrapped = `printf '${pidMarker}%s\\n' "$$" >&2\n${command}`;
   return new Promise((resolve, reject) => {
     client.exec(wrapped, (err, ch) => {
       if (err) return reject(err);
       const out = new Capture(max);
       const errs = new Capture(max);
-      let pid: number | null = null;
+      let pid: RemotePid | null = null;
       let head = '';
       let headDone = false;
       let exitCode: number | null = null;
@@ -45,10 +60,8 @@ export function execCommand(client: Client, command: string, opts: ExecOptions =
         if (nl < 0 && head.length < 64) return;
         headDone = true;
         const first = nl < 0 ? head : head.slice(0, nl);
-        if (first.startsWith(pidMarker) && /^\d+$/.test(first.slice(pidMarker.length))) {
-          pid = Number(first.slice(pidMarker.length));
-          errs.add(Buffer.from(head.slice(nl + 1), 'latin1'));
-        } else errs.add(Buffer.from(head, 'latin1'));
+        pid = first.startsWith(pidMarker) ? parsePidLine(first) : null;
+        errs.add(Buffer.from(pid ? head.slice(nl + 1) : head, 'latin1'));
       });
       ch.on('exit', (code: number | null, signalName?: string) => {
         exitCode = typeof code === 'number' ? code : null;
@@ -57,7 +70,7 @@ export function execCommand(client: Client, command: string, opts: ExecOptions =
       const stop = (why: Error) => {
         if (failure) return;
         failure = why;
-        killRemote(client, ch, pid);
+        stopRemote(client, ch, pid);
       };
       const timer = opts.timeoutMs
         ? setTimeout(() => stop(new TimeoutError(opts.label ?? '?', 'command', opts.timeoutMs!)), opts.timeoutMs)
@@ -70,37 +83,28 @@ export function execCommand(client: Client, command: string, opts: ExecOptions =
         opts.signal?.removeEventListener('abort', onAbort);
         if (!headDone) errs.add(Buffer.from(head, 'latin1'));
         if (failure) return reject(Object.assign(failure, { partial: { stdout: out.text(), stderr: errs.text() } }));
-        resolve({ exitCode, signal: sig, stdout: out.text(), stderr: errs.text() });
+        resolve({ exitCode, signal: sig, stdout: out.text(), stderr: errs.text(), reported: pid !== null });
       });
     });
   });
 }
 
-/** kills the command's process group (pid comes from our own marker, checked to be digits) */
-function killRemote(client: Client, ch: ClientChannel, pid: number | null): void {
-  try {
-    ch.signal('KILL');
-  } catch {
-    // not every server takes signal requests
-  }
-  const close = () => ch.close();
-  if (pid === null || !Number.isSafeInteger(pid) || pid <= 1) return close();
-  // SSH runs every command through the remote shell; the only value in it is this integer
-  const killGroup = `kill -KILL -- -${pid} 2>/dev/null || kill -KILL ${pid}`;
-  try {
-    client.exec(killGroup, (err, k) => {
-      if (err) return close();
-      k.resume();
-      k.stderr.resume();
-      const t = setTimeout(() => k.close(), 5000);
-      k.on('close', () => {
-        clearTimeout(t);
-        close();
-      });
-    });
-  } catch {
-    close();
-  }
+/**
+ * Ends what the command started (remoteProcess.ts), then the channel. The tree is killed before the
+ * channel is signalled: a server that kills the shell on a signal request (Dropbear) would orphan
+ * its children, and the tree could no longer be found from the shell.
+ */
+function stopRemote(client: Client, ch: ClientChannel, pid: RemotePid | null): void {
+  const signalAndClose = () => {
+    try {
+      ch.signal('KILL');
+    } catch {
+      // not every server takes signal requests
+    }
+    ch.close();
+  };
+  if (!pid) return signalAndClose();
+  void killRemote(client, pid).then(signalAndClose);
 }
 
 class Capture {

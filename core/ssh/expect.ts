@@ -8,6 +8,9 @@ import { z } from 'zod';
 import { FleetError } from '../errors';
 import { compilePattern, ExpectBuffer } from './expectMatcher';
 import { sleep } from '../sleep';
+import { killRemote, parsePidLine, pidMarker, type RemotePid } from './remoteProcess';
+import { execCommand } from './exec';
+import { loginShellKnown, loginShellOf, wireCommand } from './remoteShell';
 
 const pattern = z.string().min(1, 'expected a literal or /regex/');
 const caseSchema = z
@@ -67,9 +70,29 @@ export async function runExpect(
   const secrets: string[] = [];
   const captures: Record<string, string> = Object.create(null); // a group named constructor is a name like any other
   const buf = new ExpectBuffer();
-  const ch = await open(client, script.command);
+  // a pty mixes a login shell's refusal into the program's output: learn the shell first (csh, fish)
+  if (script.command !== undefined && !loginShellKnown(client))
+    await execCommand(client, ':', { timeoutMs: 30_000, signal: opts.signal });
+  const ch = await open(
+    client,
+    script.command === undefined ? undefined : wireCommand(script.command, loginShellOf(client)),
+  );
   let exitCode: number | null = null;
-  ch.on('data', (d: Buffer) => buf.feed(d.toString('utf8')));
+  // a command reports its pid first (remoteShell.ts): kept for the deadline's kill, never shown
+  let remote: RemotePid | null = null;
+  let head = script.command === undefined ? null : '';
+  let finished = false;
+  ch.on('data', (d: Buffer) => {
+    if (head === null) return buf.feed(d.toString('utf8'));
+    head += d.toString('utf8');
+    const nl = head.indexOf('\n');
+    if (nl < 0 && head.length < 80) return;
+    const first = (nl < 0 ? head : head.slice(0, nl)).replace(/\r$/, '');
+    remote = first.startsWith(pidMarker) ? parsePidLine(first) : null;
+    const rest = remote ? head.slice(nl + 1) : head;
+    head = null;
+    if (rest) buf.feed(rest);
+  });
   ch.on('exit', (code: number | null) => (exitCode = code));
   ch.on('close', () => buf.close());
   const failRes = script.fail.map(compilePattern);
@@ -110,7 +133,10 @@ export async function runExpect(
             Object.assign(captures, m.groups);
             const c = cases[m.index];
             if (c.send !== undefined) send(expand(c.send, where), c.secret);
-            if (c.done) return { transcript: masked(), captures: shownCaptures(), exitCode };
+            if (c.done) {
+              finished = true;
+              return { transcript: masked(), captures: shownCaptures(), exitCode };
+            }
             break;
           }
           if (buf.closed)
@@ -142,8 +168,11 @@ export async function runExpect(
           masked(),
         );
     }
+    finished = true;
     return { transcript: masked(), captures: shownCaptures(), exitCode };
   } finally {
+    // stopped early (a deadline, a fail pattern, an abort): what the command started is killed, not left behind
+    if (!finished && remote && !buf.closed) await killRemote(client, remote);
     ch.close();
   }
 }

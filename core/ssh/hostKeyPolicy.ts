@@ -28,8 +28,8 @@ export class HostKeyChecker {
   ) {}
 
   /** returns null when the key is trusted, else the error to fail the connection with */
-  check(label: string, host: string, port: number, key: Buffer): HostKeyError | null {
-    const name = knownHostsName(host, port);
+  check(label: string, host: string, port: number, key: Buffer, alias?: string): HostKeyError | null {
+    const name = alias ?? knownHostsName(host, port);
     const v = this.knownHosts.verdict(name, key);
     const got = {
       type: keyTypeOf(key),

@@ -112,6 +112,13 @@ export class KnownHosts {
     return { kind: 'unknown', otherTypes, certAuthority: mine.some((l) => l.marker === '@cert-authority') };
   }
 
+  /** the lines whose host patterns match `name`, as `ssh-keygen -F name` lists them */
+  matchingLines(name: string): Array<Pick<KnownHostLine, 'lineNo' | 'marker'>> {
+    return this.lines
+      .filter((l) => patternsMatch(l.patterns, name))
+      .map((l) => ({ lineNo: l.lineNo, marker: l.marker }));
+  }
+
   /** key types on file for `name`, to offer those first in the key exchange */
   knownTypes(name: string): string[] {
     return [

@@ -16,6 +16,8 @@ import { sleep } from '../sleep';
 export interface PoolOptions {
   hostKeys: HostKeyChecker;
   keys: KeyStore;
+  /** debug lines: a ProxyCommand's stderr */
+  log?: (line: string) => void;
   /** SSH handshakes in flight across all hosts (default 32) */
   maxHandshakes?: number;
   /** handshakes in flight to one server address (default 8, under MaxStartups' 10) */
@@ -111,6 +113,7 @@ export class SshPool {
                 hostKeys: this.opts.hostKeys,
                 keys: this.opts.keys,
                 readyTimeoutMs: readyTimeoutMs ?? this.opts.readyTimeoutMs,
+                log: this.opts.log,
                 signal,
               });
             }, signal),
@@ -152,5 +155,9 @@ export class SshPool {
 }
 
 function poolKey(ep: SshEndpoint): string {
-  return [...ep.jump, ep].map(endpointAddress).join(' via ') + ' ' + ep.identityFiles.join(',');
+  return [
+    [...ep.jump, ep].map(endpointAddress).join(' via '),
+    ep.proxyCommand ?? '',
+    [...ep.identityFiles, ...(ep.optionalIdentityFiles ?? [])].join(','),
+  ].join(' ');
 }

@@ -1,6 +1,9 @@
 // Copies a local file to a host the safe way: SFTP to a temporary name beside the target, the
 // sha256 checked on the host (ssh2's fastPut has corrupted files on some servers), then an atomic
-// rename into place. A failed check removes the temporary file and leaves the target untouched.
+// rename into place. A host whose SSH server offers no SFTP subsystem (Dropbear without
+// sftp-server, hardened sshd) gets the bytes over an exec channel (`cat` into the temporary file)
+// instead; the result says which way they went. A failed check removes the temporary file and
+// leaves the target untouched.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
@@ -9,6 +12,8 @@ import { FleetError } from '../errors';
 import type { SshEndpoint } from './endpoint';
 import type { SshPool } from './pool';
 import { shellQuote } from './quote';
+import { pidMarker } from './remoteProcess';
+import { loginShellOf, wireCommand } from './remoteShell';
 
 export class PushError extends FleetError {}
 
@@ -17,6 +22,8 @@ export interface PushResult {
   bytes: number;
   sha256: string;
   durationMs: number;
+  /** how the bytes went: SFTP, or an exec channel when the host has no SFTP subsystem */
+  via: 'sftp' | 'exec';
 }
 
 export async function sha256File(file: string): Promise<string> {
@@ -44,7 +51,26 @@ export async function pushFile(
   const sha = opts.sha256 ?? (await sha256File(local));
   const slash = remote.lastIndexOf('/');
   const tmp = `${remote.slice(0, slash + 1)}.${remote.slice(slash + 1)}.fleet-${randomBytes(4).toString('hex')}`;
-  await pool.withClient(ep, (c) => upload(c, local, tmp, opts.mode ?? 0o644, opts.onProgress), opts.signal);
+  const via = await pool.withClient(
+    ep,
+    async (c) => {
+      try {
+        await upload(c, local, tmp, opts.mode ?? 0o644, opts.onProgress);
+        return 'sftp' as const;
+      } catch (e) {
+        if (!(e instanceof NoSftpError)) throw e;
+        try {
+          await uploadViaExec(c, local, tmp, opts.mode ?? 0o644, opts.onProgress);
+        } catch (e2) {
+          throw new PushError(
+            `host ${ep.label}: the host's SSH server offers no SFTP subsystem (${e.message}), and the copy over an exec channel failed too: ${(e2 as Error).message}`,
+          );
+        }
+        return 'exec' as const;
+      }
+    },
+    opts.signal,
+  );
   const check = await pool.exec(ep, `sha256sum ${shellQuote(tmp)}`, { timeoutMs: 120_000, signal: opts.signal });
   const got = check.stdout.split(/\s+/)[0];
   if (check.exitCode !== 0 || got !== sha) {
@@ -56,8 +82,10 @@ export async function pushFile(
   const mv = await pool.exec(ep, `mv -f ${shellQuote(tmp)} ${shellQuote(remote)}`, { timeoutMs: 30_000 });
   if (mv.exitCode !== 0)
     throw new PushError(`host ${ep.label}: cannot move the upload into place at ${remote}: ${mv.stderr.trim()}`);
-  return { host: ep.label, bytes: size, sha256: sha, durationMs: Math.round(performance.now() - started) };
+  return { host: ep.label, bytes: size, sha256: sha, durationMs: Math.round(performance.now() - started), via };
 }
+
+class NoSftpError extends PushError {}
 
 /** streams a local file to a remote path over one SFTP session, which is always closed */
 export function upload(
@@ -69,15 +97,53 @@ export function upload(
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     c.sftp((err, sftp: SFTPWrapper) => {
-      if (err) return reject(new PushError(`sftp: ${err.message} (does the server have the sftp subsystem?)`));
+      if (err) return reject(new NoSftpError(`sftp: ${err.message}`));
       const ws = sftp.createWriteStream(remote, { mode });
       const rs = createReadStream(local);
       let sent = 0;
       rs.on('data', (d) => onProgress?.((sent += d.length)));
+      // the channel counts as free only once the server has closed it too: Dropbear refuses a channel
+      // opened in that moment ("Unable to exec" on the next command)
+      const closed = () =>
+        new Promise<void>((r) => (sftp.once('close', () => r()), sftp.end(), setTimeout(r, 5000).unref()));
       pipeline(rs, ws).then(
-        () => (sftp.end(), resolve()),
-        (e: Error) => (sftp.end(), reject(new PushError(`sftp upload to ${remote}: ${e.message}`))),
+        () => closed().then(resolve),
+        (e: Error) => closed().then(() => reject(new PushError(`sftp upload to ${remote}: ${e.message}`))),
       );
+    });
+  });
+}
+
+/** streams a local file into a remote path with `cat` over an exec channel (no SFTP needed) */
+export function uploadViaExec(
+  c: Client,
+  local: string,
+  remote: string,
+  mode: number,
+  onProgress?: (bytes: number) => void,
+): Promise<void> {
+  const script = `umask 077 && cat > ${shellQuote(remote)} && chmod ${mode.toString(8)} ${shellQuote(remote)}`;
+  return new Promise((resolve, reject) => {
+    c.exec(wireCommand(script, loginShellOf(c)), (err, ch) => {
+      if (err) return reject(err);
+      let stderr = '';
+      let code: number | null = null;
+      ch.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
+      ch.on('data', () => undefined);
+      ch.on('exit', (x: number | null) => (code = x));
+      ch.on('close', () => {
+        const why = stderr
+          .split('\n')
+          .filter((l) => l && !l.startsWith(pidMarker))
+          .join(' ')
+          .trim();
+        if (code === 0) resolve();
+        else reject(new Error(`cat into ${remote} exited ${code}${why ? `: ${why}` : ''}`));
+      });
+      const rs = createReadStream(local);
+      let sent = 0;
+      rs.on('data', (d) => onProgress?.((sent += d.length)));
+      pipeline(rs, ch).catch((e: Error) => reject(new Error(`sending ${local}: ${e.message}`)));
     });
   });
 }

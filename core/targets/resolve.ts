@@ -1,12 +1,12 @@
 // Turns what the user named (a target string, a ~/.ssh/config alias, an inventory entry) into
-// an SshEndpoint: where to connect, as whom, with which keys, through which jump hosts.
-// Precedence, as ssh's: the target's own user@/:port, then flags, then ~/.ssh/config, then defaults.
-import { userInfo } from 'node:os';
+// an SshEndpoint: where to connect, as whom, with which keys, through which jump hosts or proxy
+// command. Precedence, as ssh's: the target's own user@/:port and the flags (the "command line"),
+// then ~/.ssh/config as OpenSSH reads it (core/ssh/sshConfig.ts), then defaults.
 import { UsageError } from '../errors';
 import type { InventoryHost, Inventory } from '../inventory/fleetFile';
-import { expandTokens, type SshConfigFile } from '../ssh/sshConfig';
 import { parseTarget } from '../inventory/target';
 import type { SshEndpoint } from '../ssh/endpoint';
+import { expandTokens, localContext, SshConfig, type LocalContext } from '../ssh/sshConfig';
 
 export interface ResolveDefaults {
   user?: string;
@@ -20,22 +20,18 @@ const maxJumpHops = 4;
 
 export function resolveTarget(
   text: string,
-  config: SshConfigFile | null,
+  config: SshConfig | null,
   defaults: ResolveDefaults = {},
   depth = 0,
+  local: LocalContext = localContext(),
 ): SshEndpoint {
   const t = parseTarget(text);
-  const c = config?.lookup(t.host) ?? { identityFiles: [] };
-  const user = t.user ?? defaults.user ?? c.user ?? userInfo().username;
-  const host = c.hostName ? expandTokens(c.hostName, { host: t.host, remoteUser: user }) : t.host;
-  const port = t.port ?? defaults.port ?? c.port ?? 22;
-  const identityFiles = [
-    ...(defaults.identityFiles ?? []),
-    ...c.identityFiles.map((f) => expandTokens(f, { host, remoteUser: user })),
-  ];
-  const jumpSpec = depth === 0 ? (defaults.jump ?? c.proxyJump) : c.proxyJump;
+  const cfg = config ?? SshConfig.parse('', '<none>', local);
+  const r = cfg.resolve(t.host, { user: t.user ?? defaults.user, port: t.port ?? defaults.port });
+  const optional = r.identityFilesGiven ? r.identityFiles.map((f) => expandTokens(f, r, local)) : [];
+  const jumpSpec = depth === 0 ? (defaults.jump ?? r.proxyJump) : r.proxyJump;
   let jump: SshEndpoint[] = [];
-  if (jumpSpec) {
+  if (jumpSpec && !(depth === 0 && defaults.jump === undefined && r.proxyCommand)) {
     if (depth >= maxJumpHops)
       throw new UsageError(`target ${t.label}: ProxyJump chain deeper than ${maxJumpHops} hops`);
     // each hop is itself resolved through the config; a hop's own ProxyJump comes before it
@@ -43,29 +39,51 @@ export function resolveTarget(
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean)) {
-      const e = resolveTarget(hop, config, { identityFiles: defaults.identityFiles }, depth + 1);
+      const e = resolveTarget(hop, config, { identityFiles: defaults.identityFiles }, depth + 1, local);
       jump = [...jump, ...e.jump, { ...e, jump: [] }];
     }
   }
-  return { label: t.label, host, port, user, identityFiles, jump };
+  return {
+    label: t.label,
+    host: r.hostname,
+    port: r.port,
+    user: r.user,
+    identityFiles: defaults.identityFiles ?? [],
+    optionalIdentityFiles: optional,
+    identitiesOnly: r.identitiesOnly || undefined,
+    jump,
+    proxyCommand: jump.length === 0 && r.proxyCommand ? expandTokens(r.proxyCommand, r, local) : undefined,
+    connectTimeoutMs: r.connectTimeoutSecs ? r.connectTimeoutSecs * 1000 : undefined,
+    keepaliveMs: r.serverAliveIntervalSecs > 0 ? r.serverAliveIntervalSecs * 1000 : undefined,
+    hostKeyAlias: r.hostKeyAlias,
+  };
 }
 
 /** an inventory entry, with the file's defaults beneath it */
 export function resolveInventoryHost(
   h: InventoryHost,
   inv: Inventory,
-  config: SshConfigFile | null,
+  config: SshConfig | null,
   defaults: ResolveDefaults = {},
+  local: LocalContext = localContext(),
 ): SshEndpoint {
   const identity = h.identityFile ?? inv.defaults.identityFile;
-  const e = resolveTarget(h.host, config, {
-    user: h.user ?? defaults.user ?? inv.defaults.user,
-    port: h.port ?? defaults.port ?? inv.defaults.port,
-    identityFiles: [
-      ...(defaults.identityFiles ?? []),
-      ...(identity ? [expandTokens(identity, { host: h.host, remoteUser: '' })] : []),
-    ],
-    jump: defaults.jump,
-  });
+  const e = resolveTarget(
+    h.host,
+    config,
+    {
+      user: h.user ?? defaults.user ?? inv.defaults.user,
+      port: h.port ?? defaults.port ?? inv.defaults.port,
+      identityFiles: [
+        ...(defaults.identityFiles ?? []),
+        ...(identity
+          ? [expandTokens(identity, { host: h.host, hostname: h.host, port: h.port ?? 22, user: h.user ?? '' }, local)]
+          : []),
+      ],
+      jump: defaults.jump,
+    },
+    0,
+    local,
+  );
   return { ...e, label: h.name };
 }

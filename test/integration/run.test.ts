@@ -1,7 +1,7 @@
 // `fleet run` against real sshd processes: grouping, exit codes, host keys, errors, deadlines.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
+import { readFileSync, writeFileSync, copyFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { fleet, scratchHome } from '../harness/cli';
@@ -261,6 +261,30 @@ describe('fleet run (real sshd)', function () {
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.equal(JSON.parse(r.stdout).host, 'web7');
     assert.equal(JSON.parse(r.stdout).stdout, 'via-config\n');
+  });
+
+  it('follows Include in ~/.ssh/config and skips an IdentityFile that does not exist, as ssh does', async () => {
+    const h = f.hosts[8];
+    const cfgHome = scratchHome();
+    copyFileSync(f.clientKey, join(cfgHome, '.ssh', 'id_test'));
+    chmodSync(join(cfgHome, '.ssh', 'id_test'), 0o600);
+    mkdirSync(join(cfgHome, '.ssh', 'conf.d'));
+    writeFileSync(
+      join(cfgHome, '.ssh', 'config'),
+      'Include conf.d/*.conf\nHost *\n  IdentityFile ~/.ssh/id_fleet\n  IdentityFile ~/.ssh/id_test\n',
+    );
+    writeFileSync(
+      join(cfgHome, '.ssh', 'conf.d', 'db.conf'),
+      `Host db1\n  HostName ${h.address}\n  User root\n  Port ${h.port}\n`,
+    );
+    copyFileSync(f.knownHostsFile, join(cfgHome, '.ssh', 'known_hosts'));
+    const r = await fleet(['run', 'db1', '--json', '--', 'echo', 'via-include'], {
+      home: cfgHome,
+      env: { FLEET_DEBUG: '1' },
+    });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(JSON.parse(r.stdout).stdout, 'via-include\n');
+    assert.match(r.stderr, /identity file .*id_fleet does not exist; skipped/);
   });
 
   it('takes hosts from an inventory group', async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { UsageError, ValidationError } from '../../core/errors';
 import { addresses, checkScanSize, parseCidr } from '../../core/inventory/cidr';
 import { loadInventory } from '../../core/inventory/fleetFile';
-import { SshConfigFile } from '../../core/ssh/sshConfig';
+import { SshConfig } from '../../core/ssh/sshConfig';
 import { parseTarget } from '../../core/inventory/target';
 import { resolveTarget } from '../../core/targets/resolve';
 
@@ -50,7 +50,7 @@ describe('targets', () => {
 });
 
 describe('~/.ssh/config resolution', () => {
-  const cfg = SshConfigFile.parse(
+  const cfg = SshConfig.parse(
     [
       'Host web',
       '  HostName 127.0.0.5',
@@ -73,7 +73,8 @@ describe('~/.ssh/config resolution', () => {
     assert.equal(e.host, '127.0.0.5');
     assert.equal(e.user, 'deploy');
     assert.equal(e.port, 2201);
-    assert.deepEqual(e.identityFiles, [join(homedir(), '.ssh', 'web_deploy')]);
+    assert.deepEqual(e.optionalIdentityFiles, [join(homedir(), '.ssh', 'web_deploy')]);
+    assert.deepEqual(e.identityFiles, [], 'files from ssh_config are optional: a missing one is skipped');
     assert.equal(e.jump.length, 1);
     assert.equal(e.jump[0].host, '127.0.0.6');
     assert.equal(e.jump[0].user, 'jump');
@@ -86,9 +87,10 @@ describe('~/.ssh/config resolution', () => {
     assert.equal(resolveTarget('web', cfg, { user: 'x' }).user, 'x');
   });
 
-  it('never runs Match exec', () => {
+  it('never runs Match exec, and says so', () => {
     assert.equal(resolveTarget('other', cfg).user, 'fallback');
     assert.ok(!existsSync('/tmp/fleet-should-never-exist'));
+    assert.match(cfg.warnings.join('\n'), /line 12: Match exec is not run by Fleet/);
   });
 
   it('lists concrete aliases only', () => {

@@ -1,0 +1,70 @@
+// What goes over the wire for a command: one line that any POSIX login shell (sh, bash, dash,
+// busybox ash, zsh) runs as the command the user wrote, after reporting its pid and process group,
+// and that a non-POSIX login shell (csh/tcsh, fish) refuses to parse as a whole, so nothing runs.
+// When one refuses, the same line runs again through /bin/sh, quoted for that shell, and the
+// connection remembers its shell: POSIX hosts pay nothing, others one refused attempt per connection.
+// The user's command travels as a printf %b argument (backslash and newline escaped), so the line
+// never spans lines: csh would run a second line on its own.
+import type { Client } from 'ssh2';
+import { shellQuote } from './quote';
+
+export type LoginShell = 'posix' | 'csh' | 'fish';
+
+/** the first line a command writes on stderr: `FLEET-PID <pid> <pgid>` (remoteProcess.ts reads it) */
+export const pidMarker = 'FLEET-PID ';
+
+/** the login shell found on a connection (set after a refused first attempt) */
+const shells = new WeakMap<Client, LoginShell>();
+
+export function loginShellOf(c: Client): LoginShell {
+  return shells.get(c) ?? 'posix';
+}
+
+/** whether a command has run on this connection yet, telling its login shell */
+export function loginShellKnown(c: Client): boolean {
+  return shells.has(c);
+}
+
+export function rememberLoginShell(c: Client, s: LoginShell): void {
+  shells.set(c, s);
+}
+
+/** the one-line POSIX script: a guard csh and fish cannot parse, the pid report, then the command */
+export function posixLine(command: string): string {
+  const encoded = command.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+  return [
+    ': ${fleet_guard##*) }',
+    'fleet_stat=',
+    'read -r fleet_stat < /proc/$$/stat 2>/dev/null',
+    // /proc/PID/stat: "pid (comm) state ppid pgrp …"; comm may hold spaces and parens: cut after the last ") "
+    'set -- ${fleet_stat##*) }',
+    `printf '${pidMarker}%s %s\\n' "$$" "\${3:-?}" >&2`,
+    'unset fleet_stat',
+    'set --',
+    `eval "$(printf %b ${shellQuote(encoded)})"`,
+  ].join('; ');
+}
+
+/** the line for a login shell: as it is for POSIX shells, else handed to /bin/sh quoted for that shell */
+export function wireCommand(command: string, shell: LoginShell): string {
+  const line = posixLine(command);
+  if (shell === 'posix') return line;
+  return `exec /bin/sh -c ${shell === 'fish' ? quoteFish(line) : quoteCsh(line)}`;
+}
+
+/** a login shell that refused the line (nothing ran): its own error, and no pid report before it */
+export function refusedBy(stderr: string): LoginShell | null {
+  if (/^Missing '\}'\.|Illegal variable name\./m.test(stderr)) return 'csh';
+  if (/^fish: /m.test(stderr)) return 'fish';
+  return null;
+}
+
+/** fish's single quotes: only \\ and \' are special inside */
+function quoteFish(s: string): string {
+  return `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** csh's single quotes: nothing is special inside but ' itself and ! (history); the line has no newline */
+function quoteCsh(s: string): string {
+  return `'${s.replace(/'/g, "'\\''").replace(/!/g, "'\\!'")}'`;
+}

@@ -1,0 +1,57 @@
+// Local users for tests that need another account (a login shell other than root's, a home of its
+// own for ssh's ~): made with useradd (as root) and removed afterwards, with their home.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface TestUser {
+  name: string;
+  home: string;
+  uid: number;
+  gid: number;
+  remove(): void;
+}
+
+/** a user `name` with `shell` and a fresh home (an existing user of that name is replaced) */
+export function createTestUser(name: string, shell = '/bin/sh'): TestUser {
+  removeUser(name);
+  const parent = mkdtempSync(join(tmpdir(), `home-${name}-`));
+  chmodSync(parent, 0o755); // the user must reach its home
+  const home = join(parent, name);
+  try {
+    execFileSync('useradd', ['-M', '-d', home, '-s', shell, name], { stdio: 'pipe' });
+  } catch (e) {
+    throw new Error(
+      `cannot create the test user ${name} (the tests run as root, with useradd from the Debian package passwd): ${(e as Error).message}`,
+    );
+  }
+  // no password, but not locked: sshd without PAM refuses a locked account even for key logins
+  execFileSync('usermod', ['-p', '*', name], { stdio: 'pipe' });
+  const uid = Number(execFileSync('id', ['-u', name], { encoding: 'utf8' }).trim());
+  const gid = Number(execFileSync('id', ['-g', name], { encoding: 'utf8' }).trim());
+  mkdirSync(join(home, '.ssh'), { recursive: true, mode: 0o700 });
+  chownSync(home, uid, gid);
+  chownSync(join(home, '.ssh'), uid, gid);
+  return {
+    name,
+    home,
+    uid,
+    gid,
+    remove: () => removeUser(name),
+  };
+}
+
+/** ends the user's processes (a test that failed may have left one), then removes the user */
+function removeUser(name: string): void {
+  for (const cmd of [
+    ['pkill', '-KILL', '-u', name],
+    ['userdel', name],
+  ]) {
+    try {
+      execFileSync(cmd[0], cmd.slice(1), { stdio: 'ignore' });
+    } catch {
+      // no such user, no process
+    }
+  }
+}
