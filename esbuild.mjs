@@ -1,7 +1,9 @@
 // Bundles the CLI, the agent, the extension and the rollout panel's webview into single files under dist/.
 // ssh2's optional native addon (cpu-features, *.node) stays external: ssh2 then runs in pure-JS mode.
 import { build } from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
+
+const version = JSON.parse(readFileSync('package.json', 'utf8')).version;
 
 const common = {
   bundle: true,
@@ -11,6 +13,7 @@ const common = {
   sourcemap: 'linked',
   external: ['vscode', 'cpu-features', '*.node'],
   logLevel: 'warning',
+  define: { FLEET_VERSION: JSON.stringify(version) },
 };
 
 const entries = [

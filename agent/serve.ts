@@ -1,6 +1,7 @@
 // `serve`: starts the agent (also `fleet agent serve`). A unix socket (0600) in the data dir by
 // default; TCP only with --listen, and then with a bearer token from a 0600 token file.
-import { chmodSync, existsSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
 import { homedir } from 'node:os';
@@ -14,6 +15,8 @@ import { Stats } from './stats';
 import { defaultSupervisorOptions, type SupervisorOptions } from './supervisor';
 import { defaultUnzipLimits } from './unzip';
 import { formatHostPort, parseHostPort } from '../core/hostPort';
+import type { AgentInfo } from '../core/protocol/agent';
+import { fleetVersion } from '../core/version';
 
 export interface AgentOptions {
   dataDir: string;
@@ -49,14 +52,22 @@ export async function serveAgent(o: AgentOptions): Promise<RunningAgent> {
   for (const p of state.problems) o.log(p);
   const packages = new Packages(data, state, o.supervisor, defaultUnzipLimits, o.log);
   const stats = new Stats(o.statsIntervalSecs);
-  await stats.start();
+  stats.start();
   await packages.recover();
   const upkeep = setInterval(() => packages.tick(), 10_000);
   upkeep.unref();
 
   const servers: Server[] = [];
   const socket = o.socket ?? data.socket;
-  const limits = { maxPackageBytes: o.maxPackageBytes, maxSeedJsonBytes: 64 * 1024 * 1024 };
+  const info: AgentInfo = {
+    version: fleetVersion,
+    build: bundleBuild(),
+    node: process.version,
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    runtimeBin: o.supervisor.programPathPrefix ?? null,
+  };
+  const limits = { info, maxPackageBytes: o.maxPackageBytes, maxSeedJsonBytes: 64 * 1024 * 1024 };
   const unixApp = buildApp(data, packages, stats, {
     ...limits,
     guard: { allowedHosts: new Set(['localhost', 'localhost:80', 'fleet-agent']) },
@@ -103,6 +114,16 @@ export async function serveAgent(o: AgentOptions): Promise<RunningAgent> {
       rmSync(socket, { force: true });
     },
   };
+}
+
+/** the first 12 hex digits of the sha256 of the file this agent runs from (what deploy installed) */
+function bundleBuild(): string {
+  const file = require.main?.filename ?? process.argv[1];
+  try {
+    return createHash('sha256').update(readFileSync(file)).digest('hex').slice(0, 12);
+  } catch {
+    return 'unknown';
+  }
 }
 
 /** timeouts against slow clients: headers within 10 s; a whole request (a 1 GiB upload) within 30 min */

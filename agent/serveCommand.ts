@@ -10,6 +10,10 @@ export function agentServeCommand(name = 'serve'): Command {
     .option('--socket <path>', 'unix socket (default <data-dir>/agent.sock)')
     .option('--listen <host:port>', 'also listen on TCP (needs a bearer token)')
     .option('--token-file <file>', 'bearer token file for --listen (created 0600 if missing; default <data-dir>/token)')
+    .option(
+      '--runtime-bin <dir>',
+      "put DIR at the front of the programs' PATH (deploy passes the runtime's bin/, so #!/usr/bin/env node works)",
+    )
     .option('--stats-interval <secs>', 'CPU and memory sampling interval', (v) => Number(v), d.statsIntervalSecs)
     .option('--max-package-bytes <n>', 'largest package accepted', (v) => Number(v), d.maxPackageBytes)
     .option(
@@ -51,6 +55,7 @@ export function agentServeCommand(name = 'serve'): Command {
           backoffBaseMs: o.restartBackoffMs,
           maxRestarts: o.maxRestarts,
           graceMs: o.graceMs,
+          programPathPrefix: o.runtimeBin,
         },
       });
       if (agent.tokenFile) process.stdout.write(`token file: ${agent.tokenFile}\n`);

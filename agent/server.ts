@@ -3,7 +3,13 @@ import { createHash } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { installSpecHeader, installSpecSchema, packageNameProblem, seedInstallSchema } from '../core/protocol/agent';
+import {
+  type AgentInfo,
+  installSpecHeader,
+  installSpecSchema,
+  packageNameProblem,
+  seedInstallSchema,
+} from '../core/protocol/agent';
 import type { DataDir } from './dataDir';
 import { guard, type GuardOptions } from './guard';
 import { HttpError } from './httpError';
@@ -14,6 +20,7 @@ import { receiveUpload } from './upload';
 
 export interface ServerOptions {
   guard: GuardOptions;
+  info: AgentInfo;
   maxPackageBytes: number;
   /** JSON body limit of the seed's base64 install route */
   maxSeedJsonBytes: number;
@@ -33,10 +40,15 @@ export function buildApp(data: DataDir, packages: Packages, stats: Stats, opts: 
   app.get('/healthz', (_req, res) => {
     res.type('text/plain').send('ok');
   });
-  app.get('/debug/vars', (_req, res) => {
+  app.get('/api/v1/agent', (_req, res) => {
+    res.json(opts.info);
+  });
+  app.get('/debug/vars', async (_req, res) => {
+    await stats.ready;
     res.json(stats.vars);
   });
-  app.get('/metrics', (_req, res) => {
+  app.get('/metrics', async (_req, res) => {
+    await stats.ready;
     res.type('text/plain; version=0.0.4').send(prometheusText(stats.vars, packages.list()));
   });
 

@@ -24,10 +24,18 @@ export class Stats {
 
   constructor(readonly resolutionSecs: number) {}
 
-  async start(): Promise<void> {
-    // a first sample over a short window, so /debug/vars is never empty nor an average since boot
-    await sleep(200);
-    await this.sample();
+  /** resolves once the first sample is in: /debug/vars waits for it, never answers empty */
+  ready: Promise<void> = Promise.resolve();
+
+  /**
+   * A first sample over a short window (so the numbers are never an average since boot), taken in
+   * the background: the agent answers while it runs, and only stats requests wait for it.
+   */
+  start(): void {
+    this.ready = (async () => {
+      await sleep(200);
+      await this.sample();
+    })().catch(() => undefined); // no /proc: the vars stay null, as the seed's shape allows
     this.timer = setInterval(() => void this.sample().catch(() => undefined), this.resolutionSecs * 1000);
     this.timer.unref();
   }

@@ -30,6 +30,8 @@ export interface SupervisorOptions {
   /** a run this long resets the crash streak */
   stableMs: number;
   logMaxBytes: number;
+  /** put at the front of the programs' PATH: the agent's runtime `bin/` (its `node`) on a node-less host */
+  programPathPrefix?: string;
 }
 
 export const defaultSupervisorOptions: SupervisorOptions = {
@@ -143,7 +145,7 @@ export class Supervisor {
       detached: true,
       stdio: ['ignore', out, out],
       env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        PATH: programPath(this.opts.programPathPrefix, process.env.PATH),
         HOME: process.env.HOME ?? '/',
         LANG: process.env.LANG ?? 'C.UTF-8',
       },
@@ -230,4 +232,10 @@ function signalGroup(pgid: number | null, sig: NodeJS.Signals): void {
   } catch {
     // the group is gone
   }
+}
+
+/** the PATH the supervised programs get: the runtime's bin first when there is one */
+export function programPath(prefix: string | undefined, inherited: string | undefined): string {
+  const base = inherited || '/usr/bin:/bin';
+  return prefix ? `${prefix}:${base}` : base;
 }

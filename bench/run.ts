@@ -1,6 +1,7 @@
 // Runs the benchmarks named on the command line (all when none) and prints markdown for
-// BENCHMARKS.md. Usage: npm run bench -- [ssh] [lb] [agent] [rollout] [extension] [push]
+// BENCHMARKS.md. Usage: npm run bench -- [ssh] [lb] [agent] [agent-deploy] [rollout] [extension] [push]
 import { benchAgent } from './agent';
+import { benchAgentDeploy } from './agentDeploy';
 import { benchExtension } from './extension';
 import { benchLb } from './lb';
 import { benchPush } from './push';
@@ -11,6 +12,7 @@ const suites: Record<string, () => Promise<string>> = {
   ssh: () => benchSshFanout(),
   lb: () => benchLb(),
   agent: () => benchAgent(),
+  'agent-deploy': () => benchAgentDeploy(),
   rollout: () => benchRollout(),
   extension: () => benchExtension(),
   push: () => benchPush(),

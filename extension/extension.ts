@@ -1,7 +1,8 @@
-// Fleet for VS Code: the Hosts tree, Run Command, Deploy Zip, Install Agent, package actions,
+// Fleet for VS Code: the Hosts tree, Run Command, Deploy Zip, Install/Update Agent, package actions,
 // Scan Network, SSH terminals, and the status bar. Everything runs through core/; this file wires.
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
+import { agentBuildId } from '../core/agentInstall/agentBundle';
 import { errorMessage } from '../core/errors';
 import type { TreeNode } from '../core/fleetView/treeModel';
 import { deployZip, installAgent, packageAction, packageLogs, type DeployArgs } from './commands/agentCommands';
@@ -63,6 +64,11 @@ export function activate(context: vscode.ExtensionContext): FleetApi {
   );
   cmd('fleet.deployZipFromExplorer', (uri?: vscode.Uri) => deployZip(session, provider, {}, undefined, uri));
   cmd('fleet.installAgent', (n?: TreeNode) => installAgent(session, provider, agentJs, log, n));
+  cmd('fleet.updateAgent', (n?: TreeNode) => installAgent(session, provider, agentJs, log, n, 'update'));
+  void agentBuildId(agentJs).then(
+    (id) => provider.setBundledAgent(id),
+    (e) => log.warn(`cannot read the bundled agent ${agentJs}: ${errorMessage(e)}`),
+  );
   cmd('fleet.openTerminal', (n: TreeNode) => openSshTerminal(session, provider, n));
   cmd('fleet.scanNetwork', (a?: { cidr?: string; user?: string; port?: number }) => scanNetwork(session, provider, a));
   for (const op of ['start', 'stop', 'restart', 'rollback'] as const)

@@ -18,6 +18,8 @@ export class HostsProvider implements vscode.TreeDataProvider<TreeNode>, vscode.
   /** host-key names the user declined this session: not asked again until a manual refresh */
   private declined = new Set<string>();
   prompt: HostKeyPrompt;
+  /** the agent build this extension deploys: hosts with another get marked for Update Agent */
+  private bundledAgent?: string;
 
   constructor(
     private readonly session: Session,
@@ -27,6 +29,11 @@ export class HostsProvider implements vscode.TreeDataProvider<TreeNode>, vscode.
     this.prompt = prompt;
     this.model = new FleetModel(session.pool, () => this.schedulePaint());
     this.reloadHosts();
+  }
+
+  setBundledAgent(id: string): void {
+    this.bundledAgent = id;
+    this.paint();
   }
 
   reloadHosts(): void {
@@ -51,7 +58,8 @@ export class HostsProvider implements vscode.TreeDataProvider<TreeNode>, vscode.
 
   getChildren(n?: TreeNode): TreeNode[] {
     if (n) return n.children ?? [];
-    return [...this.model.states.values()].map((h) => hostNode(h));
+    const now = new Date();
+    return [...this.model.states.values()].map((h) => hostNode(h, now, this.bundledAgent));
   }
 
   /** probes hosts (all, or the named ones); a second call while one runs joins it */

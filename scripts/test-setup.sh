@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What `npm test` needs beyond npm: the Debian packages of scripts/test-packages.txt (installed when
 # run as root on Debian; otherwise the exact command is printed), /run/sshd, and VS Code's server
-# (scripts/setup-vscode.sh). Does nothing that is already done, so it is cheap to run every time.
+# (scripts/setup-vscode.sh), and the agent's runtime in .tools/cache. Does nothing that is already
+# done, so it is cheap to run every time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mapfile -t packages < <(grep -v '^\s*#' scripts/test-packages.txt | grep -v '^\s*$')
@@ -32,3 +33,6 @@ if [ "$(id -u)" != 0 ]; then
 fi
 mkdir -p /run/sshd
 bash scripts/setup-vscode.sh
+# the agent's Node runtime for linux-x64, once, through npm (checked against its pinned sha256);
+# the tests deploy it to hosts without node. The arm64 one is fetched by its own test, without npm.
+FLEET_CACHE_DIR="${FLEET_CACHE_DIR:-$PWD/.tools/cache}" node_modules/.bin/tsx cli/bin.ts agent fetch-runtime --target linux-x64 >/dev/null

@@ -9,6 +9,8 @@ bash scripts/test-setup.sh || exit 1
 run=$(mktemp -d /tmp/fleet-test-XXXXXX)
 chmod 755 "$run" # test users (other login shells, ssh -G as another user) have homes in here
 export TMPDIR=$run FLEET_TEST_RUN=${run##*/}
+# one cache of the agent's runtime for every phase (the CLI, the extension host), filled by test-setup.sh
+export FLEET_CACHE_DIR="${FLEET_CACHE_DIR:-$PWD/.tools/cache}"
 status=0
 for phase in lint typecheck build test:unit test:integration test:vscode; do
   echo "== npm run $phase"

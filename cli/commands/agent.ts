@@ -1,5 +1,5 @@
 // `fleet agent …`: run an agent (serve), drive one (install, list, status, start, stop, restart,
-// rollback, remove, logs, stats), or put one on a host (deploy).
+// rollback, remove, logs, stats, info), or put one on hosts (deploy, uninstall, fetch-runtime).
 import { accessSync, constants } from 'node:fs';
 import { Command } from 'commander';
 import { agentServeCommand } from '../../agent/serveCommand';
@@ -125,6 +125,18 @@ export function registerAgent(program: Command, io: CliIO): void {
     await withAgent(io, endpoint, o, async (c) =>
       io.out(JSON.stringify(await c.stats(), null, o.json ? undefined : 2) + '\n'),
     );
+  });
+  withClientFlags(
+    agent.command('info').description('which agent answers: version, build, node, pid').argument('<endpoint>'),
+  ).action(async (endpoint: string, o: ClientFlags) => {
+    await withAgent(io, endpoint, o, async (c) => {
+      const i = await c.info();
+      io.out(
+        o.json
+          ? JSON.stringify(i) + '\n'
+          : `agent ${i.version}-${i.build} on node ${i.node}, pid ${i.pid}, since ${i.startedAt}${i.runtimeBin ? `; programs get ${i.runtimeBin} first in PATH` : ''}\n`,
+      );
+    });
   });
   registerAgentDeploy(agent, io);
 }

@@ -1,41 +1,101 @@
-// `fleet agent deploy HOST...`: put (or upgrade) the agent on hosts over SSH.
-import { existsSync } from 'node:fs';
+// `fleet agent deploy HOST…`, `fleet agent uninstall HOST…` and `fleet agent fetch-runtime`: put the
+// agent (with its own Node runtime) on hosts, upgrade or roll it back, take it off again.
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { deployAgent } from '../../core/agentClient/deploy';
-import { errorMessage } from '../../core/errors';
+import { loadAgentBundle } from '../../core/agentInstall/agentBundle';
+import { deploySummary, deployToHosts, type HostDeploy } from '../../core/agentInstall/fanout';
+import { defaultCacheDir, RuntimeSource, runtimeSourceFor } from '../../core/agentInstall/runtimeCache';
+import { isRuntimeTarget, runtimePins, runtimeTargets, type RuntimeTarget } from '../../core/agentInstall/runtimePins';
+import { uninstallAgent } from '../../core/agentInstall/uninstall';
+import { errorMessage, UsageError } from '../../core/errors';
 import { mapLimit } from '../../core/limit';
 import { Exit, exitCodeOf } from '../exitCodes';
 import { addSshFlags, preloadKeys, sshContext, type SshFlags } from '../sshOptions';
 import type { CliIO } from '../io';
 
+const runtimeDirHelp = 'take the runtime tarball from DIR (an air-gapped machine) instead of the cache';
+
+function mb(n: number): string {
+  return `${(n / 1e6).toFixed(1)} MB`;
+}
+
+function printDeploy(io: CliIO, r: HostDeploy, json?: boolean): void {
+  if (json) {
+    io.out(JSON.stringify(r.ok ? r.result : { host: r.host, error: errorMessage(r.error) }) + '\n');
+    return;
+  }
+  if (!r.ok) return io.out(`${r.host}: failed: ${errorMessage(r.error)}\n`);
+  const x = r.result;
+  const sent = x.sent.runtime + x.sent.agent;
+  io.out(
+    `${x.host}: ${x.outcome} ${x.agent} (${x.mode}, ${x.runtime}${sent ? `, sent ${mb(sent)}${x.via === 'exec' ? ' over an exec channel: no SFTP' : ''}` : ''})${x.notes.map((n) => `; ${n}`).join('')}\n`,
+  );
+}
+
 export function registerAgentDeploy(agent: Command, io: CliIO): void {
   addSshFlags(
     agent
       .command('deploy')
-      .description('upload dist/agent.js to hosts over SFTP (sha256 verified), start it, wait until it answers')
+      .description(
+        'put the agent and its Node runtime on hosts (or upgrade it), start it as a service, wait until it answers',
+      )
       .argument('<hosts...>')
-      .option('--agent-js <file>', 'the agent bundle to deploy', resolve(__dirname, 'agent.js')),
-  ).action(async (hosts: string[], o: SshFlags & { agentJs: string }) => {
-    if (!existsSync(o.agentJs)) throw new Error(`${o.agentJs} is missing: run npm run build`);
+      .option('--agent-js <file>', 'the agent bundle to deploy', resolve(__dirname, 'agent.js'))
+      .option('--runtime-dir <dir>', runtimeDirHelp)
+      .option('--rollback', 'switch back to the agent build kept from the deploy before'),
+  ).action(async (hosts: string[], o: SshFlags & { agentJs: string; runtimeDir?: string; rollback?: boolean }) => {
+    const runtime = runtimeSourceFor({ runtimeDir: o.runtimeDir, env: io.env, log: (m) => io.err(`${m}\n`) });
+    const bundle = loadAgentBundle(o.agentJs, defaultCacheDir(io.env));
+    const ctx = sshContext(io, hosts, o);
+    await preloadKeys(ctx);
+    try {
+      const results = await deployToHosts(ctx.pool, ctx.endpoints, bundle, {
+        runtime,
+        rollback: o.rollback,
+        concurrency: o.concurrency,
+        onProgress: o.json ? undefined : (host, m) => io.err(`${host}: ${m}\n`),
+        onResult: (r) => printDeploy(io, r, o.json),
+      });
+      if (!o.json) io.out(deploySummary(results) + '\n');
+      io.exitCode = results.reduce(
+        (worst, r) => Math.max(worst, r.ok ? Exit.ok : exitCodeOf(r.error)),
+        Exit.ok as number,
+      );
+    } finally {
+      ctx.pool.close();
+    }
+  });
+
+  addSshFlags(
+    agent
+      .command('uninstall')
+      .description('stop the agent and remove what deploy put on the hosts (installed packages stay unless --purge)')
+      .argument('<hosts...>')
+      .option('--purge', 'also stop every package and remove them, their state and logs'),
+  ).action(async (hosts: string[], o: SshFlags & { purge?: boolean }) => {
     const ctx = sshContext(io, hosts, o);
     await preloadKeys(ctx);
     let worst = Exit.ok as number;
     try {
       await mapLimit(ctx.endpoints, o.concurrency, async (ep) => {
         try {
-          const r = await deployAgent(ctx.pool, ep, o.agentJs);
+          const r = await uninstallAgent(ctx.pool, ep, {
+            purge: o.purge,
+            progress: o.json ? undefined : (m) => io.err(`${ep.label}: ${m}\n`),
+          });
           io.out(
             o.json
               ? JSON.stringify(r) + '\n'
-              : `${ep.label}: agent ${r.upgraded ? 'upgraded' : 'installed'} (${r.mode}, node ${r.nodeVersion}), socket ${r.socket}\n`,
+              : r.found
+                ? `${ep.label}: removed ${r.removed.join(', ')}${r.stoppedPackages.length ? `; stopped ${r.stoppedPackages.join(', ')}` : ''}${r.notes.map((n) => `; ${n}`).join('')}\n`
+                : `${ep.label}: no agent there, nothing to remove\n`,
           );
         } catch (e) {
           worst = Math.max(worst, exitCodeOf(e));
           io.out(
             o.json
               ? JSON.stringify({ host: ep.label, error: errorMessage(e) }) + '\n'
-              : `${ep.label}: ${errorMessage(e)}\n`,
+              : `${ep.label}: failed: ${errorMessage(e)}\n`,
           );
         }
       });
@@ -44,4 +104,27 @@ export function registerAgentDeploy(agent: Command, io: CliIO): void {
     }
     io.exitCode = worst;
   });
+
+  agent
+    .command('fetch-runtime')
+    .description("fetch the agent's pinned Node runtime into the cache (or DIR), checked against its sha256")
+    .option(
+      '--target <target>',
+      `${runtimeTargets.join(' or ')} (repeatable; default linux-x64)`,
+      (v: string, acc: string[] = []) => [...acc, v],
+    )
+    .option('--runtime-dir <dir>', 'put it in DIR (to carry to an air-gapped machine) instead of the cache')
+    .action(async (o: { target?: string[]; runtimeDir?: string }) => {
+      const targets = o.target ?? ['linux-x64'];
+      for (const t of targets)
+        if (!isRuntimeTarget(t)) throw new UsageError(`--target ${t}: expected ${runtimeTargets.join(' or ')}`);
+      const log = (m: string) => io.err(`${m}\n`);
+      const source = o.runtimeDir
+        ? new RuntimeSource({ dir: resolve(o.runtimeDir), fetch: true, env: io.env, log })
+        : runtimeSourceFor({ env: io.env, log });
+      for (const t of targets as RuntimeTarget[]) {
+        const file = await source.tarball(t);
+        io.out(`${t}: ${file} (${mb(runtimePins[t].tarballBytes)}, sha256 ${runtimePins[t].tarballSha256})\n`);
+      }
+    });
 }

@@ -4,11 +4,18 @@ import { createReadStream, statSync } from 'node:fs';
 import { Agent, request, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { FleetError, UnreachableError } from '../errors';
-import { installSpecHeader, type DebugVars, type InstallSpec, type PackageStatus } from '../protocol/agent';
+import {
+  installSpecHeader,
+  type AgentInfo,
+  type DebugVars,
+  type InstallSpec,
+  type PackageStatus,
+} from '../protocol/agent';
 import type { SshEndpoint } from '../ssh/endpoint';
 import type { SshPool } from '../ssh/pool';
 import type { AgentEndpoint } from './endpoint';
 import { formatHostPort } from '../hostPort';
+import { openSocketStream } from './socketStream';
 
 /** the agent answered with an error status; `message` is its {error} */
 export class AgentError extends FleetError {
@@ -50,6 +57,10 @@ export class AgentClient {
 
   async health(): Promise<string> {
     return (await this.call({ method: 'GET', path: '/healthz' })).toString('utf8');
+  }
+  /** which agent answers: version, build, node (404 from an agent older than this route) */
+  async info(): Promise<AgentInfo> {
+    return this.json({ method: 'GET', path: '/api/v1/agent' });
   }
   async list(): Promise<PackageStatus[]> {
     return this.json({ method: 'GET', path: '/api/v1/packages' });
@@ -93,24 +104,20 @@ export class AgentClient {
     const ep = this.endpoint;
     if (ep.kind === 'ssh') {
       const socketPath = await this.sshSocketPath();
-      return this.opts.pool!.withClient(this.opts.sshEndpoint!, (client) =>
-        this.send(
-          r,
-          () =>
-            new Promise<Duplex>((res, rej) =>
-              client.openssh_forwardOutStreamLocal(socketPath, (err, stream) =>
-                err
-                  ? rej(
-                      new UnreachableError(
-                        ep.text,
-                        `cannot reach the agent socket ${socketPath} over SSH: ${err.message}; is the agent running (fleet agent deploy)?`,
-                      ),
-                    )
-                  : res(stream),
-              ),
-            ),
-        ),
-      );
+      return this.opts.pool!.withClient(this.opts.sshEndpoint!, async (client) => {
+        let channel: Promise<void> | undefined;
+        try {
+          return await this.send(r, async () => {
+            const s = await openSocketStream(client, socketPath, ep.text);
+            channel = closed(s, 5000);
+            return s;
+          });
+        } finally {
+          // the channel is free only once the server has closed it too: Dropbear refuses a channel
+          // opened in that moment ("Unable to exec" on the next request)
+          await channel;
+        }
+      });
     }
     return this.send(r);
   }
@@ -190,6 +197,15 @@ export class AgentClient {
       else go();
     });
   }
+}
+
+/** resolves when `s` has closed, or after `ms` */
+function closed(s: Duplex, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    t.unref();
+    s.once('close', () => (clearTimeout(t), resolve()));
+  });
 }
 
 /** an http.Agent whose one connection is a stream we opened (an SSH stream-local channel) */

@@ -15,6 +15,8 @@ export const probeCommand = [
   "grep -E '^(MemTotal|MemAvailable):' /proc/meminfo",
   'echo @@',
   'if [ -S "$HOME/.fleet-agent/agent.sock" ]; then echo agent; else echo none; fi',
+  'echo @@',
+  'readlink "$HOME/.fleet/agent/current" 2>/dev/null || true',
 ].join('; ');
 
 export interface HostProbe {
@@ -23,10 +25,13 @@ export interface HostProbe {
   memTotalBytes: number | null;
   memUsedBytes: number | null;
   agentSocket: boolean;
+  /** the agent build `current` points at (`0.1.0-1a2b3c4d5e6f`); absent for an agent from before builds had ids */
+  agentId?: string;
 }
 
 export function parseProbe(stdout: string): HostProbe {
-  const [uname = '', stat = '', mem = '', agent = ''] = stdout.split('@@\n');
+  const [uname = '', stat = '', mem = '', agent = '', current = ''] = stdout.split('@@\n');
+  const id = current.trim();
   const samples = stat
     .trim()
     .split('\n')
@@ -50,6 +55,7 @@ export function parseProbe(stdout: string): HostProbe {
     memTotalBytes: total,
     memUsedBytes: total !== null && avail !== null ? total - avail : null,
     agentSocket: agent.trim() === 'agent',
+    ...(/^\d+\.\d+\.\d+[A-Za-z0-9.+-]*-[0-9a-f]{12}$/.test(id) ? { agentId: id } : {}),
   };
 }
 

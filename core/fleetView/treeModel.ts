@@ -1,5 +1,6 @@
 // The Hosts tree as plain data: rows for hosts (liveness dot, short uname, tooltip) and their
 // children (CPU, memory, agent state, packages). extension/ turns these into TreeItems one to one.
+import { agentAge, versionOfId } from '../agentInstall/agentVersion';
 import type { PackageStatus } from '../protocol/agent';
 import type { ProbeResult } from './probe';
 
@@ -57,7 +58,11 @@ const dot: Record<Liveness, { id: string; color: string }> = {
   unknown: { id: 'circle-outline', color: 'disabledForeground' },
 };
 
-export function hostNode(h: HostState, now = new Date()): TreeNode {
+/**
+ * `bundledAgent`: the agent build this Fleet deploys; a host whose agent is older (or a rebuild of
+ * the same version) gets `.outdated` in its contextValue (Update Agent) and says so on its Agent row.
+ */
+export function hostNode(h: HostState, now = new Date(), bundledAgent?: string): TreeNode {
   const live = liveness(h);
   const p = h.probe?.ok ? h.probe.probe : undefined;
   const seen = h.lastSeen ? `last seen ${ago(h.lastSeen, now)}` : 'never seen';
@@ -67,6 +72,8 @@ export function hostNode(h: HostState, now = new Date()): TreeNode {
     seen,
   ].join('\n');
   const hasAgent = p?.agentSocket ?? false;
+  const age = hasAgent && bundledAgent ? agentAge(p?.agentId, bundledAgent) : undefined;
+  const outdated = age === 'older' || age === 'rebuilt';
   const children: TreeNode[] = [];
   if (p) {
     children.push({
@@ -89,13 +96,23 @@ export function hostNode(h: HostState, now = new Date()): TreeNode {
       host: h.name,
     });
     const pk = h.packages;
-    const agentDesc = !hasAgent ? 'not installed' : pk && 'error' in pk ? `error: ${pk.error}` : 'running';
+    const version = p.agentId ? versionOfId(p.agentId) : 'version unknown';
+    const agentDesc = !hasAgent
+      ? 'not installed'
+      : pk && 'error' in pk
+        ? `error: ${pk.error}`
+        : `running ${version}${outdated ? `, update available (${versionOfId(bundledAgent!)})` : ''}`;
     children.push({
       id: `${h.name}/agent`,
       label: 'Agent',
       description: agentDesc,
-      icon: { id: hasAgent ? 'vm-running' : 'vm-outline' },
-      contextValue: hasAgent ? 'agent.running' : 'agent.absent',
+      tooltip: hasAgent
+        ? `agent ${p.agentId ?? '(built before agent builds had ids)'}${bundledAgent ? `\nthis Fleet deploys ${bundledAgent}` : ''}`
+        : undefined,
+      icon: outdated
+        ? { id: 'vm-outline', color: 'editorWarning.foreground' }
+        : { id: hasAgent ? 'vm-running' : 'vm-outline' },
+      contextValue: hasAgent ? `agent.running${outdated ? '.outdated' : ''}` : 'agent.absent',
       host: h.name,
     });
     if (pk && !('error' in pk)) {
@@ -118,7 +135,7 @@ export function hostNode(h: HostState, now = new Date()): TreeNode {
     description: p ? shortUname(p.uname) : (hostKeyNote(h) ?? (live === 'down' ? 'unreachable' : '')),
     tooltip,
     icon: dot[live],
-    contextValue: `host.${live}${hasAgent ? '.agent' : ''}`,
+    contextValue: `host.${live}${hasAgent ? '.agent' : ''}${outdated ? '.outdated' : ''}`,
     children,
     host: h.name,
   };

@@ -61,6 +61,18 @@ export interface PackageStatus {
   note?: string;
 }
 
+/** `GET /api/v1/agent`: which agent answers (deploy checks the build it just installed) */
+export interface AgentInfo {
+  version: string;
+  /** the first 12 hex digits of the sha256 of the bundle the agent runs from */
+  build: string;
+  node: string;
+  pid: number;
+  startedAt: string;
+  /** the directory put at the front of the PATH of the programs it starts, if any */
+  runtimeBin: string | null;
+}
+
 export interface CpuPerf {
   ID: string;
   User: number;

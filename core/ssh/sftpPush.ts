@@ -51,26 +51,11 @@ export async function pushFile(
   const sha = opts.sha256 ?? (await sha256File(local));
   const slash = remote.lastIndexOf('/');
   const tmp = `${remote.slice(0, slash + 1)}.${remote.slice(slash + 1)}.fleet-${randomBytes(4).toString('hex')}`;
-  const via = await pool.withClient(
-    ep,
-    async (c) => {
-      try {
-        await upload(c, local, tmp, opts.mode ?? 0o644, opts.onProgress);
-        return 'sftp' as const;
-      } catch (e) {
-        if (!(e instanceof NoSftpError)) throw e;
-        try {
-          await uploadViaExec(c, local, tmp, opts.mode ?? 0o644, opts.onProgress);
-        } catch (e2) {
-          throw new PushError(
-            `host ${ep.label}: the host's SSH server offers no SFTP subsystem (${e.message}), and the copy over an exec channel failed too: ${(e2 as Error).message}`,
-          );
-        }
-        return 'exec' as const;
-      }
-    },
-    opts.signal,
-  );
+  const via = await uploadFile(pool, ep, local, tmp, {
+    mode: opts.mode,
+    onProgress: opts.onProgress,
+    signal: opts.signal,
+  });
   const check = await pool.exec(ep, `sha256sum ${shellQuote(tmp)}`, { timeoutMs: 120_000, signal: opts.signal });
   const got = check.stdout.split(/\s+/)[0];
   if (check.exitCode !== 0 || got !== sha) {
@@ -83,6 +68,40 @@ export async function pushFile(
   if (mv.exitCode !== 0)
     throw new PushError(`host ${ep.label}: cannot move the upload into place at ${remote}: ${mv.stderr.trim()}`);
   return { host: ep.label, bytes: size, sha256: sha, durationMs: Math.round(performance.now() - started), via };
+}
+
+/**
+ * Only the copy: `local` to the exact path `remote` (no check, no rename), over SFTP or, on a host
+ * without it, an exec channel. For callers that check and place the file themselves in one command
+ * of their own (the agent deploy: one round trip instead of three).
+ */
+export async function uploadFile(
+  pool: SshPool,
+  ep: SshEndpoint,
+  local: string,
+  remote: string,
+  opts: { mode?: number; onProgress?: (bytes: number) => void; signal?: AbortSignal } = {},
+): Promise<'sftp' | 'exec'> {
+  return pool.withClient(
+    ep,
+    async (c) => {
+      try {
+        await upload(c, local, remote, opts.mode ?? 0o644, opts.onProgress);
+        return 'sftp' as const;
+      } catch (e) {
+        if (!(e instanceof NoSftpError)) throw e;
+        try {
+          await uploadViaExec(c, local, remote, opts.mode ?? 0o644, opts.onProgress);
+        } catch (e2) {
+          throw new PushError(
+            `host ${ep.label}: the host's SSH server offers no SFTP subsystem (${e.message}), and the copy over an exec channel failed too: ${(e2 as Error).message}`,
+          );
+        }
+        return 'exec' as const;
+      }
+    },
+    opts.signal,
+  );
 }
 
 class NoSftpError extends PushError {}

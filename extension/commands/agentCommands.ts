@@ -2,7 +2,9 @@
 // in the Explorer), and a package's Start/Stop/Restart/Rollback/Logs.
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
-import { deployAgent } from '../../core/agentClient/deploy';
+import { loadAgentBundle } from '../../core/agentInstall/agentBundle';
+import { deploySummary, deployToHosts } from '../../core/agentInstall/fanout';
+import { defaultCacheDir, runtimeSourceFor } from '../../core/agentInstall/runtimeCache';
 import { errorMessage } from '../../core/errors';
 import type { TreeNode } from '../../core/fleetView/treeModel';
 import { mapLimit } from '../../core/limit';
@@ -11,35 +13,70 @@ import type { HostsProvider } from '../hostsProvider';
 import type { Session } from '../session';
 import { pickHosts } from './pickHosts';
 
+/**
+ * Install Agent and Update Agent: the CLI's `fleet agent deploy` on the chosen hosts (the runtime
+ * fetched once into the user's cache), with a progress notification that names each host's step.
+ * Resolves the hosts where the agent now runs the bundled build.
+ */
 export async function installAgent(
   session: Session,
   provider: HostsProvider,
   agentJs: string,
   log: vscode.LogOutputChannel,
   node?: TreeNode,
+  verb: 'install' | 'update' = 'install',
 ): Promise<string[]> {
-  const names = node?.host ? [node.host] : await pickHosts(provider, 'Install the Fleet agent on');
+  const names = node?.host
+    ? [node.host]
+    : await pickHosts(provider, verb === 'install' ? 'Install the Fleet agent on' : 'Update the Fleet agent on');
   if (!names?.length) return [];
+  const hosts = names.map((n) => provider.model.host(n)).filter((h) => h !== undefined);
   const done: string[] = [];
   await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: 'Fleet: installing the agent' },
-    async (progress) => {
-      await mapLimit(names, 8, async (n) => {
-        const h = provider.model.host(n);
-        if (!h) return;
-        try {
-          const r = await deployAgent(session.pool, h.endpoint, agentJs, { log: (m) => log.info(m) });
-          done.push(n);
-          progress.report({ message: `${n}: ${r.upgraded ? 'upgraded' : 'installed'}` });
-        } catch (e) {
-          log.error(errorMessage(e));
-          void vscode.window.showErrorMessage(`Fleet: ${errorMessage(e)}`);
-        }
-      });
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: `Fleet: ${verb === 'install' ? 'installing' : 'updating'} the agent`,
+      cancellable: true,
+    },
+    async (progress, token) => {
+      const abort = new AbortController();
+      token.onCancellationRequested(() => abort.abort());
+      const runtime = runtimeSourceFor({ log: (m) => (log.info(m), progress.report({ message: m })) });
+      const bundle = loadAgentBundle(agentJs, defaultCacheDir());
+      const results = await deployToHosts(
+        session.pool,
+        hosts.map((h) => h.endpoint),
+        bundle,
+        {
+          runtime,
+          concurrency: vscode.workspace.getConfiguration('fleet').get<number>('concurrency', 50),
+          signal: abort.signal,
+          onProgress: (host, m) => {
+            log.info(`${host}: ${m}`);
+            progress.report({ message: `${host}: ${m}` });
+          },
+          onResult: (r) => {
+            if (r.ok) {
+              done.push(r.host);
+              log.info(
+                `${r.host}: ${r.result.outcome} ${r.result.agent}${r.result.notes.map((n) => `; ${n}`).join('')}`,
+              );
+            } else log.error(`${r.host}: ${errorMessage(r.error)}`);
+          },
+        },
+      );
+      const failed = results.filter((r) => !r.ok);
+      const summary = deploySummary(results);
+      if (failed.length)
+        void vscode.window.showErrorMessage(
+          `Fleet: ${summary}. ${failed.map((r) => `${r.host}: ${r.ok ? '' : errorMessage(r.error)}`).join(' ')}`,
+        );
+      else void vscode.window.showInformationMessage(`Fleet: ${summary}`);
     },
   );
   await provider.refresh({ names });
-  return done;
+  // the hosts' names in the order picked, not the order they finished
+  return names.filter((n) => done.includes(n));
 }
 
 export interface DeployArgs {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const cliPath = resolve(__dirname, '../../dist/cli.js');
+export const testCacheDir = resolve(__dirname, '../../.tools/cache');
 
 export interface CliResult {
   code: number | null;
@@ -25,7 +26,8 @@ export function fleet(
 ): Promise<CliResult> {
   if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run npm run build first`);
   return new Promise((resolvePromise, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env };
+    // the agent's runtime comes from one cache for the whole run (scripts/test-setup.sh fills it)
+    const env: NodeJS.ProcessEnv = { FLEET_CACHE_DIR: testCacheDir, ...process.env, ...opts.env };
     delete env.SSH_AUTH_SOCK;
     if (opts.home) env.HOME = opts.home;
     const child = spawn(process.execPath, [cliPath, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -41,4 +43,10 @@ export function fleet(
     });
     child.stdin.end(opts.input ?? '');
   });
+}
+
+/** args with `flags` put before a `--` (what follows it is a remote command), else at the end */
+export function withFlags(args: readonly string[], flags: readonly string[]): string[] {
+  const dash = args.includes('--') ? args.indexOf('--') : args.length;
+  return [...args.slice(0, dash), ...flags, ...args.slice(dash)];
 }

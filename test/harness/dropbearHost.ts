@@ -2,10 +2,11 @@
 // address with its own host key, a test user whose ~/.ssh/authorized_keys holds the fleet's client
 // key, and optionally no SFTP server (sftp-server hidden from it in a mount namespace of its own).
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import { hidingWrapper } from './hiddenPrograms';
 import { spawnTracked, stopTracked } from './processes';
 import { waitForPort } from './sshFleet';
 import type { TestUser } from './testUser';
@@ -48,9 +49,7 @@ export class DropbearHost {
     const dir = mkdtempSync(join(tmpdir(), 'dropbear-'));
     const hostKey = join(dir, 'host_ed25519');
     execFileSync('dropbearkey', ['-t', 'ed25519', '-f', hostKey], { stdio: 'ignore' });
-    const auth = join(o.user.home, '.ssh', 'authorized_keys');
-    writeFileSync(auth, readFileSync(o.clientKey + '.pub'), { mode: 0o600 });
-    chownSync(auth, o.user.uid, o.user.gid);
+    o.user.authorize(o.clientKey);
     const h = new DropbearHost(o.address, o.port, o.user, hostKey, o.noSftp ?? false);
     await h.startProcess(dir);
     return h;
@@ -60,20 +59,9 @@ export class DropbearHost {
     const args = ['-F', '-E', '-s', '-r', this.hostKey, '-p', `${this.address}:${this.port}`, '-P', join(dir, 'pid')];
     this.proc = this.noSftp
       ? // its own mount namespace, where the sftp-server it would run is /dev/null: a host without SFTP
-        spawnTracked(
-          'unshare',
-          [
-            '--mount',
-            '--',
-            'sh',
-            '-c',
-            'mount --bind /dev/null "$(readlink -f /usr/lib/sftp-server)" && exec "$@"',
-            'sh',
-            dropbear,
-            ...args,
-          ],
-          { stdio: ['ignore', 'ignore', 'pipe'] },
-        )
+        spawnTracked('unshare', [...hidingWrapper(['/usr/lib/sftp-server']).slice(1), dropbear, ...args], {
+          stdio: ['ignore', 'ignore', 'pipe'],
+        })
       : spawnTracked(dropbear, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc.stderr!.on('data', (d) => (this.log = (this.log + d).slice(-20_000)));
     await waitForPort(this.address, this.port, 15_000);

@@ -32,6 +32,13 @@ export interface FleetOptions {
   /** addresses: 127.<b>.<c>.<first + i>; chosen at random when absent */
   subnet?: string;
   firstHost?: number;
+  /** argv put before sshd's (e.g. unshare and a mount that hides a program from the host's sessions) */
+  wrapper?: string[];
+  /**
+   * a file where the SFTP server logs every file it opens and the bytes written (sftp-server -l INFO,
+   * run through the user's shell, appending its stderr there); the logging user must be able to write it
+   */
+  sftpLog?: string;
 }
 
 const sshdPath = '/usr/sbin/sshd';
@@ -113,7 +120,9 @@ export class SshFleet {
       'KbdInteractiveAuthentication no',
       'AllowTcpForwarding yes',
       'AllowStreamLocalForwarding yes',
-      'Subsystem sftp internal-sftp',
+      this.opts.sftpLog
+        ? `Subsystem sftp /usr/lib/openssh/sftp-server -e -l INFO 2>>${this.opts.sftpLog}`
+        : 'Subsystem sftp internal-sftp',
       `LogLevel ${process.env.FLEET_SSHD_LOGLEVEL ?? 'DEBUG1'}`,
       '',
     ].join('\n');
@@ -122,7 +131,16 @@ export class SshFleet {
   /** starts (or restarts) host i's sshd and waits until it accepts connections */
   async startHost(h: FleetHost): Promise<void> {
     if (h.process && h.process.exitCode === null) return;
-    h.process = spawnTracked(sshdPath, ['-D', '-f', join(h.dir, 'sshd_config'), '-E', h.logFile]);
+    const [file, ...args] = [
+      ...(this.opts.wrapper ?? []),
+      sshdPath,
+      '-D',
+      '-f',
+      join(h.dir, 'sshd_config'),
+      '-E',
+      h.logFile,
+    ];
+    h.process = spawnTracked(file, args);
     await waitForPort(h.address, h.port, 15_000, h);
   }
 

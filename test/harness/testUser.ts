@@ -1,7 +1,7 @@
 // Local users for tests that need another account (a login shell other than root's, a home of its
 // own for ssh's ~): made with useradd (as root) and removed afterwards, with their home.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -10,6 +10,8 @@ export interface TestUser {
   home: string;
   uid: number;
   gid: number;
+  /** lets the holder of private key `clientKey` log in (its .pub into the user's authorized_keys) */
+  authorize(clientKey: string): void;
   remove(): void;
 }
 
@@ -38,6 +40,11 @@ export function createTestUser(name: string, shell = '/bin/sh'): TestUser {
     home,
     uid,
     gid,
+    authorize(clientKey: string) {
+      const auth = join(home, '.ssh', 'authorized_keys');
+      writeFileSync(auth, readFileSync(clientKey + '.pub'), { mode: 0o600 });
+      chownSync(auth, uid, gid);
+    },
     remove: () => removeUser(name),
   };
 }

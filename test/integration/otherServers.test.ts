@@ -4,7 +4,7 @@
 // there is no SFTP and says so, expect answers prompts, the Fleet view's probe reads each host.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, chownSync, chmodSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { probeHost } from '../../core/fleetView/probe';
@@ -68,11 +68,7 @@ describe('other SSH servers and login shells (real Dropbear, real sshd)', functi
     hosts.nosftp = { target: dropbears[2].target, line: dropbears[2].knownHostsLine };
     // OpenSSH with per-user authorized_keys, for the fish and tcsh users
     openssh = await SshFleet.start(1, { extraConfig: ['AuthorizedKeysFile %h/.ssh/authorized_keys'] });
-    for (const u of [fish, tcsh]) {
-      const auth = join(u.home, '.ssh', 'authorized_keys');
-      writeFileSync(auth, readFileSync(clientKey + '.pub'), { mode: 0o600 });
-      chownSync(auth, u.uid, u.gid);
-    }
+    for (const u of [fish, tcsh]) u.authorize(clientKey);
     const h = openssh.hosts[0];
     hosts.fish = { target: `${fish.name}@${h.address}:${h.port}`, line: h.knownHostsLine };
     hosts.tcsh = { target: `${tcsh.name}@${h.address}:${h.port}`, line: h.knownHostsLine };

@@ -2,7 +2,7 @@
 // activates without errors (the Fleet view lists the hosts of fleet.json, the log says activated).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SshFleet } from '../harness/sshFleet';
@@ -31,6 +31,11 @@ async function main(): Promise<void> {
     ],
     { cwd: root, stdio: 'pipe' },
   );
+  // the agent's Node runtime (42.7 MB) is fetched on demand, never packed: the .vsix stays small
+  const bytes = statSync(vsix).size;
+  process.stdout.write(`  vsix: ${(bytes / 1e6).toFixed(2)} MB\n`);
+  if (bytes > 5e6)
+    throw new Error(`the .vsix is ${bytes} bytes: something large (the agent runtime?) was packed into it`);
   const fleet = await SshFleet.start(1);
   const server = await startCodeServer({
     installVsix: vsix,

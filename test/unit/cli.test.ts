@@ -70,6 +70,7 @@ describe('fleet CLI (in process)', () => {
         ['agent', 'list', 'http://127.0.0.1:1'],
         /http:\/\/127\.0\.0\.1:1 needs the agent's token: --token-file FILE or FLEET_AGENT_TOKEN/,
       ],
+      [['agent', 'fetch-runtime', '--target', 'linux-mips'], /--target linux-mips: expected linux-x64 or linux-arm64/],
       [['frobnicate'], /unknown command 'frobnicate'/],
     ] as const) {
       it(`fleet ${args.join(' ')}`, async () => {

@@ -13,6 +13,8 @@ const out = [
   'MemAvailable:    1024000 kB',
   '@@',
   'agent',
+  '@@',
+  '0.1.0-0123456789ab',
   '',
 ].join('\n');
 
@@ -40,6 +42,12 @@ describe('Fleet view model', () => {
     assert.equal(p.memTotalBytes, 2048000 * 1024);
     assert.equal(p.memUsedBytes, 1024000 * 1024);
     assert.equal(p.agentSocket, true);
+    assert.equal(p.agentId, '0.1.0-0123456789ab', 'the build current points at');
+    assert.equal(
+      parseProbe(out.replace('0.1.0-0123456789ab', '../../etc')).agentId,
+      undefined,
+      'a link that is no build id',
+    );
   });
 
   it('survives a truncated probe', () => {
@@ -68,7 +76,7 @@ describe('Fleet view model', () => {
       [
         ['CPU', '50.0 %'],
         ['Memory', '1000 MiB / 2.0 GiB'],
-        ['Agent', 'running'],
+        ['Agent', 'running 0.1.0'],
         ['web', 'running (pid 42)'],
       ],
     );

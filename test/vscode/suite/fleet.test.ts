@@ -131,7 +131,12 @@ export function fleetTests(): void {
       const installed = (await vscode.commands.executeCommand('fleet.installAgent', node)) as string[];
       assert.deepEqual(installed, [node.label]);
       const after = api.provider.getChildren()[0];
-      assert.equal(after.contextValue, 'host.up.agent');
+      assert.equal(after.contextValue, 'host.up.agent', 'the agent runs the bundled build: nothing to update');
+      const agentRow = after.children!.find((c) => c.label === 'Agent')!;
+      assert.match(agentRow.description ?? '', /^running \d+\.\d+\.\d+$/);
+      // Update Agent on a current host goes through the same deploy and finds it up to date
+      const updated = (await vscode.commands.executeCommand('fleet.updateAgent', after)) as string[];
+      assert.deepEqual(updated, [node.label]);
       const results = (await vscode.commands.executeCommand('fleet.deployZip', {
         zip: ctx.zip,
         hosts: [node.label],
