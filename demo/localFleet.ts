@@ -23,6 +23,8 @@ export interface LocalFleetOptions {
   log?: (m: string) => void;
   /** proxy listener of the built-in LB (default: the control port minus one); 'none': start no LB */
   lbHttp?: string | 'none';
+  /** HOST:PORT where the LB also serves GET /metrics */
+  lbMetrics?: string;
 }
 
 export class LocalFleet {
@@ -71,7 +73,12 @@ export class LocalFleet {
       ...backends.map((b) => new URL(b.Agent!).host),
     ]);
     if (withLb) {
-      this.lb = await serveLb({ http: httpAddr, control: config.LB, tokenFile: join(this.dir, 'lb-token') });
+      this.lb = await serveLb({
+        http: httpAddr,
+        control: config.LB,
+        tokenFile: join(this.dir, 'lb-token'),
+        metrics: this.o.lbMetrics,
+      });
       log(`LB: proxy http://${httpAddr}, control ${config.LB}`);
     }
 

@@ -1,6 +1,7 @@
 // Builds the sample apps' zips for the agent (`npm run build:examples`), into examples/dist/:
 // web-v1.zip, web-v2.zip (the talk's "replace" web), web-v2-broken.zip (its health check fails),
-// qotd.zip. Each holds an executable entry point (mode 0755 kept in the zip) and build.json.
+// web-v2-flaky.zip (healthy, but every 4th answer of / is a 500), web-v2-slow.zip (healthy, / 80 ms
+// slower), qotd.zip. Each holds an executable entry point (mode 0755 kept in the zip) and build.json.
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import yazl from 'yazl';
@@ -26,6 +27,8 @@ export async function buildExamples(dir = examplesDist, srcDir = examplesDir): P
     ['web-v1', { version: 'v1', broken: false }],
     ['web-v2', { version: 'v2', broken: false }],
     ['web-v2-broken', { version: 'v2', broken: true }],
+    ['web-v2-flaky', { version: 'v2', broken: false, failEvery: 4 }],
+    ['web-v2-slow', { version: 'v2', broken: false, delayMs: 80 }],
   ] as const) {
     out[name] = join(dir, `${name}.zip`);
     await zip(out[name], [

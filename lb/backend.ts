@@ -3,6 +3,7 @@
 import { Agent } from 'node:http';
 import { checkHealth, type HealthResult } from '../core/healthCheck';
 import type { BackendHealth } from '../core/protocol/lb';
+import type { TrafficCounters } from './stats';
 
 export class Backend {
   inflight = 0;
@@ -16,6 +17,8 @@ export class Backend {
     readonly addr: string,
     readonly host: string,
     readonly port: number,
+    /** this address's traffic counters, kept by the pool across drains and re-adds */
+    readonly traffic: TrafficCounters,
   ) {}
 
   get eligible(): boolean {

@@ -2,6 +2,7 @@
 //   POST /v1/add-pool {pattern, health?}      POST /v1/remove-pool {pattern}
 //   POST /v1/add-backend {pattern, backend}   POST /v1/remove-backend {pattern, backend, drainTimeoutSecs?}
 //   GET  /v1/pool-health?pattern=/           GET  /v1/pools
+//   GET  /v1/stats?pattern=/                  per-backend traffic: requests, answers by class, errors, response times
 // remove-backend drains: it answers once the backend's in-flight requests are done (or the timeout passed).
 // Like the agent, it listens on a unix socket of mode 0600 by default and on TCP only with a bearer
 // token, and refuses any Origin header and a foreign Host, so no web page and no other local user can
@@ -58,6 +59,11 @@ export function controlHandler(pools: Map<string, Pool>, guard: ControlGuard) {
       return need(pools, pattern).report();
     },
     'GET /v1/pools': async () => [...pools.values()].map((p) => p.report()),
+    'GET /v1/stats': async (_b, url) => {
+      const pattern = url.searchParams.get('pattern');
+      if (!pattern) throw new ControlError(400, 'pattern query parameter is required, e.g. /v1/stats?pattern=/');
+      return need(pools, pattern).trafficReport();
+    },
   };
 
   return (req: IncomingMessage, res: ServerResponse): void => {

@@ -1,8 +1,18 @@
 // A pool of backends for one URL prefix: picks a backend by power-of-two-choices on in-flight
 // requests, checks health on an interval, and drains backends on removal.
 import type { z } from 'zod';
-import type { BackendReport, PoolHealthReport, PoolStatus, healthCheckSchema } from '../core/protocol/lb';
+import type {
+  BackendReport,
+  PoolHealthReport,
+  PoolStatus,
+  TrafficReport,
+  healthCheckSchema,
+} from '../core/protocol/lb';
 import { Backend } from './backend';
+import { TrafficCounters } from './stats';
+
+/** addresses whose counters a pool keeps; beyond it, those of addresses no longer in the pool go first */
+const maxTrafficEntries = 1024;
 
 export type HealthCheck = z.output<typeof healthCheckSchema>;
 
@@ -18,6 +28,8 @@ export class ControlError extends Error {
 
 export class Pool {
   readonly backends = new Map<string, Backend>();
+  /** traffic per address, for the pool's life (a drained and re-added backend keeps its counters) */
+  readonly traffic = new Map<string, TrafficCounters>();
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -45,7 +57,7 @@ export class Pool {
     const existing = this.backends.get(addr);
     if (existing && !existing.draining)
       throw new ControlError(409, `backend ${addr} is already in pool ${this.pattern}`);
-    const b = new Backend(addr, host, port);
+    const b = new Backend(addr, host, port, this.counters(addr));
     if (this.health) {
       const r = await b.check(this.health.path, this.health.healthyValues, this.health.timeoutSecs * 1000);
       if (!r.ok) {
@@ -72,6 +84,23 @@ export class Pool {
     // its keep-alive sockets close once nothing is in flight (destroying them earlier would cut requests)
     void b.idle(10 * 60_000).then(() => b.close());
     return { drained, inflight: left };
+  }
+
+  private counters(addr: string): TrafficCounters {
+    let t = this.traffic.get(addr);
+    if (t) return t;
+    if (this.traffic.size >= maxTrafficEntries)
+      for (const old of this.traffic.keys()) {
+        if (this.traffic.size < maxTrafficEntries) break;
+        if (!this.backends.has(old)) this.traffic.delete(old);
+      }
+    t = new TrafficCounters(addr);
+    this.traffic.set(addr, t);
+    return t;
+  }
+
+  trafficReport(): TrafficReport {
+    return { pattern: this.pattern, at: Date.now(), backends: [...this.traffic.values()].map((t) => t.report()) };
   }
 
   report(): PoolHealthReport {

@@ -28,6 +28,8 @@ const hopByHop = new Set([
 export interface ProxyOptions {
   maxBodyBytes: number;
   upstreamTimeoutMs: number;
+  /** count each backend's requests, answers and response times (default on; off only to measure its cost) */
+  stats?: boolean;
 }
 
 type Framing = { kind: 'none' } | { kind: 'length'; bytes: number } | { kind: 'chunked' };
@@ -84,6 +86,9 @@ function attempt(
   // Content-Length stays among the headers; chunked is said again, so Node frames every method's body
   if (framing.kind === 'chunked') headers.push('transfer-encoding', 'chunked');
   b.begin();
+  const traffic = opts.stats === false ? null : b.traffic;
+  const started = traffic ? performance.now() : 0;
+  if (traffic) traffic.requests++;
   let finished = false;
   const done = () => {
     if (!finished) {
@@ -102,6 +107,7 @@ function attempt(
       timeout: opts.upstreamTimeoutMs,
     },
     (ures) => {
+      traffic?.answered(ures.statusCode ?? 0, performance.now() - started);
       res.writeHead(ures.statusCode ?? 502, withoutHopByHop(ures.rawHeaders));
       ures.pipe(res);
       ures.on('end', done);
@@ -113,6 +119,7 @@ function attempt(
   up.on('timeout', () => up.destroy(new Error('upstream timeout')));
   up.on('error', (e) => {
     done();
+    if (!answered && traffic) traffic.errors++;
     if (!answered && tries > 1 && !res.headersSent) return attempt(pool, req, res, opts, framing, tries - 1, b);
     if (!res.headersSent) fail(res, 502, `backend ${b.addr}: ${(e as NodeJS.ErrnoException).code ?? e.message}`, true);
     else res.destroy();

@@ -1,9 +1,10 @@
-// `fleet lb serve`: the proxy listener and the control listener, with timeouts against slow clients
+// `fleet lb serve`: the proxy listener, the control listener and (when asked) a read-only metrics
+// listener, with timeouts against slow clients
 // and a cap on connections. The control API listens on a unix socket of mode 0600 by default; on TCP
 // only with a bearer token (its file made 0600 when missing, as the agent's). Closing is front to
 // back: no new connection is accepted, requests in flight finish (up to a grace period), then the
 // rest is cut.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -14,6 +15,7 @@ import { ensureTokenFile } from '../core/token';
 import { controlHandler } from './control';
 import { type Pool } from './pool';
 import { proxyHandler } from './proxy';
+import { prometheusText } from './stats';
 
 export interface LbOptions {
   http: string;
@@ -25,6 +27,10 @@ export interface LbOptions {
   upstreamTimeoutMs?: number;
   /** client connections to the proxy at once; more are refused (default 10,000) */
   maxConnections?: number;
+  /** HOST:PORT of a read-only listener answering GET /metrics (Prometheus text) */
+  metrics?: string;
+  /** per-backend traffic counters (default on; off only to measure what they cost) */
+  stats?: boolean;
 }
 
 export interface RunningLb {
@@ -33,6 +39,8 @@ export interface RunningLb {
   control: string;
   /** the token file of a TCP control listener */
   tokenFile?: string;
+  /** HOST:PORT of the metrics listener, when asked for */
+  metrics?: string;
   /** stops accepting, lets requests in flight finish for up to graceMs (default 5 s), then closes the rest */
   close(opts?: { graceMs?: number }): Promise<void>;
 }
@@ -51,8 +59,10 @@ export async function serveLb(o: LbOptions): Promise<RunningLb> {
     proxyHandler(pools, {
       maxBodyBytes: o.maxBodyBytes ?? 64 * 1024 * 1024,
       upstreamTimeoutMs: o.upstreamTimeoutMs ?? 60_000,
+      stats: o.stats,
     }),
   );
+  const metrics = o.metrics ? createServer(metricsHandler(pools)) : undefined;
   proxy.maxConnections = o.maxConnections ?? 10_000;
   let control: Server;
   let tokenFile: string | undefined;
@@ -71,7 +81,8 @@ export async function serveLb(o: LbOptions): Promise<RunningLb> {
     ]);
     control = createServer(controlHandler(pools, { allowedHosts: allowed, token }));
   }
-  for (const s of [proxy, control]) {
+  const servers = [proxy, control, ...(metrics ? [metrics] : [])];
+  for (const s of servers) {
     s.headersTimeout = 10_000; // a client that trickles its headers is cut off
     s.requestTimeout = 120_000;
     s.keepAliveTimeout = 5_000;
@@ -82,31 +93,55 @@ export async function serveLb(o: LbOptions): Promise<RunningLb> {
     const c = splitHostPort(controlAddr, '--control');
     await listen(control, c.host, c.port);
   }
+  if (metrics) {
+    const m = splitHostPort(o.metrics!, '--metrics');
+    await listen(metrics, m.host, m.port);
+  }
   let closing: Promise<void> | undefined;
   return {
     pools,
     control: controlAddr,
     tokenFile,
+    metrics: o.metrics,
     close(opts = {}) {
       closing ??= (async () => {
-        const stopped = Promise.all([proxy, control].map((s) => new Promise<void>((r) => s.close(() => r()))));
+        const stopped = Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
         // idle keep-alive connections go now; busy ones when their request is done, or at the deadline
         const deadline = Date.now() + (opts.graceMs ?? 5000);
         let done = false;
         void stopped.then(() => (done = true));
         while (!done && Date.now() < deadline) {
-          proxy.closeIdleConnections();
-          control.closeIdleConnections();
+          for (const s of servers) s.closeIdleConnections();
           await sleep(20);
         }
-        proxy.closeAllConnections();
-        control.closeAllConnections();
+        for (const s of servers) s.closeAllConnections();
         await stopped;
         for (const p of pools.values()) p.close();
         if (socketPath) rmSync(socketPath, { force: true });
       })();
       return closing;
     },
+  };
+}
+
+/** GET /metrics: every pool's traffic counters as Prometheus text; read-only, nothing else */
+function metricsHandler(pools: Map<string, Pool>) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' });
+      res.end('only GET /metrics here\n');
+      return;
+    }
+    const body = prometheusText(
+      [...pools.values()].map((p) => ({
+        pattern: p.pattern,
+        traffic: p.traffic.values(),
+        inflight: (a: string) => p.backends.get(a)?.inflight,
+        healthy: (a: string) => p.backends.get(a)?.eligible,
+      })),
+    );
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
   };
 }
 

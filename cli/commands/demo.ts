@@ -1,6 +1,8 @@
 // `fleet demo` (npm run demo): the talk's demo on this machine. Built-in LB on 127.0.0.1:9090/9091,
 // 8 sample web v1 backends on 9092-9099 each under its own agent, the canaried rollout to v2 from
-// examples/service.json, then a few requests through the LB. Ctrl-C or the end stops all it started.
+// examples/service.json under steady traffic through the LB (its canary is judged by that traffic),
+// then a few requests through the LB. `--flaky` rolls out a build that fails every 4th request: the
+// canary analysis stops it. Ctrl-C or the end stops all it started.
 import { mkdtempSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -10,6 +12,7 @@ import { LocalFleet } from '../../demo/localFleet';
 import { loadService } from '../../core/rollout/config';
 import { rolloutDeps } from '../../core/rollout/deps';
 import { Rollout } from '../../core/rollout/workflow';
+import { startDemoLoad } from '../../demo/load';
 import { buildExamples } from '../../examples/build';
 import { printPoolHealth } from './lb';
 import { exitOfEndState, formatEvent } from './rollout';
@@ -22,7 +25,11 @@ export function registerDemo(program: Command, io: CliIO): void {
       'start a local fleet (built-in LB, 8 web backends under agents) and run the canaried rollout of examples/service.json',
     )
     .option('--service <file>', 'service.json to roll out', resolve(__dirname, '../examples/service.json'))
-    .action(async (o: { service: string }) => {
+    .option(
+      '--flaky',
+      'roll out web v2-flaky instead: healthy, but every 4th answer is a 500; the canary analysis stops it (exit 4)',
+    )
+    .action(async (o: { service: string; flaky?: boolean }) => {
       const out = (s: string) => io.out(s + '\n');
       const zips = await buildExamples(mkdtempSync(join(tmpdir(), 'fleet-zips-')), resolve(__dirname, '../examples'));
       const local = new LocalFleet({
@@ -43,10 +50,19 @@ export function registerDemo(program: Command, io: CliIO): void {
       try {
         await local.start();
         out(`demo: before the rollout: ${(await fetchText(local.proxyUrl)).trim()}`);
-        const svc = await loadService(local.serviceFile);
+        const svc = await loadService(
+          local.serviceFile,
+          o.flaky ? { src: join(local.dir, 'dist', 'web-v2-flaky.zip') } : {},
+        );
+        if (o.flaky) out('demo: rolling out web v2-flaky: /healthz answers ok, but every 4th request fails');
+        // traffic through the LB for the whole rollout: what the canary analysis judges
+        const load = startDemoLoad(local.proxyUrl);
         rollout = new Rollout(svc, rolloutDeps(svc), { onEvent: (e) => out(formatEvent(e)) });
         if (stopping) rollout.abort();
-        const result = await rollout.run();
+        const result = await rollout.run().finally(async () => {
+          const l = await load.stop();
+          out(`demo: ${l.requests} requests went through the LB during the rollout, ${l.failed} failed`);
+        });
         out('');
         out(printPoolHealth(await local.lbClient().poolHealth(svc.config.Pattern)).trimEnd());
         out('');

@@ -1,8 +1,11 @@
-// `fleet lb serve` and the seed's LB verbs: add-pool, remove-pool, add-backend, remove-backend, pool-health.
+// `fleet lb serve` and the seed's LB verbs: add-pool, remove-pool, add-backend, remove-backend, pool-health;
+// and `fleet lb stats`, the pool's traffic per backend.
 import type { Command } from 'commander';
 import { defaultLbControl, LbControlClient } from '../../core/lb/controlClient';
 import { loadToken } from '../../core/token';
-import type { PoolHealthReport } from '../../core/protocol/lb';
+import type { BackendTraffic, PoolHealthReport, TrafficReport } from '../../core/protocol/lb';
+import { quantileMs, windowOf } from '../../core/rollout/analysis';
+import { sleep } from '../../core/sleep';
 import { serveLb } from '../../lb/server';
 import { positiveInt } from '../sshOptions';
 import type { CliIO } from '../io';
@@ -40,15 +43,19 @@ export function registerLb(program: Command, io: CliIO): void {
       positiveInt('--max-connections'),
       10_000,
     )
-    .action(async (o: ControlFlags & { http: string; maxConnections: number }) => {
+    .option('--metrics <host:port>', 'also serve GET /metrics (Prometheus text: per-backend traffic) there, read-only')
+    .option('--no-stats', 'do not count per-backend traffic (only to measure what counting costs)')
+    .action(async (o: ControlFlags & { http: string; maxConnections: number; metrics?: string; stats: boolean }) => {
       const running = await serveLb({
         http: o.http,
         control: o.control,
         tokenFile: o.tokenFile,
         maxConnections: o.maxConnections,
+        metrics: o.metrics,
+        stats: o.stats,
       });
       io.err(
-        `fleet lb: proxy on http://${o.http}, control API on ${running.control}${running.tokenFile ? ` (bearer token in ${running.tokenFile})` : ''}\n`,
+        `fleet lb: proxy on http://${o.http}, control API on ${running.control}${running.tokenFile ? ` (bearer token in ${running.tokenFile})` : ''}${o.metrics ? `, metrics on http://${o.metrics}/metrics` : ''}\n`,
       );
       const stop = () => void running.close().then(() => process.exit(0));
       process.once('SIGINT', stop);
@@ -115,4 +122,75 @@ export function registerLb(program: Command, io: CliIO): void {
       const h = await client(o).poolHealth(pattern);
       io.out(o.json ? JSON.stringify(h) + '\n' : printPoolHealth(h));
     });
+  lb.command('stats')
+    .description('per-backend traffic of a pool: requests, answers by class, errors, response times')
+    .argument('<pattern>')
+    .option(...controlFlag)
+    .option(...tokenFlag)
+    .option(
+      '--over <secs>',
+      'what the last SECS seconds served (two readings) instead of totals',
+      positiveInt('--over'),
+    )
+    .option('--json', 'print the JSON report')
+    .action(async (pattern: string, o: ControlFlags & { over?: number; json?: boolean }) => {
+      const c = client(o);
+      const first = o.over ? await c.stats(pattern) : undefined;
+      if (o.over) await sleep(o.over * 1000);
+      const now = await c.stats(pattern);
+      if (o.json) return io.out(JSON.stringify(first ? { from: first, to: now } : now) + '\n');
+      io.out(formatTraffic(first, now));
+    });
+}
+
+/** one row per backend: counts (totals, or over the window between `first` and `now`), error %, p50/p95/p99 */
+export function formatTraffic(first: TrafficReport | undefined, now: TrafficReport): string {
+  const secs = first ? (now.at - first.at) / 1000 : 0;
+  const head = [
+    'backend',
+    'requests',
+    ...(first ? ['req/s'] : []),
+    '2xx',
+    '3xx',
+    '4xx',
+    '5xx',
+    'errors',
+    'error %',
+    'p50',
+    'p95',
+    'p99',
+  ];
+  const ms = (x: number | null) => (x === null ? '-' : `${x < 10 ? x.toFixed(1) : Math.round(x)}ms`);
+  const rows = now.backends.map((a) => {
+    const b = first?.backends.find((x) => x.backend === a.backend);
+    const w = windowOf(first, now, [a.backend]);
+    const d = (k: keyof BackendTraffic['responses']) =>
+      String(a.responses[k] - (b && b.requests <= a.requests ? b.responses[k] : 0));
+    const q = (p: number) =>
+      w.latency.kind === 'histogram' ? ms(quantileMs(w.latency.counts, p)) : p === 0.5 ? ms(w.latency.meanMs) : '-';
+    return [
+      a.backend,
+      String(w.requests),
+      ...(first ? [(w.requests / Math.max(secs, 0.001)).toFixed(1)] : []),
+      d('2xx'),
+      d('3xx'),
+      d('4xx'),
+      d('5xx'),
+      String(w.errors - Number(d('5xx'))),
+      w.requests ? `${((w.errors / w.requests) * 100).toFixed(1)}` : '-',
+      q(0.5),
+      q(0.95),
+      q(0.99),
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) =>
+    r
+      .map((v, i) => v.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
+  const title = first
+    ? `pool ${now.pattern}: the last ${secs.toFixed(1)} s`
+    : `pool ${now.pattern}: totals since the LB started`;
+  return [title, line(head), ...rows.map(line)].join('\n') + '\n';
 }

@@ -1,5 +1,5 @@
 // The LoadBalancer adapter for Fleet's built-in LB.
-import type { PoolHealthReport } from '../protocol/lb';
+import type { PoolHealthReport, TrafficReport } from '../protocol/lb';
 import { LbControlClient } from './controlClient';
 import { LbError, type BackendState, type LoadBalancer } from './types';
 
@@ -40,6 +40,10 @@ export class BuiltinLb implements LoadBalancer {
     const st = await this.state(backend, signal);
     if (st.lb === 'serving') return;
     await this.client.addBackend(this.pattern, backend, signal);
+  }
+
+  stats(signal?: AbortSignal): Promise<TrafficReport> {
+    return this.client.stats(this.pattern, signal);
   }
 
   async state(backend: string, signal?: AbortSignal): Promise<BackendState> {

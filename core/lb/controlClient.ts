@@ -2,7 +2,7 @@
 // over the LB's unix socket (the default: its mode 0600 is the authentication) or over TCP with the
 // LB's bearer token.
 import { request } from 'node:http';
-import type { PoolHealthReport } from '../protocol/lb';
+import type { PoolHealthReport, TrafficReport } from '../protocol/lb';
 import { LbError } from './types';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -62,6 +62,14 @@ export class LbControlClient {
       { pattern, backend, ...(drainTimeoutSecs ? { drainTimeoutSecs } : {}) },
       signal,
     ) as Promise<{ drained: boolean; inflight: number }>;
+  }
+  stats(pattern: string, signal?: AbortSignal): Promise<TrafficReport> {
+    return this.call(
+      'GET',
+      `/v1/stats?pattern=${encodeURIComponent(pattern)}`,
+      undefined,
+      signal,
+    ) as Promise<TrafficReport>;
   }
   poolHealth(pattern: string, signal?: AbortSignal): Promise<PoolHealthReport> {
     return this.call(

@@ -2,7 +2,7 @@
 // of one HAProxy backend. Drain = `state drain`, wait until `scur` is 0, then `state maint`;
 // ready = `state ready`. A reload without a server-state file forgets these: state() always asks
 // HAProxy, so callers see a drain that a reload undid instead of trusting a memory of it.
-import type { PoolHealthReport } from '../protocol/lb';
+import type { PoolHealthReport, TrafficReport } from '../protocol/lb';
 import { adminDrain, adminMaint, HaproxyRuntime, type ServerState } from './haproxyRuntime';
 import { LbError, type BackendState, type LoadBalancer } from './types';
 import { sleep } from '../sleep';
@@ -67,6 +67,45 @@ export class HaproxyLb implements LoadBalancer {
     const s = await this.server(backend);
     const lb = (s.adminState & adminMaint) !== 0 ? 'out' : (s.adminState & adminDrain) !== 0 ? 'draining' : 'serving';
     return { backend, lb, healthy: s.opState === 2 };
+  }
+
+  /**
+   * From `show stat`: req_tot, hrsp_1xx…5xx, econ + eresp (no answer), and rtime, HAProxy's mean
+   * response time over a server's last 1024 requests (it keeps no histogram: the analysis compares
+   * means then). Servers are named by their address, as everywhere in Fleet.
+   */
+  async stats(): Promise<TrafficReport> {
+    const rows = (await this.runtime.stat()).filter(
+      (r) => r.pxname === this.backend && r.svname !== 'BACKEND' && r.svname !== 'FRONTEND' && r.addr,
+    );
+    const n = (v: string | undefined) => Number(v) || 0;
+    return {
+      pattern: this.backend,
+      at: Date.now(),
+      backends: rows.map((r) => ({
+        backend: r.addr,
+        requests: Math.max(
+          n(r.req_tot),
+          n(r.hrsp_1xx) +
+            n(r.hrsp_2xx) +
+            n(r.hrsp_3xx) +
+            n(r.hrsp_4xx) +
+            n(r.hrsp_5xx) +
+            n(r.hrsp_other) +
+            n(r.econ) +
+            n(r.eresp),
+        ),
+        responses: {
+          '1xx': n(r.hrsp_1xx),
+          '2xx': n(r.hrsp_2xx),
+          '3xx': n(r.hrsp_3xx),
+          '4xx': n(r.hrsp_4xx),
+          '5xx': n(r.hrsp_5xx),
+        },
+        errors: n(r.econ) + n(r.eresp),
+        latency: { kind: 'mean' as const, meanMs: n(r.rtime) },
+      })),
+    };
   }
 
   private async server(addr: string): Promise<ServerState> {

@@ -1,6 +1,6 @@
 // What a rollout needs of a load balancer, whatever balancer it is.
 import { FleetError } from '../errors';
-import type { PoolHealthReport } from '../protocol/lb';
+import type { PoolHealthReport, TrafficReport } from '../protocol/lb';
 
 export type BackendLbState = 'serving' | 'draining' | 'out';
 
@@ -20,6 +20,8 @@ export interface LoadBalancer {
   /** puts the backend back into rotation (the built-in LB health-checks it first) */
   ready(backend: string, signal?: AbortSignal): Promise<void>;
   state(backend: string, signal?: AbortSignal): Promise<BackendState>;
+  /** per-backend traffic counters, cumulative (canary analysis, the panel, `fleet lb stats`) */
+  stats(signal?: AbortSignal): Promise<TrafficReport>;
 }
 
 export class LbError extends FleetError {

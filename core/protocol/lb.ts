@@ -57,3 +57,29 @@ export const addBackendSchema = z.object({ pattern, backend: backendAddr }).stri
 export const removeBackendSchema = z
   .object({ pattern, backend: backendAddr, drainTimeoutSecs: z.number().positive().max(3600).default(30) })
   .strict();
+
+/** response-time histogram bounds (ms) of the built-in LB; `le` in seconds on /metrics */
+export const latencyBoundsMs = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] as const;
+
+/** what a backend's traffic looks like, cumulative since the LB first routed to that address */
+export interface BackendTraffic {
+  backend: string;
+  /** requests routed to it (each try of a retried request counts on its backend) */
+  requests: number;
+  /** answers by class */
+  responses: { '1xx': number; '2xx': number; '3xx': number; '4xx': number; '5xx': number };
+  /** tries that got no answer: refused, reset, timed out */
+  errors: number;
+  /**
+   * time to the response headers: a histogram (built-in LB; `counts[i]` answers took at most
+   * latencyBoundsMs[i], the last entry counts the rest), or HAProxy's mean of its last 1024
+   */
+  latency: { kind: 'histogram'; counts: number[]; sumMs: number } | { kind: 'mean'; meanMs: number };
+}
+
+export interface TrafficReport {
+  pattern: string;
+  /** ms since the epoch, on the LB's clock */
+  at: number;
+  backends: BackendTraffic[];
+}

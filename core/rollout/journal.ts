@@ -15,6 +15,7 @@ import {
 } from 'node:fs';
 import { writeAllSync } from '../durable';
 import { basename, dirname, join } from 'node:path';
+import type { Verdict, WindowSummary } from './analysis';
 import type { EndState, FinalizeOutcome, StepName } from './constants';
 
 export type { EndState } from './constants';
@@ -29,6 +30,8 @@ export type JournalEvent =
       rest: string[];
       concurrency: number;
       maxFailures: number;
+      /** MaxUnavailable as a count, when set */
+      maxUnavailable?: number;
       at: string;
     }
   | { t: 'resume'; at: string }
@@ -48,6 +51,19 @@ export type JournalEvent =
   /** something a step found and repaired, worth a person's attention (a reload that undid a drain) */
   | { t: 'note'; backend: string; text: string; at: string }
   | { t: 'soak'; backend: string; phase: 'start' | 'done'; secs: number; at: string }
+  /** a canary judged by its traffic against the baseline's (every IntervalSecs, and at the soak's end) */
+  | {
+      t: 'analysis';
+      backend: string;
+      final: boolean;
+      verdict: Verdict;
+      canary: WindowSummary;
+      baseline: WindowSummary;
+      /** the Prometheus provider's number (null: no data) */
+      prometheus?: { query: string; value: number | null };
+      reasons: string[];
+      at: string;
+    }
   | { t: 'paused'; at: string }
   | { t: 'end'; state: EndState; failures: number; error?: string; at: string };
 

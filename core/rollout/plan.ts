@@ -4,6 +4,7 @@
 // of that size), and what the LB sees for each backend. A service.json from someone else's
 // repository says here where it would send the package.
 import type { LoadedService } from './config';
+import { maxUnavailableOf } from './schema';
 
 export interface Plan {
   /** the package file, resolved */
@@ -18,6 +19,10 @@ export interface Plan {
   lbActions: string[];
   soakSecs: number;
   maxFailures: number;
+  /** backends out of service at once at most (MaxUnavailable as a count), if set */
+  maxUnavailable?: number;
+  /** how each canary is judged during its soak, in words, if it is */
+  analysis?: string;
 }
 
 export function makePlan(svc: LoadedService): Plan {
@@ -45,7 +50,21 @@ export function makePlan(svc: LoadedService): Plan {
     lbActions,
     soakSecs: c.SoakSecs,
     maxFailures: c.MaxFailures,
+    ...(c.MaxUnavailable !== undefined ? { maxUnavailable: maxUnavailableOf(c.MaxUnavailable, all.length) } : {}),
+    ...(c.Analysis ? { analysis: analysisWords(c.Analysis) } : {}),
   };
+}
+
+/** `every 5s: ≥ 20 requests, errors ≤ 5.0 %, p95 ≤ 1.5x the baseline's; too little traffic fails` */
+export function analysisWords(a: NonNullable<LoadedService['config']['Analysis']>): string {
+  return [
+    `every ${a.IntervalSecs}s: at least ${a.MinRequests} requests, errors at most ${(a.MaxErrorRate * 100).toFixed(1)} %`,
+    a.MaxLatencyRatio !== undefined ? `, p95 at most ${a.MaxLatencyRatio}x the baseline's` : '',
+    a.Prometheus
+      ? `, and ${a.Prometheus.Query} ${[a.Prometheus.Min !== undefined ? `>= ${a.Prometheus.Min}` : '', a.Prometheus.Max !== undefined ? `<= ${a.Prometheus.Max}` : ''].filter(Boolean).join(' and ')} at ${a.Prometheus.URL}`
+      : '',
+    `; too little traffic ${a.TooLittleTraffic === 'pass' ? 'passes with a warning' : 'fails'}`,
+  ].join('');
 }
 
 export function formatPlan(p: Plan): string {
@@ -55,8 +74,13 @@ export function formatPlan(p: Plan): string {
     'agents:',
     ...p.agents.map((a) => `  ${a.addr} ← ${a.agent}`),
     `canaries (one at a time, ${p.soakSecs}s soak after each): ${p.canaries.join(', ') || 'none'}`,
+    ...(p.analysis ? [`canary analysis: ${p.analysis}`] : []),
   ];
   p.batches.forEach((b, i) => lines.push(`batch ${i + 1}: ${b.join(', ')}`));
+  if (p.maxUnavailable !== undefined)
+    lines.push(
+      `at most ${p.maxUnavailable} of ${p.agents.length} backends out of service at once, counting those already out`,
+    );
   lines.push(
     `stop starting backends once failures exceed ${p.maxFailures}`,
     'LB actions:',

@@ -2,6 +2,7 @@
 // resume continues, the end state) by applyEvent, and each event in words by describeEvent. The
 // workflow resumes from it, the CLI prints it, the panel and the editor's output show it.
 import type { EndState, RowPhase, StepName } from './constants';
+import { describeWindow, type Verdict, type WindowSummary } from './analysis';
 import type { JournalEvent } from './journal';
 
 export interface BackendRow {
@@ -22,6 +23,15 @@ export interface BackendRow {
   attempts: number;
   /** a canary whose soak finished */
   soaked: boolean;
+  /** the canary's latest analysis */
+  analysis?: {
+    verdict: Verdict;
+    final: boolean;
+    canary: WindowSummary;
+    baseline: WindowSummary;
+    prometheus?: { query: string; value: number | null };
+    reasons: string[];
+  };
 }
 
 export interface RolloutProgress {
@@ -136,6 +146,19 @@ export function applyEvent(p: RolloutProgress, e: JournalEvent): RolloutProgress
       endState = e.state;
       endError = e.error;
       break;
+    case 'analysis': {
+      const r = row(e.backend);
+      if (r)
+        r.analysis = {
+          verdict: e.verdict,
+          final: e.final,
+          canary: e.canary,
+          baseline: e.baseline,
+          ...(e.prometheus ? { prometheus: e.prometheus } : {}),
+          reasons: e.reasons,
+        };
+      break;
+    }
     case 'note':
       break;
   }
@@ -166,7 +189,7 @@ export function describeEvent(e: JournalEvent): string {
   const who = (b: string) => b.padEnd(21);
   switch (e.t) {
     case 'plan':
-      return `plan: canaries ${e.canaries.join(', ') || 'none'}; then ${e.rest.length} backend(s), ${e.concurrency} at a time`;
+      return `plan: canaries ${e.canaries.join(', ') || 'none'}; then ${e.rest.length} backend(s), ${e.concurrency} at a time${e.maxUnavailable !== undefined ? `, at most ${e.maxUnavailable} out of service` : ''}`;
     case 'resume':
       return 'resuming from the journal';
     case 'step':
@@ -179,6 +202,8 @@ export function describeEvent(e: JournalEvent): string {
       return `${who(e.backend)} finaliser: ${finalizeWords[e.outcome](e.detail)}`;
     case 'note':
       return `${who(e.backend)} note: ${e.text}`;
+    case 'analysis':
+      return `${who(e.backend)} analysis ${e.final ? 'final' : 'so far'}: ${e.verdict.toUpperCase()}; canary ${describeWindow(e.canary)}; baseline ${describeWindow(e.baseline)}${e.prometheus ? `; prometheus ${e.prometheus.value ?? 'no data'}` : ''}${e.reasons.length ? ` (${e.reasons.join('; ')})` : ''}`;
     case 'paused':
       return 'paused at a safe point';
     case 'end':

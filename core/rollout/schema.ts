@@ -141,6 +141,61 @@ export const serviceSchema = z
       .boolean()
       .default(false)
       .describe("on a backend's failure, bring back its previous version and put it back in the LB"),
+    MaxUnavailable: z
+      .union([
+        z.number().int().min(1, 'expected at least 1'),
+        z.string().regex(/^(100|[1-9]?\d)%$/, 'expected a share like "25%"'),
+      ])
+      .optional()
+      .describe(
+        'backends out of service at once across the pool, counting those already unhealthy or drained: a count, or a share like "25%" (rounded down). Without it the pool must be full at the start and Concurrency is the only limit',
+      ),
+    Analysis: z
+      .object({
+        MinRequests: z
+          .number()
+          .int()
+          .min(1)
+          .default(20)
+          .describe('requests the canary must serve during its soak before it can be judged'),
+        MaxErrorRate: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(0.05)
+          .describe("the canary's largest share of 5xx answers and failed tries (0.05 = 5 %)"),
+        MaxLatencyRatio: z
+          .number()
+          .min(1)
+          .optional()
+          .describe(
+            'canary p95 / baseline p95 (HAProxy: mean / mean) allowed; the baseline is the backends still on the old version',
+          ),
+        IntervalSecs: z.number().positive().max(3600).default(5).describe('how often the soak is judged'),
+        TooLittleTraffic: z
+          .enum(['fail', 'pass'])
+          .default('fail')
+          .describe('the verdict when the canary got fewer than MinRequests by the end of its soak (pass warns)'),
+        Prometheus: z
+          .object({
+            URL: z.string().regex(/^https?:\/\/\S+$/, 'expected the Prometheus base URL, like http://127.0.0.1:9090'),
+            Query: z
+              .string()
+              .min(1)
+              .describe(
+                'PromQL giving one number; {backend} is the canary (IP:PORT), {baseline} a regex of the baseline backends',
+              ),
+            Max: z.number().optional().describe('fail when the query gives more'),
+            Min: z.number().optional().describe('fail when the query gives less'),
+          })
+          .strict()
+          .refine((p) => p.Max !== undefined || p.Min !== undefined, 'give Max or Min to compare the query with')
+          .optional()
+          .describe("judge the canary by a Prometheus query as well (its 'no data' counts as too little traffic)"),
+      })
+      .strict()
+      .optional()
+      .describe("judge each canary during its soak by the traffic it served, against the baseline's"),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -151,6 +206,24 @@ export const serviceSchema = z
         message: 'LBKind haproxy needs HAProxySocket and HAProxyBackend',
       });
     }
+    if (typeof c.MaxUnavailable === 'string' && maxUnavailableOf(c.MaxUnavailable, c.Backends.length) < 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MaxUnavailable'],
+        message: `${c.MaxUnavailable} of ${c.Backends.length} backends rounds down to 0: nothing could ever be upgraded; give a count, or a larger share`,
+      });
+    if (c.Analysis && c.SoakSecs === 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SoakSecs'],
+        message: 'Analysis judges each canary during its soak: SoakSecs must be more than 0',
+      });
+    else if (c.Analysis && c.Analysis.IntervalSecs > c.SoakSecs)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['Analysis', 'IntervalSecs'],
+        message: `IntervalSecs ${c.Analysis.IntervalSecs} is longer than SoakSecs ${c.SoakSecs}: the soak would be judged only at its end`,
+      });
     const seen = new Set<string>();
     c.Backends.forEach((b, i) => {
       const addr = typeof b === 'string' ? b : b.Addr;
@@ -161,3 +234,8 @@ export const serviceSchema = z
   });
 
 export type ServiceConfig = z.output<typeof serviceSchema>;
+
+/** MaxUnavailable as a count of `n` backends ("25%" rounds down) */
+export function maxUnavailableOf(v: number | string, n: number): number {
+  return typeof v === 'number' ? v : Math.floor((n * Number(v.slice(0, -1))) / 100);
+}

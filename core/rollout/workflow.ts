@@ -14,6 +14,10 @@ import { Journal, readJournal, type JournalEvent, type NewEvent } from './journa
 import { acquireRolloutLock } from './lock';
 import { foldProgress } from './progress';
 import { sleep } from '../sleep';
+import type { PoolHealthReport } from '../protocol/lb';
+import { judge, windowOf, type AnalysisConfig, type AnalysisResult } from './analysis';
+import { fillQuery, queryPrometheus } from './prometheus';
+import { maxUnavailableOf } from './schema';
 
 export type RolloutResult = EndState | 'Paused';
 
@@ -50,6 +54,8 @@ export class Rollout {
   readonly id: string;
   private readonly health: HealthCheck;
   private readonly releaseLock: () => void;
+  /** MaxUnavailable as a count, when set */
+  private readonly budget?: number;
 
   /** takes the service file's lock (RolloutBusyError when another process runs it); run() releases it */
   constructor(
@@ -58,6 +64,8 @@ export class Rollout {
     private readonly opts: RolloutOptions = {},
   ) {
     this.health = deps.health ?? httpHealth(svc);
+    if (svc.config.MaxUnavailable !== undefined)
+      this.budget = maxUnavailableOf(svc.config.MaxUnavailable, svc.backends.length);
     this.releaseLock = acquireRolloutLock(svc.file, opts.by ?? 'fleet');
     try {
       if (opts.resumeJournal) {
@@ -152,20 +160,27 @@ export class Rollout {
         rest: order.slice(c.CanaryNum),
         concurrency: c.Concurrency,
         maxFailures: c.MaxFailures,
+        ...(this.budget !== undefined ? { maxUnavailable: this.budget } : {}),
       });
       await this.precondition(new Set(order));
     }
 
     // canaries, one at a time; any failure stops the rollout
     if (!canaryDone) {
-      for (const addr of order.slice(0, c.CanaryNum)) {
+      const canaries = order.slice(0, c.CanaryNum);
+      for (const [i, addr] of canaries.entries()) {
         const p = progress.get(addr)!;
         if (p.result !== 'done') {
+          if ((await this.waitForBudget(addr, new Set())) === 'paused') return this.aborted ? 'Aborted' : 'Paused';
           const out = await this.backend(addr, p.next === 'done' ? 'findApp' : p.next);
           if (out.result === 'paused') return this.aborted ? 'Aborted' : 'Paused';
           if (out.result === 'failed') return this.aborted ? 'Aborted' : 'ESCanaryFailure';
         }
-        const soak = await this.soak(addr);
+        // the baseline: the backends still on the old version (not this canary, nor those before it)
+        const soak = await this.soak(
+          addr,
+          order.filter((a) => !canaries.slice(0, i + 1).includes(a)),
+        );
         if (soak !== null) return soak;
       }
     }
@@ -175,16 +190,25 @@ export class Rollout {
     pending.sort((a, b) => Number(progress.get(b)!.next !== 'findApp') - Number(progress.get(a)!.next !== 'findApp'));
     let paused = false;
     const running = new Set<Promise<void>>();
+    const inProgress = new Set<string>();
     for (const addr of pending) {
       while (running.size >= c.Concurrency) await Promise.race(running);
+      if (
+        !this.pausing &&
+        this.failures <= c.MaxFailures &&
+        (await this.waitForBudget(addr, inProgress, running)) === 'paused'
+      )
+        this.pausing = true;
       if (this.pausing) {
         paused = true;
         break;
       }
       if (this.failures > c.MaxFailures) break;
       const p = progress.get(addr)!;
+      inProgress.add(addr);
       const task = this.backend(addr, p.next === 'done' ? 'findApp' : p.next).then((out) => {
         if (out.result === 'paused') paused = true;
+        inProgress.delete(addr);
         running.delete(task);
       });
       running.add(task);
@@ -195,7 +219,11 @@ export class Rollout {
     return this.failures > c.MaxFailures ? 'ESMaxFailures' : 'ESSuccess';
   }
 
-  /** the pool is healthy and holds exactly the configured backends (those not yet touched must be serving); throws PreconditionError */
+  /**
+   * The pool holds exactly the configured backends and those not yet touched serve: throws
+   * PreconditionError. With MaxUnavailable, backends already out (missing, draining, sick) are
+   * allowed but counted, and there must be room left for one more.
+   */
   private async precondition(untouched: Set<string>): Promise<void> {
     let why = '';
     try {
@@ -207,8 +235,12 @@ export class Rollout {
       const sick = h.backends
         .filter((b) => untouched.has(b.backend) && b.status !== 'BS_HEALTHY')
         .map((b) => b.backend);
-      if (missing.length) why = `backends missing from the pool: ${missing.join(', ')}`;
-      else if (extra.length) why = `the pool has backends that ${this.svc.file} does not list: ${extra.join(', ')}`;
+      if (extra.length) why = `the pool has backends that ${this.svc.file} does not list: ${extra.join(', ')}`;
+      else if (this.budget !== undefined) {
+        const out = outOfService(h, [...configured]);
+        if (out.size >= this.budget)
+          why = `${out.size} of ${configured.size} backends are already out of service (${[...out].join(', ')}), and MaxUnavailable is ${this.budget}: taking one more out would leave fewer than ${configured.size - this.budget} serving. Bring them back, or raise MaxUnavailable`;
+      } else if (missing.length) why = `backends missing from the pool: ${missing.join(', ')}`;
       else if (sick.length) why = `backends not healthy: ${sick.join(', ')}`;
       else if (untouched.size === configured.size && h.status !== 'PS_FULL')
         why = `pool status is ${h.status}, expected PS_FULL`;
@@ -217,6 +249,44 @@ export class Rollout {
     }
     if (!why) return;
     throw new PreconditionError(`precondition failed: ${why}; nothing was changed`);
+  }
+
+  /**
+   * Waits until taking `addr` out keeps the pool within MaxUnavailable: the backends out of service
+   * now (missing, draining, sick: whoever took them out) and those this rollout has in progress. A
+   * backend already out costs nothing more. Returns 'paused' when nothing of ours runs and others
+   * keep the budget used up for Health.TimeoutSecs: the rollout pauses (resumable) and says why.
+   */
+  private async waitForBudget(
+    addr: string,
+    inProgress: ReadonlySet<string>,
+    running: ReadonlySet<Promise<void>> = new Set(),
+  ): Promise<'ok' | 'paused'> {
+    const budget = this.budget;
+    if (budget === undefined) return 'ok';
+    const configured = this.svc.backends.map((b) => b.addr);
+    const giveUpAt = Date.now() + this.svc.config.Health.TimeoutSecs * 1000;
+    for (;;) {
+      if (this.pausing) return 'ok'; // the caller sees the pause itself
+      let out: Set<string>;
+      try {
+        out = outOfService(await this.deps.lb.poolHealth(this.abortCtl.signal), configured);
+      } catch (e) {
+        if (this.aborted) return 'ok';
+        throw e;
+      }
+      for (const a of inProgress) out.add(a);
+      if (out.has(addr) || out.size < budget) return 'ok';
+      if (running.size === 0 && Date.now() > giveUpAt) {
+        this.journal.append({
+          t: 'note',
+          backend: addr,
+          text: `paused: ${out.size} backends are out of service outside this rollout (${[...out].join(', ')}) and MaxUnavailable is ${budget}; resume when they are back`,
+        });
+        return 'paused';
+      }
+      await Promise.race([...running, sleep(1000, this.abortCtl.signal).catch(() => undefined)]);
+    }
   }
 
   private async backend(addr: string, from: StepName): Promise<BackendOutcome> {
@@ -255,27 +325,81 @@ export class Rollout {
     };
   }
 
-  private async soak(addr: string): Promise<EndState | null> {
+  private async soak(addr: string, baseline: string[]): Promise<EndState | null> {
     const secs = this.svc.config.SoakSecs;
     this.journal.append({ t: 'soak', backend: addr, phase: 'start', secs });
     const end = Date.now() + secs * 1000;
     const target = this.svc.backends.find((b) => b.addr === addr)!;
-    await sleep(end - Date.now(), this.abortCtl.signal);
+    const judged = this.svc.config.Analysis ? await this.analyze(addr, baseline, end) : null;
+    if (!judged) await sleep(end - Date.now(), this.abortCtl.signal).catch(() => undefined);
     if (this.aborted) return 'Aborted';
-    const r = await this.health(target, 2000, this.abortCtl.signal);
-    if (!r.ok) {
+    const why = judged
+      ? judged
+      : await this.health(target, 2000, this.abortCtl.signal).then((r) =>
+          r.ok ? null : `canary unhealthy after soak: ${r.why}`,
+        );
+    if (why) {
       this.failures++;
-      this.journal.append({
-        t: 'backend',
-        backend: addr,
-        result: 'failed',
-        error: `canary unhealthy after soak: ${r.why}`,
-      });
+      this.journal.append({ t: 'backend', backend: addr, result: 'failed', error: why });
       await this.recover(target);
       return 'ESCanaryFailure';
     }
     this.journal.append({ t: 'soak', backend: addr, phase: 'done', secs });
     return null;
+  }
+
+  /**
+   * Judges the canary every IntervalSecs until the soak ends, from the LB's counters (and Prometheus
+   * when configured): the failure in words as soon as one is certain, else null at the end (a
+   * pass, or a warning journaled as a note).
+   */
+  private async analyze(addr: string, baseline: string[], end: number): Promise<string | null> {
+    const a = this.svc.config.Analysis!;
+    const signal = this.abortCtl.signal;
+    const stats = () => this.deps.lb.stats(signal);
+    const first = await stats().catch((e) => {
+      this.journal.append({
+        t: 'note',
+        backend: addr,
+        text: `traffic counters unreadable at the soak's start: ${errorMessage(e)}`,
+      });
+      return undefined;
+    });
+    for (;;) {
+      await sleep(Math.max(0, Math.min(a.IntervalSecs * 1000, end - Date.now())), signal).catch(() => undefined);
+      if (this.aborted) return null;
+      const final = Date.now() >= end - 20;
+      let result: AnalysisResult;
+      try {
+        const now = await stats();
+        result = judge(a, windowOf(first, now, [addr]), windowOf(first, now, baseline), final);
+      } catch (e) {
+        if (this.aborted) return null;
+        if (!final) continue;
+        result = unreadable(a, `the LB's traffic counters could not be read: ${errorMessage(e)}`);
+      }
+      let prometheus: { query: string; value: number | null } | undefined;
+      if (a.Prometheus && result.verdict !== 'fail') {
+        const query = fillQuery(a.Prometheus.Query, addr, baseline);
+        const value = await queryPrometheus(a.Prometheus.URL, query, { signal }).catch((e: Error) => {
+          if (final) result.reasons.push(e.message);
+          return null;
+        });
+        prometheus = { query, value };
+        result = withPrometheus(a, result, prometheus, final);
+      }
+      this.journal.append({ t: 'analysis', backend: addr, final, ...result, ...(prometheus ? { prometheus } : {}) });
+      if (result.verdict === 'fail') return `canary analysis failed: ${result.reasons.join('; ')}`;
+      if (final) {
+        if (result.verdict === 'warn')
+          this.journal.append({
+            t: 'note',
+            backend: addr,
+            text: `canary analysis passed with a warning: ${result.reasons.join('; ')}`,
+          });
+        return null;
+      }
+    }
   }
 
   /** a failed backend: roll back when asked; either way it goes back into the LB if it is healthy */
@@ -335,3 +459,40 @@ export class Rollout {
 }
 
 export class PreconditionError extends RolloutError {}
+
+/** the configured backends not serving: missing from the pool, draining, or failing their health check */
+function outOfService(h: PoolHealthReport, configured: readonly string[]): Set<string> {
+  const serving = new Set(h.backends.filter((b) => !b.draining && b.status === 'BS_HEALTHY').map((b) => b.backend));
+  return new Set(configured.filter((a) => !serving.has(a)));
+}
+
+/** a verdict without numbers (the counters could not be read), as TooLittleTraffic says */
+function unreadable(a: AnalysisConfig, why: string): AnalysisResult {
+  const none = { requests: 0, errors: 0, errorRate: null, latencyMs: null, latencyKind: 'p95' as const };
+  return { verdict: a.TooLittleTraffic === 'pass' ? 'warn' : 'fail', canary: none, baseline: none, reasons: [why] };
+}
+
+/** the LB-counter verdict combined with the Prometheus number: either failing fails */
+function withPrometheus(
+  a: AnalysisConfig,
+  r: AnalysisResult,
+  p: { query: string; value: number | null },
+  final: boolean,
+): AnalysisResult {
+  const cfg = a.Prometheus!;
+  const reasons = [...r.reasons];
+  let verdict = r.verdict;
+  if (p.value === null) {
+    if (final) {
+      reasons.push(`Prometheus: ${p.query} gave no data`);
+      verdict = a.TooLittleTraffic === 'pass' ? (verdict === 'fail' ? 'fail' : 'warn') : 'fail';
+    }
+  } else if (cfg.Max !== undefined && p.value > cfg.Max) {
+    reasons.push(`Prometheus: ${p.query} = ${p.value}, over Max ${cfg.Max}`);
+    verdict = 'fail';
+  } else if (cfg.Min !== undefined && p.value < cfg.Min) {
+    reasons.push(`Prometheus: ${p.query} = ${p.value}, under Min ${cfg.Min}`);
+    verdict = 'fail';
+  }
+  return { ...r, verdict, reasons };
+}

@@ -2,7 +2,9 @@
 // The talk's sample web backend. GET / says which node and version it is, /healthz answers ok
 // (or fails, in the broken build), /installedAt tells when this build was installed.
 // Flags: --port N (required), --node NAME (default: a random id). Built into zips by examples/build.ts,
-// which writes build.json beside this file: {"version": "v1"|"v2", "broken": bool}.
+// which writes build.json beside this file: {"version": "v1"|"v2", "broken": bool, "failEvery": N,
+// "delayMs": N}: failEvery makes every Nth answer of / a 500 while /healthz stays ok (the flaky build a
+// health check alone lets through), delayMs answers / that much later (the slow build).
 'use strict';
 const http = require('node:http');
 const { randomUUID } = require('node:crypto');
@@ -23,6 +25,7 @@ if (!Number.isInteger(port) || port < 1 || port > 65535) {
 const node = flag('node', randomUUID());
 const installedAt = statSync(join(__dirname, 'build.json')).mtime.toISOString();
 const host = flag('host', '127.0.0.1');
+let served = 0;
 
 const server = http.createServer((req, res) => {
   const path = (req.url || '/').split('?')[0];
@@ -42,12 +45,21 @@ const server = http.createServer((req, res) => {
       res.end(`slow ${build.version} ${node}\n`);
     }, ms);
   }
-  res.writeHead(200, { 'content-type': 'text/plain', 'x-fleet-node': node, 'x-fleet-version': build.version });
-  res.end(
-    build.version === 'v1'
-      ? `Hello web from node ${node} (${build.version})\n`
-      : `Hello web from replaced node ${node} (${build.version})\n`,
-  );
+  served++;
+  if (build.failEvery && served % build.failEvery === 0) {
+    res.writeHead(500, { 'content-type': 'text/plain', 'x-fleet-node': node, 'x-fleet-version': build.version });
+    return res.end(`flaky ${build.version} failed this one\n`);
+  }
+  const answer = () => {
+    res.writeHead(200, { 'content-type': 'text/plain', 'x-fleet-node': node, 'x-fleet-version': build.version });
+    res.end(
+      build.version === 'v1'
+        ? `Hello web from node ${node} (${build.version})\n`
+        : `Hello web from replaced node ${node} (${build.version})\n`,
+    );
+  };
+  if (build.delayMs) setTimeout(answer, build.delayMs);
+  else answer();
 });
 server.keepAliveTimeout = 5000;
 server.listen(port, host, () =>

@@ -10,12 +10,17 @@ import { makePlan } from '../../core/rollout/plan';
 import { applyEvent, describeEvent, emptyProgress, type RolloutProgress } from '../../core/rollout/progress';
 import { canResume, isInterrupted, latestProgress, resumableJournal } from '../../core/rollout/resume';
 import { Rollout } from '../../core/rollout/workflow';
+import { liveTraffic, type LiveTraffic } from '../../core/rollout/liveTraffic';
+import type { LoadBalancer } from '../../core/lb/types';
+import type { TrafficReport } from '../../core/protocol/lb';
 import type { PanelState } from '../../webviews/rollout/protocol';
 import type { Session } from '../session';
 import type { PanelMemory } from './panelMemory';
 
 interface Run {
   svc?: LoadedService;
+  traffic?: LiveTraffic | { error: string };
+  stopTraffic?: () => void;
   invalid?: { message: string; field: string };
   rollout?: Rollout;
   progress?: RolloutProgress;
@@ -82,6 +87,7 @@ export class RolloutManager implements vscode.Disposable {
       },
       plan: svc && makePlan(svc),
       progress: p,
+      traffic: running ? run?.traffic : undefined,
       interrupted: this.interrupted(file),
       runningElsewhere: elsewhere
         ? `${elsewhere.by} (pid ${elsewhere.pid}${elsewhere.host ? ` on ${elsewhere.host}` : ''}) since ${elsewhere.since}`
@@ -121,6 +127,7 @@ export class RolloutManager implements vscode.Disposable {
     });
     run.progress = progress;
     run.rollout = rollout;
+    run.stopTraffic = this.watchTraffic(file, run, deps.lb);
     void this.memory.setRunning(file, true);
     this.changed.fire(file);
     run.done = rollout
@@ -136,9 +143,34 @@ export class RolloutManager implements vscode.Disposable {
         // a rollout the window's going away paused stays "running" here, so the next window shows it
         if (!this.disposing) void this.memory.setRunning(file, false);
         run.rollout = undefined;
+        run.stopTraffic?.();
+        run.traffic = undefined;
         this.status.hide();
         this.changed.fire(file);
       });
+  }
+
+  /** reads the LB's counters every 2 s while the rollout runs: the panel's live traffic */
+  private watchTraffic(file: string, run: Run, lb: LoadBalancer): () => void {
+    let prev: TrafficReport | undefined;
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      lb.stats()
+        .then(
+          (now) => {
+            if (prev) run.traffic = liveTraffic(prev, now);
+            prev = now;
+          },
+          (e) => (run.traffic = { error: `traffic unavailable: ${errorMessage(e)}` }),
+        )
+        .finally(() => {
+          busy = false;
+          this.changed.fire(file);
+        });
+    }, 2000);
+    return () => clearInterval(timer);
   }
 
   pause(file: string): void {

@@ -14,7 +14,8 @@ export interface LoadResult {
 
 export function startLoad(
   url: string,
-  opts: { workers?: number; maxRequests?: number; maxMs?: number } = {},
+  /** paceMs: each worker waits this long between requests (a steady rate instead of as fast as it can) */
+  opts: { workers?: number; maxRequests?: number; maxMs?: number; paceMs?: number } = {},
 ): { stop: () => Promise<LoadResult>; current: () => LoadResult } {
   const agent = new Agent({ keepAlive: true, maxSockets: opts.workers ?? 4 });
   const r: LoadResult = { ok: 0, non2xx: 0, errors: 0, failures: [], byNode: new Map(), byVersion: new Map() };
@@ -51,6 +52,7 @@ export function startLoad(
     while (!stopped && sent < maxRequests && Date.now() < deadline) {
       sent++;
       await one();
+      if (opts.paceMs) await new Promise((r) => setTimeout(r, opts.paceMs));
     }
   };
   const workers = Array.from({ length: opts.workers ?? 4 }, worker);

@@ -11,7 +11,7 @@ import { freePort } from './net';
 export async function rolloutFleet(
   n: number,
   service: Record<string, unknown> = {},
-  opts: { lb?: 'builtin' | 'none'; src?: string } = {},
+  opts: { lb?: 'builtin' | 'none'; src?: string; lbMetrics?: string } = {},
 ): Promise<LocalFleet> {
   const zips = await buildExamples(mkdtempSync(join(tmpdir(), 'zips-')));
   const ports: number[] = [];
@@ -45,6 +45,7 @@ export async function rolloutFleet(
     zips,
     agentJs,
     lbHttp: opts.lb === 'none' ? 'none' : `127.0.0.1:${http}`,
+    lbMetrics: opts.lbMetrics,
   });
   await f.start();
   return f;

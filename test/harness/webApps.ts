@@ -53,8 +53,8 @@ export class BuiltinLbProcess {
     readonly tokenFile: string,
   ) {}
 
-  /** `fleet lb serve` with a TCP control API and its token file in a scratch dir */
-  static async start(): Promise<BuiltinLbProcess> {
+  /** `fleet lb serve` with a TCP control API and its token file in a scratch dir (`extra`: more flags) */
+  static async start(extra: string[] = []): Promise<BuiltinLbProcess> {
     if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run npm run build`);
     const dir = mkdtempSync(join(tmpdir(), 'lb-'));
     const lb = new BuiltinLbProcess(await freePort(), await freePort(), join(dir, 'token'));
@@ -68,6 +68,7 @@ export class BuiltinLbProcess {
       `127.0.0.1:${lb.controlPort}`,
       '--token-file',
       lb.tokenFile,
+      ...extra,
     ]);
     await waitForPort('127.0.0.1', lb.controlPort, 10_000);
     return lb;

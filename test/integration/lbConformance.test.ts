@@ -63,6 +63,19 @@ for (const [kind, make] of Object.entries(subjects)) {
       assert.ok(h.backends.every((b) => b.status === 'BS_HEALTHY'));
     });
 
+    it("counts each backend's requests and answers by class (the same numbers both ways)", async () => {
+      const before = await s.lb.stats();
+      const n = 30;
+      for (let i = 0; i < n; i++) assert.equal((await fetchNode(`${s.url}/`)).status, 200);
+      const after = await s.lb.stats();
+      const sum = (r: typeof after, f: (b: (typeof after.backends)[number]) => number) =>
+        r.backends.filter((b) => apps.some((a) => a.addr === b.backend)).reduce((a, b) => a + f(b), 0);
+      assert.equal(sum(after, (b) => b.requests) - sum(before, (b) => b.requests), n);
+      assert.equal(sum(after, (b) => b.responses['2xx']) - sum(before, (b) => b.responses['2xx']), n);
+      assert.equal(sum(after, (b) => b.errors) - sum(before, (b) => b.errors), 0);
+      for (const b of after.backends) assert.ok(b.latency.kind === (kind === 'builtin' ? 'histogram' : 'mean'));
+    });
+
     it('pool health follows backend health: a stopped backend is sick, the pool degraded, then full again', async () => {
       await apps[2].stop();
       await waitFor(async () => {

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { dirname } from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
+import { startLoad } from '../harness/load';
 import { httpGet } from '../harness/net';
 import { rolloutFleet } from '../harness/rolloutFleet';
 import {
@@ -30,12 +31,19 @@ async function runCommand(page: Page, title: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const local = await rolloutFleet(4, { SoakSecs: 1, Concurrency: 1 });
+  const local = await rolloutFleet(4, {
+    SoakSecs: 2,
+    Concurrency: 1,
+    Analysis: { MinRequests: 5, MaxErrorRate: 0.05, IntervalSecs: 1 },
+  });
+  // traffic through the LB for the whole test: the panel shows it per backend, the canary is judged by it
+  const load = startLoad(`${local.proxyUrl}/`, { workers: 2, paceMs: 20, maxMs: 240_000 });
   // every step takes at least 300 ms, so a person (and this test) can watch and pause
   const server = await startCodeServer({ env: { FLEET_ROLLOUT_STEP_DELAY_MS: '300' } });
   try {
     await withUi('rollout-panel', server, (ui) => panelTest(ui.page, server.port, local));
   } finally {
+    await load.stop();
     await server.stop();
     await local.stop();
   }
@@ -62,6 +70,14 @@ async function panelTest(page: Page, port: number, local: Awaited<ReturnType<typ
     process.stdout.write('  panel: Start, rows advance\n');
     await frame.locator('vscode-button[data-action="start"]').click();
     await frame.locator('tr[data-backend][data-phase="done"]').first().waitFor({ timeout: 60_000 });
+    // live traffic per backend from the LB's counters, and the canary's analysis against the baseline
+    await frame
+      .locator('td.traffic', { hasText: /^\d+(\.\d)? req\/s · \d+\.\d % errors · p95 / })
+      .first()
+      .waitFor({ timeout: 30_000 });
+    await frame
+      .locator('#analysis[data-verdict="pass"]', { hasText: /canary: \d+ requests, 0\.0 % errors/ })
+      .waitFor({ timeout: 30_000 });
     await screenshot(page, '7-rollout-running');
 
     process.stdout.write('  panel: Pause\n');

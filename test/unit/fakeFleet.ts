@@ -9,7 +9,12 @@ import { AgentError, type AgentClient } from '../../core/agentClient/client';
 import type { HealthResult } from '../../core/healthCheck';
 import type { BackendLbState, BackendState, LoadBalancer } from '../../core/lb/types';
 import type { PackageStatus } from '../../core/protocol/agent';
-import type { PoolHealthReport } from '../../core/protocol/lb';
+import {
+  latencyBoundsMs,
+  type BackendTraffic,
+  type PoolHealthReport,
+  type TrafficReport,
+} from '../../core/protocol/lb';
 import { loadService, type BackendTarget, type LoadedService } from '../../core/rollout/config';
 import type { HealthCheck } from '../../core/rollout/health';
 import type { RolloutDeps } from '../../core/rollout/workflow';
@@ -39,6 +44,13 @@ export class FakeFleet {
   maxOut = 0;
   /** backends missing from the pool (the precondition must refuse) */
   readonly notInPool = new Set<string>();
+  /** backends whose health check fails whatever runs there (sick before the rollout) */
+  readonly sick = new Set<string>();
+  /** how each version serves traffic: share of 5xx and response time; others answer 2xx in 2 ms */
+  readonly versionTraffic = new Map<string, { errorRate: number; latencyMs: number }>();
+  /** requests each serving backend gets per stats() call: each call is one tick of traffic */
+  requestsPerTick = 10;
+  private readonly traffic = new Map<string, BackendTraffic>();
 
   constructor(addrs: readonly string[], oldSha = 'a'.repeat(64)) {
     for (const addr of addrs)
@@ -55,7 +67,36 @@ export class FakeFleet {
 
   healthy(addr: string): boolean {
     const b = this.backends.get(addr)!;
-    return b.state === 'running' && b.sha !== null && !this.badVersions.has(b.sha);
+    return b.state === 'running' && b.sha !== null && !this.badVersions.has(b.sha) && !this.sick.has(addr);
+  }
+
+  /** one tick of traffic to every serving backend, by its version's behaviour */
+  private tick(): void {
+    for (const b of this.backends.values()) {
+      let t = this.traffic.get(b.addr);
+      if (!t) {
+        t = {
+          backend: b.addr,
+          requests: 0,
+          responses: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0 },
+          errors: 0,
+          latency: { kind: 'histogram', counts: new Array<number>(latencyBoundsMs.length + 1).fill(0), sumMs: 0 },
+        };
+        this.traffic.set(b.addr, t);
+      }
+      if (b.lb !== 'serving' || !this.healthy(b.addr)) continue;
+      const v = this.versionTraffic.get(b.sha ?? '') ?? { errorRate: 0, latencyMs: 2 };
+      const n = this.requestsPerTick;
+      const bad = Math.round(n * v.errorRate);
+      t.requests += n;
+      t.responses['5xx'] += bad;
+      t.responses['2xx'] += n - bad;
+      if (t.latency.kind === 'histogram') {
+        const i = latencyBoundsMs.findIndex((x) => v.latencyMs <= x);
+        t.latency.counts[i === -1 ? latencyBoundsMs.length : i] += n;
+        t.latency.sumMs += n * v.latencyMs;
+      }
+    }
   }
 
   private touch(op: FakeOp, addr: string): FakeBackend {
@@ -91,6 +132,10 @@ export class FakeFleet {
     state: async (addr: string): Promise<BackendState> => {
       const b = this.touch('lbState', addr);
       return { backend: addr, lb: b.lb, healthy: this.healthy(addr) };
+    },
+    stats: async (): Promise<TrafficReport> => {
+      this.tick();
+      return { pattern: '/', at: Date.now(), backends: [...this.traffic.values()].map((t) => structuredClone(t)) };
     },
   };
 

@@ -5,6 +5,8 @@ import '@vscode-elements/elements/dist/vscode-badge/index.js';
 import '@vscode-elements/elements/dist/vscode-divider/index.js';
 import { stepNames } from '../../core/rollout/constants';
 import type { BackendRow } from '../../core/rollout/progress';
+import type { WindowSummary } from '../../core/rollout/analysis';
+import type { BackendRate } from '../../core/rollout/liveTraffic';
 import type { FromWebview, PanelState, ToWebview } from './protocol';
 
 declare function acquireVsCodeApi(): {
@@ -35,6 +37,12 @@ th { color: var(--vscode-descriptionForeground); font-weight: normal; }
 .banner { padding: 8px 12px; margin: 12px 0; border-radius: 4px; border: 1px solid var(--vscode-editorWidget-border); }
 .banner.ESSuccess { border-color: var(--vscode-testing-iconPassed); }
 .banner.bad { border-color: var(--vscode-testing-iconFailed); }
+.traffic { font-variant-numeric: tabular-nums; min-width: 9em; }
+.verdict { font-weight: bold; }
+.verdict.FAIL { color: var(--vscode-testing-iconFailed, #d33); }
+.verdict.PASS { color: var(--vscode-testing-iconPassed, #3a3); }
+.verdict.WARN { color: var(--vscode-editorWarning-foreground, #c90); }
+.analysis { margin: 8px 0; }
 pre.log { max-height: 240px; overflow: auto; background: var(--vscode-textCodeBlock-background); padding: 6px; font-family: var(--vscode-editor-font-family); font-size: 0.9em; }
 .muted { color: var(--vscode-descriptionForeground); }
 `;
@@ -67,6 +75,38 @@ function strip(r: BackendRow): HTMLElement {
   return s;
 }
 
+const fmtMs = (x: number | null) => (x === null ? '-' : `${x < 10 ? x.toFixed(1) : Math.round(x)} ms`);
+const fmtPct = (r: number | null) => (r === null ? '-' : `${(r * 100).toFixed(1)} %`);
+
+/** `12.5 req/s · 0.0 % errors · p95 3.1 ms` */
+function rateText(r: BackendRate | undefined): string {
+  if (!r) return '';
+  return `${r.reqPerSec} req/s · ${r.errorPct === null ? '-' : `${r.errorPct.toFixed(1)} %`} errors · ${r.latencyKind} ${fmtMs(r.latencyMs)}`;
+}
+
+/** `201 requests, 21.4 % errors, p95 12 ms` */
+function windowText(w: WindowSummary): string {
+  return `${w.requests} requests, ${fmtPct(w.errorRate)} errors, ${w.latencyKind} ${fmtMs(w.latencyMs)}`;
+}
+
+/** the newest canary analysis: its verdict, the canary against the baseline, and why */
+function analysisBlock(rows: BackendRow[]): HTMLElement | null {
+  const r = [...rows].reverse().find((x) => x.analysis);
+  if (!r?.analysis) return null;
+  const a = r.analysis;
+  const verdict = a.verdict.toUpperCase();
+  return el(
+    'div',
+    { class: 'analysis', id: 'analysis', 'data-verdict': a.verdict },
+    el('span', { class: `verdict ${verdict}` }, verdict),
+    ` canary ${r.addr} ${a.final ? '(end of soak)' : '(so far)'}`,
+    el('div', {}, `canary: ${windowText(a.canary)}`),
+    el('div', {}, `baseline: ${windowText(a.baseline)}`),
+    ...(a.prometheus ? [el('div', {}, `Prometheus: ${a.prometheus.value ?? 'no data'}`)] : []),
+    ...a.reasons.map((t) => el('div', { class: a.verdict === 'fail' ? 'error' : 'muted' }, t)),
+  );
+}
+
 function render(st: PanelState): void {
   const app = document.getElementById('app')!;
   app.replaceChildren();
@@ -89,6 +129,9 @@ function render(st: PanelState): void {
   add('Concurrency', String(s.concurrency));
   add('Max failures', String(s.maxFailures));
   add('Rollback on failure', s.rollbackOnFailure ? 'yes' : 'no');
+  if (st.plan?.maxUnavailable !== undefined)
+    add('Max unavailable', `${st.plan.maxUnavailable} of ${s.backends}, counting those already out`);
+  if (st.plan?.analysis) add('Canary analysis', st.plan.analysis);
   app.append(el('h2', {}, 'Rollout'), dl);
 
   app.append(
@@ -152,9 +195,12 @@ function render(st: PanelState): void {
       el('th', {}, 'Step'),
       el('th', {}, 'Time'),
       el('th', {}, 'LB'),
+      el('th', {}, 'Traffic'),
       el('th', {}, 'Error'),
     ),
   );
+  const live = st.traffic && 'backends' in st.traffic ? st.traffic : undefined;
+  const rateOf = new Map((live?.backends ?? []).map((b) => [b.backend, b]));
   const agentOf = new Map((st.plan?.agents ?? []).map((a) => [a.addr, a.agent]));
   for (const r of p?.rows ?? []) {
     const ms = Object.values(r.durations).reduce((a, b) => a + (b ?? 0), 0);
@@ -174,11 +220,16 @@ function render(st: PanelState): void {
         el('td', {}, r.step ? `${r.step} ${r.phase === 'done' ? '✓' : r.phase}` : 'pending'),
         el('td', {}, ms ? `${(ms / 1000).toFixed(1)}s` : ''),
         el('td', {}, r.lb),
+        el('td', { class: 'traffic' }, rateText(rateOf.get(r.addr))),
         el('td', { class: r.error ? 'error' : '' }, r.error ?? ''),
       ),
     );
   }
+  const analysis = analysisBlock(p?.rows ?? []);
+  if (analysis) app.append(el('h2', {}, 'Canary analysis'), analysis);
   app.append(el('h2', {}, 'Backends'), table);
+  if (live) app.append(el('div', { class: 'muted' }, `Traffic: the last ${live.windowSecs} s, from the LB's counters`));
+  else if (st.traffic && 'error' in st.traffic) app.append(el('div', { class: 'muted' }, st.traffic.error));
   const log = el('pre', { class: 'log' }, (p?.log ?? []).join('\n'));
   app.append(el('h2', {}, 'Log'), log);
   log.scrollTop = log.scrollHeight; // the newest lines are what one watches

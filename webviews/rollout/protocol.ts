@@ -2,6 +2,7 @@
 // both sides. The extension posts nothing until the webview has said `ready`.
 import type { RolloutProgress } from '../../core/rollout/progress';
 import type { Plan } from '../../core/rollout/plan';
+import type { LiveTraffic } from '../../core/rollout/liveTraffic';
 
 export interface ConfigSummary {
   file: string;
@@ -29,6 +30,8 @@ export interface PanelState {
   interrupted: boolean;
   /** another process (a terminal, another window) runs this file's rollout: who, since when */
   runningElsewhere?: string;
+  /** while a rollout runs: each backend's traffic over the last few seconds, from the LB's counters */
+  traffic?: LiveTraffic | { error: string };
   /** what the buttons may do now */
   can: { start: boolean; pause: boolean; resume: boolean; abort: boolean };
 }
