@@ -14,6 +14,8 @@ const common = {
   external: ['vscode', 'cpu-features', '*.node'],
   logLevel: 'warning',
   define: { FLEET_VERSION: JSON.stringify(version) },
+  // jsonc-parser's main build is UMD with a require() esbuild cannot follow; its ESM build bundles
+  alias: { 'jsonc-parser': './node_modules/jsonc-parser/lib/esm/main.js' },
 };
 
 const entries = [

@@ -14,7 +14,8 @@ import type { DataDir } from './dataDir';
 import { guard, type GuardOptions } from './guard';
 import { HttpError } from './httpError';
 import type { Packages } from './packages';
-import { prometheusText, type Stats } from './stats';
+import { prometheusText } from './metrics';
+import type { Stats } from './stats';
 import { diskError } from './unzip';
 import { receiveUpload } from './upload';
 
@@ -49,7 +50,7 @@ export function buildApp(data: DataDir, packages: Packages, stats: Stats, opts: 
   });
   app.get('/metrics', async (_req, res) => {
     await stats.ready;
-    res.type('text/plain; version=0.0.4').send(prometheusText(stats.vars, packages.list()));
+    res.type('text/plain; version=0.0.4').send(prometheusText(stats.vars, packages.list(), opts.info));
   });
 
   app.get('/api/v1/packages', (_req, res) => {

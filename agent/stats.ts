@@ -1,13 +1,13 @@
-// Host CPU and memory, sampled every resolution seconds into the seed's /debug/vars shape, and
-// rendered as Prometheus text for /metrics. Serving never spawns a process: CPU comes from
+// Host CPU and memory, sampled every resolution seconds into the seed's /debug/vars shape
+// (metrics.ts renders /metrics). Serving never spawns a process: CPU comes from
 // /proc/stat, memory from /proc/meminfo (see ARCHITECTURE.md for why not systeminformation).
 import { readFileSync } from 'node:fs';
-import type { CpuPerf, DebugVars, PackageStatus } from '../core/protocol/agent';
+import type { CpuPerf, DebugVars } from '../core/protocol/agent';
 import { sleep } from '../core/sleep';
 
-type Ticks = Record<string, number[]>; // cpu id -> user nice system idle iowait irq softirq steal
+export type Ticks = Record<string, number[]>; // cpu id -> user nice system idle iowait irq softirq steal
 
-function readProcStat(): Ticks {
+export function readProcStat(): Ticks {
   const out: Ticks = {};
   for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
     if (!line.startsWith('cpu')) continue;
@@ -89,42 +89,4 @@ export function readMeminfo(text = readFileSync('/proc/meminfo', 'utf8')): {
 } {
   const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
   return { total: kb('MemTotal'), free: kb('MemFree'), available: kb('MemAvailable') };
-}
-
-const states = ['running', 'starting', 'backoff', 'crashed', 'stopped'] as const;
-
-export function prometheusText(vars: DebugVars, packages: PackageStatus[]): string {
-  const lines: string[] = [];
-  const metric = (name: string, help: string, type: string, samples: Array<[string, number]>) => {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    for (const [labels, v] of samples) lines.push(`${name}${labels} ${v}`);
-  };
-  const cpu = vars['system-cpu']?.CPU ?? [];
-  metric(
-    'fleet_host_cpu_busy_percent',
-    'CPU time not idle over the last sample interval, in percent.',
-    'gauge',
-    cpu.map((c) => [`{cpu="${c.ID}"}`, Math.round((100 - c.Idle) * 100) / 100]),
-  );
-  const mem = vars['system-mem'];
-  if (mem) {
-    metric('fleet_host_memory_total_bytes', 'Total memory.', 'gauge', [['', mem.Total]]);
-    metric('fleet_host_memory_available_bytes', 'Memory available for new programs.', 'gauge', [['', mem.Avail]]);
-    metric('fleet_host_memory_free_bytes', 'Unused memory.', 'gauge', [['', mem.Free]]);
-  }
-  metric(
-    'fleet_package_state',
-    'Supervised program state (1 for the current state).',
-    'gauge',
-    packages.flatMap((p) =>
-      states.map((s) => [`{package="${p.name}",state="${s}"}`, p.state === s ? 1 : 0] as [string, number]),
-    ),
-  );
-  metric(
-    'fleet_package_restarts_total',
-    'Restarts of the program since the agent started.',
-    'counter',
-    packages.map((p) => [`{package="${p.name}"}`, p.restarts]),
-  );
-  return lines.join('\n') + '\n';
 }

@@ -1,9 +1,10 @@
 // Runs the benchmarks named on the command line (all when none) and prints markdown for
-// BENCHMARKS.md. Usage: npm run bench -- [ssh] [lb] [agent] [agent-deploy] [rollout] [extension] [push]
+// BENCHMARKS.md. Usage: npm run bench -- [ssh] [lb] [agent] [agent-deploy] [rollout] [extension] [push] [prometheus-view]
 import { benchAgent } from './agent';
 import { benchAgentDeploy } from './agentDeploy';
 import { benchExtension } from './extension';
 import { benchLb } from './lb';
+import { benchPrometheusView } from './prometheusView';
 import { benchPush } from './push';
 import { benchRollout } from './rollout';
 import { benchSshFanout } from './sshFanout';
@@ -16,6 +17,7 @@ const suites: Record<string, () => Promise<string>> = {
   rollout: () => benchRollout(),
   extension: () => benchExtension(),
   push: () => benchPush(),
+  'prometheus-view': () => benchPrometheusView(),
 };
 
 async function main(): Promise<void> {

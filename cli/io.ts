@@ -17,6 +17,16 @@ export interface CliIO {
   exitCode: number;
   /** calls fn on each Ctrl-C until the returned function is called */
   onInterrupt(fn: () => void): () => void;
+  /** stdout is a terminal: a region of it redrawn in place (undefined for pipes, files and tests) */
+  live?(): Promise<LiveRegion>;
+}
+
+/** text redrawn in place on the terminal; done() leaves the last frame in the scrollback */
+export interface LiveRegion {
+  readonly columns: number;
+  readonly rows: number;
+  update(text: string): void;
+  done(): void;
 }
 
 export function processIO(argv: readonly string[] = process.argv): CliIO {
@@ -33,6 +43,35 @@ export function processIO(argv: readonly string[] = process.argv): CliIO {
       process.on('SIGINT', fn);
       return () => void process.off('SIGINT', fn);
     },
+    ...(process.stdout.isTTY && process.env.TERM !== 'dumb' ? { live: () => liveRegion(process.stdout) } : {}),
+  };
+}
+
+/** log-update redraws (it counts wrapped lines and restores the cursor on exit): no cursor codes of our own */
+async function liveRegion(stream: NodeJS.WriteStream): Promise<LiveRegion> {
+  const { createLogUpdate } = await import('log-update');
+  // what log-update reads of the terminal; one that reports no size (0×0, as a pty may) counts as
+  // 80×24, where log-update would clip every frame to 0 rows
+  const terminal = {
+    isTTY: true,
+    get columns() {
+      return stream.columns || 80;
+    },
+    get rows() {
+      return stream.rows || 24;
+    },
+    write: (s: string) => stream.write(s),
+  };
+  const log = createLogUpdate(terminal as unknown as NodeJS.WriteStream);
+  return {
+    get columns() {
+      return stream.columns || 80;
+    },
+    get rows() {
+      return stream.rows || 24;
+    },
+    update: (text) => log(text),
+    done: () => log.done(),
   };
 }
 

@@ -7,10 +7,12 @@ import { registerExpect } from './commands/expect';
 import { registerHostkeys } from './commands/hostkeys';
 import { registerLb } from './commands/lb';
 import { registerPing } from './commands/ping';
+import { registerPrometheus } from './commands/prometheus';
 import { registerPush } from './commands/push';
 import { registerRollout } from './commands/rollout';
 import { registerRun } from './commands/run';
 import { registerScan } from './commands/scan';
+import { registerStats } from './commands/stats';
 import { Exit, exitCodeOf } from './exitCodes';
 import { processIO, type CliIO } from './io';
 
@@ -33,6 +35,8 @@ export function buildProgram(io: CliIO): Command {
   registerLb(program, io);
   registerRollout(program, io);
   registerDemo(program, io);
+  registerStats(program, io);
+  registerPrometheus(program, io);
   return program;
 }
 

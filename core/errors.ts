@@ -62,14 +62,26 @@ export class TimeoutError extends FleetError {
   }
 }
 
+/** the user stopped the command while it ran (Ctrl-C, Cancel): the remote processes were ended */
+export class StoppedError extends FleetError {
+  constructor(
+    readonly host: string,
+    readonly why: string,
+  ) {
+    super(`host ${host}: ${why}`);
+  }
+}
+
 /** an input file is invalid: names the file, the field and what is expected */
 export class ValidationError extends FleetError {
   constructor(
     readonly file: string,
     readonly field: string,
     readonly expected: string,
+    /** the file's other problems, after this first one (a person fixes them all at once) */
+    readonly more: ReadonlyArray<{ field: string; expected: string }> = [],
   ) {
-    super(`${file}: ${field ? field + ': ' : ''}${expected}`);
+    super(`${file}: ${field ? field + ': ' : ''}${expected}${more.length ? ` (and ${more.length} more)` : ''}`);
   }
 }
 

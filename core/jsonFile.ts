@@ -1,17 +1,23 @@
 // Reads a JSON input file and validates it with a zod schema. Every failure is a ValidationError
 // naming the file, the field (as a path like `hosts[2].port`) and what is expected.
 import { readFileSync } from 'node:fs';
+import { stripComments } from 'jsonc-parser';
 import type { z } from 'zod';
 import { ValidationError } from './errors';
 
-export function readJsonFile<S extends z.ZodType>(file: string, schema: S): z.output<S> {
+/** `comments`: the file may hold line and block comments (fleet.json: its template explains itself) */
+export function readJsonFile<S extends z.ZodType>(
+  file: string,
+  schema: S,
+  opts: { comments?: boolean } = {},
+): z.output<S> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new ValidationError(file, '', `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
-  return parseJsonText(text, file, schema);
+  return parseJsonText(opts.comments ? stripComments(text) : text, file, schema);
 }
 
 export function parseJsonText<S extends z.ZodType>(text: string, file: string, schema: S): z.output<S> {
@@ -27,20 +33,17 @@ export function parseJsonText<S extends z.ZodType>(text: string, file: string, s
 export function validate<S extends z.ZodType>(data: unknown, file: string, schema: S): z.output<S> {
   const r = schema.safeParse(data);
   if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  if (issue.code === 'unrecognized_keys') {
-    const key = issue.keys[0];
-    return fail(
-      file,
-      fieldPath([...issue.path, key]),
-      `unknown field${issue.keys.length > 1 ? ` (also: ${issue.keys.slice(1).join(', ')})` : ''}; check its spelling`,
-    );
-  }
-  throw new ValidationError(file, fieldPath(issue.path), issue.message);
+  const [first, ...more] = r.error.issues.map(describe);
+  throw new ValidationError(file, first.field, first.expected, more);
 }
 
-function fail(file: string, field: string, expected: string): never {
-  throw new ValidationError(file, field, expected);
+function describe(issue: z.core.$ZodIssue): { field: string; expected: string } {
+  if (issue.code === 'unrecognized_keys')
+    return {
+      field: fieldPath([...issue.path, issue.keys[0]]),
+      expected: `unknown field${issue.keys.length > 1 ? ` (also: ${issue.keys.slice(1).join(', ')})` : ''}; check its spelling`,
+    };
+  return { field: fieldPath(issue.path), expected: issue.message };
 }
 
 export function fieldPath(path: readonly PropertyKey[]): string {

@@ -29,7 +29,7 @@ export function startDemoLoad(url: string, opts: { workers?: number; paceMs?: nu
   const worker = async () => {
     while (!stopped && Date.now() < deadline) {
       await one();
-      await new Promise((r) => setTimeout(r, opts.paceMs ?? 20));
+      await new Promise((r) => setTimeout(r, opts.paceMs ?? 10));
     }
   };
   const workers = Array.from({ length: opts.workers ?? 4 }, worker);

@@ -25,6 +25,8 @@ export interface LocalFleetOptions {
   lbHttp?: string | 'none';
   /** HOST:PORT where the LB also serves GET /metrics */
   lbMetrics?: string;
+  /** a directory holding `node`, put first in the PATH of the web programs (a machine without node in PATH) */
+  runtimeBin?: string;
 }
 
 export class LocalFleet {
@@ -128,8 +130,10 @@ export class LocalFleet {
         listen,
         '--token-file',
         join(this.dir, 'agent-token'),
+        ...(this.o.runtimeBin ? ['--runtime-bin', this.o.runtimeBin] : []),
       ],
-      { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
+      // inside an editor's extension host process.execPath is Electron: this makes it a plain node
+      { stdio: ['ignore', 'ignore', 'pipe'], detached: true, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' } },
     );
     await waitForLine(proc, 'listening on http', 15_000, `agent for ${addr}`);
     return proc;

@@ -3,15 +3,21 @@
 import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { agentBuildId } from '../core/agentInstall/agentBundle';
+import { editorAdvice, setAdvice } from '../core/advice';
 import { errorMessage } from '../core/errors';
 import type { TreeNode } from '../core/fleetView/treeModel';
-import { deployZip, installAgent, packageAction, packageLogs, type DeployArgs } from './commands/agentCommands';
+import { deployZip, installAgent, packageAction, type DeployArgs } from './commands/agentCommands';
 import { runCommand, type RunArgs } from './commands/runCommand';
 import { runExpectScript, type ExpectArgs } from './commands/runExpect';
 import { scanNetwork } from './commands/scanNetwork';
 import { openSshTerminal } from './commands/sshTerminal';
 import { modalHostKeyPrompt, type HostKeyPrompt } from './hostKeyPrompt';
+import { createInventory, importSshConfig } from './commands/firstRun';
+import { pickOneHost, pickPackage } from './commands/pickHosts';
+import { DemoFleet } from './demoFleet';
 import { HostsProvider } from './hostsProvider';
+import { prometheusSource, setPrometheusCredentials } from './prometheusSource';
+import { LogsDocuments } from './logsDocument';
 import { RolloutManager } from './rollout/rolloutManager';
 import { PanelMemory } from './rollout/panelMemory';
 import { RolloutPanel, viewType } from './rollout/rolloutPanel';
@@ -22,22 +28,42 @@ export interface FleetApi {
   provider: HostsProvider;
   rollouts: RolloutManager;
   session: Session;
+  demo: DemoFleet;
   setHostKeyPrompt(p: HostKeyPrompt): void;
   activationMs: number;
 }
 
 export function activate(context: vscode.ExtensionContext): FleetApi {
   const started = performance.now();
+  setAdvice(editorAdvice); // errors say what to do in the editor, not which CLI flag to pass
   const log = vscode.window.createOutputChannel('Fleet', { log: true });
   const runOutput = vscode.window.createOutputChannel('Fleet: Run');
   const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 10);
   status.command = 'fleet.hosts.focus';
   const session = new Session(log, context.secrets);
   const provider = new HostsProvider(session, status, modalHostKeyPrompt);
-  const view = vscode.window.createTreeView('fleet.hosts', { treeDataProvider: provider, showCollapseAll: true });
+  const view = vscode.window.createTreeView('fleet.hosts', {
+    treeDataProvider: provider,
+    showCollapseAll: true,
+    canSelectMany: true,
+  });
+  provider.view = view;
   context.subscriptions.push(log, runOutput, status, session, provider, view);
   context.subscriptions.push(view.onDidChangeVisibility((e) => provider.setVisible(e.visible)));
-  if (view.visible) provider.setVisible(true);
+  context.subscriptions.push(
+    view.onDidExpandElement((e) => provider.setGroupOpen(e.element, true)),
+    view.onDidCollapseElement((e) => provider.setGroupOpen(e.element, false)),
+  );
+  // stats from Prometheus when fleet.prometheus.url is set; a bad setting is said once, then SSH serves
+  const usePrometheus = async () => {
+    try {
+      provider.model.prometheus = await prometheusSource(context.secrets);
+    } catch (e) {
+      provider.model.prometheus = undefined;
+      void vscode.window.showWarningMessage(`Fleet: Prometheus not used: ${errorMessage(e)}`);
+    }
+  };
+  void usePrometheus().finally(() => view.visible && provider.setVisible(true));
 
   const agentJs = context.asAbsolutePath('dist/agent.js');
   const cmd = (id: string, fn: (...args: never[]) => unknown) =>
@@ -53,31 +79,70 @@ export function activate(context: vscode.ExtensionContext): FleetApi {
       }),
     );
   cmd('fleet.refresh', () => provider.refresh({ manual: true }));
-  cmd('fleet.runCommand', (a?: TreeNode | RunArgs) =>
-    runCommand(session, provider, runOutput, isNode(a) ? { node: a } : (a ?? {})),
+  cmd('fleet.setPrometheusCredentials', async () => {
+    await setPrometheusCredentials(context.secrets);
+    await usePrometheus();
+    await provider.refresh({ manual: true });
+  });
+  // commands on tree rows get (the row clicked, every selected row): the view allows a multi-selection
+  cmd('fleet.runCommand', (a?: TreeNode | RunArgs, all?: TreeNode[]) =>
+    runCommand(session, provider, runOutput, isNode(a) ? { node: a, nodes: all } : (a ?? {})),
   );
-  cmd('fleet.runExpect', (a?: TreeNode | ExpectArgs) =>
-    runExpectScript(session, provider, runOutput, isNode(a) ? { node: a } : (a ?? {})),
+  cmd('fleet.runExpect', (a?: TreeNode | ExpectArgs, all?: TreeNode[]) =>
+    runExpectScript(session, provider, runOutput, isNode(a) ? { node: a, nodes: all } : (a ?? {})),
   );
-  cmd('fleet.deployZip', (a?: TreeNode | DeployArgs) =>
-    deployZip(session, provider, isNode(a) ? {} : (a ?? {}), isNode(a) ? a : undefined),
+  cmd('fleet.deployZip', (a?: TreeNode | DeployArgs, all?: TreeNode[]) =>
+    deployZip(session, provider, isNode(a) ? {} : (a ?? {}), isNode(a) ? a : undefined, undefined, all),
   );
+  cmd('fleet.filterHosts', async (text?: string) => {
+    const value =
+      text ??
+      (await vscode.window.showInputBox({
+        title: 'Filter the Fleet view',
+        prompt:
+          'Words every shown host matches: part of a name or address, group:NAME, state:down|up|unknown, agent:yes|no',
+        value: provider.filter?.text ?? '',
+      }));
+    if (value !== undefined) provider.setFilter(value);
+  });
+  cmd('fleet.clearFilter', () => provider.setFilter(undefined));
   cmd('fleet.deployZipFromExplorer', (uri?: vscode.Uri) => deployZip(session, provider, {}, undefined, uri));
-  cmd('fleet.installAgent', (n?: TreeNode) => installAgent(session, provider, agentJs, log, n));
-  cmd('fleet.updateAgent', (n?: TreeNode) => installAgent(session, provider, agentJs, log, n, 'update'));
+  cmd('fleet.installAgent', (n?: TreeNode, all?: TreeNode[]) =>
+    installAgent(session, provider, agentJs, log, n, 'install', all),
+  );
+  cmd('fleet.updateAgent', (n?: TreeNode, all?: TreeNode[]) =>
+    installAgent(session, provider, agentJs, log, n, 'update', all),
+  );
   void agentBuildId(agentJs).then(
     (id) => provider.setBundledAgent(id),
     (e) => log.warn(`cannot read the bundled agent ${agentJs}: ${errorMessage(e)}`),
   );
-  cmd('fleet.openTerminal', (n: TreeNode) => openSshTerminal(session, provider, n));
+  cmd('fleet.openTerminal', async (n?: TreeNode) => {
+    const node = n ?? (await pickOneHost(provider, 'Open an SSH terminal on'));
+    return node && openSshTerminal(session, provider, node);
+  });
   cmd('fleet.scanNetwork', (a?: { cidr?: string; user?: string; port?: number }) => scanNetwork(session, provider, a));
   for (const op of ['start', 'stop', 'restart', 'rollback'] as const)
-    cmd(`fleet.package.${op}`, (n: TreeNode) => packageAction(provider, op, n));
-  cmd('fleet.package.logs', (n: TreeNode) => packageLogs(provider, n));
+    cmd(`fleet.package.${op}`, async (n?: TreeNode, all?: TreeNode[]) => {
+      const node = n ?? (await pickPackage(provider, `${op[0].toUpperCase()}${op.slice(1)} a package`));
+      return node && packageAction(provider, op, node, all);
+    });
+  const logs = new LogsDocuments(provider);
+  context.subscriptions.push(logs);
+  cmd('fleet.package.logs', async (n?: TreeNode) => {
+    const node = n ?? (await pickPackage(provider, 'Show the logs of'));
+    return node?.host && node.pkg ? logs.open(node.host, node.pkg) : undefined;
+  });
+  cmd('fleet.logs.refresh', () => logs.refresh());
+  cmd('fleet.logs.follow', () => logs.toggleFollow());
+  cmd('fleet.logs.unfollow', () => logs.toggleFollow());
 
   const memory = new PanelMemory(context.workspaceState);
   const rollouts = new RolloutManager(session, log, memory);
-  context.subscriptions.push(rollouts);
+  context.subscriptions.push(
+    rollouts,
+    vscode.languages.onDidChangeDiagnostics((e) => rollouts.diagnosticsChanged(e.uris)),
+  );
   cmd('fleet.openRolloutPanel', (uri?: vscode.Uri) => {
     const file = uri?.fsPath ?? vscode.window.activeTextEditor?.document.uri.fsPath;
     if (!file || !file.endsWith('.json')) throw new Error('open a service.json first (or right-click one)');
@@ -98,10 +163,12 @@ export function activate(context: vscode.ExtensionContext): FleetApi {
   }
 
   context.subscriptions.push(
-    vscode.workspace.onDidChangeConfiguration((e) => {
+    vscode.workspace.onDidChangeConfiguration(async (e) => {
       if (!e.affectsConfiguration('fleet')) return;
       if (e.affectsConfiguration('fleet.knownHostsFile') || e.affectsConfiguration('fleet.hostKeyPolicy'))
         session.reset();
+      // the new source first, so the refresh below already uses it
+      if (e.affectsConfiguration('fleet.prometheus')) await usePrometheus();
       provider.reloadHosts();
       provider.setVisible(view.visible);
     }),
@@ -113,12 +180,26 @@ export function activate(context: vscode.ExtensionContext): FleetApi {
     watcher.onDidCreate(() => provider.reloadHosts()),
   );
 
+  const demo = new DemoFleet(context, rollouts, provider, log, (file) =>
+    RolloutPanel.show(context, rollouts, memory, file),
+  );
+  context.subscriptions.push(demo);
+  stopDemo = () => demo.stop();
+  cmd('fleet.tryDemo', () => demo.start());
+  cmd('fleet.stopDemo', () => demo.stop());
+  cmd('fleet.createInventory', () => createInventory(session));
+  cmd('fleet.importSshConfig', (aliases?: string[]) => importSshConfig(session, provider, aliases));
+
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(1)} ms; ${provider.model.list().length} hosts`);
-  return { provider, rollouts, session, setHostKeyPrompt: (p) => (provider.prompt = p), activationMs };
+  return { provider, rollouts, session, demo, setHostKeyPrompt: (p) => (provider.prompt = p), activationMs };
 }
 
-export function deactivate(): void {
+let stopDemo: (() => Promise<void>) | undefined;
+
+/** VS Code waits for this: the demo fleet's processes must not outlive the window */
+export async function deactivate(): Promise<void> {
+  await stopDemo?.();
   // subscriptions dispose the session (and its SSH connections)
 }
 

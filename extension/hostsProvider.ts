@@ -1,9 +1,14 @@
-// The Hosts tree: FleetModel's states as TreeItems (via core/fleetView/treeModel), refreshed on
-// demand and, while the view is visible, every fleet.refreshIntervalSeconds. Change events are
-// debounced so a refresh of many hosts repaints a few times, not once per host.
+// The Hosts tree: FleetModel's states as TreeItems (via core/fleetView/treeModel: groups, host rows,
+// filter, down-first order), refreshed on demand, when the inventory changes (new hosts at once),
+// and while the view is visible every fleet.refreshIntervalSeconds. Change events are debounced so
+// a refresh of many hosts repaints a few times, not once per host. The status bar item says how
+// many hosts are up, turns to the warning colour when some are down and names them. With
+// fleet.prometheus.url set, stats come from Prometheus (prometheusSource.ts) and SSH only asks the
+// hosts it does not scrape; hosts in collapsed groups are not asked over SSH by the timer.
 import * as vscode from 'vscode';
 import { FleetModel } from '../core/fleetView/fleetModel';
-import { hostNode, statusText, type TreeNode } from '../core/fleetView/treeModel';
+import { parseFilter, type HostFilter } from '../core/fleetView/filter';
+import { downHosts, liveness, statusText, treeRoots, type TreeNode } from '../core/fleetView/treeModel';
 import { askAboutNewKeys } from '../core/ssh/askOnce';
 import type { HostKeyPrompt } from './hostKeyPrompt';
 import type { Session } from './session';
@@ -20,6 +25,16 @@ export class HostsProvider implements vscode.TreeDataProvider<TreeNode>, vscode.
   prompt: HostKeyPrompt;
   /** the agent build this extension deploys: hosts with another get marked for Update Agent */
   private bundledAgent?: string;
+  /** what the person typed in Filter Hosts, if anything */
+  filter?: HostFilter;
+  /** the roots last handed to the view (a command given no node may look here) */
+  roots: TreeNode[] = [];
+  /** the tree view, once created: its selection preselects the host picker */
+  view?: vscode.TreeView<TreeNode>;
+  /** more roots after the hosts (the running demo fleet) */
+  extraRoots?: () => TreeNode[];
+  /** groups the person opened or closed in the view (others keep their node's default) */
+  private readonly groupOpen = new Map<string, boolean>();
 
   constructor(
     private readonly session: Session,
@@ -28,7 +43,16 @@ export class HostsProvider implements vscode.TreeDataProvider<TreeNode>, vscode.
   ) {
     this.prompt = prompt;
     this.model = new FleetModel(session.pool, () => this.schedulePaint());
-    this.reloadHosts();
+    this.reloadHosts(false); // at start the view's first showing probes them
+  }
+
+  /** repaints the view (another source of rows changed) */
+  repaint(): void {
+    this.schedulePaint();
+  }
+
+  selection(): readonly TreeNode[] {
+    return this.view?.selection ?? [];
   }
 
   setBundledAgent(id: string): void {
@@ -36,20 +60,35 @@ export class HostsProvider implements vscode.TreeDataProvider<TreeNode>, vscode.
     this.paint();
   }
 
-  reloadHosts(): void {
+  /** reads the inventory again; hosts not known before are probed at once, not at the next tick */
+  reloadHosts(probeNew = true): void {
+    const known = new Set(this.model.states.keys());
     this.model.setPool(this.session.pool);
     this.model.setHosts(this.session.hosts());
+    this.paint();
+    const fresh = [...this.model.states.values()].filter((h) => !known.has(h.name) || !h.probe).map((h) => h.name);
+    if (probeNew && fresh.length) void this.refresh({ names: fresh });
+  }
+
+  /** shows only the hosts matching `text` (empty: all); sets the `fleet.filtered` context for the menus */
+  setFilter(text: string | undefined): void {
+    this.filter = text ? parseFilter(text) : undefined;
+    void vscode.commands.executeCommand('setContext', 'fleet.filtered', Boolean(this.filter));
     this.paint();
   }
 
   getTreeItem(n: TreeNode): vscode.TreeItem {
     const item = new vscode.TreeItem(
       n.label,
-      n.children?.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+      n.children?.length
+        ? n.expanded
+          ? vscode.TreeItemCollapsibleState.Expanded
+          : vscode.TreeItemCollapsibleState.Collapsed
+        : vscode.TreeItemCollapsibleState.None,
     );
     item.id = n.id;
     item.description = n.description;
-    item.tooltip = n.tooltip;
+    item.tooltip = n.tooltipMarkdown ? new vscode.MarkdownString(n.tooltipMarkdown) : n.tooltip;
     item.contextValue = n.contextValue;
     if (n.icon)
       item.iconPath = new vscode.ThemeIcon(n.icon.id, n.icon.color ? new vscode.ThemeColor(n.icon.color) : undefined);
@@ -58,8 +97,25 @@ export class HostsProvider implements vscode.TreeDataProvider<TreeNode>, vscode.
 
   getChildren(n?: TreeNode): TreeNode[] {
     if (n) return n.children ?? [];
-    const now = new Date();
-    return [...this.model.states.values()].map((h) => hostNode(h, now, this.bundledAgent));
+    this.roots = treeRoots([...this.model.states.values()], {
+      bundledAgent: this.bundledAgent,
+      filter: this.filter,
+      downFirst: vscode.workspace.getConfiguration('fleet').get<boolean>('sortDownFirst', true),
+    });
+    return [...this.roots, ...(this.extraRoots?.() ?? [])];
+  }
+
+  /** a group node opened or closed: opening one refreshes its hosts at once */
+  setGroupOpen(node: TreeNode, open: boolean): void {
+    if (node.contextValue !== 'group') return;
+    this.groupOpen.set(node.label, open);
+    if (open && node.hosts?.length) void this.refresh({ names: node.hosts });
+  }
+
+  /** a host every one of whose group nodes is closed: counted, not asked over SSH by the timer */
+  private hidden(name: string): boolean {
+    const groups = this.roots.filter((r) => r.contextValue === 'group' && r.hosts?.includes(name));
+    return groups.length > 0 && groups.every((g) => !(this.groupOpen.get(g.label) ?? g.expanded ?? true));
   }
 
   /** probes hosts (all, or the named ones); a second call while one runs joins it */
@@ -68,7 +124,9 @@ export class HostsProvider implements vscode.TreeDataProvider<TreeNode>, vscode.
     if (this.refreshing && !opts.names) return this.refreshing;
     const concurrency = vscode.workspace.getConfiguration('fleet').get<number>('concurrency', 50);
     const run = (async () => {
-      await this.model.refresh({ names: opts.names, concurrency });
+      // a manual Refresh and a group just opened ask every named host; the timer skips closed groups
+      const skipSsh = opts.manual || opts.names ? undefined : (n: string) => this.hidden(n);
+      await this.model.refresh({ names: opts.names, concurrency, skipSsh });
       const { trusted, asked } = await askAboutNewKeys(this.session.checker, this.prompt, this.declined);
       for (const n of asked) this.declined.add(n);
       if (trusted.length) await this.model.refresh({ names: trusted, concurrency });
@@ -100,7 +158,24 @@ export class HostsProvider implements vscode.TreeDataProvider<TreeNode>, vscode.
 
   private paint(): void {
     this.changed.fire(undefined);
-    this.status.text = `$(server) ${statusText([...this.model.states.values()])}`;
+    const states = [...this.model.states.values()];
+    // the walkthrough's steps complete on these
+    void vscode.commands.executeCommand('setContext', 'fleet.hasHosts', states.length > 0);
+    void vscode.commands.executeCommand(
+      'setContext',
+      'fleet.hostsUp',
+      states.some((h) => liveness(h) === 'up'),
+    );
+    if (states.length === 0) {
+      this.status.hide(); // no inventory: nothing to count
+      return;
+    }
+    const down = downHosts(states);
+    this.status.text = `$(${down.length ? 'warning' : 'server'}) ${statusText(states)}`;
+    this.status.backgroundColor = down.length ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+    this.status.tooltip = down.length
+      ? `Fleet: down: ${down.slice(0, 20).join(', ')}${down.length > 20 ? ` and ${down.length - 20} more` : ''}`
+      : 'Fleet: every host answers';
     this.status.show();
   }
 

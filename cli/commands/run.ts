@@ -1,9 +1,10 @@
 // `fleet run TARGETS -- CMD...`: one command on many hosts, identical outputs grouped under
-// their host lists, then `N ok, N failed, N unreachable`.
+// their host lists, then `N ok, N failed, N unreachable`. `--stream`: each line as it arrives,
+// `host | line`, until the commands end or Ctrl-C stops them (exit 130).
 import type { Command } from 'commander';
-import { UsageError } from '../../core/errors';
+import { errorMessage, UsageError } from '../../core/errors';
 import { runOnHosts, type HostResult } from '../../core/ssh/fanout';
-import { formatGroups, summarize } from '../../core/ssh/group';
+import { formatGroups, formatSummary, summarize } from '../../core/ssh/group';
 import { shellJoin } from '../../core/ssh/quote';
 import { Exit } from '../exitCodes';
 import { addSshFlags, preloadKeys, sshContext, withHostKeyPrompt, type SshFlags } from '../sshOptions';
@@ -14,8 +15,12 @@ export function registerRun(program: Command, io: CliIO): void {
     program
       .command('run')
       .description('run a command on hosts; each argument after -- stays one word on the remote shell')
-      .argument('[targets...]', 'user@host:port or ~/.ssh/config names, then -- and the command'),
-  ).action(async (args: string[], o: SshFlags) => {
+      .argument('[targets...]', 'user@host:port or ~/.ssh/config names, then -- and the command')
+      .option(
+        '--stream',
+        'print each line as it arrives, prefixed with its host (tail -f, journalctl -f: until Ctrl-C, which stops them)',
+      ),
+  ).action(async (args: string[], o: SshFlags & { stream?: boolean }) => {
     const raw = io.argv;
     const dash = raw.indexOf('--');
     const argv = dash >= 0 ? raw.slice(dash + 1) : [];
@@ -25,21 +30,48 @@ export function registerRun(program: Command, io: CliIO): void {
       throw new UsageError('no targets given: name hosts before -- or use --inventory FILE');
     const ctx = sshContext(io, targets, o);
     await preloadKeys(ctx);
+    // Ctrl-C (the way a streamed `tail -f` ends): every remote command is stopped, then the summary
+    const abort = new AbortController();
+    const offInterrupt = o.stream ? io.onInterrupt(() => abort.abort(new Error('stopped by Ctrl-C'))) : () => undefined;
+    const width = Math.min(24, Math.max(...ctx.endpoints.map((e) => e.label.length)));
+    const streamLine = (host: string, stream: 'stdout' | 'stderr', line: string) => {
+      const text = o.json ? JSON.stringify({ host, stream, line }) + '\n' : `${host.padEnd(width)} | ${line}\n`;
+      if (stream === 'stdout' || o.json) io.out(text);
+      else io.err(text);
+    };
     let results: HostResult[];
     try {
       results = await withHostKeyPrompt(ctx, ctx.endpoints, (eps) =>
         runOnHosts(ctx.pool, eps, shellJoin(argv), {
-          concurrency: o.concurrency,
+          concurrency: o.stream ? Math.max(o.concurrency, eps.length) : o.concurrency,
           timeoutMs: o.timeout ? o.timeout * 1000 : undefined,
+          signal: abort.signal,
+          // streamed: each host keeps only what its result line needs, however long it runs
+          ...(o.stream ? { onLine: streamLine, maxOutputBytes: 64 * 1024 } : {}),
         }),
       );
     } finally {
+      offInterrupt();
       ctx.pool.close();
+    }
+    if (o.stream) {
+      const failed = results.filter((r) => r.error || r.exitCode !== 0);
+      for (const r of failed)
+        io.err(
+          `${r.host.padEnd(width)} | ${r.error ? errorMessage(r.error) : r.signal ? `killed by SIG${r.signal}` : `exit ${r.exitCode}`}\n`,
+        );
+      io.out(`${formatSummary(summarize(results))}${abort.signal.aborted ? ' (stopped by Ctrl-C)' : ''}\n`);
+      io.exitCode = abort.signal.aborted ? 130 : exitOf(results);
+      return;
     }
     if (o.json) {
       for (const r of results) io.out(JSON.stringify({ ...r, error: r.error ? r.error.message : null }) + '\n');
     } else io.out(formatGroups(results));
-    const s = summarize(results);
-    io.exitCode = s.unreachable > 0 ? Exit.unreachable : s.failed > 0 ? Exit.failed : Exit.ok;
+    io.exitCode = exitOf(results);
   });
+}
+
+function exitOf(results: readonly HostResult[]): number {
+  const s = summarize(results);
+  return s.unreachable > 0 ? Exit.unreachable : s.failed > 0 ? Exit.failed : Exit.ok;
 }

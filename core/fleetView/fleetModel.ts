@@ -1,13 +1,15 @@
 // The hosts of the Fleet view and their refresh: every host probed at once (bounded), each
 // result published as soon as it arrives, so an unreachable host never delays the others.
 // Hosts with an agent also list its packages, through the agent's socket over the same SSH
-// connection.
+// connection. With a Prometheus source, every host it scrapes is refreshed by three queries
+// (promStats.ts) and only the others are asked over SSH.
 import { AgentClient } from '../agentClient/client';
 import { errorMessage } from '../errors';
 import { Semaphore } from '../limit';
 import type { SshEndpoint } from '../ssh/endpoint';
 import type { SshPool } from '../ssh/pool';
 import { probeHost, type ProbeResult } from './probe';
+import { statsFromPrometheus, type PrometheusSource } from './promStats';
 
 export type Prober = (pool: SshPool, ep: SshEndpoint, timeoutMs: number, signal?: AbortSignal) => Promise<ProbeResult>;
 import type { HostState } from './treeModel';
@@ -23,6 +25,10 @@ export class FleetModel {
   private hosts: FleetHost[] = [];
   /** one client per host: it remembers where the host's agent socket is, so a refresh asks once */
   private readonly agents = new Map<string, AgentClient>();
+  /** where stats come from first (undefined: SSH only) */
+  prometheus?: PrometheusSource;
+  /** why the last refresh could not use Prometheus (then every host was asked over SSH) */
+  prometheusError?: string;
 
   /** probe: how a host is asked (the real SSH probe; benchmarks simulate thousands of hosts with another) */
   constructor(
@@ -61,18 +67,55 @@ export class FleetModel {
     return [...this.hosts];
   }
 
-  /** probes the named hosts (all when omitted), at most `concurrency` at once */
+  /**
+   * Refreshes the named hosts (all when omitted): from Prometheus those it scrapes, the rest over
+   * SSH, at most `concurrency` at once, except the ones `skipSsh` names (hosts in collapsed groups).
+   */
   async refresh(
-    opts: { names?: string[]; concurrency?: number; timeoutMs?: number; signal?: AbortSignal } = {},
+    opts: {
+      names?: string[];
+      concurrency?: number;
+      timeoutMs?: number;
+      signal?: AbortSignal;
+      skipSsh?: (name: string) => boolean;
+    } = {},
   ): Promise<void> {
     const limit = new Semaphore(opts.concurrency ?? 50);
-    const targets = this.hosts.filter((h) => !opts.names || opts.names.includes(h.name));
+    const wanted = opts.names ? new Set(opts.names) : undefined;
+    let targets = this.hosts.filter((h) => !wanted || wanted.has(h.name));
+    if (this.prometheus) {
+      try {
+        const found = await statsFromPrometheus(this.prometheus, opts.signal);
+        this.prometheusError = undefined;
+        for (const h of targets) {
+          const p = found.get(h.name);
+          if (!p) continue;
+          const prev = this.states.get(h.name)!;
+          const next: HostState = {
+            ...prev,
+            probe: p.probe,
+            packages: p.packages,
+            lastSeen: p.probe.ok ? p.probe.at : prev.lastSeen,
+          };
+          this.states.set(h.name, next);
+          this.onChange(next);
+        }
+        targets = targets.filter((h) => !found.has(h.name));
+      } catch (e) {
+        this.prometheusError = errorMessage(e);
+      }
+    }
+    if (opts.skipSsh) targets = targets.filter((h) => !opts.skipSsh!(h.name));
     await Promise.all(
       targets.map((h) =>
         limit.run(async () => {
           const probe = await this.probe(this.pool, h.endpoint, opts.timeoutMs ?? 10_000, opts.signal);
           const prev = this.states.get(h.name);
-          const next: HostState = { ...prev!, probe, lastSeen: probe.ok ? probe.at : prev?.lastSeen };
+          const next: HostState = {
+            ...prev!,
+            probe: { ...probe, source: 'ssh' },
+            lastSeen: probe.ok ? probe.at : prev?.lastSeen,
+          };
           if (probe.ok && probe.probe.agentSocket) {
             try {
               next.packages = await this.agent(h).list();

@@ -27,6 +27,10 @@ export interface HostProbe {
   agentSocket: boolean;
   /** the agent build `current` points at (`0.1.0-1a2b3c4d5e6f`); absent for an agent from before builds had ids */
   agentId?: string;
+  /** from Prometheus only (the SSH probe stays one cheap command) */
+  iowaitPct?: number;
+  load1?: number;
+  uptimeSecs?: number;
 }
 
 export function parseProbe(stdout: string): HostProbe {
@@ -59,10 +63,14 @@ export function parseProbe(stdout: string): HostProbe {
   };
 }
 
+/** where a host's values came from: one SSH command, or Prometheus' last scrape of its agent */
+export type ProbeSource = 'ssh' | 'prometheus';
+
 export type ProbeResult =
-  | { ok: true; probe: HostProbe; at: Date }
+  /** at: when the values were taken (Prometheus: its last scrape) */
+  | { ok: true; probe: HostProbe; at: Date; source?: ProbeSource }
   /** hostKey: the host was reached but its key is unknown (waiting for the user) or changed */
-  | { ok: false; error: string; at: Date; hostKey?: 'unknown' | 'changed' | 'revoked' };
+  | { ok: false; error: string; at: Date; hostKey?: 'unknown' | 'changed' | 'revoked'; source?: ProbeSource };
 
 export async function probeHost(
   pool: SshPool,

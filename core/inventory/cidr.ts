@@ -1,4 +1,5 @@
 // IPv4 CIDR parsing and expansion for `fleet scan`. Addresses come out in numeric order.
+import { advice } from '../advice';
 import { UsageError } from '../errors';
 
 export interface Cidr {
@@ -46,7 +47,7 @@ export function checkScanSize(cidrs: readonly Cidr[], force: boolean): void {
   const big = cidrs.find((c) => c.prefix < maxScanPrefix);
   if (big && !force) {
     throw new UsageError(
-      `${big.text} has ${big.size.toLocaleString('en-US')} addresses; scans larger than a /${maxScanPrefix} need --force`,
+      `${big.text} has ${big.size.toLocaleString('en-US')} addresses; ${advice().scanLimit(maxScanPrefix)}`,
     );
   }
 }

@@ -38,7 +38,7 @@ export type Inventory = z.output<typeof inventorySchema>;
 export type InventoryHost = z.output<typeof inventoryHostSchema>;
 
 export function loadInventory(file: string): Inventory {
-  return readJsonFile(file, inventorySchema);
+  return readJsonFile(file, inventorySchema, { comments: true });
 }
 
 /** the hosts of `group`, or all hosts when group is undefined; `target` strings as the CLI takes them */

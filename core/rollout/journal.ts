@@ -51,6 +51,8 @@ export type JournalEvent =
   /** something a step found and repaired, worth a person's attention (a reload that undid a drain) */
   | { t: 'note'; backend: string; text: string; at: string }
   | { t: 'soak'; backend: string; phase: 'start' | 'done'; secs: number; at: string }
+  /** what the backend ran before the rollout touched it (sha256 null: nothing installed) */
+  | { t: 'found'; backend: string; sha256: string | null; version?: string; installedAt?: string; at: string }
   /** a canary judged by its traffic against the baseline's (every IntervalSecs, and at the soak's end) */
   | {
       t: 'analysis';

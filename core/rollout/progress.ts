@@ -23,6 +23,8 @@ export interface BackendRow {
   attempts: number;
   /** a canary whose soak finished */
   soaked: boolean;
+  /** what it ran before the rollout touched it (sha256 null: nothing) */
+  from?: { sha256: string | null; version?: string; installedAt?: string };
   /** the canary's latest analysis */
   analysis?: {
     verdict: Verdict;
@@ -49,6 +51,9 @@ export interface RolloutProgress {
   rows: BackendRow[];
   /** the newest events in words (at most 500) */
   log: string[];
+  /** when the plan (or the latest resume) was journaled, and the end */
+  startedAt?: string;
+  endedAt?: string;
 }
 
 export function emptyProgress(backends: readonly string[], canaries: number): RolloutProgress {
@@ -78,18 +83,21 @@ const maxLog = 500;
 export function applyEvent(p: RolloutProgress, e: JournalEvent): RolloutProgress {
   const rows = p.rows.map((r) => ({ ...r, durations: { ...r.durations } }));
   const row = (addr: string) => rows.find((r) => r.addr === addr);
-  let { status, endState, endError, id, sha256 } = p;
+  let { status, endState, endError, id, sha256, startedAt, endedAt } = p;
   switch (e.t) {
     case 'plan':
       id = e.id;
       sha256 = e.sha256;
       status = 'running';
+      startedAt = e.at;
       rows.forEach((r) => (r.canary = e.canaries.includes(r.addr)));
       break;
     case 'resume':
       status = 'running';
       endState = undefined;
       endError = undefined;
+      endedAt = undefined;
+      startedAt ??= e.at;
       break;
     case 'step': {
       const r = row(e.backend);
@@ -145,7 +153,18 @@ export function applyEvent(p: RolloutProgress, e: JournalEvent): RolloutProgress
       status = 'ended';
       endState = e.state;
       endError = e.error;
+      endedAt = e.at;
       break;
+    case 'found': {
+      const r = row(e.backend);
+      if (r && !r.from)
+        r.from = {
+          sha256: e.sha256,
+          ...(e.version ? { version: e.version } : {}),
+          ...(e.installedAt ? { installedAt: e.installedAt } : {}),
+        };
+      break;
+    }
     case 'analysis': {
       const r = row(e.backend);
       if (r)
@@ -173,6 +192,8 @@ export function applyEvent(p: RolloutProgress, e: JournalEvent): RolloutProgress
     canaryPhaseDone: canaries.every((r) => r.result === 'done' && r.soaked),
     rows,
     log: [...p.log, `${e.at.slice(11, 19)} ${describeEvent(e)}`].slice(-maxLog),
+    ...(startedAt ? { startedAt } : {}),
+    ...(endedAt ? { endedAt } : {}),
   };
 }
 
@@ -202,6 +223,8 @@ export function describeEvent(e: JournalEvent): string {
       return `${who(e.backend)} finaliser: ${finalizeWords[e.outcome](e.detail)}`;
     case 'note':
       return `${who(e.backend)} note: ${e.text}`;
+    case 'found':
+      return `${who(e.backend)} runs ${e.sha256 ? `${e.sha256.slice(0, 12)}${e.installedAt ? ` (installed ${e.installedAt.slice(0, 16).replace('T', ' ')})` : ''}` : 'nothing of this package yet'}`;
     case 'analysis':
       return `${who(e.backend)} analysis ${e.final ? 'final' : 'so far'}: ${e.verdict.toUpperCase()}; canary ${describeWindow(e.canary)}; baseline ${describeWindow(e.baseline)}${e.prometheus ? `; prometheus ${e.prometheus.value ?? 'no data'}` : ''}${e.reasons.length ? ` (${e.reasons.join('; ')})` : ''}`;
     case 'paused':
@@ -221,3 +244,36 @@ const finalizeWords: Record<Extract<JournalEvent, { t: 'finalize' }>['outcome'],
   rolledBack: (d) => `rolled back to ${d}`,
   error: (d) => d,
 };
+
+/** `11 s`, `2 min 5 s` */
+export function formatDuration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s < 60 ? `${s} s` : `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`;
+}
+
+/**
+ * How a rollout ended, as a person says it (`Succeeded: 4/4 upgraded in 11 s`); the seed's name
+ * (ESSuccess…) stays in the journal and in the panel's tooltip. Undefined while it has not ended.
+ */
+export function describeEnd(p: RolloutProgress): string | undefined {
+  if (!p.endState) return undefined;
+  const total = p.rows.length;
+  const done = p.rows.filter((r) => r.result === 'done').length;
+  const took = p.startedAt && p.endedAt ? ` in ${formatDuration(Date.parse(p.endedAt) - Date.parse(p.startedAt))}` : '';
+  const failed = p.rows.filter((r) => r.result === 'failed');
+  const short = (t?: string) => (t && t.length > 160 ? `${t.slice(0, 157)}…` : (t ?? ''));
+  switch (p.endState) {
+    case 'ESSuccess':
+      return `Succeeded: ${done}/${total} upgraded${took}${failed.length ? `; ${failed.length} failed within MaxFailures (Resume retries them)` : ''}`;
+    case 'ESCanaryFailure': {
+      const c = failed.find((r) => r.canary) ?? failed[0];
+      return `Stopped at the canary${c ? ` ${c.addr}` : ''}: ${short(c?.error ?? p.endError) || 'it failed'}`;
+    }
+    case 'ESMaxFailures':
+      return `Stopped after ${failed.length} failures, more than MaxFailures allows: ${done}/${total} upgraded${took}`;
+    case 'ESPreconditionFailure':
+      return `Refused before any change: ${short(p.endError)}`;
+    case 'Aborted':
+      return `Aborted: ${done}/${total} upgraded${took}`;
+  }
+}

@@ -27,6 +27,8 @@ export interface StepContext {
   signal: AbortSignal;
   /** reports something found and repaired, into the journal */
   note: (text: string) => void;
+  /** reports what the backend runs before the rollout touches it (the panel's "from") */
+  found?: (status: PackageStatus | null) => void;
 }
 
 export class StepError extends FleetError {}
@@ -46,7 +48,7 @@ export const steps: Record<StepName, Step> = {
   /** the agent answers; the package may or may not be there yet */
   async findApp(ctx) {
     await ctx.agent.health();
-    await installed(ctx);
+    ctx.found?.(await installed(ctx));
     return 'rmBackend';
   },
 

@@ -300,6 +300,13 @@ export class Rollout {
         health: this.health,
         signal: this.abortCtl.signal,
         note: (text) => void this.journal.append({ t: 'note', backend: addr, text }),
+        found: (st) =>
+          void this.journal.append({
+            t: 'found',
+            backend: addr,
+            sha256: st?.sha256 ?? null,
+            ...(st ? { version: st.version, installedAt: st.installedAt } : {}),
+          }),
       },
       from,
       this.journal,
@@ -402,13 +409,20 @@ export class Rollout {
     }
   }
 
-  /** a failed backend: roll back when asked; either way it goes back into the LB if it is healthy */
+  /**
+   * A failed backend: roll back when asked; either way it goes back into the LB if it is healthy.
+   * A backend still in the LB (a canary failed by its analysis serves traffic) is drained first:
+   * the rollback restarts its program, and no request may meet the restart.
+   */
   private async recover(b: BackendTarget): Promise<void> {
     if (!this.svc.config.RollbackOnFailure) return;
     try {
       const agent = this.deps.agentFor(b);
       const st = await agent.status(this.svc.packageName).catch(() => null);
       if (st && st.sha256 === this.svc.sha256 && st.previous) {
+        const inLb = await this.deps.lb.state(b.addr).catch(() => null);
+        if (inLb?.lb === 'serving')
+          await this.deps.lb.drain(b.addr, { timeoutMs: this.svc.config.DrainTimeoutSecs * 1000 });
         await agent.action(this.svc.packageName, 'rollback');
         this.journal.append({ t: 'finalize', backend: b.addr, outcome: 'rolledBack', detail: st.previous.id });
       }

@@ -5,6 +5,7 @@
 // Keys are read and parsed once per run and shared by every connection. Secrets never reach argv or
 // logs; passphrases come from a prompt callback. OpenSSH certificates are not supported (ssh2 cannot
 // offer them): a certificate in the agent is never used, and a host certificate is refused.
+import { advice } from '../advice';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -58,7 +59,7 @@ export class KeyStore {
       throw new ValidationError(
         file,
         '',
-        `cannot read private key: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; check the path given to --identity or IdentityFile`,
+        `cannot read private key: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}; ${advice().identityPath}`,
       );
     }
     let parsed = utils.parseKey(data);

@@ -1,6 +1,7 @@
 // Opens one authenticated ssh2 connection to an endpoint, through its jump hosts, with the host
 // key checked at every hop before any credential is sent. Failures become typed errors; a
 // connection dropped before authentication (sshd's MaxStartups) is marked retryable.
+import { advice } from '../advice';
 import type { Duplex } from 'node:stream';
 import { Client, type ClientChannel } from 'ssh2';
 import { AuthError, FleetError, TimeoutError, UnreachableError } from '../errors';
@@ -178,7 +179,7 @@ function classify(
   if (err.level === 'client-authentication') {
     return new AuthError(
       where,
-      `authentication failed for ${endpointAddress(hop)} (tried: ${tried.join(', ') || 'nothing: no ssh-agent, no identity file found'}); check --identity, --user, --password-file, or the host's authorized_keys`,
+      `authentication failed for ${endpointAddress(hop)} (tried: ${tried.join(', ') || 'nothing: no ssh-agent, no identity file found'}); ${advice().fixAuth}`,
       { cause: err },
     );
   }

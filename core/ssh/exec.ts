@@ -3,7 +3,7 @@
 // stderr first (remoteProcess.ts), and on timeout or abort what it started is killed over a second
 // channel (its group under OpenSSH, its process tree under Dropbear), then the channel closed.
 import type { Client, ClientChannel } from 'ssh2';
-import { TimeoutError } from '../errors';
+import { StoppedError, TimeoutError } from '../errors';
 import { killRemote, parsePidLine, pidMarker, type RemotePid } from './remoteProcess';
 import { loginShellOf, refusedBy, rememberLoginShell, wireCommand } from './remoteShell';
 
@@ -21,6 +21,9 @@ export interface ExecOptions {
   maxOutputBytes?: number;
   /** label used in errors */
   label?: string;
+  /** each chunk as it arrives (stderr without the pid report), for streaming */
+  onStdout?: (chunk: Buffer) => void;
+  onStderr?: (chunk: Buffer) => void;
 }
 
 /**
@@ -52,16 +55,25 @@ function execOnce(client: Client, wrapped: string, opts: ExecOptions): Promise<E
       let exitCode: number | null = null;
       let sig: string | null = null;
       let failure: Error | null = null;
-      ch.on('data', (b: Buffer) => out.add(b));
+      // streamed only once the command reported its pid: a login shell that refused the line (csh,
+      // fish: retried through /bin/sh) must not stream its complaint
+      ch.on('data', (b: Buffer) => {
+        out.add(b);
+        if (pid) opts.onStdout?.(b);
+      });
+      const errChunk = (b: Buffer) => {
+        errs.add(b);
+        if (pid && b.length) opts.onStderr?.(b);
+      };
       ch.stderr.on('data', (b: Buffer) => {
-        if (headDone) return errs.add(b);
+        if (headDone) return errChunk(b);
         head += b.toString('latin1');
         const nl = head.indexOf('\n');
         if (nl < 0 && head.length < 64) return;
         headDone = true;
         const first = nl < 0 ? head : head.slice(0, nl);
         pid = first.startsWith(pidMarker) ? parsePidLine(first) : null;
-        errs.add(Buffer.from(pid ? head.slice(nl + 1) : head, 'latin1'));
+        errChunk(Buffer.from(pid ? head.slice(nl + 1) : head, 'latin1'));
       });
       ch.on('exit', (code: number | null, signalName?: string) => {
         exitCode = typeof code === 'number' ? code : null;
@@ -75,13 +87,19 @@ function execOnce(client: Client, wrapped: string, opts: ExecOptions): Promise<E
       const timer = opts.timeoutMs
         ? setTimeout(() => stop(new TimeoutError(opts.label ?? '?', 'command', opts.timeoutMs!)), opts.timeoutMs)
         : undefined;
-      const onAbort = () => stop(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error('aborted'));
+      const onAbort = () =>
+        stop(
+          new StoppedError(
+            opts.label ?? '?',
+            opts.signal?.reason instanceof Error ? opts.signal.reason.message : 'stopped',
+          ),
+        );
       if (opts.signal?.aborted) onAbort();
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       ch.on('close', () => {
         clearTimeout(timer);
         opts.signal?.removeEventListener('abort', onAbort);
-        if (!headDone) errs.add(Buffer.from(head, 'latin1'));
+        if (!headDone) errChunk(Buffer.from(head, 'latin1'));
         if (failure) return reject(Object.assign(failure, { partial: { stdout: out.text(), stderr: errs.text() } }));
         resolve({ exitCode, signal: sig, stdout: out.text(), stderr: errs.text(), reported: pid !== null });
       });

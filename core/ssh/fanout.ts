@@ -1,8 +1,9 @@
 // Runs one command on many hosts: at most `concurrency` hosts at once, one result per host,
 // never a rejected batch because one host failed (each failure is a typed error in its result).
-import { FleetError, TimeoutError, UnreachableError, errorMessage } from '../errors';
+import { FleetError, StoppedError, TimeoutError, UnreachableError, errorMessage } from '../errors';
 import { Semaphore } from '../limit';
 import type { SshEndpoint } from './endpoint';
+import { LineSplitter } from './lines';
 import type { SshPool } from './pool';
 
 export interface HostResult {
@@ -24,6 +25,10 @@ export interface FanoutOptions {
   signal?: AbortSignal;
   /** called as each host finishes, for progress */
   onResult?: (r: HostResult) => void;
+  /** each line of output as it arrives (streaming: `tail -f` on many hosts) */
+  onLine?: (host: string, stream: 'stdout' | 'stderr', line: string) => void;
+  /** most bytes of each stream kept for the result (default 16 MiB; streaming keeps less) */
+  maxOutputBytes?: number;
 }
 
 export async function runOnHosts(
@@ -47,18 +52,33 @@ export async function runOnHosts(
 async function runOnHost(pool: SshPool, ep: SshEndpoint, command: string, opts: FanoutOptions): Promise<HostResult> {
   const started = performance.now();
   const base = { host: ep.label, exitCode: null, signal: null, stdout: '', stderr: '' };
+  const split = (stream: 'stdout' | 'stderr') =>
+    opts.onLine ? new LineSplitter((line) => opts.onLine!(ep.label, stream, line)) : undefined;
+  const out = split('stdout');
+  const err = split('stderr');
   try {
-    const r = await pool.exec(ep, command, { timeoutMs: opts.timeoutMs, signal: opts.signal, label: ep.label });
+    const r = await pool.exec(ep, command, {
+      timeoutMs: opts.timeoutMs,
+      signal: opts.signal,
+      label: ep.label,
+      maxOutputBytes: opts.maxOutputBytes,
+      ...(out && err ? { onStdout: (b: Buffer) => out.push(b), onStderr: (b: Buffer) => err.push(b) } : {}),
+    });
+    out?.end();
+    err?.end();
     return { ...base, ...r, durationMs: Math.round(performance.now() - started), error: null };
-  } catch (err) {
-    const partial = (err as { partial?: { stdout: string; stderr: string } }).partial;
-    const error = err instanceof FleetError ? err : new UnreachableError(ep.label, errorMessage(err), { cause: err });
+  } catch (e) {
+    out?.end();
+    err?.end();
+    const partial = (e as { partial?: { stdout: string; stderr: string } }).partial;
+    const error = e instanceof FleetError ? e : new UnreachableError(ep.label, errorMessage(e), { cause: e });
     return { ...base, ...partial, durationMs: Math.round(performance.now() - started), error };
   }
 }
 
-/** ok: ran and exited 0; failed: ran and failed or timed out; unreachable: never ran */
+/** ok: ran and exited 0; failed: ran and failed, timed out or was stopped; unreachable: never ran */
 export function outcomeOf(r: HostResult): Outcome {
+  if (r.error instanceof StoppedError) return 'failed';
   if (r.error) return r.error instanceof TimeoutError && r.error.what === 'command' ? 'failed' : 'unreachable';
   return r.exitCode === 0 ? 'ok' : 'failed';
 }

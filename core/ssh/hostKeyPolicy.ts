@@ -2,6 +2,7 @@
 // trusted. Policies (design.md): `strict` refuses unknown hosts; `accept-new` pins unknown hosts
 // and goes on; `ask` refuses them for now and collects them, so the front end can show one table
 // of every new fingerprint and ask once. A changed or revoked key is always refused.
+import { advice } from '../advice';
 import { HostKeyError } from '../errors';
 import { knownHostsName } from './endpoint';
 import { fingerprint, keyTypeOf, type KnownHosts } from './knownHosts';
@@ -68,10 +69,7 @@ export class HostKeyChecker {
         }
         if (this.policy === 'ask')
           this.pending.set(name, { label, name, type: got.type, fingerprint: got.fingerprint, key });
-        const fix =
-          this.policy === 'ask'
-            ? ''
-            : `; verify the fingerprint, then rerun with --host-key-policy accept-new (or ask, on a terminal)`;
+        const fix = this.policy === 'ask' ? '' : `; ${advice().trustHostKey}`;
         return new HostKeyError(
           label,
           got,

@@ -11,7 +11,7 @@ import { mapLimit } from '../../core/limit';
 import type { PackageStatus } from '../../core/protocol/agent';
 import type { HostsProvider } from '../hostsProvider';
 import type { Session } from '../session';
-import { pickHosts } from './pickHosts';
+import { targetHosts } from './pickHosts';
 
 /**
  * Install Agent and Update Agent: the CLI's `fleet agent deploy` on the chosen hosts (the runtime
@@ -25,10 +25,14 @@ export async function installAgent(
   log: vscode.LogOutputChannel,
   node?: TreeNode,
   verb: 'install' | 'update' = 'install',
+  nodes?: readonly TreeNode[],
 ): Promise<string[]> {
-  const names = node?.host
-    ? [node.host]
-    : await pickHosts(provider, verb === 'install' ? 'Install the Fleet agent on' : 'Update the Fleet agent on');
+  const names = await targetHosts(
+    provider,
+    verb === 'install' ? 'Install the Fleet agent on' : 'Update the Fleet agent on',
+    node,
+    nodes,
+  );
   if (!names?.length) return [];
   const hosts = names.map((n) => provider.model.host(n)).filter((h) => h !== undefined);
   const done: string[] = [];
@@ -94,6 +98,7 @@ export async function deployZip(
   given: DeployArgs = {},
   node?: TreeNode,
   uri?: vscode.Uri,
+  nodes?: readonly TreeNode[],
 ): Promise<Array<{ host: string; status?: PackageStatus; error?: string }>> {
   const zip =
     given.zip ??
@@ -106,7 +111,7 @@ export async function deployZip(
       })
     )?.[0]?.fsPath;
   if (!zip) return [];
-  const hosts = given.hosts ?? (node?.host ? [node.host] : await pickHosts(provider, `Deploy ${basename(zip)} to`));
+  const hosts = given.hosts ?? (await targetHosts(provider, `Deploy ${basename(zip)} to`, node, nodes));
   if (!hosts?.length) return [];
   const name =
     given.name ??
@@ -162,34 +167,29 @@ export async function deployZip(
   return results;
 }
 
+/** start/stop/restart/rollback on the package rows it was invoked on (several with a multi-selection) */
 export async function packageAction(
   provider: HostsProvider,
   op: 'start' | 'stop' | 'restart' | 'rollback',
   node: TreeNode,
+  nodes?: readonly TreeNode[],
 ): Promise<PackageStatus | undefined> {
-  const h = node.host ? provider.model.host(node.host) : undefined;
-  if (!h || !node.pkg) return undefined;
-  try {
-    const s = await provider.model.agent(h).action(node.pkg, op);
-    if (s.note) void vscode.window.showInformationMessage(`Fleet: ${node.pkg} on ${h.name}: ${s.note}`);
-    await provider.refresh({ names: [h.name] });
-    return s;
-  } catch (e) {
-    void vscode.window.showErrorMessage(`Fleet: ${op} ${node.pkg} on ${h.name}: ${errorMessage(e)}`);
-    return undefined;
-  }
-}
-
-export async function packageLogs(provider: HostsProvider, node: TreeNode): Promise<void> {
-  const h = node.host ? provider.model.host(node.host) : undefined;
-  if (!h || !node.pkg) return;
-  try {
-    const text = await provider.model.agent(h).logs(node.pkg, 500);
-    const doc = await vscode.workspace.openTextDocument({ content: text || '(no output yet)', language: 'log' });
-    await vscode.window.showTextDocument(doc, { preview: true });
-  } catch (e) {
-    void vscode.window.showErrorMessage(`Fleet: logs of ${node.pkg} on ${h.name}: ${errorMessage(e)}`);
-  }
+  const rows = (nodes && nodes.length > 1 ? nodes : [node]).filter((n) => n.host && n.pkg);
+  let last: PackageStatus | undefined;
+  await mapLimit(rows, 8, async (n) => {
+    const h = provider.model.host(n.host!);
+    if (!h) return;
+    try {
+      const s = await provider.model.agent(h).action(n.pkg!, op);
+      if (s.note) void vscode.window.showInformationMessage(`Fleet: ${n.pkg} on ${h.name}: ${s.note}`);
+      if (n === node) last = s;
+      else last ??= s;
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Fleet: ${op} ${n.pkg} on ${h.name}: ${errorMessage(e)}`);
+    }
+  });
+  await provider.refresh({ names: [...new Set(rows.map((n) => n.host!))] });
+  return last;
 }
 
 /** `a "b c" d` -> [a, b c, d] */

@@ -1,5 +1,7 @@
-// Fleet: Run Command… — on a host (context menu) or hosts picked from the list: an input box,
-// progress with cancel, then identical outputs grouped per host list in the "Fleet: Run" output.
+// Fleet: Run Command… — on the rows it was invoked on (hosts, a group, a multi-selection) or hosts
+// picked from the list (the view's selection preselected): an input box, progress with cancel,
+// each line streamed into the "Fleet: Run" output as it arrives (`host | line`, as `fleet run
+// --stream` prints it: a `tail -f` runs until Cancel), then identical outputs grouped per host list.
 import * as vscode from 'vscode';
 import type { TreeNode } from '../../core/fleetView/treeModel';
 import { runOnHosts, type HostResult } from '../../core/ssh/fanout';
@@ -7,10 +9,12 @@ import { formatGroups } from '../../core/ssh/group';
 import { runAskingOnce } from '../../core/ssh/askOnce';
 import type { HostsProvider } from '../hostsProvider';
 import type { Session } from '../session';
-import { pickHosts } from './pickHosts';
+import { targetHosts } from './pickHosts';
 
 export interface RunArgs {
   node?: TreeNode;
+  /** every selected row, when invoked on a multi-selection */
+  nodes?: readonly TreeNode[];
   /** for tests and other callers: skip the prompts */
   command?: string;
   hosts?: string[];
@@ -22,7 +26,7 @@ export async function runCommand(
   output: vscode.OutputChannel,
   args: RunArgs = {},
 ): Promise<HostResult[] | undefined> {
-  const names = args.hosts ?? (args.node?.host ? [args.node.host] : await pickHosts(provider, 'Run a command on'));
+  const names = args.hosts ?? (await targetHosts(provider, 'Run a command on', args.node, args.nodes));
   if (!names?.length) return undefined;
   const command =
     args.command ??
@@ -35,6 +39,9 @@ export async function runCommand(
   const endpoints = names.map((n) => provider.model.host(n)?.endpoint).filter((e) => e !== undefined);
   const timeout = vscode.workspace.getConfiguration('fleet').get<number>('commandTimeoutSeconds', 300);
   const concurrency = vscode.workspace.getConfiguration('fleet').get<number>('concurrency', 50);
+  output.appendLine(`$ ${command}    # on ${names.join(', ')}  (${new Date().toLocaleTimeString()})`);
+  output.show(true);
+  const width = Math.min(24, Math.max(...names.map((n) => n.length)));
   const results = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Fleet: ${command}`, cancellable: true },
     async (progress, token) => {
@@ -46,15 +53,15 @@ export async function runCommand(
           concurrency,
           timeoutMs: timeout * 1000,
           signal: ac.signal,
+          onLine: (host, _stream, line) => output.appendLine(`${host.padEnd(width)} | ${line}`),
           onResult: () =>
             progress.report({ message: `${++done}/${endpoints.length} hosts`, increment: 100 / endpoints.length }),
         });
       return runAskingOnce(session.checker, endpoints, provider.prompt, run);
     },
   );
-  output.appendLine(`$ ${command}    # on ${names.join(', ')}  (${new Date().toLocaleTimeString()})`);
+  output.appendLine(`── summary ──`);
   output.append(formatGroups(results));
   output.appendLine('');
-  output.show(true);
   return results;
 }

@@ -8,10 +8,11 @@ import { mapLimit } from '../../core/limit';
 import { expectScriptSchema, ExpectError, runExpect } from '../../core/ssh/expect';
 import type { HostsProvider } from '../hostsProvider';
 import type { Session } from '../session';
-import { pickHosts } from './pickHosts';
+import { targetHosts } from './pickHosts';
 
 export interface ExpectArgs {
   node?: TreeNode;
+  nodes?: readonly TreeNode[];
   script?: string;
   hosts?: string[];
 }
@@ -33,8 +34,7 @@ export async function runExpectScript(
     )?.[0]?.fsPath;
   if (!file) return [];
   const script = readJsonFile(file, expectScriptSchema);
-  const names =
-    args.hosts ?? (args.node?.host ? [args.node.host] : await pickHosts(provider, 'Run the expect script on'));
+  const names = args.hosts ?? (await targetHosts(provider, 'Run the expect script on', args.node, args.nodes));
   if (!names?.length) return [];
   const results = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Fleet: expect ${vscode.workspace.asRelativePath(file)}` },

@@ -1,10 +1,12 @@
-// Fleet: Scan Network… — a CIDR, progress, and the hosts that answer SSH added to fleet.json.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+// Fleet: Scan Network… — a CIDR, progress; new host keys asked about once (those trusted are logged
+// in again), and the hosts that answer SSH added to fleet.json; the message says what changed.
 import * as vscode from 'vscode';
 import { errorMessage } from '../../core/errors';
 import { checkScanSize, parseCidr } from '../../core/inventory/cidr';
+import { addHostsToInventory, inventoryName } from '../../core/inventory/editInventory';
 import { scan, type ScanRecord } from '../../core/targets/scan';
 import { resolveTarget } from '../../core/targets/resolve';
+import { askAboutNewKeys } from '../../core/ssh/askOnce';
 import type { HostsProvider } from '../hostsProvider';
 import type { Session } from '../session';
 
@@ -46,24 +48,46 @@ export async function scanNetwork(
       });
     },
   );
+  // hosts whose key was new: one question about all of them, then the trusted ones are logged in again
+  let afterTrust = 0;
+  if (session.checker.policy === 'ask') {
+    const { trusted } = await askAboutNewKeys(session.checker, provider.prompt);
+    const endpoint = (a: string) => resolveTarget(a, null, { user, port: given?.port });
+    for (const r of records) {
+      if (r.LoginSSH || !/unknown host key/.test(r.Error ?? '') || !trusted.includes(endpoint(r.Host).label)) continue;
+      try {
+        const x = await session.pool.exec(endpoint(r.Host), 'uname -a', { timeoutMs: 10_000 });
+        Object.assign(r, { LoginSSH: true, Uname: x.exitCode === 0 ? x.stdout : '', Error: undefined });
+        afterTrust++;
+      } catch (e) {
+        r.Error = errorMessage(e);
+      }
+    }
+  }
   const found = records.filter((r) => r.LoginSSH);
-  const inv = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : { hosts: [] };
-  inv.hosts ??= [];
-  for (const r of found) {
-    if (inv.hosts.some((h: { host: string }) => h.host === r.Host)) continue;
-    inv.hosts.push({
-      name: `host-${r.Host.replace(/\./g, '-')}`,
+  // added with its comments and layout kept; hosts already there are left alone
+  const { added, already } = addHostsToInventory(
+    file,
+    found.map((r) => ({
+      name: inventoryName(`host-${r.Host.replace(/\./g, '-')}`),
       host: r.Host,
       ...(given?.port ? { port: given.port } : {}),
       ...(user ? { user } : {}),
       groups: ['scanned'],
-    });
-  }
-  writeFileSync(file, JSON.stringify(inv, null, 2) + '\n');
-  void vscode.window.showInformationMessage(
-    `Fleet: ${found.length} of ${records.length} addresses answered SSH; saved to ${file}`,
+    })),
   );
-  provider.reloadHosts();
+  const pingOnly = records.filter((r) => r.Reachable && !r.LoginSSH).length;
+  void vscode.window.showInformationMessage(
+    [
+      `Fleet: scanned ${records.length} addresses: ${found.length} answered SSH${afterTrust ? ` (${afterTrust} after you trusted their keys)` : ''}`,
+      added.length
+        ? `added ${added.length} to ${vscode.workspace.asRelativePath(file)}: ${added.slice(0, 5).join(', ')}${added.length > 5 ? ', …' : ''}`
+        : `nothing new in ${vscode.workspace.asRelativePath(file)}`,
+      ...(already.length ? [`${already.length} already there`] : []),
+      ...(pingOnly ? [`${pingOnly} more answered ping but not SSH`] : []),
+    ].join('; ') + '.',
+  );
+  if (added.length) provider.reloadHosts();
   await provider.refresh();
   return records;
 }

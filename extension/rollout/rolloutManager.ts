@@ -7,7 +7,14 @@ import { loadService, type LoadedService } from '../../core/rollout/config';
 import { rolloutDeps } from '../../core/rollout/deps';
 import { lockHolder } from '../../core/rollout/lock';
 import { makePlan } from '../../core/rollout/plan';
-import { applyEvent, describeEvent, emptyProgress, type RolloutProgress } from '../../core/rollout/progress';
+import {
+  applyEvent,
+  describeEnd,
+  describeEvent,
+  emptyProgress,
+  type RolloutProgress,
+} from '../../core/rollout/progress';
+import { basename } from 'node:path';
 import { canResume, isInterrupted, latestProgress, resumableJournal } from '../../core/rollout/resume';
 import { Rollout } from '../../core/rollout/workflow';
 import { liveTraffic, type LiveTraffic } from '../../core/rollout/liveTraffic';
@@ -17,11 +24,13 @@ import type { PanelState } from '../../webviews/rollout/protocol';
 import type { Session } from '../session';
 import type { PanelMemory } from './panelMemory';
 
+type Invalid = NonNullable<PanelState['invalid']>;
+
 interface Run {
   svc?: LoadedService;
   traffic?: LiveTraffic | { error: string };
   stopTraffic?: () => void;
-  invalid?: { message: string; field: string };
+  invalid?: Invalid;
   rollout?: Rollout;
   progress?: RolloutProgress;
   done?: Promise<unknown>;
@@ -58,7 +67,16 @@ export class RolloutManager implements vscode.Disposable {
     } catch (e) {
       run.svc = undefined;
       run.invalid =
-        e instanceof ValidationError ? { message: e.message, field: e.field } : { message: errorMessage(e), field: '' };
+        e instanceof ValidationError
+          ? {
+              message: e.message,
+              field: e.field,
+              issues: [
+                { field: e.field, message: e.expected },
+                ...e.more.map((m) => ({ field: m.field, message: m.expected })),
+              ],
+            }
+          : { message: errorMessage(e), field: '', issues: [{ field: '', message: errorMessage(e) }] };
     }
     this.changed.fire(file);
   }
@@ -71,7 +89,7 @@ export class RolloutManager implements vscode.Disposable {
     const elsewhere = svc && !run?.rollout ? lockHolder(svc.file) : null;
     return {
       file,
-      invalid: run?.invalid,
+      invalid: run?.invalid && { ...run.invalid, editor: editorProblems(file) },
       summary: svc && {
         file: svc.file,
         packageName: svc.packageName,
@@ -87,6 +105,8 @@ export class RolloutManager implements vscode.Disposable {
       },
       plan: svc && makePlan(svc),
       progress: p,
+      headline: p ? describeEnd(p) : undefined,
+      packageFile: svc ? basename(svc.src) : undefined,
       traffic: running ? run?.traffic : undefined,
       interrupted: this.interrupted(file),
       runningElsewhere: elsewhere
@@ -200,10 +220,23 @@ export class RolloutManager implements vscode.Disposable {
     if (p.status === 'running') this.status.show();
   }
 
+  /** the editor's squiggles changed (the JSON Schema check of an open service.json): repaint an invalid panel */
+  diagnosticsChanged(uris: readonly vscode.Uri[]): void {
+    for (const u of uris) if (this.runs.get(u.fsPath)?.invalid) this.changed.fire(u.fsPath);
+  }
+
   dispose(): void {
     this.disposing = true;
     for (const r of this.runs.values()) r.rollout?.pause();
     this.status.dispose();
     this.changed.dispose();
   }
+}
+
+/** what the editor itself says is wrong with the file (its JSON Schema check), in its words and places */
+function editorProblems(file: string): NonNullable<Invalid['editor']> {
+  return vscode.languages
+    .getDiagnostics(vscode.Uri.file(file))
+    .filter((d) => d.severity <= vscode.DiagnosticSeverity.Warning)
+    .map((d) => ({ message: d.message, line: d.range.start.line, character: d.range.start.character }));
 }

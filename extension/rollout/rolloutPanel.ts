@@ -5,6 +5,7 @@
 // panel's title), from the journal. A rollout interrupted by the reload waits for Resume.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { errorMessage } from '../../core/errors';
 import type { FromWebview, ToWebview } from '../../webviews/rollout/protocol';
@@ -30,10 +31,12 @@ export class RolloutPanel {
       existing.panel.reveal(undefined, preserveFocus);
       return existing;
     }
+    // beside the editor the first time; then where the rollout panels already are, not one more column each
+    const column = [...RolloutPanel.open.values()].find((p) => p.panel.viewColumn)?.panel.viewColumn;
     const panel = vscode.window.createWebviewPanel(
       viewType,
       title(file),
-      { viewColumn: vscode.ViewColumn.Beside, preserveFocus },
+      { viewColumn: column ?? vscode.ViewColumn.Beside, preserveFocus },
       options(),
     );
     return new RolloutPanel(ctx, manager, memory, file, panel);
@@ -81,6 +84,10 @@ export class RolloutPanel {
       ),
       manager.onDidChange((f) => f === file && this.post()),
       panel.onDidDispose(() => this.dispose()),
+      // the panel follows its file: saved in the editor or changed on disk, it is read again (never
+      // under a running rollout, which keeps the config it started with)
+      vscode.workspace.onDidSaveTextDocument((d) => d.uri.fsPath === file && void manager.load(file)),
+      watchFile(file, () => void manager.load(file)),
     );
     void manager.load(file);
   }
@@ -102,8 +109,20 @@ export class RolloutPanel {
         await this.manager.load(this.file);
         this.post();
         break;
-      case 'start':
+      case 'start': {
+        // a finished rollout started again reinstalls the package on every backend: ask first
+        const st = this.manager.state(this.file);
+        if (st.progress?.endState) {
+          const again = 'Start again';
+          const pick = await vscode.window.showWarningMessage(
+            `This rollout already ended (${st.headline}). Start it again? Every backend gets ${st.packageFile} once more, canaries first.`,
+            { modal: true },
+            again,
+          );
+          if (pick !== again) return;
+        }
         return this.manager.start(this.file);
+      }
       case 'resume':
         return this.manager.start(this.file, true);
       case 'pause':
@@ -112,6 +131,8 @@ export class RolloutPanel {
         return this.manager.abort(this.file);
       case 'reveal':
         return revealField(this.file, m.field);
+      case 'revealAt':
+        return revealPosition(this.file, new vscode.Position(m.line, m.character));
     }
   }
 
@@ -119,6 +140,13 @@ export class RolloutPanel {
     RolloutPanel.open.delete(this.file);
     this.disposables.forEach((d) => d.dispose());
   }
+}
+
+function watchFile(file: string, onChange: () => void): vscode.Disposable {
+  const w = vscode.workspace.createFileSystemWatcher(
+    new vscode.RelativePattern(vscode.Uri.file(dirname(file)), basename(file)),
+  );
+  return vscode.Disposable.from(w, w.onDidChange(onChange), w.onDidCreate(onChange), w.onDidDelete(onChange));
 }
 
 function title(file: string): string {
@@ -177,7 +205,11 @@ async function revealField(file: string, field: string): Promise<void> {
     const i = text.indexOf(`"${n}"`, offset);
     if (i >= 0) offset = i;
   }
-  const pos = doc.positionAt(offset);
+  await revealPosition(file, doc.positionAt(offset));
+}
+
+async function revealPosition(file: string, pos: vscode.Position): Promise<void> {
+  const doc = await vscode.workspace.openTextDocument(file);
   const editor = await vscode.window.showTextDocument(doc, {
     viewColumn: vscode.ViewColumn.One,
     selection: new vscode.Range(pos, pos),

@@ -17,6 +17,17 @@ export class PrometheusProcess {
   ) {}
 
   static async start(targets: string[]): Promise<PrometheusProcess> {
+    return PrometheusProcess.startWith(
+      [
+        '  - job_name: fleet',
+        '    static_configs:',
+        `      - targets: [${targets.map((t) => JSON.stringify(t)).join(', ')}]`,
+      ].join('\n'),
+    );
+  }
+
+  /** with these scrape_configs items (YAML, as `fleet prometheus config` prints them), every 1 s unless they say */
+  static async startWith(scrapeConfigs: string, scrapeInterval = '1s'): Promise<PrometheusProcess> {
     if (!existsSync(bin))
       throw new Error(`${bin} is missing: install the Debian package prometheus (apt-get install -y prometheus)`);
     const dir = mkdtempSync(join(tmpdir(), 'prometheus-'));
@@ -25,12 +36,10 @@ export class PrometheusProcess {
       join(dir, 'prometheus.yml'),
       [
         'global:',
-        '  scrape_interval: 1s',
-        '  evaluation_interval: 1s',
+        `  scrape_interval: ${scrapeInterval}`,
+        `  evaluation_interval: ${scrapeInterval}`,
         'scrape_configs:',
-        '  - job_name: fleet',
-        '    static_configs:',
-        `      - targets: [${targets.map((t) => JSON.stringify(t)).join(', ')}]`,
+        scrapeConfigs,
         '',
       ].join('\n'),
     );

@@ -81,7 +81,12 @@ describe('agent: install, upgrade, rollback (real agent process)', function () {
     for (const k of ['ID', 'User', 'System', 'Idle', 'IOWait', 'IRQ']) assert.ok(k in v['system-cpu']!.CPU[0]);
     assert.ok(v['system-mem']!.Total > 0 && v['system-mem']!.Avail > 0);
     const m = await agent.client().metrics();
-    assert.match(m, /^# TYPE fleet_host_memory_total_bytes gauge$/m);
+    // node_exporter's names, so dashboards written for it work
+    assert.match(m, /^# TYPE node_memory_MemTotal_bytes gauge$/m);
+    assert.match(m, /^node_memory_MemAvailable_bytes \d+$/m);
+    assert.match(m, /^node_cpu_seconds_total\{cpu="0",mode="idle"\} [\d.]+$/m);
+    assert.match(m, /^node_load1 [\d.]+$/m);
+    assert.match(m, /^fleet_agent_info\{version="[^"]+",build="[0-9a-f]+",node="v\d+[^"]*"\} 1$/m);
     assert.match(m, /^fleet_host_cpu_busy_percent\{cpu="cpu-total"\} [\d.]+$/m);
   });
 

@@ -59,6 +59,13 @@ describe('canary analysis (real agents, LBs and Prometheus)', function () {
       assert.equal(last.final, false, 'judged before the soak ended');
       assert.ok(last.canary.requests >= 30 && last.baseline.requests > last.canary.requests);
       assert.deepEqual(await versions(f), ['v1', 'v1', 'v1', 'v1'], 'the canary rolled back, the rest untouched');
+      // drained before the rollback restarted it, put back once healthy: the pool is whole when the rollout ends
+      // (without the drain the LB routed to the restarting canary, and the pool ended PS_DEGRADED)
+      const fin = readJournal(latestJournal(f.serviceFile)!).filter((e) => e.t === 'finalize');
+      assert.deepEqual(
+        fin.map((e) => e.t === 'finalize' && e.outcome),
+        ['rolledBack', 'readded'],
+      );
       assert.equal((await f.lbAdapter().poolHealth()).status, 'PS_FULL');
     } finally {
       await f.stop();

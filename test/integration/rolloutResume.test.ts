@@ -153,3 +153,54 @@ describe('rollout crash safety (real agents, built-in LB)', function () {
     }
   });
 });
+
+/** `fleet ARGS` on a real terminal (util-linux `script` gives it a pty); `type` writes keystrokes to it */
+function onTerminal(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const cmd = [process.execPath, cliPath, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  const p = spawnTracked('script', ['-q', '-e', '-c', `stty cols 120; exec ${cmd}`, '/dev/null'], {
+    env: { ...process.env, TERM: 'xterm-256color', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let text = '';
+  p.stdout!.on('data', (b) => (text += b));
+  p.stderr!.on('data', (b) => (text += b));
+  const exited = new Promise<number | null>((r) => p.once('exit', (c) => r(c)));
+  return { text: () => text, type: (keys: string) => p.stdin!.write(keys), exited };
+}
+
+describe('fleet rollout on a terminal (a real pty)', function () {
+  this.timeout(180_000);
+
+  it('draws a live table in place; Ctrl-C pauses it with a note in the table; --resume finishes in the table', async () => {
+    const f = await rolloutFleet(3, { CanaryNum: 1, Concurrency: 1, SoakSecs: 0.2 });
+    const addrs = f.config.Backends.map((b) => (b as { Addr: string }).Addr);
+    try {
+      const t = onTerminal(['rollout', f.serviceFile], { FLEET_ROLLOUT_STEP_DELAY_MS: '800' });
+      await waitFor(
+        async () => assert.match(t.text(), new RegExp(`▸ ${addrs[0].replace(/\./g, '\\.')} +canary +cp 4/7`)),
+        30_000,
+      );
+      t.type('\x03'); // Ctrl-C, as the terminal delivers it: SIGINT to the foreground process group
+      assert.equal(await t.exited, 6, t.text());
+      const out = t.text();
+      assert.match(out, /Pausing at a safe point… \(Ctrl-C again aborts/, 'the table says it is pausing');
+      const esc = String.fromCharCode(27);
+      assert.ok(
+        out.includes(`${esc}[1A`) || out.includes(`${esc}[2K`),
+        'redrawn in place by cursor movement, not appended',
+      );
+      assert.match(out, /Paused: 0\/3 upgraded/);
+      assert.match(out, /paused; continue with: fleet rollout .* --resume/);
+      assert.doesNotMatch(out, /findApp +start/, 'no event log on a terminal');
+
+      const r = onTerminal(['rollout', f.serviceFile, '--resume']);
+      assert.equal(await r.exited, 0, r.text());
+      const last = r.text().split('fleet rollout ').at(-1)!;
+      assert.match(last, /Succeeded: 3\/3 upgraded in \d+ s/);
+      for (const a of addrs) assert.match(last, new RegExp(`✓ ${a.replace(/\./g, '\\.')} .* in +upgraded`));
+      await assertCleanEnd(f);
+    } finally {
+      await f.stop();
+    }
+  });
+});

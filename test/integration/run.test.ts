@@ -4,7 +4,9 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync, copyFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { fleet, scratchHome } from '../harness/cli';
+import { spawn } from 'node:child_process';
+import { killMatching, pidsMatching } from '../harness/agentProcess';
+import { cliPath, fleet, scratchHome } from '../harness/cli';
 import { waitFor } from '../harness/net';
 import { keygen, SshFleet } from '../harness/sshFleet';
 
@@ -59,6 +61,59 @@ describe('fleet run (real sshd)', function () {
     const text = await fleet(['run', ...hosts.map((h) => h.target), ...keyArgs(), '--', 'sh', '-c', script], { home });
     assert.equal(text.stdout.split('\n').filter((l) => l.startsWith('── ')).length, 2);
     assert.match(text.stdout, /3 ok, 3 failed, 0 unreachable\n$/);
+  });
+
+  it('--stream prints each line as it arrives, prefixed with its host, then the summary', async () => {
+    const hosts = f.hosts.slice(0, 3).map((h) => h.target);
+    const script = 'for i in 1 2 3; do echo out-$i; echo err-$i >&2; sleep 0.1; done';
+    const r = await fleet(['run', ...hosts, ...keyArgs(), '--stream', '--', 'sh', '-c', script], { home });
+    assert.equal(r.code, 0, r.stderr);
+    for (const h of hosts) {
+      const mine = r.stdout.split('\n').filter((l) => l.startsWith(`${h} | `));
+      assert.deepEqual(
+        mine,
+        [1, 2, 3].map((i) => `${h} | out-${i}`),
+        'each host its lines, in order',
+      );
+      assert.match(r.stderr, new RegExp(`^${h.replace(/[.]/g, '\\.')} \\| err-3$`, 'm'), 'stderr lines to stderr');
+    }
+    assert.equal(r.stdout.trim().split('\n').at(-1), '3 ok, 0 failed, 0 unreachable');
+  });
+
+  it('--stream runs until Ctrl-C, which stops every remote command (exit 130)', async () => {
+    const hosts = f.hosts.slice(3, 5).map((h) => h.target);
+    const marker = `fleet-stream-${process.pid}`;
+    const child = spawn(
+      process.execPath,
+      [
+        cliPath,
+        'run',
+        ...hosts,
+        ...keyArgs(),
+        '--stream',
+        '--',
+        'sh',
+        '-c',
+        `echo started; exec sleep 600 # ${marker}`,
+      ],
+      { env: { ...process.env, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    try {
+      await waitFor(async () => assert.equal(out.split('\n').filter((l) => l.endsWith('| started')).length, 2), 30_000);
+      // the remote commands (one per host) carry the marker, and so does this CLI's own argv
+      const remote = () => pidsMatching(marker).filter((p) => p !== child.pid);
+      await waitFor(async () => assert.equal(remote().length, 2), 10_000);
+      child.kill('SIGINT');
+      assert.equal(await exited, 130, out);
+      assert.match(out, /0 ok, 2 failed, 0 unreachable \(stopped by Ctrl-C\)/);
+      await waitFor(async () => assert.deepEqual(remote(), []), 10_000);
+    } finally {
+      child.kill('SIGKILL');
+      killMatching(marker);
+    }
   });
 
   it('keeps stdout and stderr apart', async () => {

@@ -100,7 +100,9 @@ async function panelTest(page: Page, port: number, local: Awaited<ReturnType<typ
     assert.equal(await page.locator('iframe.webview').count(), 1, 'one rollout panel after the reload');
     await screenshot(page, '9-rollout-interrupted-after-reload');
     await again.locator('vscode-button[data-action="resume"]').click();
-    await again.locator('#end-banner', { hasText: 'End state: ESSuccess' }).waitFor({ timeout: 60_000 });
+    await again.locator('#end-banner', { hasText: /^Succeeded: 4\/4 upgraded in \d+/ }).waitFor({ timeout: 60_000 });
+    assert.equal(await again.locator('#end-banner').getAttribute('title'), 'end state ESSuccess');
+    assert.equal(await again.locator('tr[data-backend] .strip span[data-step="cp"]').first().innerText(), 'install');
     assert.equal(await again.locator('tr[data-phase="done"]').count(), 4);
     await screenshot(page, '10-rollout-finished-after-reload');
     assert.match(await httpGet(`${local.proxyUrl}/`), /\(v2\)/);

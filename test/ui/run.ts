@@ -51,6 +51,35 @@ async function main(): Promise<void> {
     });
     writeFileSync(join(ws, 'known_hosts'), '');
     const page = await browser.newPage();
+
+    // a folder without fleet.json: the view's welcome offers the ways in
+    const empty = mkdtempSync(join(tmpdir(), 'fleet-ui-empty-'));
+    writeWorkspace(empty, {
+      '.vscode/settings.json': JSON.stringify({
+        'workbench.startupEditor': 'none',
+        'workbench.welcomePage.walkthroughs.openOnInstall': false,
+      }),
+    });
+    await page.goto(workbenchUrl(server.port, empty, root));
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await step(
+      'an empty folder: the welcome offers fleet.json, ~/.ssh/config, a scan and the demo',
+      async () => {
+        await page.locator('.activitybar .action-item a[aria-label^="Fleet"]').click({ timeout: 60_000 });
+        const welcome = page.locator('.welcome-view');
+        await welcome.waitFor({ timeout: 30_000 });
+        for (const label of [
+          'Create fleet.json',
+          'Import Hosts from ~/.ssh/config',
+          'Scan Network…',
+          'Try the Demo Fleet',
+        ])
+          await welcome.locator('.monaco-button', { hasText: label }).waitFor({ timeout: 10_000 });
+        await screenshot(page, '0-welcome');
+      },
+      page,
+    );
+
     await page.goto(workbenchUrl(server.port, ws, root));
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
 
@@ -81,17 +110,24 @@ async function main(): Promise<void> {
     );
 
     await step(
-      'rows show a liveness dot and the short uname',
+      'hosts under their group (with its count), each row at a glance: load, memory, agent',
       async () => {
-        const row = page.locator('.monaco-list-row', { hasText: 'web1' });
-        await row.locator('.label-description', { hasText: 'Linux' }).waitFor({ timeout: 30_000 });
+        await page.locator('.monaco-list-row', { hasText: 'web' }).first().waitFor({ timeout: 30_000 });
+        const group = page.locator('.monaco-list-row[aria-level="1"]', { hasText: 'web' });
+        await group.locator('.label-description', { hasText: '2/2 up' }).waitFor({ timeout: 30_000 });
         for (const name of ['web1', 'web2']) {
-          const r = page.locator('.monaco-list-row', { hasText: name });
-          assert.match(await r.innerText(), /Linux/);
+          const r = page.locator('.monaco-list-row[aria-level="2"]', { hasText: name });
+          await r.locator('.label-description', { hasText: /^\d+% · [\d.]+\/[\d.]+ \w+ · no agent$/ }).waitFor();
           assert.equal(await r.locator('.codicon-circle-filled').count(), 1, `${name} has no liveness dot`);
         }
         assert.match(await page.locator('.statusbar').innerText(), /Fleet: 2\/2 up/);
         await screenshot(page, '2-hosts-tree');
+        // hovering a host shows its inline buttons: Run Command and Open SSH Terminal
+        await page.locator('.monaco-list-row[aria-level="2"]', { hasText: 'web1' }).hover();
+        const row = page.locator('.monaco-list-row[aria-level="2"]', { hasText: 'web1' });
+        await row.locator('.actions .action-label.codicon-play').waitFor({ timeout: 10_000 });
+        await row.locator('.actions .action-label.codicon-terminal').waitFor();
+        await screenshot(page, '2b-inline-actions');
       },
       page,
     );
@@ -99,7 +135,7 @@ async function main(): Promise<void> {
     await step(
       'right-click a host → Run Command…, see the output',
       async () => {
-        await page.locator('.monaco-list-row', { hasText: 'web1' }).click({ button: 'right' });
+        await page.locator('.monaco-list-row[aria-level="2"]', { hasText: 'web1' }).click({ button: 'right' });
         const menuItem = page.locator('.context-view .action-item', { hasText: 'Run Command…' });
         await menuItem.waitFor({ timeout: 10_000 });
         await page.waitForTimeout(400); // let the menu finish fading in
@@ -107,13 +143,21 @@ async function main(): Promise<void> {
         await menuItem.click();
         const input = page.locator('.quick-input-widget input');
         await input.waitFor({ timeout: 10_000 });
-        await input.fill('echo ui-test-$((6*7)); uname -s');
+        // the first line comes 3 s before the command ends: it must show while the command runs
+        await input.fill('echo ui-test-$((6*7)); sleep 3; uname -s');
         await screenshot(page, '4-command-input');
         await input.press('Enter');
         // Monaco renders spaces as U+00A0: normalise before matching
         const panelText = async () =>
           (await page.locator('[id="workbench.parts.panel"]').innerText()).replace(/\u00a0/g, ' ');
-        const deadline = Date.now() + 30_000;
+        let deadline = Date.now() + 30_000;
+        while (!/web1 +\| ui-test-42/.test(await panelText())) {
+          if (Date.now() > deadline) throw new Error(`no streamed line in the output panel: ${await panelText()}`);
+          await page.waitForTimeout(100);
+        }
+        assert.doesNotMatch(await panelText(), /1 ok, 0 failed/, 'the line streamed before the command ended');
+        await screenshot(page, '5a-run-streaming');
+        deadline = Date.now() + 30_000;
         while (!(await panelText()).includes('1 ok, 0 failed, 0 unreachable')) {
           if (Date.now() > deadline) throw new Error(`no summary in the output panel: ${await panelText()}`);
           await page.waitForTimeout(200);
@@ -125,7 +169,7 @@ async function main(): Promise<void> {
       },
       page,
     );
-    process.stdout.write('  ui: 4 passed, 0 failed\n');
+    process.stdout.write('  ui: 5 passed, 0 failed\n');
   } finally {
     await browser.close();
     await server.stop();

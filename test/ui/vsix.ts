@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     await page.goto(workbenchUrl(server.port, ws));
     await page.locator('.activitybar .action-item a[aria-label^="Fleet"]').click({ timeout: 60_000 });
     const row = page.locator('.monaco-list-row', { hasText: 'packaged1' });
-    await row.locator('.label-description', { hasText: 'Linux' }).waitFor({ timeout: 30_000 });
+    await row.locator('.label-description', { hasText: /^\d+% · / }).waitFor({ timeout: 30_000 });
     await screenshot(page, '6-installed-vsix');
     assert.deepEqual(errors, []);
     process.stdout.write('  vsix: 1 passed, 0 failed\n');

@@ -1,6 +1,6 @@
 // Runs the extension-host tests in a real VS Code (code-server + chromium) against a real sshd
 // fleet. Exit code: what the extension host reported through window.codeAutomationExit.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { format } from 'node:util';
 import { join } from 'node:path';
@@ -10,6 +10,9 @@ import { killMatching } from '../harness/agentProcess';
 import { killAllTracked } from '../harness/processes';
 import { freePort } from '../harness/net';
 import { SshFleet } from '../harness/sshFleet';
+import { AgentProcess } from '../harness/agentProcess';
+import { PrometheusProcess } from '../harness/prometheus';
+import { scrapeConfig } from '../../core/prometheus/scrapeConfig';
 import { rolloutFleet } from '../harness/rolloutFleet';
 import { root, startCodeServer, withUi, workbenchUrl, writeWorkspace } from './codeServer';
 
@@ -26,20 +29,46 @@ async function main(): Promise<number> {
     logLevel: 'warning',
   });
   const remoteHome = mkdtempSync(join(tmpdir(), 'fleet-vscode-remote-'));
-  const fleet = await SshFleet.start(3, { extraConfig: [`SetEnv HOME=${remoteHome}`] });
+  // 3 hosts in fleet.json, a 4th for Scan Network to find (its key unknown until the scan asks)
+  // each host its own HOME, as real hosts have (deploying the agent to two at once takes each one's lock)
+  const fleet = await SshFleet.start(4, {
+    hostConfig: (i) => {
+      mkdirSync(join(remoteHome, `host${i}`), { recursive: true });
+      return [`SetEnv HOME=${join(remoteHome, `host${i}`)}`];
+    },
+  });
+  const listed = fleet.hosts.slice(0, 3);
   const local = await rolloutFleet(3, { SoakSecs: 0.2 });
   const ws = mkdtempSync(join(tmpdir(), 'fleet-ws-'));
+  // a Prometheus scraping one agent, labelled as web3: with fleet.prometheus.url set, web3's stats come
+  // from it and web1, web2 (not scraped) from SSH
+  const promAgent = await AgentProcess.start({ listen: `127.0.0.1:${await freePort()}` });
+  const sd = join(ws, 'prom-targets.json');
+  const job = scrapeConfig(
+    [{ name: 'web3', host: '127.0.0.1', groups: ['web'], agent: `http://${promAgent.opts.listen}` }],
+    { job: 'fleet-agents', tokenFile: promAgent.tokenFile, targetsFile: sd },
+  );
+  writeFileSync(sd, JSON.stringify(job.targets));
+  const prom = await PrometheusProcess.startWith(job.yaml);
   // fleet.knownHostsFile is machine-scoped: a workspace cannot set it. This workspace tries to weaken
   // host-key checking; the suite checks that it cannot.
   const server = await startCodeServer({ machineSettings: { 'fleet.knownHostsFile': join(ws, 'known_hosts') } });
   try {
     const zips = await buildExamples(join(ws, 'zips'));
     mkdirSync(join(server.home, '.ssh'), { recursive: true, mode: 0o700 });
+    // the default key of the editor's user (Scan Network and ~/.ssh/config hosts log in with it), and a
+    // ~/.ssh/config with one Host for Import Hosts from ~/.ssh/config
+    copyFileSync(fleet.clientKey, join(server.home, '.ssh', 'id_ed25519'));
+    chmodSync(join(server.home, '.ssh', 'id_ed25519'), 0o600);
+    writeFileSync(
+      join(server.home, '.ssh', 'config'),
+      `Host imported-one\n  HostName ${listed[2].address}\n  Port ${fleet.port}\n  User root\n`,
+    );
     writeWorkspace(ws, {
       'fleet.json': JSON.stringify(
         {
           defaults: { user: 'root', port: fleet.port, identityFile: fleet.clientKey },
-          hosts: fleet.hosts.map((h, i) => ({ name: `web${i + 1}`, host: h.address, groups: ['web'] })),
+          hosts: listed.map((h, i) => ({ name: `web${i + 1}`, host: h.address, groups: ['web'] })),
         },
         null,
         2,
@@ -50,11 +79,13 @@ async function main(): Promise<number> {
         'fleet.knownHostsFile': join(ws, 'elsewhere_known_hosts'),
       }),
       'test-context.json': JSON.stringify({
-        hosts: fleet.hosts.map((h, i) => ({ name: `web${i + 1}`, address: h.target })),
+        hosts: listed.map((h, i) => ({ name: `web${i + 1}`, address: h.target })),
+        unlisted: { address: fleet.hosts[3].address, port: fleet.port },
         zip: zips['web-v1'],
         webPort: await freePort(),
         service: local.serviceFile,
         proxy: local.proxyUrl,
+        prometheus: prom.url,
       }),
     });
     writeFileSync(join(ws, 'known_hosts'), '');
@@ -84,6 +115,8 @@ async function main(): Promise<number> {
     killMatching(remoteHome);
     await fleet.stop();
     await local.stop();
+    await prom.stop();
+    await promAgent.stop();
   }
 }
 

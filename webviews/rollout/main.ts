@@ -27,13 +27,19 @@ h2 { font-size: 1.1em; margin: 12px 0 4px; }
 .buttons { display: flex; gap: 8px; margin: 12px 0; }
 .error { color: var(--vscode-errorForeground); cursor: pointer; text-decoration: underline; }
 table { border-collapse: collapse; width: 100%; }
-td, th { text-align: left; padding: 3px 8px 3px 0; vertical-align: top; }
+td, th { text-align: left; padding: 3px 8px 3px 0; vertical-align: top; overflow-wrap: anywhere; }
+.progress { height: 6px; border-radius: 3px; background: var(--vscode-editorWidget-border, #8884); margin: 4px 0 2px; }
+.progress div { height: 100%; border-radius: 3px; background: var(--vscode-progressBar-background, #07f); }
+.progress.bad div { background: var(--vscode-testing-iconFailed, #d33); }
+.issues li { margin: 4px 0; }
+.issues .link { cursor: pointer; text-decoration: underline; }
+.small { font-size: 0.9em; }
 th { color: var(--vscode-descriptionForeground); font-weight: normal; }
-.strip { display: flex; gap: 2px; }
-.strip span { width: 14px; height: 10px; border-radius: 2px; background: var(--vscode-editorWidget-border, #8884); }
-.strip span.done { background: var(--vscode-testing-iconPassed, #3a3); }
-.strip span.running { background: var(--vscode-progressBar-background, #07f); }
-.strip span.failed { background: var(--vscode-testing-iconFailed, #d33); }
+.strip { display: flex; gap: 2px; flex-wrap: wrap; }
+.strip span { font-size: 0.75em; padding: 0 3px; border-radius: 2px; background: var(--vscode-editorWidget-border, #8884); color: var(--vscode-foreground); }
+.strip span.done { background: var(--vscode-testing-iconPassed, #3a3); color: var(--vscode-editor-background, #fff); }
+.strip span.running { background: var(--vscode-progressBar-background, #07f); color: var(--vscode-editor-background, #fff); }
+.strip span.failed { background: var(--vscode-testing-iconFailed, #d33); color: var(--vscode-editor-background, #fff); }
 .banner { padding: 8px 12px; margin: 12px 0; border-radius: 4px; border: 1px solid var(--vscode-editorWidget-border); }
 .banner.ESSuccess { border-color: var(--vscode-testing-iconPassed); }
 .banner.bad { border-color: var(--vscode-testing-iconFailed); }
@@ -65,14 +71,32 @@ function button(label: string, type: FromWebview['type'], enabled: boolean, seco
   return b;
 }
 
+/** what each step does, in a word: the strip's labels */
+const stepLabels: Record<(typeof stepNames)[number], string> = {
+  findApp: 'find',
+  rmBackend: 'drain',
+  jobKill: 'stop',
+  cp: 'install',
+  jobStart: 'start',
+  reachable: 'health',
+  addBackend: 'add',
+};
+
 function strip(r: BackendRow): HTMLElement {
   const idx = r.step ? stepNames.indexOf(r.step) : -1;
   const s = el('div', { class: 'strip', title: r.step ? `${r.step} (${r.phase})` : 'pending' });
   stepNames.forEach((name, i) => {
     const cls = r.phase === 'done' || i < idx ? 'done' : i === idx ? r.phase : '';
-    s.append(el('span', { class: cls, title: name }));
+    s.append(el('span', { class: cls, title: name, 'data-step': name }, stepLabels[name]));
   });
   return s;
+}
+
+/** `169e8140 → 48a375b5`: what the backend ran before, and the package it gets */
+function fromTo(r: BackendRow, to: string | null | undefined): string {
+  if (!r.from) return '';
+  const from = r.from.sha256 ? r.from.sha256.slice(0, 8) : 'nothing';
+  return `${from} → ${to ? to.slice(0, 8) : '?'}`;
 }
 
 const fmtMs = (x: number | null) => (x === null ? '-' : `${x < 10 ? x.toFixed(1) : Math.round(x)} ms`);
@@ -111,16 +135,35 @@ function render(st: PanelState): void {
   const app = document.getElementById('app')!;
   app.replaceChildren();
   if (st.invalid) {
-    const link = el('span', { class: 'error', 'data-field': st.invalid.field }, st.invalid.message);
-    link.addEventListener('click', () => vscode.postMessage({ type: 'reveal', field: st.invalid!.field }));
-    app.append(el('h2', {}, 'service.json is not valid'), link);
+    const inv = st.invalid;
+    const n = Math.max(inv.issues.length, inv.editor?.length ?? 0);
+    app.append(el('h2', {}, `service.json has ${n === 1 ? 'a problem' : `${n} problems`}: fix them and save`));
+    // the editor's own words and places first (its JSON Schema check), then what Fleet checks beyond it
+    const list = el('ul', { class: 'issues', id: 'issues' });
+    for (const d of inv.editor ?? []) {
+      const item = el('li', { class: 'error link', 'data-line': String(d.line) }, `line ${d.line + 1}: ${d.message}`);
+      item.addEventListener('click', () =>
+        vscode.postMessage({ type: 'revealAt', line: d.line, character: d.character }),
+      );
+      list.append(item);
+    }
+    for (const i of inv.issues) {
+      const item = el(
+        'li',
+        { class: 'error link', 'data-field': i.field },
+        i.field ? `${i.field}: ${i.message}` : i.message,
+      );
+      item.addEventListener('click', () => vscode.postMessage({ type: 'reveal', field: i.field }));
+      list.append(item);
+    }
+    app.append(list);
     return;
   }
   const s = st.summary;
   if (!s) return;
   const dl = el('dl', { class: 'summary' });
   const add = (k: string, v: string) => dl.append(el('dt', {}, k), el('dd', {}, v));
-  add('Package', `${s.packageName} (${s.sha256.slice(0, 12)})`);
+  add('Package', `${st.packageFile ?? '?'} → ${s.packageName} (${s.sha256.slice(0, 12)})`);
   // where the package comes from and where it goes, resolved: a service.json from someone else's repository shows it here
   if (st.plan) add('Package file', st.plan.src);
   add('Load balancer', st.plan?.lb ?? `${s.lb} ${s.pattern}`);
@@ -150,9 +193,13 @@ function render(st: PanelState): void {
     app.append(
       el(
         'div',
-        { class: `banner ${p.endState === 'ESSuccess' ? 'ESSuccess' : 'bad'}`, id: 'end-banner' },
-        `End state: ${p.endState}`,
-        ...(p.endError ? [el('div', { class: 'muted' }, p.endError)] : []),
+        {
+          class: `banner ${p.endState === 'ESSuccess' ? 'ESSuccess' : 'bad'}`,
+          id: 'end-banner',
+          title: `end state ${p.endState}`,
+          'data-end-state': p.endState,
+        },
+        st.headline ?? p.endState,
       ),
     );
   } else if (p?.status === 'paused')
@@ -184,6 +231,19 @@ function render(st: PanelState): void {
     );
     app.append(plan);
   }
+  if (p && p.status !== 'idle') {
+    const total = p.rows.length;
+    const done = p.rows.filter((r) => r.result === 'done').length;
+    const bad = p.endState !== undefined && p.endState !== 'ESSuccess';
+    app.append(
+      el(
+        'div',
+        { class: `progress${bad ? ' bad' : ''}`, id: 'overall', title: `${done}/${total} upgraded` },
+        el('div', { style: `width: ${total ? Math.round((done / total) * 100) : 0}%` }),
+      ),
+      el('div', { class: 'muted small' }, `${done}/${total} upgraded${p.failures ? `, ${p.failures} failed` : ''}`),
+    );
+  }
   const table = el(
     'table',
     { id: 'backends' },
@@ -192,8 +252,6 @@ function render(st: PanelState): void {
       {},
       el('th', {}, 'Backend'),
       el('th', {}, 'Steps'),
-      el('th', {}, 'Step'),
-      el('th', {}, 'Time'),
       el('th', {}, 'LB'),
       el('th', {}, 'Traffic'),
       el('th', {}, 'Error'),
@@ -214,11 +272,19 @@ function render(st: PanelState): void {
           {},
           r.addr,
           ...(r.canary ? [' ', el('vscode-badge', {}, 'canary')] : []),
-          ...(agent ? [el('div', { class: 'muted agent' }, `agent ${agent}`)] : []),
+          ...(agent ? [el('div', { class: 'muted agent small' }, `agent ${agent}`)] : []),
+          ...(r.from ? [el('div', { class: 'muted small from' }, fromTo(r, p?.sha256))] : []),
         ),
-        el('td', {}, strip(r)),
-        el('td', {}, r.step ? `${r.step} ${r.phase === 'done' ? '✓' : r.phase}` : 'pending'),
-        el('td', {}, ms ? `${(ms / 1000).toFixed(1)}s` : ''),
+        el(
+          'td',
+          {},
+          strip(r),
+          el(
+            'div',
+            { class: 'muted small' },
+            `${r.step ? `${r.step} ${r.phase === 'done' ? '✓' : r.phase}` : 'pending'}${ms ? ` · ${(ms / 1000).toFixed(1)} s` : ''}`,
+          ),
+        ),
         el('td', {}, r.lb),
         el('td', { class: 'traffic' }, rateText(rateOf.get(r.addr))),
         el('td', { class: r.error ? 'error' : '' }, r.error ?? ''),

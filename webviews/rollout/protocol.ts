@@ -22,10 +22,22 @@ export interface PanelState {
   /** the service.json; the webview keeps it in its state so a reload restores the panel */
   file: string;
   summary?: ConfigSummary;
-  /** service.json could not be loaded: what and where */
-  invalid?: { message: string; field: string };
+  /**
+   * service.json could not be loaded: what and where. `issues`: every problem Fleet found (field
+   * paths); `editor`: what the editor's JSON Schema check says, in its words, with positions
+   */
+  invalid?: {
+    message: string;
+    field: string;
+    issues: Array<{ field: string; message: string }>;
+    editor?: Array<{ message: string; line: number; character: number }>;
+  };
   plan?: Plan;
   progress?: RolloutProgress;
+  /** how it ended, in words (`Succeeded: 4/4 upgraded in 11 s`) */
+  headline?: string;
+  /** the package as a person knows it: its file name */
+  packageFile?: string;
   /** the journal stops mid-rollout and nothing runs it: the window went away while it ran */
   interrupted: boolean;
   /** another process (a terminal, another window) runs this file's rollout: who, since when */
@@ -44,4 +56,5 @@ export type FromWebview =
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'abort' }
-  | { type: 'reveal'; field: string };
+  | { type: 'reveal'; field: string }
+  | { type: 'revealAt'; line: number; character: number };

@@ -12,11 +12,15 @@ import type { PanelState } from '../../../webviews/rollout/protocol';
 
 interface TestContext {
   hosts: Array<{ name: string; address: string }>;
+  /** an sshd not in fleet.json: Scan Network finds it */
+  unlisted: { address: string; port: number };
   zip: string;
   webPort: number;
   /** service.json of a local fleet (3 agents + built-in LB) */
   service: string;
   proxy: string;
+  /** a Prometheus scraping one agent labelled web3 */
+  prometheus: string;
 }
 
 function httpText(url: string): Promise<string> {
@@ -43,11 +47,25 @@ async function openPanel(file: string, until: (s: PanelState) => boolean = () =>
   return panel;
 }
 
+async function until<T>(what: string, fn: () => T | undefined | false, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export function fleetTests(): void {
   describe('Fleet extension (real VS Code, real sshd)', () => {
     let api: FleetApi;
     let ctx: TestContext;
     const prompts: string[][] = [];
+
+    /** the host rows under the group rows */
+    const hostRows = () => api.provider.getChildren().flatMap((g) => (g.contextValue === 'group' ? g.children! : [g]));
+    const hostRow = (name: string) => hostRows().find((n) => n.label === name)!;
 
     before(async () => {
       const ws = vscode.workspace.workspaceFolders![0].uri.fsPath;
@@ -69,18 +87,24 @@ export function fleetTests(): void {
       assert.doesNotMatch(cfg.get<string>('knownHostsFile') ?? '', /elsewhere/);
     });
 
-    it('asks once for every new host key, then lists the hosts with liveness and uname', async () => {
+    it('asks once for every new host key, then lists the hosts under their group, each row at a glance', async () => {
       await vscode.commands.executeCommand('fleet.refresh');
       assert.equal(prompts.length, 1, `prompts: ${JSON.stringify(prompts)}`);
       assert.equal(prompts[0].length, ctx.hosts.length);
-      const nodes = api.provider.getChildren();
+      const groups = api.provider.getChildren();
+      assert.deepEqual(
+        groups.map((g) => [g.label, g.description]),
+        [['web', `${ctx.hosts.length}/${ctx.hosts.length} up`]],
+      );
+      const nodes = hostRows();
       assert.deepEqual(
         nodes.map((n) => n.label),
         ctx.hosts.map((h) => h.name),
       );
       for (const n of nodes) {
         assert.equal(n.contextValue, 'host.up');
-        assert.match(n.description ?? '', /^Linux /);
+        assert.match(n.description ?? '', /^\d+% · [\d.]+\/[\d.]+ [KMGT]iB · no agent$/);
+        assert.match(n.tooltipMarkdown ?? '', /^\*\*web\d\*\* · `root@/);
         assert.deepEqual(n.icon, { id: 'circle-filled', color: 'testing.iconPassed' });
         assert.deepEqual(
           n.children!.map((c) => c.label),
@@ -89,9 +113,50 @@ export function fleetTests(): void {
       }
       const item = api.provider.getTreeItem(nodes[0]);
       assert.ok(item.iconPath instanceof vscode.ThemeIcon);
+      assert.ok(item.tooltip instanceof vscode.MarkdownString);
       // a second refresh asks nothing: the keys are pinned
       await vscode.commands.executeCommand('fleet.refresh');
       assert.equal(prompts.length, 1);
+    });
+
+    it('with fleet.prometheus.url, takes the hosts Prometheus scrapes from it and asks the rest over SSH', async () => {
+      const cfg = vscode.workspace.getConfiguration('fleet.prometheus');
+      await cfg.update('url', ctx.prometheus, vscode.ConfigurationTarget.Workspace);
+      try {
+        // refreshed until Prometheus has web3's CPU rate (two scrapes after it started)
+        const fromProm = () => {
+          const st = api.provider.model.states.get('web3');
+          return st?.probe?.ok && st.probe.source === 'prometheus' && st.probe.probe.cpuPct !== null ? st : undefined;
+        };
+        for (let i = 0; i < 30 && !fromProm(); i++) {
+          await vscode.commands.executeCommand('fleet.refresh');
+          if (!fromProm()) await new Promise((r) => setTimeout(r, 1000));
+        }
+        const web3 = fromProm();
+        assert.ok(
+          web3,
+          `web3 not from Prometheus: ${JSON.stringify(api.provider.model.states.get('web3')?.probe)} ${api.provider.model.prometheusError ?? ''}`,
+        );
+        assert.ok(web3.probe?.ok);
+        const q = (await (
+          await fetch(`${ctx.prometheus}/api/v1/query?query=node_memory_MemTotal_bytes{host="web3"}`)
+        ).json()) as { data: { result: Array<{ value: [number, string] }> } };
+        assert.equal(web3.probe.probe.memTotalBytes, Number(q.data.result[0].value[1]), 'the value Prometheus holds');
+        await vscode.commands.executeCommand('fleet.refresh');
+        for (const n of ['web1', 'web2']) assert.equal(api.provider.model.states.get(n)?.probe?.source, 'ssh', n);
+        assert.match(hostRow('web3').tooltipMarkdown ?? '', /from Prometheus, scraped \d+s ago/);
+        assert.match(hostRow('web1').tooltipMarkdown ?? '', /over SSH, \d+s ago/);
+        assert.match(hostRow('web3').description ?? '', /^\d+% · [\d.]+\/[\d.]+ [KMGT]iB · agent [✓⬆] · 0 pkgs$/);
+      } finally {
+        await cfg.update('url', undefined, vscode.ConfigurationTarget.Workspace);
+      }
+      // the setting's change reaches the extension asynchronously: refresh until a refresh went over SSH
+      const viaSsh = () => api.provider.model.states.get('web3')?.probe?.source === 'ssh';
+      for (let i = 0; i < 20 && !viaSsh(); i++) {
+        await vscode.commands.executeCommand('fleet.refresh');
+        if (!viaSsh()) await new Promise((r) => setTimeout(r, 500));
+      }
+      assert.ok(viaSsh(), 'web3 is asked over SSH again once fleet.prometheus.url is unset');
     });
 
     it('Run Command returns per-host results and writes the grouped output', async () => {
@@ -126,11 +191,29 @@ export function fleetTests(): void {
       assert.ok(!r.transcript.includes('hunter2-secret'), r.transcript);
     });
 
-    it('installs the agent on a host and deploys a zip through it', async () => {
-      const node = api.provider.getChildren()[0];
-      const installed = (await vscode.commands.executeCommand('fleet.installAgent', node)) as string[];
-      assert.deepEqual(installed, [node.label]);
-      const after = api.provider.getChildren()[0];
+    it('filters the view by name, group and state; a filter that matches nothing says so', async () => {
+      await vscode.commands.executeCommand('fleet.filterHosts', ctx.hosts[1].name);
+      assert.deepEqual(
+        hostRows().map((n) => n.label),
+        [ctx.hosts[1].name],
+      );
+      await vscode.commands.executeCommand('fleet.filterHosts', 'group:web state:up');
+      assert.equal(hostRows().length, ctx.hosts.length);
+      await vscode.commands.executeCommand('fleet.filterHosts', 'state:down');
+      assert.deepEqual(
+        api.provider.getChildren().map((n) => n.contextValue),
+        ['filter.empty'],
+      );
+      await vscode.commands.executeCommand('fleet.clearFilter');
+      assert.equal(hostRows().length, ctx.hosts.length);
+    });
+
+    it('installs the agent on a multi-selection of hosts, and deploys a zip through it', async () => {
+      const [node, second] = hostRows();
+      // a context-menu command on a multi-selection gets the row clicked and every selected row
+      const installed = (await vscode.commands.executeCommand('fleet.installAgent', node, [node, second])) as string[];
+      assert.deepEqual(installed, [node.label, second.label]);
+      const after = hostRow(node.label);
       assert.equal(after.contextValue, 'host.up.agent', 'the agent runs the bundled build: nothing to update');
       const agentRow = after.children!.find((c) => c.label === 'Agent')!;
       assert.match(agentRow.description ?? '', /^running \d+\.\d+\.\d+$/);
@@ -152,8 +235,23 @@ export function fleetTests(): void {
         if (!body) await new Promise((r) => setTimeout(r, 100));
       }
       assert.match(body, /Hello web from node vscode-test \(v1\)/);
-      const pkgNode = api.provider.getChildren()[0].children!.find((c) => c.label === 'web');
-      assert.equal(pkgNode?.contextValue, 'package.running');
+      const pkgNode = hostRow(node.label)
+        .children!.find((c) => c.label === 'Agent')!
+        .children!.find((c) => c.label === 'web')!;
+      assert.equal(pkgNode.contextValue, 'package.running');
+      // its logs: a read-only document titled `web @ host`, nothing to save on close
+      await vscode.commands.executeCommand('fleet.package.logs', pkgNode);
+      const editor = await until('the logs document', () =>
+        vscode.window.activeTextEditor?.document.uri.scheme === 'fleet-logs'
+          ? vscode.window.activeTextEditor
+          : undefined,
+      );
+      assert.equal(editor.document.uri.path, `/web @ ${node.label}.log`);
+      assert.match(editor.document.getText(), /web v1 node vscode-test listening/);
+      assert.equal(editor.document.isDirty, false);
+      await vscode.commands.executeCommand('fleet.logs.follow');
+      await vscode.commands.executeCommand('fleet.logs.unfollow');
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
       const stopped = (await vscode.commands.executeCommand('fleet.package.stop', pkgNode)) as { state: string };
       assert.equal(stopped.state, 'stopped');
     });
@@ -168,7 +266,12 @@ export function fleetTests(): void {
       await api.rollouts.settled(ctx.service);
       const after = panel.lastPosted!.state;
       assert.equal(after.progress?.endState, 'ESSuccess');
+      assert.match(after.headline ?? '', /^Succeeded: 3\/3 upgraded in \d+ s$/);
       assert.ok(after.progress!.rows.every((r) => r.phase === 'done' && r.lb === 'in'));
+      assert.ok(
+        after.progress!.rows.every((r) => r.from?.sha256 && r.from.sha256 !== after.progress!.sha256),
+        'from → to',
+      );
       assert.match(await httpText(`${ctx.proxy}/`), /\(v2\)/);
     });
 
@@ -199,13 +302,99 @@ export function fleetTests(): void {
       );
     });
 
-    it('shows an invalid service.json with the field to fix', async () => {
+    it('lists every problem of an invalid service.json, and follows the file when it is fixed', async () => {
       const bad = ctx.service.replace(/service\.json$/, 'invalid.json');
       writeFileSync(bad, JSON.stringify({ Concurrency: 0 }));
-      const st = (await openPanel(bad, (s) => Boolean(s.invalid))).lastPosted!.state;
+      const panel = await openPanel(bad, (s) => Boolean(s.invalid));
+      const st = panel.lastPosted!.state;
       assert.match(st.invalid!.message, /invalid\.json: Concurrency: expected at least 1/);
       assert.equal(st.invalid!.field, 'Concurrency');
+      assert.ok(st.invalid!.issues.length > 3, JSON.stringify(st.invalid!.issues));
+      assert.ok(st.invalid!.issues.some((i) => i.field === 'Src'));
       assert.equal(st.can.start, false);
+      // fixed on disk: the panel reads it again without being reopened
+      writeFileSync(bad, readFileSync(ctx.service, 'utf8'));
+      await until(
+        'the panel to follow its fixed file',
+        () => !panel.lastPosted!.state.invalid && panel.lastPosted!.state.summary,
+      );
+      // another service.json opens in the column the rollout panels already use
+      const other = await openPanel(ctx.service, (s) => Boolean(s.summary));
+      assert.equal(other.panel.viewColumn, panel.panel.viewColumn);
+    });
+
+    it('Import Hosts from ~/.ssh/config adds its hosts to fleet.json, keeping what was there', async () => {
+      const ws = vscode.workspace.workspaceFolders![0].uri.fsPath;
+      const before = readFileSync(join(ws, 'fleet.json'), 'utf8');
+      writeFileSync(join(ws, 'fleet.json'), `// kept: a comment a person wrote\n${before}`);
+      const r = (await vscode.commands.executeCommand('fleet.importSshConfig', ['imported-one'])) as {
+        added: string[];
+      };
+      assert.deepEqual(r.added, ['imported-one']);
+      const text = readFileSync(join(ws, 'fleet.json'), 'utf8');
+      assert.match(text, /^\/\/ kept: a comment a person wrote/);
+      assert.match(text, /"host": "imported-one"/);
+      await until('the imported host, probed at once', () =>
+        hostRow('imported-one')?.contextValue.startsWith('host.up'),
+      );
+    });
+
+    it('Scan Network asks about new host keys within the scan and says what it added', async () => {
+      const before = prompts.length;
+      const records = (await vscode.commands.executeCommand('fleet.scanNetwork', {
+        cidr: `${ctx.unlisted.address}/32`,
+        user: 'root',
+        port: ctx.unlisted.port,
+      })) as Array<{ Host: string; LoginSSH: boolean }>;
+      assert.equal(prompts.length, before + 1, 'asked once, during the scan');
+      assert.deepEqual(
+        records.map((r) => [r.Host, r.LoginSSH]),
+        [[ctx.unlisted.address, true]],
+      );
+      const ws = vscode.workspace.workspaceFolders![0].uri.fsPath;
+      assert.match(
+        readFileSync(join(ws, 'fleet.json'), 'utf8'),
+        new RegExp(`"host": "${ctx.unlisted.address.replace(/\./g, '\\.')}"`),
+      );
+      // scanning again changes nothing, and says so (no second write, no second question)
+      await vscode.commands.executeCommand('fleet.scanNetwork', {
+        cidr: `${ctx.unlisted.address}/32`,
+        user: 'root',
+        port: ctx.unlisted.port,
+      });
+      assert.equal(prompts.length, before + 1);
+    });
+
+    it('Try the Demo Fleet: a local LB and 8 agents, its rollout in the panel, everything stopped after', async () => {
+      const file = (await vscode.commands.executeCommand('fleet.tryDemo')) as string;
+      const demoRoot = await until('the demo node', () =>
+        api.provider.getChildren().find((n) => n.contextValue === 'demo'),
+      );
+      assert.equal(demoRoot.children!.length, 8);
+      await until(
+        '8 backends serving',
+        () => api.provider.getChildren().find((n) => n.contextValue === 'demo')?.description === '8/8 serving',
+      );
+      await api.rollouts.start(file);
+      await api.rollouts.settled(file);
+      const st = api.rollouts.state(file);
+      assert.equal(st.progress?.endState, 'ESSuccess', st.progress?.log.slice(-5).join('\n'));
+      assert.ok(
+        st.progress!.rows.some((r) => r.analysis?.verdict === 'pass'),
+        'the canary was judged by its traffic',
+      );
+      await until('the demo rows on v2', () =>
+        api.provider
+          .getChildren()
+          .find((n) => n.contextValue === 'demo')
+          ?.children?.every((c) => /^web v2/.test(c.description ?? '')),
+      );
+      await vscode.commands.executeCommand('fleet.stopDemo');
+      assert.equal(
+        api.provider.getChildren().find((n) => n.contextValue === 'demo'),
+        undefined,
+      );
+      await assert.rejects(httpText('http://127.0.0.1:9090/'), /ECONNREFUSED/);
     });
   });
 }

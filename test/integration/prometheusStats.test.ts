@@ -1,0 +1,155 @@
+// Fleet with a real Prometheus (Debian's `prometheus`) scraping real agents: `fleet prometheus config`
+// generates the job and its targets from the inventory, `fleet stats --prometheus` shows what
+// Prometheus returns (three queries, whatever the fleet's size), a stopped agent shows down within
+// two scrape intervals, and a host Prometheus does not scrape is asked over SSH.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildExamples } from '../../examples/build';
+import { AgentProcess, killMatching } from '../harness/agentProcess';
+import { fleet, scratchHome } from '../harness/cli';
+import { freePort, waitFor } from '../harness/net';
+import { PrometheusProcess } from '../harness/prometheus';
+import { SshFleet } from '../harness/sshFleet';
+
+interface StatsLine {
+  host: string;
+  state: string;
+  source: string | null;
+  at: string | null;
+  stats?: {
+    cpuPct: number | null;
+    memTotalBytes: number | null;
+    load1?: number;
+    uptimeSecs?: number;
+    agentId?: string;
+    uname: string;
+  };
+  error?: string;
+  packages: Array<{ name: string; state: string; version: string }>;
+}
+
+describe('fleet stats from a real Prometheus scraping real agents', function () {
+  this.timeout(120_000);
+  const tag = `prom-web-${process.pid}`;
+  let dir: string;
+  let agents: AgentProcess[] = [];
+  let prom: PrometheusProcess | undefined;
+  let ssh: SshFleet;
+  let home: string;
+  let inventory: string;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'fleet-prom-'));
+    home = scratchHome();
+    // one token for every agent, as Prometheus sends one credentials_file to the whole job
+    const token = join(dir, 'agent.token');
+    writeFileSync(token, 'a'.repeat(8) + Math.random().toString(36).slice(2).padEnd(24, 'x'), { mode: 0o600 });
+    const ports = [await freePort(), await freePort()];
+    agents = await Promise.all(
+      ports.map((p) => AgentProcess.start({ listen: `127.0.0.1:${p}`, flags: ['--token-file', token] })),
+    );
+    const zips = await buildExamples(join(dir, 'zips'));
+    const webPort = await freePort();
+    await agents[0].client().install('web', zips['web-v1'], {
+      binary: 'web',
+      args: ['--port', String(webPort), '--node', tag],
+    });
+    ssh = await SshFleet.start(1);
+    inventory = join(dir, 'fleet.json');
+    writeFileSync(
+      inventory,
+      JSON.stringify({
+        hosts: [
+          { name: 'a1', host: '127.0.0.1', groups: ['web'], agent: `http://127.0.0.1:${ports[0]}` },
+          { name: 'a2', host: '127.0.0.1', groups: ['web', 'canary'], agent: `http://127.0.0.1:${ports[1]}` },
+          // reached over SSH only: Prometheus does not scrape it
+          {
+            name: 's1',
+            host: ssh.hosts[0].address,
+            port: ssh.hosts[0].port,
+            user: 'root',
+            identityFile: ssh.clientKey,
+          },
+        ],
+      }),
+    );
+    const gen = await fleet(
+      ['prometheus', 'config', '--inventory', inventory, '--targets', join(dir, 'targets.json'), '--token-file', token],
+      { home },
+    );
+    assert.equal(gen.code, 0, gen.stderr);
+    assert.match(gen.stderr, /wrote .*targets\.json: 2 agent\(s\) to scrape/);
+    assert.match(gen.stderr, /skipped s1: no agent TCP address/);
+    const targets = JSON.parse(readFileSync(join(dir, 'targets.json'), 'utf8'));
+    assert.deepEqual(targets[1], {
+      targets: [`127.0.0.1:${ports[1]}`],
+      labels: { host: 'a2', groups: ',web,canary,' },
+    });
+    assert.doesNotMatch(gen.stdout, new RegExp(readFileSync(token, 'utf8')), 'the token itself is never in the config');
+    prom = await PrometheusProcess.startWith(gen.stdout);
+    await prom.waitForTargets(2);
+  });
+
+  after(async () => {
+    await prom?.stop();
+    await Promise.all(agents.map((a) => a.stop()));
+    await ssh?.stop();
+    killMatching(tag);
+  });
+
+  const stats = async (): Promise<StatsLine[]> => {
+    const r = await fleet(
+      ['stats', '--inventory', inventory, '--prometheus', prom!.url, '--known-hosts', ssh.knownHostsFile, '--json'],
+      { home },
+    );
+    assert.equal(r.stderr, '', r.stderr);
+    return r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+  };
+
+  it('shows what Prometheus returns for the hosts it scrapes, and asks the others over SSH', async () => {
+    // CPU needs two scrapes (irate)
+    await waitFor(async () => assert.notEqual((await stats())[0].stats?.cpuPct ?? null, null), 20_000);
+    const [a1, a2, s1] = await stats();
+    for (const a of [a1, a2]) {
+      assert.equal(a.state, 'up');
+      assert.equal(a.source, 'prometheus');
+      assert.ok(a.stats!.memTotalBytes! > 0);
+      assert.ok(a.stats!.cpuPct! >= 0 && a.stats!.cpuPct! <= 100);
+      assert.equal(typeof a.stats!.load1, 'number');
+      assert.ok(a.stats!.uptimeSecs! > 0);
+      assert.match(a.stats!.agentId!, /^\d+\.\d+\.\d+.*-[0-9a-f]{12}$/);
+      assert.match(a.stats!.uname, /^Linux /);
+    }
+    assert.deepEqual(a1.packages, [{ name: 'web', state: 'running', version: a1.packages[0]?.version }]);
+    assert.deepEqual(a2.packages, []);
+    // the same numbers Prometheus holds
+    const q = await (await fetch(`${prom!.url}/api/v1/query?query=node_memory_MemTotal_bytes{host="a1"}`)).json();
+    assert.equal(
+      a1.stats!.memTotalBytes,
+      Number((q as { data: { result: Array<{ value: [number, string] }> } }).data.result[0].value[1]),
+    );
+    assert.equal(s1.state, 'up');
+    assert.equal(s1.source, 'ssh', 'a host Prometheus does not scrape falls back to SSH');
+    assert.ok(s1.stats!.memTotalBytes! > 0);
+  });
+
+  it('shows an agent that stops as down within two scrape intervals (Prometheus timestamps)', async () => {
+    const stoppedAt = Date.now();
+    await agents[1].stop();
+    let down: StatsLine | undefined;
+    await waitFor(async () => {
+      down = (await stats()).find((s) => s.host === 'a2');
+      assert.equal(down!.state, 'down');
+    }, 15_000);
+    assert.equal(down!.source, 'prometheus');
+    assert.match(down!.error!, /up is 0/);
+    // the scrape that found it down began at most two intervals (1 s each) after the stop
+    const lag = Date.parse(down!.at!) - stoppedAt;
+    assert.ok(lag <= 2000, `down first seen by a scrape ${lag} ms after the stop`);
+  });
+});
