@@ -4,39 +4,21 @@ import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { connect } from 'node:net';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { ensureTokenFile } from '../core/token';
 import { DataDir } from './dataDir';
 import { Packages } from './packages';
 import { buildApp } from './server';
 import { StateStore } from './state';
 import { Stats } from './stats';
-import { defaultSupervisorOptions, type SupervisorOptions } from './supervisor';
 import { defaultUnzipLimits } from './unzip';
 import { formatHostPort, parseHostPort } from '../core/hostPort';
 import type { AgentInfo } from '../core/protocol/agent';
 import { fleetVersion } from '../core/version';
 
-export interface AgentOptions {
-  dataDir: string;
-  socket?: string;
-  /** HOST:PORT for TCP */
-  listen?: string;
-  tokenFile?: string;
-  statsIntervalSecs: number;
-  maxPackageBytes: number;
-  supervisor: SupervisorOptions;
-  log: (msg: string) => void;
-}
+import type { AgentOptions } from './options';
 
-export const defaultAgentOptions = (): AgentOptions => ({
-  dataDir: join(homedir(), '.fleet-agent'),
-  statsIntervalSecs: 10,
-  maxPackageBytes: 1024 ** 3,
-  supervisor: defaultSupervisorOptions,
-  log: (m) => process.stderr.write(`fleet-agent: ${m}\n`),
-});
+export { defaultAgentOptions, type AgentOptions } from './options';
 
 export interface RunningAgent {
   servers: Server[];

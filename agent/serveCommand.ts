@@ -1,6 +1,6 @@
 // The agent's `serve` command, shared by dist/agent.js (agent/bin.ts) and `fleet agent serve`.
 import { Command } from 'commander';
-import { defaultAgentOptions, serveAgent } from './serve';
+import { defaultAgentOptions } from './options';
 
 export function agentServeCommand(name = 'serve'): Command {
   const d = defaultAgentOptions();
@@ -42,6 +42,8 @@ export function agentServeCommand(name = 'serve'): Command {
       ] as const) {
         if (!(Number.isFinite(v) && v > 0)) throw new Error(`${flag} must be a positive number`);
       }
+      // loaded when the agent runs: every other `fleet` command starts without Express
+      const { serveAgent } = await import('./serve');
       const agent = await serveAgent({
         ...d,
         dataDir: o.dataDir,

@@ -11,6 +11,13 @@ function cpuSecs(pid: number): number {
   return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
+/** wrk's latency (`812.00us`, `3.17ms`, `1.02s`) in ms */
+function ms(text: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(text);
+  if (!m) return NaN;
+  return Number(m[1]) * (m[2] === 'us' ? 1e-3 : m[2] === 's' ? 1e3 : 1);
+}
+
 function wrk(url: string, secs: number): { rps: number; p50: string; p99: string; requests: number } {
   const bin = requireTool('wrk', 'wrk');
   const p = spawnSync(bin, ['-t2', '-c32', `-d${secs}s`, '--latency', url], { encoding: 'utf8' });
@@ -35,21 +42,32 @@ export async function benchLb(secs = 8, rounds = 4): Promise<string> {
     for (const a of apps) await c.addBackend('/', a.addr);
   }
   const haproxy = await HaproxyProcess.start(apps.map((a) => a.addr));
+  // HAProxy runs one thread per CPU by default (2 here); one thread is the per-core peer of the Node LB
+  const haproxy1 = await HaproxyProcess.start(
+    apps.map((a) => a.addr),
+    'web',
+    { threads: 1 },
+  );
   try {
     const targets: Array<[string, string]> = [
       ['direct to one backend', `http://${apps[0].addr}/`],
       ['built-in LB (2 backends), stats on', `${builtin.url}/`],
       ['built-in LB (2 backends), --no-stats', `${noStats.url}/`],
       ['HAProxy 2.6 (2 backends)', `${haproxy.url}/`],
+      ['HAProxy 2.6 (2 backends), nbthread 1', `${haproxy1.url}/`],
     ];
     const rows: string[][] = [];
     // the LB process's own CPU per request: steadier than throughput on a shared machine
     const pidOf = new Map([
       [targets[1][0], builtin.proc!.pid!],
       [targets[2][0], noStats.proc!.pid!],
+      [targets[3][0], haproxy.proc!.pid!],
+      [targets[4][0], haproxy1.proc!.pid!],
     ]);
     const cpuPerReq = new Map<string, number[]>([...pidOf.keys()].map((n) => [n, []]));
     const paired: number[] = [];
+    const rps = new Map<string, number[]>();
+    const p99s = new Map<string, number[]>();
     for (let r = 0; r < rounds; r++) {
       const round = new Map<string, number>();
       for (const [name, url] of targets) {
@@ -61,6 +79,8 @@ export async function benchLb(secs = 8, rounds = 4): Promise<string> {
           cpuPerReq.get(name)!.push(us);
           round.set(name, us);
         }
+        rps.set(name, [...(rps.get(name) ?? []), m.rps]);
+        p99s.set(name, [...(p99s.get(name) ?? []), ms(m.p99)]);
         rows.push([
           name,
           String(r + 1),
@@ -74,15 +94,20 @@ export async function benchLb(secs = 8, rounds = 4): Promise<string> {
     }
     const on = median(cpuPerReq.get(targets[1][0])!);
     const off = median(cpuPerReq.get(targets[2][0])!);
+    const ratioLine = (a: string, b: string) =>
+      `req/s ${(median(rps.get(a)!) / median(rps.get(b)!)).toFixed(2)}×, p99 ${(median(p99s.get(a)!) / median(p99s.get(b)!)).toFixed(1)}×, CPU per request ${(median(cpuPerReq.get(a)!) / median(cpuPerReq.get(b)!)).toFixed(1)}×`;
     return [
       `### GET / through each LB (wrk -t2 -c32 -d${secs}s, ${rounds} rounds interleaved)`,
       '',
       table(['target', 'round', 'req/s', 'p50', 'p99', 'LB CPU per request'], rows),
       '',
+      `Built-in LB (stats on) against HAProxy, medians of the rounds: ${ratioLine(targets[1][0], targets[3][0])}; against HAProxy with one thread: ${ratioLine(targets[1][0], targets[4][0])}.`,
+      '',
       `Per-backend traffic counters: the LB's CPU per request is ${on.toFixed(1)} µs with them and ${off.toFixed(1)} µs without (medians); round by round, with them costs ${paired.map((x) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`).join(', ')}.`,
     ].join('\n');
   } finally {
     await haproxy.stop();
+    await haproxy1.stop();
     await builtin.stop();
     await noStats.stop();
     await Promise.all(apps.map((a) => a.stop()));

@@ -1,9 +1,10 @@
 // Runs the benchmarks named on the command line (all when none) and prints markdown for
-// BENCHMARKS.md. Usage: npm run bench -- [ssh] [lb] [agent] [agent-deploy] [rollout] [extension] [push] [prometheus-view]
+// BENCHMARKS.md. Usage: npm run bench -- [ssh] [ssh-latency] [lb] [agent] [agent-deploy] [rollout] [extension] [push] [prometheus-view] [ping]
 import { benchAgent } from './agent';
 import { benchAgentDeploy } from './agentDeploy';
 import { benchExtension } from './extension';
 import { benchLb } from './lb';
+import { benchPing } from './ping';
 import { benchPrometheusView } from './prometheusView';
 import { benchPush } from './push';
 import { benchRollout } from './rollout';
@@ -11,6 +12,8 @@ import { benchSshFanout } from './sshFanout';
 
 const suites: Record<string, () => Promise<string>> = {
   ssh: () => benchSshFanout(),
+  // the 50 hosts 40 ms away (20 ms each way), through the harness's latency proxy
+  'ssh-latency': () => benchSshFanout(50, 3, undefined, { oneWayMs: 20 }),
   lb: () => benchLb(),
   agent: () => benchAgent(),
   'agent-deploy': () => benchAgentDeploy(),
@@ -18,6 +21,7 @@ const suites: Record<string, () => Promise<string>> = {
   extension: () => benchExtension(),
   push: () => benchPush(),
   'prometheus-view': () => benchPrometheusView(),
+  ping: () => benchPing(),
 };
 
 async function main(): Promise<void> {

@@ -13,6 +13,7 @@ import { KnownHosts } from '../core/ssh/knownHosts';
 import { SshPool } from '../core/ssh/pool';
 import { cliPath } from '../test/harness/cli';
 import { SshFleet } from '../test/harness/sshFleet';
+import { LatencyProxyProcess, type LatencyOptions } from '../test/harness/latencyProxy';
 import { median, requireTool, table, timeIt } from './util';
 
 /**
@@ -20,22 +21,44 @@ import { median, requireTool, table, timeIt } from './util';
  * (~85 ms of server CPU), which dominates; FLEET_BENCH_USER=fleetbench measures with a user whose
  * shell is /bin/sh (create it: useradd -M -d /tmp -s /bin/sh fleetbench && usermod -p '*' fleetbench).
  */
-export async function benchSshFanout(n = 50, runs = 3, user = process.env.FLEET_BENCH_USER ?? 'root'): Promise<string> {
+export async function benchSshFanout(
+  n = 50,
+  runs = 3,
+  user = process.env.FLEET_BENCH_USER ?? 'root',
+  latency?: LatencyOptions,
+): Promise<string> {
   const f = await SshFleet.start(n, { extraConfig: ['LogLevel ERROR'] });
   // a non-root user must be able to read the shared authorized_keys
   chmodSync(f.dir, 0o755);
   chmodSync(join(f.dir, 'authorized_keys'), 0o644);
+  // with latency: each host behind its own proxy on 127.201.X.Y (same port), known to every tool by that address
+  let proxies: LatencyProxyProcess | undefined;
+  let knownHostsFile = f.knownHostsFile;
+  let hosts = f.hosts.map((h) => ({ address: h.address, port: h.port }));
+  if (latency) {
+    const routes = f.hosts.map((h, i) => ({
+      listen: { host: `127.201.${i >> 8}.${(i & 255) + 1}`, port: h.port },
+      target: { host: h.address, port: h.port },
+    }));
+    proxies = await LatencyProxyProcess.start(routes, latency);
+    hosts = routes.map((r) => ({ address: r.listen.host, port: r.listen.port }));
+    knownHostsFile = join(f.dir, 'known_hosts_proxied');
+    writeFileSync(
+      knownHostsFile,
+      f.hosts.map((h, i) => h.knownHostsLine.replace(`[${h.address}]`, `[${hosts[i].address}]`)).join('\n') + '\n',
+    );
+  }
   try {
     const dir = f.dir;
-    const targets = f.hosts.map((h) => `${user}@${h.address}:${h.port}`);
+    const targets = hosts.map((h) => `${user}@${h.address}:${h.port}`);
     const psshHosts = join(dir, 'pssh_hosts');
     writeFileSync(psshHosts, targets.join('\n') + '\n');
     const inventory = join(dir, 'ansible_hosts');
     writeFileSync(
       inventory,
-      '[fleet]\n' + f.hosts.map((h) => `${h.address} ansible_port=${h.port} ansible_user=${user}`).join('\n') + '\n',
+      '[fleet]\n' + hosts.map((h) => `${h.address} ansible_port=${h.port} ansible_user=${user}`).join('\n') + '\n',
     );
-    const sshOpts = `-o UserKnownHostsFile=${f.knownHostsFile} -o StrictHostKeyChecking=yes -o GlobalKnownHostsFile=/dev/null -o BatchMode=yes`;
+    const sshOpts = `-o UserKnownHostsFile=${knownHostsFile} -o StrictHostKeyChecking=yes -o GlobalKnownHostsFile=/dev/null -o BatchMode=yes`;
 
     const tools: Array<{ name: string; cmd: () => { file: string; args: string[]; env?: NodeJS.ProcessEnv } }> = [
       {
@@ -49,7 +72,7 @@ export async function benchSshFanout(n = 50, runs = 3, user = process.env.FLEET_
             '--identity',
             f.clientKey,
             '--known-hosts',
-            f.knownHostsFile,
+            knownHostsFile,
             '--host-key-policy',
             'strict',
             '--concurrency',
@@ -119,7 +142,7 @@ export async function benchSshFanout(n = 50, runs = 3, user = process.env.FLEET_
 
     // in-process: fresh connections (client CPU per host), then a pooled second command
     const pool = new SshPool({
-      hostKeys: new HostKeyChecker(new KnownHosts(f.knownHostsFile), 'strict'),
+      hostKeys: new HostKeyChecker(new KnownHosts(knownHostsFile), 'strict'),
       keys: new KeyStore({ agentSocket: '' }),
       maxHandshakes: n,
     });
@@ -137,27 +160,95 @@ export async function benchSshFanout(n = 50, runs = 3, user = process.env.FLEET_
       if (again.some((r) => r.exitCode !== 0)) throw new Error('pooled run failed');
     }
     pool.close();
+    // one host alone: round trips without 50 sshd sharing 2 cores (what one host far away costs)
+    const oneFresh: number[] = [];
+    const onePooled: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const p1 = new SshPool({
+        hostKeys: new HostKeyChecker(new KnownHosts(knownHostsFile), 'strict'),
+        keys: new KeyStore({ agentSocket: '' }),
+      });
+      let t = performance.now();
+      const a = await runOnHosts(p1, [eps[i]], 'uname -a');
+      oneFresh.push(performance.now() - t);
+      t = performance.now();
+      const b = await runOnHosts(p1, [eps[i]], 'uname -a');
+      onePooled.push(performance.now() - t);
+      p1.close();
+      if (a[0].exitCode !== 0 || b[0].exitCode !== 0) throw new Error('single-host run failed');
+    }
     if (first.some((r) => r.exitCode !== 0))
       throw new Error('fresh run failed: ' + first.find((r) => r.error)?.error?.message);
     const cpuPerHost = (cpu.user + cpu.system) / 1000 / n;
 
+    // fleet's own start: Node plus the bundle, what every `fleet` command pays before any SSH
+    const startup = median(
+      Array.from({ length: 5 }, () =>
+        timeIt(() => spawnSync(process.execPath, [cliPath, '--version'], { encoding: 'utf8' })),
+      ),
+    );
+    const nodeAlone = median(
+      Array.from({ length: 5 }, () => timeIt(() => spawnSync(process.execPath, ['-e', '0'], { encoding: 'utf8' }))),
+    );
+    const rtt = latency ? 2 * latency.oneWayMs : 0;
+    const floorFresh = floorRoundTrips.fresh * rtt;
+    const floorPooled = floorRoundTrips.pooled * rtt;
+    const vsFloor = (ms: number) => (latency ? ` (${(ms / floorFresh).toFixed(2)}× the floor)` : '');
     return [
-      `### uname -a on ${n} sshd hosts as ${user} (${runs} runs each, interleaved)`,
+      `### uname -a on ${n} sshd hosts as ${user}${latency ? `, each behind a ${rtt} ms RTT proxy` : ''} (${runs} runs each, interleaved)`,
       '',
-      table(['tool', 'runs (s)', 'median (s)', 'vs fleet'], rows),
+      table(
+        ['tool', 'runs (s)', 'median (s)', 'vs fleet', ...(latency ? ['vs floor'] : [])],
+        rows.map((r, i) => [
+          ...r,
+          ...(latency ? [`${(median(times.get(tools[i].name)!) / floorFresh).toFixed(2)}×`] : []),
+        ]),
+      ),
+      ...(latency
+        ? [
+            '',
+            `Floor: a fresh exec needs ${floorRoundTrips.fresh} round trips (${floorRoundTrips.why}) = ${floorFresh} ms at ${rtt} ms RTT; a command on a pooled connection ${floorRoundTrips.pooled} (channel open, exec) = ${floorPooled} ms.`,
+          ]
+        : []),
       '',
       table(
         ['fleet in-process (core/ssh)', 'value'],
         [
-          ['fresh connections, wall', `${(freshMs / 1000).toFixed(2)} s`],
+          ['fresh connections, wall', `${(freshMs / 1000).toFixed(2)} s${vsFloor(freshMs)}`],
           ['client CPU per fresh host', `${cpuPerHost.toFixed(2)} ms`],
-          [`second command over pooled connections (median of 5)`, `${median(pooled).toFixed(0)} ms`],
+          ['`fleet --version` wall (median of 5)', `${startup.toFixed(0)} ms (node -e 0: ${nodeAlone.toFixed(0)} ms)`],
+          [
+            'one host alone, fresh connection (median of 5)',
+            `${median(oneFresh).toFixed(0)} ms${latency ? ` (${(median(oneFresh) / floorFresh).toFixed(2)}× the floor)` : ''}`,
+          ],
+          [
+            'one host alone, second command pooled (median of 5)',
+            `${median(onePooled).toFixed(0)} ms${latency ? ` (${(median(onePooled) / floorPooled).toFixed(2)}× its floor)` : ''}`,
+          ],
+          [
+            `second command over pooled connections (median of 5)`,
+            `${median(pooled).toFixed(0)} ms${latency ? ` (${(median(pooled) / floorPooled).toFixed(2)}× its floor)` : ''}`,
+          ],
         ],
       ),
       '',
       `machine: ${execFileSync('nproc').toString().trim()} cores, node ${process.version}`,
     ].join('\n');
   } finally {
+    await proxies?.stop();
     await f.stop();
   }
 }
+
+/**
+ * Round trips an SSH client cannot avoid, publickey auth, OpenSSH server: TCP (1); both sides send
+ * their version and KEXINIT at once, then ECDH init -> reply + NEWKEYS (1); NEWKEYS + service
+ * request -> accept (1); publickey with its signature -> success (1; a client that first asks
+ * whether the key is acceptable pays 1 more); channel open -> confirmation (1); exec -> output,
+ * exit status and close (1).
+ */
+export const floorRoundTrips = {
+  fresh: 6,
+  pooled: 2,
+  why: 'TCP, key exchange, service request, publickey with signature, channel open, exec',
+};

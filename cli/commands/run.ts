@@ -1,6 +1,7 @@
 // `fleet run TARGETS -- CMD...`: one command on many hosts, identical outputs grouped under
 // their host lists, then `N ok, N failed, N unreachable`. `--stream`: each line as it arrives,
 // `host | line`, until the commands end or Ctrl-C stops them (exit 130).
+import { setMaxListeners } from 'node:events';
 import type { Command } from 'commander';
 import { errorMessage, UsageError } from '../../core/errors';
 import { runOnHosts, type HostResult } from '../../core/ssh/fanout';
@@ -32,6 +33,7 @@ export function registerRun(program: Command, io: CliIO): void {
     await preloadKeys(ctx);
     // Ctrl-C (the way a streamed `tail -f` ends): every remote command is stopped, then the summary
     const abort = new AbortController();
+    setMaxListeners(0, abort.signal); // one listener per running host, each removed when it ends
     const offInterrupt = o.stream ? io.onInterrupt(() => abort.abort(new Error('stopped by Ctrl-C'))) : () => undefined;
     const width = Math.min(24, Math.max(...ctx.endpoints.map((e) => e.label.length)));
     const streamLine = (host: string, stream: 'stdout' | 'stderr', line: string) => {

@@ -17,13 +17,16 @@ export class AgentProcess {
 
   constructor(
     readonly dataDir: string,
-    readonly opts: { listen?: string; flags?: string[] } = {},
+    readonly opts: { listen?: string; flags?: string[]; nodeFlags?: string[] } = {},
   ) {
     this.socket = join(dataDir, 'agent.sock');
     this.tokenFile = join(dataDir, 'token');
   }
 
-  static async start(opts: { listen?: string; flags?: string[]; dataDir?: string } = {}): Promise<AgentProcess> {
+  /** nodeFlags: V8/Node flags before agent.js (as deploy runs it: core/agentInstall/layout.ts agentNodeFlags) */
+  static async start(
+    opts: { listen?: string; flags?: string[]; nodeFlags?: string[]; dataDir?: string } = {},
+  ): Promise<AgentProcess> {
     const a = new AgentProcess(opts.dataDir ?? mkdtempSync(join(tmpdir(), 'fleet-agent-')), opts);
     await a.start();
     return a;
@@ -32,6 +35,7 @@ export class AgentProcess {
   async start(): Promise<void> {
     if (!existsSync(agentJs)) throw new Error(`${agentJs} is missing: run npm run build first`);
     const args = [
+      ...(this.opts.nodeFlags ?? []),
       agentJs,
       'serve',
       '--data-dir',

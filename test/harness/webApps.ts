@@ -105,7 +105,12 @@ export class HaproxyProcess {
     return `http://127.0.0.1:${this.httpPort}`;
   }
 
-  static async start(backends: string[], backendName = 'web'): Promise<HaproxyProcess> {
+  /** threads: HAProxy's nbthread (default: one per CPU, as HAProxy itself chooses) */
+  static async start(
+    backends: string[],
+    backendName = 'web',
+    opts: { threads?: number } = {},
+  ): Promise<HaproxyProcess> {
     const bin = '/usr/sbin/haproxy';
     if (!existsSync(bin))
       throw new Error(`${bin} is missing: install the Debian package haproxy (apt-get install -y haproxy)`);
@@ -115,6 +120,7 @@ export class HaproxyProcess {
       cfg,
       [
         'global',
+        ...(opts.threads ? [`  nbthread ${opts.threads}`] : []),
         `  stats socket ${h.socket} mode 600 level admin`,
         `  server-state-file ${join(h.dir, 'server-state')}`,
         'defaults',

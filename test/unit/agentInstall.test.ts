@@ -122,7 +122,7 @@ describe('agent install: service', () => {
     assert.match(sys, /^WantedBy=multi-user\.target$/m);
     assert.match(
       sys,
-      /^ExecStart=\/usr\/bin\/env \/root\/\.fleet\/agent\/current\/bin\/node \/root\/\.fleet\/agent\/current\/agent\.js serve --data-dir \/root\/\.fleet-agent --runtime-bin \/root\/\.fleet\/agent\/current\/bin$/m,
+      /^ExecStart=\/usr\/bin\/env \/root\/\.fleet\/agent\/current\/bin\/node --max-semi-space-size=1 \/root\/\.fleet\/agent\/current\/agent\.js serve --data-dir \/root\/\.fleet-agent --runtime-bin \/root\/\.fleet\/agent\/current\/bin$/m,
     );
     assert.match(unitText('user', agentLayout('/home/a'), '/home/a'), /^WantedBy=default\.target$/m);
   });
