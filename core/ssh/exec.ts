@@ -56,10 +56,18 @@ function execOnce(client: Client, wrapped: string, opts: ExecOptions): Promise<E
       let sig: string | null = null;
       let failure: Error | null = null;
       // streamed only once the command reported its pid: a login shell that refused the line (csh,
-      // fish: retried through /bin/sh) must not stream its complaint
+      // fish: retried through /bin/sh) must not stream its complaint. sshd reads the command's stdout
+      // and stderr from two pipes, so stdout written just after the report may arrive before it: it is
+      // held (at most 1 MiB, in order) and passed on when the report comes
+      let early: Buffer[] | null = opts.onStdout ? [] : null;
+      let earlyBytes = 0;
       ch.on('data', (b: Buffer) => {
         out.add(b);
         if (pid) opts.onStdout?.(b);
+        else if (!headDone && early && earlyBytes + b.length <= 1 << 20) {
+          early.push(b);
+          earlyBytes += b.length;
+        }
       });
       const errChunk = (b: Buffer) => {
         errs.add(b);
@@ -73,6 +81,8 @@ function execOnce(client: Client, wrapped: string, opts: ExecOptions): Promise<E
         headDone = true;
         const first = nl < 0 ? head : head.slice(0, nl);
         pid = first.startsWith(pidMarker) ? parsePidLine(first) : null;
+        if (pid) for (const c of early ?? []) opts.onStdout?.(c);
+        early = null;
         errChunk(Buffer.from(pid ? head.slice(nl + 1) : head, 'latin1'));
       });
       ch.on('exit', (code: number | null, signalName?: string) => {
