@@ -1,6 +1,6 @@
 // One backend of a pool: where it is, how many requests it has in flight, whether its last health
 // check passed, and whether it is draining (no new requests; removed once in-flight reach 0).
-import { Agent } from 'node:http';
+import { Pool } from 'undici';
 import { checkHealth, type HealthResult } from '../core/healthCheck';
 import type { BackendHealth } from '../core/protocol/lb';
 import type { TrafficCounters } from './stats';
@@ -10,7 +10,12 @@ export class Backend {
   health: BackendHealth = 'BS_HEALTHY';
   draining = false;
   lastError = '';
-  readonly agent = new Agent({ keepAlive: true, maxSockets: 256, keepAliveMsecs: 1000, timeout: 60_000 });
+  /**
+   * Kept-alive connections to this backend (undici: its HTTP/1.1 client parses an answer with far
+   * less work per request than node:http's ClientRequest; see BENCHMARKS.md). No pipelining: one
+   * request per connection at a time, as a backend that answers out of order cannot hurt anyone.
+   */
+  readonly pool: Pool;
   private idleWaiters: Array<() => void> = [];
 
   constructor(
@@ -19,7 +24,16 @@ export class Backend {
     readonly port: number,
     /** this address's traffic counters, kept by the pool across drains and re-adds */
     readonly traffic: TrafficCounters,
-  ) {}
+    upstreamTimeoutMs = 60_000,
+  ) {
+    this.pool = new Pool(`http://${host.includes(':') ? `[${host}]` : host}:${port}`, {
+      connections: 256,
+      pipelining: 1,
+      headersTimeout: upstreamTimeoutMs,
+      bodyTimeout: upstreamTimeoutMs,
+      keepAliveTimeout: 60_000,
+    });
+  }
 
   get eligible(): boolean {
     return !this.draining && this.health === 'BS_HEALTHY';
@@ -53,6 +67,6 @@ export class Backend {
   }
 
   close(): void {
-    this.agent.destroy();
+    void this.pool.destroy().catch(() => undefined);
   }
 }

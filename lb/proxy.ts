@@ -4,7 +4,7 @@
 // cannot be forwarded is refused (501). A bodiless GET or HEAD whose connection fails before any byte
 // of the answer is retried once on another backend, so a backend that dies between health checks
 // costs no client a failed request.
-import { request, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Backend } from './backend';
@@ -83,8 +83,6 @@ function attempt(
     'x-forwarded-for',
     [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', '),
   );
-  // Content-Length stays among the headers; chunked is said again, so Node frames every method's body
-  if (framing.kind === 'chunked') headers.push('transfer-encoding', 'chunked');
   b.begin();
   const traffic = opts.stats === false ? null : b.traffic;
   const started = traffic ? performance.now() : 0;
@@ -96,48 +94,58 @@ function attempt(
       b.end();
     }
   };
-  const up = request(
-    {
-      host: b.host,
-      port: b.port,
-      method: req.method,
-      path: req.url,
-      headers,
-      agent: b.agent,
-      timeout: opts.upstreamTimeoutMs,
-    },
-    (ures) => {
-      traffic?.answered(ures.statusCode ?? 0, performance.now() - started);
-      res.writeHead(ures.statusCode ?? 502, withoutHopByHop(ures.rawHeaders));
-      ures.pipe(res);
-      ures.on('end', done);
-      ures.on('error', () => (done(), res.destroy()));
-    },
-  );
-  let answered = false;
-  up.once('response', () => (answered = true));
-  up.on('timeout', () => up.destroy(new Error('upstream timeout')));
-  up.on('error', (e) => {
-    done();
-    if (!answered && traffic) traffic.errors++;
-    if (!answered && tries > 1 && !res.headersSent) return attempt(pool, req, res, opts, framing, tries - 1, b);
-    if (!res.headersSent) fail(res, 502, `backend ${b.addr}: ${(e as NodeJS.ErrnoException).code ?? e.message}`, true);
-    else res.destroy();
-  });
-  res.on('close', () => {
-    if (!res.writableFinished) up.destroy();
-    done();
-  });
-  if (framing.kind === 'none') {
-    up.end();
-    return;
+  // the body, streamed with backpressure and bounded; Content-Length stays among the headers and
+  // undici frames it so (a stream of another length fails the request), else it sends it chunked
+  let body: Transform | null = null;
+  if (framing.kind !== 'none') {
+    body = limit(opts.maxBodyBytes);
+    pipeline(req, body).catch((e: Error) => {
+      if (e instanceof BodyTooLarge && !res.headersSent) fail(res, 413, e.message, true);
+      else req.socket.destroy();
+    });
   }
-  // the body, streamed with backpressure and bounded; a body that breaks off ends both connections
-  pipeline(req, limit(opts.maxBodyBytes), up).catch((e: Error) => {
-    up.destroy();
-    if (e instanceof BodyTooLarge && !res.headersSent) fail(res, 413, e.message, true);
-    else req.socket.destroy();
+  let answered = false;
+  let abort: ((err?: Error) => void) | undefined;
+  let resume: (() => void) | undefined;
+  res.on('close', () => {
+    if (!res.writableFinished) abort?.(new Error('client went away'));
+    done();
   });
+  res.on('drain', () => resume?.());
+  const handler = {
+    onConnect(a: (err?: Error) => void) {
+      abort = a;
+    },
+    onHeaders(status: number, raw: Buffer[], resumeFn: () => void) {
+      answered = true;
+      resume = resumeFn;
+      traffic?.answered(status, performance.now() - started);
+      res.writeHead(status, withoutHopByHop(raw.map(String)));
+      return true;
+    },
+    onData(chunk: Buffer) {
+      return res.write(chunk); // false pauses the backend's socket until res drains
+    },
+    onComplete() {
+      res.end();
+      done();
+    },
+    onError(e: Error) {
+      done();
+      if (!answered && traffic) traffic.errors++;
+      if (!answered && tries > 1 && !res.headersSent) return attempt(pool, req, res, opts, framing, tries - 1, b);
+      if (!res.headersSent)
+        fail(res, 502, `backend ${b.addr}: ${(e as NodeJS.ErrnoException).code ?? e.message}`, true);
+      else res.destroy();
+    },
+  };
+  try {
+    b.pool.dispatch({ path: req.url ?? '/', method: req.method ?? 'GET', headers, body }, handler);
+  } catch (e) {
+    // a request undici will not send as it is (a repeated Host header, an invalid header value)
+    done();
+    fail(res, 400, `cannot forward this request: ${(e as Error).message}`, true);
+  }
 }
 
 class BodyTooLarge extends Error {}

@@ -8,7 +8,6 @@ import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { LocalFleet } from '../../demo/localFleet';
 import { loadService } from '../../core/rollout/config';
 import { rolloutDeps } from '../../core/rollout/deps';
 import { Rollout } from '../../core/rollout/workflow';
@@ -32,6 +31,8 @@ export function registerDemo(program: Command, io: CliIO): void {
     .action(async (o: { service: string; flaky?: boolean }) => {
       const out = (s: string) => io.out(s + '\n');
       const zips = await buildExamples(mkdtempSync(join(tmpdir(), 'fleet-zips-')), resolve(__dirname, '../examples'));
+      // loaded when the demo runs (it starts the LB in this process): other commands start without it
+      const { LocalFleet } = await import('../../demo/localFleet');
       const local = new LocalFleet({
         serviceJson: o.service,
         zips,

@@ -6,7 +6,6 @@ import { loadToken } from '../../core/token';
 import type { BackendTraffic, PoolHealthReport, TrafficReport } from '../../core/protocol/lb';
 import { quantileMs, windowOf } from '../../core/rollout/analysis';
 import { sleep } from '../../core/sleep';
-import { serveLb } from '../../lb/server';
 import { positiveInt } from '../sshOptions';
 import type { CliIO } from '../io';
 
@@ -46,6 +45,8 @@ export function registerLb(program: Command, io: CliIO): void {
     .option('--metrics <host:port>', 'also serve GET /metrics (Prometheus text: per-backend traffic) there, read-only')
     .option('--no-stats', 'do not count per-backend traffic (only to measure what counting costs)')
     .action(async (o: ControlFlags & { http: string; maxConnections: number; metrics?: string; stats: boolean }) => {
+      // loaded when the LB runs: every other `fleet` command starts without its HTTP client (undici)
+      const { serveLb } = await import('../../lb/server');
       const running = await serveLb({
         http: o.http,
         control: o.control,
