@@ -23,7 +23,8 @@ export function prometheusText(vars: DebugVars, packages: PackageStatus[], info?
     for (const [labels, v] of samples) lines.push(`${name}${labelText(labels)} ${v}`);
   };
 
-  const ticks = tryRead(readProcStat) ?? {};
+  const procStat = tryRead(() => readFileSync('/proc/stat', 'utf8')); // read once: CPU ticks and boot time
+  const ticks = procStat === undefined ? {} : readProcStat(procStat);
   metric(
     'node_cpu_seconds_total',
     'Seconds the CPUs spent in each mode.',
@@ -61,7 +62,7 @@ export function prometheusText(vars: DebugVars, packages: PackageStatus[], info?
     metric('node_load5', '5m load average.', 'gauge', [[{}, load[1]]]);
     metric('node_load15', '15m load average.', 'gauge', [[{}, load[2]]]);
   }
-  const btime = tryRead(() => Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]));
+  const btime = Number(/^btime (\d+)$/m.exec(procStat ?? '')?.[1]);
   if (btime) metric('node_boot_time_seconds', 'Node boot time, in unixtime.', 'gauge', [[{}, btime]]);
   metric('node_time_seconds', 'System time in seconds since epoch (1970).', 'gauge', [[{}, Date.now() / 1000]]);
   metric('node_uname_info', 'Labeled system information as provided by the uname system call.', 'gauge', [

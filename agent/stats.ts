@@ -7,9 +7,10 @@ import { sleep } from '../core/sleep';
 
 export type Ticks = Record<string, number[]>; // cpu id -> user nice system idle iowait irq softirq steal
 
-export function readProcStat(): Ticks {
+/** per-CPU ticks from /proc/stat's text (read here when not given) */
+export function readProcStat(text = readFileSync('/proc/stat', 'utf8')): Ticks {
   const out: Ticks = {};
-  for (const line of readFileSync('/proc/stat', 'utf8').split('\n')) {
+  for (const line of text.split('\n')) {
     if (!line.startsWith('cpu')) continue;
     const [id, ...nums] = line.trim().split(/\s+/);
     out[id === 'cpu' ? 'cpu-total' : id] = nums.slice(0, 8).map(Number);

@@ -3,8 +3,8 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import { readFileSync, statSync } from 'node:fs';
-import { UsageError, ValidationError } from '../core/errors';
+import { readPrivateFile } from '../core/token';
+import { UsageError } from '../core/errors';
 import { loadInventory, inventoryHosts } from '../core/inventory/fleetFile';
 import { SshConfig } from '../core/ssh/sshConfig';
 import { KeyStore } from '../core/ssh/auth';
@@ -111,19 +111,7 @@ function passwordSource(
 ): ((user: string, host: string, role: 'target' | 'jump') => Promise<string | undefined>) | undefined {
   const file = f.passwordFile ?? io.env.FLEET_SSH_PASSWORD_FILE;
   if (file) {
-    let st;
-    try {
-      st = statSync(file);
-    } catch (e) {
-      throw new ValidationError(file, '', `cannot read password file: ${(e as NodeJS.ErrnoException).code}`);
-    }
-    if ((st.mode & 0o077) !== 0)
-      throw new ValidationError(
-        file,
-        '',
-        `password file is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`,
-      );
-    const pw = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    const pw = readPrivateFile(file, 'password file').replace(/\r?\n$/, '');
     // the file's password is for the hosts named: a jump host on the way never sees it
     return async (_user, _host, role) => (role === 'target' ? pw : undefined);
   }

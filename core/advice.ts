@@ -11,6 +11,8 @@ export interface Advice {
   identityPath: string;
   /** a network larger than a scan takes */
   scanLimit: (maxPrefix: number) => string;
+  /** where Prometheus credentials go instead of its URL */
+  prometheusCredentials: string;
 }
 
 export const cliAdvice: Advice = {
@@ -18,6 +20,7 @@ export const cliAdvice: Advice = {
   fixAuth: "check --identity, --user, --password-file, or the host's authorized_keys",
   identityPath: 'check the path given to --identity or IdentityFile',
   scanLimit: (p) => `scans larger than a /${p} need --force`,
+  prometheusCredentials: 'give them with --prometheus-token-file, or --prometheus-user and --prometheus-password-file',
 };
 
 export const editorAdvice: Advice = {
@@ -27,6 +30,8 @@ export const editorAdvice: Advice = {
     "check the user and identityFile of the host in fleet.json (or ~/.ssh/config), your ssh-agent, or the host's authorized_keys",
   identityPath: 'check identityFile in fleet.json or IdentityFile in ~/.ssh/config',
   scanLimit: (p) => `scan at most a /${p} here: give a smaller network, for example 10.0.0.0/24`,
+  prometheusCredentials:
+    'set fleet.prometheus.auth, then fleet.prometheus.tokenFile or Fleet: Set Prometheus Credentials… (kept in secret storage)',
 };
 
 let current: Advice = cliAdvice;

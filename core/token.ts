@@ -8,8 +8,11 @@ import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, writeF
 import { dirname } from 'node:path';
 import { ValidationError } from './errors';
 
-/** the token in `file`; ValidationError naming the file when it is missing, empty, short or readable by others */
-export function readTokenFile(file: string): string {
+/**
+ * A secret's file, read whole: ValidationError naming the file when it is missing or readable by
+ * others (as ssh refuses such a private key). `what` names it in messages (`token file`, `password file`).
+ */
+export function readPrivateFile(file: string, what: string): string {
   let mode: number;
   let text: string;
   try {
@@ -19,17 +22,22 @@ export function readTokenFile(file: string): string {
     throw new ValidationError(
       file,
       '',
-      `cannot read token file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      `cannot read ${what}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
     );
   }
   if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
     throw new ValidationError(
       file,
       '',
-      `token file is readable by others (mode ${(mode & 0o777).toString(8)}); chmod 600 it`,
+      `${what} is readable by others (mode ${(mode & 0o777).toString(8)}); chmod 600 it`,
     );
   }
-  const token = text.trim();
+  return text;
+}
+
+/** the token in `file`; ValidationError naming the file when it is missing, empty, short or readable by others */
+export function readTokenFile(file: string): string {
+  const token = readPrivateFile(file, 'token file').trim();
   if (token.length < 16)
     throw new ValidationError(
       file,

@@ -7,6 +7,7 @@ import type { BackendTraffic, PoolHealthReport, TrafficReport } from '../../core
 import { quantileMs, windowOf } from '../../core/rollout/analysis';
 import { sleep } from '../../core/sleep';
 import { positiveInt } from '../sshOptions';
+import { formatColumns } from '../columns';
 import type { CliIO } from '../io';
 
 const controlFlag = [
@@ -184,14 +185,8 @@ export function formatTraffic(first: TrafficReport | undefined, now: TrafficRepo
       q(0.99),
     ];
   });
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) =>
-    r
-      .map((v, i) => v.padEnd(widths[i]))
-      .join('  ')
-      .trimEnd();
   const title = first
     ? `pool ${now.pattern}: the last ${secs.toFixed(1)} s`
     : `pool ${now.pattern}: totals since the LB started`;
-  return [title, line(head), ...rows.map(line)].join('\n') + '\n';
+  return [title, ...formatColumns(head, rows)].join('\n') + '\n';
 }

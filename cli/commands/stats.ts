@@ -8,8 +8,9 @@ import { checkJobName, defaultJob } from '../../core/fleetView/promStats';
 import { ago, formatBytesPair, formatUptime, liveness, type HostState } from '../../core/fleetView/treeModel';
 import { inventoryHosts, loadInventory } from '../../core/inventory/fleetFile';
 import { PrometheusClient, type PrometheusAuth } from '../../core/prometheus/client';
-import { readTokenFile } from '../../core/token';
+import { readPrivateFile, readTokenFile } from '../../core/token';
 import { addSshFlags, sshContext, type SshFlags } from '../sshOptions';
+import { formatColumns } from '../columns';
 import type { CliIO } from '../io';
 
 interface Flags extends SshFlags {
@@ -49,7 +50,7 @@ export function registerStats(program: Command, io: CliIO): void {
     if (o.prometheus)
       model.prometheus = {
         client: new PrometheusClient(o.prometheus, { auth: promAuth(o), timeoutMs: 10_000 }),
-        job: checkJobName(o.prometheusJob),
+        job: jobName(o.prometheusJob),
       };
     try {
       await model.refresh({ concurrency: o.concurrency, timeoutMs: (o.timeout ?? 10) * 1000 });
@@ -65,13 +66,25 @@ export function registerStats(program: Command, io: CliIO): void {
   });
 }
 
+function jobName(job: string): string {
+  try {
+    return checkJobName(job);
+  } catch (e) {
+    throw new UsageError(`--prometheus-job: ${(e as Error).message}`);
+  }
+}
+
 function promAuth(o: Flags): PrometheusAuth {
   if (o.prometheusTokenFile && o.prometheusUser)
     throw new UsageError('--prometheus-token-file and --prometheus-user: choose one way to authenticate');
   if (o.prometheusTokenFile) return { kind: 'bearer', token: readTokenFile(o.prometheusTokenFile) };
   if (o.prometheusUser) {
     if (!o.prometheusPasswordFile) throw new UsageError('--prometheus-user needs --prometheus-password-file FILE');
-    return { kind: 'basic', user: o.prometheusUser, password: readTokenFile(o.prometheusPasswordFile) };
+    return {
+      kind: 'basic',
+      user: o.prometheusUser,
+      password: readPrivateFile(o.prometheusPasswordFile, 'password file').replace(/\r?\n$/, ''),
+    };
   }
   return { kind: 'none' };
 }
@@ -108,16 +121,5 @@ function table(states: HostState[], now: Date): string {
     ];
   });
   const head = ['HOST', 'STATE', 'CPU', 'MEM', 'LOAD', 'UPTIME', 'AGENT', 'PACKAGES', 'SOURCE', 'ERROR'];
-  const all = [head, ...rows];
-  const w = head.map((_, i) => Math.max(...all.map((r) => r[i].length)));
-  return (
-    all
-      .map((r) =>
-        r
-          .map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i])))
-          .join('  ')
-          .trimEnd(),
-      )
-      .join('\n') + '\n'
-  );
+  return formatColumns(head, rows).join('\n') + '\n';
 }

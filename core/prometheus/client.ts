@@ -1,6 +1,7 @@
 // A Prometheus HTTP API client: instant queries (`/api/v1/query`), with no auth, basic auth or a
 // bearer token. Answers are checked, not trusted: a sample whose value is not a number is dropped.
 // Used by canary analysis (core/rollout/prometheus.ts) and the fleet's host stats (core/fleetView/promStats.ts).
+import { advice } from '../advice';
 import { FleetError } from '../errors';
 
 export class PrometheusError extends FleetError {}
@@ -40,7 +41,9 @@ export class PrometheusClient {
     if (u.protocol !== 'http:' && u.protocol !== 'https:')
       throw new PrometheusError(`${baseUrl}: Prometheus is reached over http:// or https://`);
     if (u.username || u.password)
-      throw new PrometheusError(`${u.host}: put credentials in a file or the editor's secret storage, not in the URL`);
+      throw new PrometheusError(
+        `${u.host}: Prometheus credentials go in a file, not in the URL: ${advice().prometheusCredentials}`,
+      );
     this.baseUrl = baseUrl.replace(/\/+$/, '');
   }
 
@@ -52,7 +55,12 @@ export class PrometheusClient {
     try {
       res = await fetch(url, { signal: s, headers: authHeaders(this.opts.auth) });
     } catch (e) {
-      throw new PrometheusError(`Prometheus at ${this.baseUrl} did not answer: ${(e as Error).message}`);
+      // fetch says only "fetch failed"; the cause names what happened (ECONNREFUSED, a timeout)
+      const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+      const why = cause?.code ?? cause?.message ?? (e as Error).message;
+      throw new PrometheusError(
+        `Prometheus at ${this.baseUrl} did not answer (${why}): check the URL and that it runs`,
+      );
     }
     if (res.status === 401 || res.status === 403)
       throw new PrometheusError(
