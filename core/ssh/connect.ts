@@ -3,12 +3,13 @@
 // connection dropped before authentication (sshd's MaxStartups) is marked retryable.
 import { advice } from '../advice';
 import type { Duplex } from 'node:stream';
-import { Client, type ClientChannel } from 'ssh2';
+import { Client, type AnyAuthMethod, type ClientChannel, type ParsedKey } from 'ssh2';
 import { AuthError, FleetError, TimeoutError, UnreachableError } from '../errors';
 import type { KeyStore } from './auth';
 import { endpointAddress, endpointKeyName, type SshEndpoint } from './endpoint';
 import type { HostKeyChecker } from './hostKeyPolicy';
 import { startProxyCommand, type ProxyProcess } from './proxyCommand';
+import { signPublicKeyFirst } from './signFirst';
 
 export interface ConnectOptions {
   hostKeys: HostKeyChecker;
@@ -165,7 +166,16 @@ async function connectOne(
       },
       authHandler: auth.handler,
     });
+    signPublicKeyFirst(c, identityKeys(methods));
   });
+}
+
+/** the parsed private keys of the identity files among `methods` (ssh-agent keys are not) */
+function identityKeys(methods: readonly AnyAuthMethod[]): Set<ParsedKey> {
+  const keys = new Set<ParsedKey>();
+  for (const m of methods)
+    if (m.type === 'publickey' && typeof m.key === 'object' && !Buffer.isBuffer(m.key)) keys.add(m.key);
+  return keys;
 }
 
 function classify(

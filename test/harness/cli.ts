@@ -28,7 +28,8 @@ export function fleet(
   return new Promise((resolvePromise, reject) => {
     // the agent's runtime comes from one cache for the whole run (scripts/test-setup.sh fills it)
     const env: NodeJS.ProcessEnv = { FLEET_CACHE_DIR: testCacheDir, ...process.env, ...opts.env };
-    delete env.SSH_AUTH_SOCK;
+    // the machine's ssh-agent never takes part, unless a test starts its own and names it
+    if (!opts.env?.SSH_AUTH_SOCK) delete env.SSH_AUTH_SOCK;
     if (opts.home) env.HOME = opts.home;
     const child = spawn(process.execPath, [cliPath, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';

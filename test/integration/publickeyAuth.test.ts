@@ -1,0 +1,82 @@
+// Public-key authentication against a real sshd, read from sshd's own log: identity files are
+// signed at once (one USERAUTH_REQUEST, no "test pkalg" query, no "Postponed"), a refused key costs
+// one request and the next one logs in, RSA keys sign with rsa-sha2-256, and ssh-agent keys keep
+// the query (an agent may ask its user to confirm every signature).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fleet, scratchHome } from '../harness/cli';
+import { waitFor } from '../harness/net';
+import { spawnTracked, stopTracked } from '../harness/processes';
+import { keygen, SshFleet } from '../harness/sshFleet';
+
+describe('publickey authentication (real sshd, its log)', function () {
+  this.timeout(60_000);
+  let f: SshFleet;
+  let home: string;
+  let stranger: string;
+  let rsaKey: string;
+
+  before(async () => {
+    f = await SshFleet.start(1);
+    home = scratchHome();
+    stranger = join(f.dir, 'stranger_ed25519');
+    keygen(stranger, 'not-in-authorized-keys');
+    rsaKey = join(f.dir, 'client_rsa');
+    execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-N', '', '-C', 'rsa-client', '-f', rsaKey]);
+    appendFileSync(join(f.dir, 'authorized_keys'), readFileSync(rsaKey + '.pub'));
+  });
+  after(async () => f?.stop());
+
+  /** runs `true` on the host and returns what sshd logged about it */
+  async function logOfRun(identities: string[], env?: NodeJS.ProcessEnv): Promise<string> {
+    const h = f.hosts[0];
+    const offset = f.log(h).length;
+    const ids = identities.flatMap((i) => ['--identity', i]);
+    const r = await fleet(['run', h.target, ...ids, '--known-hosts', f.knownHostsFile, '--', 'true'], { home, env });
+    assert.equal(r.code, 0, r.stderr);
+    return f.logSince(h, offset);
+  }
+
+  const requests = (log: string) =>
+    log.match(/userauth-request for user \S+ service ssh-connection method publickey/g) ?? [];
+
+  it('signs with an identity file at once: one request, no query', async () => {
+    const log = await logOfRun([f.clientKey]);
+    assert.match(log, /Accepted publickey for \S+ .* ED25519/);
+    assert.doesNotMatch(log, /test pkalg|Postponed publickey/);
+    assert.equal(requests(log).length, 1, log);
+  });
+
+  it('a refused identity file costs one request, and the next one logs in', async () => {
+    const log = await logOfRun([stranger, f.clientKey]);
+    assert.match(log, /Failed publickey for \S+ .* ED25519/);
+    assert.match(log, /Accepted publickey for \S+ .* ED25519/);
+    assert.doesNotMatch(log, /test pkalg|Postponed publickey/);
+    assert.equal(requests(log).length, 2, log);
+  });
+
+  it('signs an RSA key with rsa-sha2-256 at once', async () => {
+    const log = await logOfRun([rsaKey]);
+    assert.match(log, /Accepted publickey for \S+ .* RSA /);
+    assert.doesNotMatch(log, /test pkalg|Postponed publickey/);
+    assert.equal(requests(log).length, 1, log);
+  });
+
+  it('asks first for a key in ssh-agent, then signs', async () => {
+    const sock = join(f.dir, 'agent.sock');
+    const agent = spawnTracked('ssh-agent', ['-D', '-a', sock]);
+    try {
+      await waitFor(async () => {
+        if (!existsSync(sock)) throw new Error(`ssh-agent never made ${sock}`);
+      }, 5000);
+      execFileSync('ssh-add', [f.clientKey], { env: { ...process.env, SSH_AUTH_SOCK: sock }, stdio: 'ignore' });
+      const log = await logOfRun([], { SSH_AUTH_SOCK: sock });
+      assert.match(log, /test pkalg ssh-ed25519/);
+      assert.match(log, /Accepted publickey for \S+ .* ED25519/);
+    } finally {
+      await stopTracked(agent);
+    }
+  });
+});
