@@ -36,23 +36,54 @@ type Framing = { kind: 'none' } | { kind: 'length'; bytes: number } | { kind: 'c
 
 export function proxyHandler(pools: Map<string, Pool>, opts: ProxyOptions) {
   return (req: IncomingMessage, res: ServerResponse): void => {
-    const pool = matchPool(pools, (req.url ?? '/').split('?')[0]);
-    if (!pool) return fail(res, 404, `no pool serves ${req.url}`);
-    const framing = framingOf(req);
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const pool = matchPool(pools, q < 0 ? url : url.slice(0, q));
+    if (!pool) return fail(res, 404, `no pool serves ${url}`);
+    // one pass over the raw headers instead of req.headers, which Node builds on first use
+    const h = scanRequestHeaders(req.rawHeaders);
+    const framing = framingOf(h.te, h.cl);
     if (typeof framing === 'string')
       return fail(res, framing.startsWith('Transfer-Encoding') ? 501 : 400, framing, true);
     if (framing.kind === 'length' && framing.bytes > opts.maxBodyBytes) {
       return fail(res, 413, `request body over ${opts.maxBodyBytes} bytes`, true);
     }
+    const peer = req.socket.remoteAddress;
+    h.forward.push('x-forwarded-for', h.xff && peer ? `${h.xff}, ${peer}` : (h.xff ?? peer ?? ''));
     const retriable = framing.kind === 'none' && (req.method === 'GET' || req.method === 'HEAD');
-    attempt(pool, req, res, opts, framing, retriable ? 2 : 1, undefined);
+    attempt(pool, req, res, opts, framing, h.forward, retriable ? 2 : 1, undefined);
   };
 }
 
+interface ScannedHeaders {
+  /** name, value, name, value… without hop-by-hop headers and without X-Forwarded-For */
+  forward: string[];
+  /** repeated headers joined with ", ", as Node's req.headers joins them */
+  te?: string;
+  cl?: string;
+  xff?: string;
+}
+
+function scanRequestHeaders(raw: readonly string[]): ScannedHeaders {
+  const out: ScannedHeaders = { forward: [] };
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i].toLowerCase();
+    const v = raw[i + 1];
+    if (k === 'x-forwarded-for') out.xff = out.xff === undefined ? v : `${out.xff}, ${v}`;
+    else if (k === 'transfer-encoding') out.te = out.te === undefined ? v : `${out.te}, ${v}`;
+    else if (hopByHop.has(k)) continue;
+    else {
+      // Content-Length stays among the forwarded headers: undici frames the body by it (Node's
+      // parser has already refused a second one)
+      if (k === 'content-length') out.cl = v;
+      out.forward.push(raw[i], v);
+    }
+  }
+  return out;
+}
+
 /** how the client framed its body, or why it cannot be forwarded */
-function framingOf(req: IncomingMessage): Framing | string {
-  const te = req.headers['transfer-encoding'];
-  const cl = req.headers['content-length'];
+function framingOf(te: string | undefined, cl: string | undefined): Framing | string {
   if (te !== undefined) {
     // Node's parser has already refused Content-Length together with Transfer-Encoding
     if (te.trim().toLowerCase() !== 'chunked')
@@ -63,7 +94,7 @@ function framingOf(req: IncomingMessage): Framing | string {
   const bytes = Number(cl);
   if (!/^\d+$/.test(cl) || !Number.isSafeInteger(bytes))
     return `Content-Length ${JSON.stringify(cl)} is not a number of bytes`;
-  return bytes === 0 ? { kind: 'length', bytes: 0 } : { kind: 'length', bytes };
+  return { kind: 'length', bytes };
 }
 
 function attempt(
@@ -72,17 +103,12 @@ function attempt(
   res: ServerResponse,
   opts: ProxyOptions,
   framing: Framing,
+  headers: string[],
   tries: number,
   tried: Backend | undefined,
 ): void {
   const b = pool.pick(tried);
   if (!b) return fail(res, 503, `no healthy backend in pool ${pool.pattern}`);
-  // raw header arrays in both directions: no per-request header objects to build and copy
-  const headers = withoutHopByHop(req.rawHeaders, 'x-forwarded-for');
-  headers.push(
-    'x-forwarded-for',
-    [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', '),
-  );
   b.begin();
   const traffic = opts.stats === false ? null : b.traffic;
   const started = traffic ? performance.now() : 0;
@@ -111,7 +137,6 @@ function attempt(
     if (!res.writableFinished) abort?.(new Error('client went away'));
     done();
   });
-  res.on('drain', () => resume?.());
   const handler = {
     onConnect(a: (err?: Error) => void) {
       abort = a;
@@ -120,11 +145,13 @@ function attempt(
       answered = true;
       resume = resumeFn;
       traffic?.answered(status, performance.now() - started);
-      res.writeHead(status, withoutHopByHop(raw.map(String)));
+      res.writeHead(status, responseHeaders(raw));
       return true;
     },
     onData(chunk: Buffer) {
-      return res.write(chunk); // false pauses the backend's socket until res drains
+      if (res.write(chunk)) return true;
+      res.once('drain', () => resume?.()); // until then the backend's socket is paused
+      return false;
     },
     onComplete() {
       res.end();
@@ -133,7 +160,8 @@ function attempt(
     onError(e: Error) {
       done();
       if (!answered && traffic) traffic.errors++;
-      if (!answered && tries > 1 && !res.headersSent) return attempt(pool, req, res, opts, framing, tries - 1, b);
+      if (!answered && tries > 1 && !res.headersSent)
+        return attempt(pool, req, res, opts, framing, headers, tries - 1, b);
       if (!res.headersSent)
         fail(res, 502, `backend ${b.addr}: ${(e as NodeJS.ErrnoException).code ?? e.message}`, true);
       else res.destroy();
@@ -161,12 +189,16 @@ function limit(max: number): Transform {
   });
 }
 
-/** a rawHeaders array (name, value, name, value…) without hop-by-hop headers (and `drop`) */
-function withoutHopByHop(raw: readonly string[], drop?: string): string[] {
+/**
+ * The backend's raw headers (name, value… as bytes) without hop-by-hop headers, as strings Node
+ * writes back unchanged: header bytes are opaque (a UTF-8 filename is common), so they are read as
+ * latin1, the encoding Node's ServerResponse writes them in.
+ */
+function responseHeaders(raw: readonly Buffer[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
-    const k = raw[i].toLowerCase();
-    if (!hopByHop.has(k) && k !== drop) out.push(raw[i], raw[i + 1]);
+    const k = raw[i].toString('latin1');
+    if (!hopByHop.has(k.toLowerCase())) out.push(k, raw[i + 1].toString('latin1'));
   }
   return out;
 }

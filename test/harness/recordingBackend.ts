@@ -2,7 +2,8 @@
 // its sequence number, and answers /healthz with `ok`. What the LB forwards is exactly what it sees:
 // a request smuggled inside another's body shows up here as a request of its own. A request is
 // recorded the moment it is parsed, so once every connection to the backend has closed (idle()),
-// the record holds everything the LB sent.
+// the record holds everything the LB sent. A request's `X-Echo` header comes back in the answer's
+// `X-Echo`, byte for byte (Node reads and writes header bytes as latin1).
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -28,7 +29,9 @@ export class RecordingBackend {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         rec.body = Buffer.concat(chunks);
-        res.end(`seen ${b.requests.length}\n`);
+        if (req.headers['x-echo'] !== undefined) res.setHeader('x-echo', req.headers['x-echo']);
+        // a Buffer, so Node writes the header bytes as latin1 (with a string it writes head and body as UTF-8)
+        res.end(Buffer.from(`seen ${b.requests.length}\n`));
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));

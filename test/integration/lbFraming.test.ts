@@ -143,6 +143,18 @@ describe('built-in LB framing (real LB code, a recording backend)', function () 
     assert.equal(seen[0].headers['x-forwarded-for'], '6.6.6.6, 127.0.0.1');
   });
 
+  it('header values beyond ASCII pass byte for byte, both ways (UTF-8 and latin1 alike)', async () => {
+    // HTTP header values are opaque bytes; a backend sending a UTF-8 filename must not break the answer
+    const value = Buffer.from('attachment; filename="café ☃.txt" \xff', 'utf8');
+    const { got, seen } = await through(
+      [Buffer.concat([Buffer.from('GET /x HTTP/1.1\r\nHost: x\r\nX-Echo: '), value, Buffer.from('\r\n\r\n')])],
+      1,
+    );
+    assert.deepEqual(got.statuses, [200], got.text);
+    assert.equal(seen[0].headers['x-echo'], value.toString('latin1'));
+    assert.ok(got.text.includes(`x-echo: ${value.toString('latin1')}\r\n`), got.text);
+  });
+
   it('property: pipelined requests with any framing, split anywhere, reach the backend exactly as sent', async () => {
     const body = fc.oneof(
       fc.constant(''),
