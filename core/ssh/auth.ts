@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { utils, type AnyAuthMethod, type AuthHandlerMiddleware, type ParsedKey } from 'ssh2';
 import { ValidationError } from '../errors';
 import type { SshEndpoint } from './endpoint';
+import { signWithKeyObject } from './keyObjectSign';
 
 export interface SecretPrompt {
   /** asks for a secret without echo; resolves undefined when the user declines */
@@ -78,6 +79,7 @@ export class KeyStore {
       throw new ValidationError(file, '', `not a private key ssh2 can use: ${parsed.message}`);
     const key = Array.isArray(parsed) ? parsed[0] : parsed;
     if (!key) throw new ValidationError(file, '', 'no private key found in the file');
+    signWithKeyObject(key);
     return key;
   }
 

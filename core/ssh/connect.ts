@@ -9,6 +9,7 @@ import type { KeyStore } from './auth';
 import { endpointAddress, endpointKeyName, type SshEndpoint } from './endpoint';
 import type { HostKeyChecker } from './hostKeyPolicy';
 import { startProxyCommand, type ProxyProcess } from './proxyCommand';
+import { ignoreHostKeyAnnouncements } from './hostKeysProve';
 import { signPublicKeyFirst } from './signFirst';
 
 export interface ConnectOptions {
@@ -167,6 +168,7 @@ async function connectOne(
       authHandler: auth.handler,
     });
     signPublicKeyFirst(c, identityKeys(methods));
+    ignoreHostKeyAnnouncements(c);
   });
 }
 

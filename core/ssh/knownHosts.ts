@@ -68,20 +68,34 @@ export function patternsMatch(patterns: string, name: string): boolean {
   return matched;
 }
 
+/** compiled wildcard patterns; a known_hosts file has few distinct ones, each used once per host */
+const globs = new Map<string, RegExp>();
+
 function globMatch(pattern: string, text: string): boolean {
-  const re = new RegExp(
-    '^' +
-      pattern
-        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*/g, '.*')
-        .replace(/\?/g, '.') +
-      '$',
-  );
+  if (!pattern.includes('*') && !pattern.includes('?')) return pattern === text;
+  let re = globs.get(pattern);
+  if (!re) {
+    re = new RegExp(
+      '^' +
+        pattern
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '.*')
+          .replace(/\?/g, '.') +
+        '$',
+    );
+    if (globs.size >= 10_000) globs.clear();
+    globs.set(pattern, re);
+  }
   return re.test(text);
 }
 
 export class KnownHosts {
   private lines: KnownHostLine[];
+  /**
+   * the lines matching each name asked about: a connection asks twice (key types to offer, then the
+   * verdict), and hashed lines cost an HMAC per line and name (a long known_hosts, 50 hosts)
+   */
+  private matches = new Map<string, KnownHostLine[]>();
 
   constructor(
     readonly file: string,
@@ -93,12 +107,23 @@ export class KnownHosts {
   /** re-reads the file (another process, or `ssh`, may have changed it) */
   reload(): void {
     this.lines = parseKnownHosts(readIfExists(this.file));
+    this.matches.clear();
+  }
+
+  private linesFor(name: string): KnownHostLine[] {
+    let m = this.matches.get(name);
+    if (!m) {
+      m = this.lines.filter((l) => patternsMatch(l.patterns, name));
+      if (this.matches.size >= 100_000) this.matches.clear();
+      this.matches.set(name, m);
+    }
+    return m;
   }
 
   /** what the file says of `key` presented by the host named `name` (see knownHostsName) */
   verdict(name: string, key: Buffer): Verdict {
     const type = keyTypeOf(key);
-    const mine = this.lines.filter((l) => patternsMatch(l.patterns, name));
+    const mine = this.linesFor(name);
     const revoked = this.lines.find((l) => l.marker === '@revoked' && l.key.equals(key));
     if (revoked) return { kind: 'revoked', line: revoked };
     const plain = mine.filter((l) => l.marker === '');
@@ -114,15 +139,17 @@ export class KnownHosts {
 
   /** the lines whose host patterns match `name`, as `ssh-keygen -F name` lists them */
   matchingLines(name: string): Array<Pick<KnownHostLine, 'lineNo' | 'marker'>> {
-    return this.lines
-      .filter((l) => patternsMatch(l.patterns, name))
-      .map((l) => ({ lineNo: l.lineNo, marker: l.marker }));
+    return this.linesFor(name).map((l) => ({ lineNo: l.lineNo, marker: l.marker }));
   }
 
   /** key types on file for `name`, to offer those first in the key exchange */
   knownTypes(name: string): string[] {
     return [
-      ...new Set(this.lines.filter((l) => l.marker === '' && patternsMatch(l.patterns, name)).map((l) => l.keyType)),
+      ...new Set(
+        this.linesFor(name)
+          .filter((l) => l.marker === '')
+          .map((l) => l.keyType),
+      ),
     ];
   }
 

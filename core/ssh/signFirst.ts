@@ -9,7 +9,7 @@
 // signature (`ssh-add -c`), and nobody should be asked about a key the server would refuse.
 //
 // ssh2 has no option for this, so it wraps the client's protocol object, which exists as soon as
-// `connect()` returns; test/integration/publickeyAuth.test.ts (sshd's log) fails if an ssh2 upgrade
+// `connect()` returns; test/integration/sshWire.test.ts (sshd's log) fails if an ssh2 upgrade
 // moves it.
 import type { Client, ParsedKey } from 'ssh2';
 

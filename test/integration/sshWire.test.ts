@@ -1,9 +1,11 @@
-// Public-key authentication against a real sshd, read from sshd's own log: identity files are
-// signed at once (one USERAUTH_REQUEST, no "test pkalg" query, no "Postponed"), a refused key costs
-// one request and the next one logs in, RSA keys sign with rsa-sha2-256, and ssh-agent keys keep
-// the query (an agent may ask its user to confirm every signature).
+// What Fleet's SSH client sends, read from a real sshd's own log. Public-key authentication: identity
+// files are signed at once (one USERAUTH_REQUEST, no "test pkalg" query, no "Postponed"), a refused
+// key costs one request and the next one logs in, RSA keys sign with rsa-sha2-256, and ssh-agent
+// keys keep the query (an agent may ask its user to confirm every signature). After it: the
+// server's host key announcement is not answered with a request to prove every key.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { Client } from 'ssh2';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fleet, scratchHome } from '../harness/cli';
@@ -11,7 +13,7 @@ import { waitFor } from '../harness/net';
 import { spawnTracked, stopTracked } from '../harness/processes';
 import { keygen, SshFleet } from '../harness/sshFleet';
 
-describe('publickey authentication (real sshd, its log)', function () {
+describe('the SSH client on the wire (real sshd, its log)', function () {
   this.timeout(60_000);
   let f: SshFleet;
   let home: string;
@@ -78,5 +80,29 @@ describe('publickey authentication (real sshd, its log)', function () {
     } finally {
       await stopTracked(agent);
     }
+  });
+
+  it('does not ask the server to prove its host keys (plain ssh2 does, on every connection)', async () => {
+    const h = f.hosts[0];
+    // plain ssh2 first: the same server, the same key, so the absence below is not for lack of an announcement
+    const offset = f.log(h).length;
+    await new Promise<void>((resolve, reject) => {
+      const c = new Client();
+      c.on('error', reject);
+      c.on('ready', () =>
+        c.exec('true', (err, ch) => (err ? reject(err) : ch.on('close', () => (c.end(), resolve())).resume())),
+      );
+      c.connect({
+        host: h.address,
+        port: h.port,
+        username: 'root',
+        privateKey: readFileSync(f.clientKey),
+        hostVerifier: (key: Buffer) => h.knownHostsLine.endsWith(key.toString('base64')),
+      });
+    });
+    assert.match(await f.logSince(h, offset), /rtype hostkeys-prove-00@openssh\.com/);
+    const log = await logOfRun([f.clientKey]);
+    assert.match(log, /Accepted publickey/);
+    assert.doesNotMatch(log, /hostkeys-prove/);
   });
 });
