@@ -1,4 +1,4 @@
-// Entry point of dist/cli.js, the `fleet` command.
+// The `fleet` command: dist/cli-main.js, run by dist/cli.js (cli/loader.ts) with a V8 code cache.
 import { main } from './main';
 
 main().then((code) => {

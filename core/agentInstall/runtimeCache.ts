@@ -4,29 +4,18 @@
 // HTTPS, and never used before its sha256 matches the pin.
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { defaultCacheDir } from '../cacheDir';
 import { errorMessage, FleetError } from '../errors';
 import { requireProgram } from '../local/program';
 import { runProgram } from '../local/run';
 import { runtimePins, runtimeVersion, type RuntimeTarget } from './runtimePins';
 
-export class RuntimeError extends FleetError {}
+export { defaultCacheDir };
 
-/** `$FLEET_CACHE_DIR`, else the platform's cache directory + `/fleet` (XDG on Linux) */
-export function defaultCacheDir(
-  env: NodeJS.ProcessEnv = process.env,
-  platform: NodeJS.Platform = process.platform,
-  home = homedir(),
-): string {
-  if (env.FLEET_CACHE_DIR) return env.FLEET_CACHE_DIR;
-  if (platform === 'darwin') return join(home, 'Library', 'Caches', 'fleet');
-  if (platform === 'win32') return join(env.LOCALAPPDATA ?? join(home, 'AppData', 'Local'), 'fleet', 'Cache');
-  const xdg = env.XDG_CACHE_HOME;
-  return join(xdg && isAbsolute(xdg) ? xdg : join(home, '.cache'), 'fleet');
-}
+export class RuntimeError extends FleetError {}
 
 export async function sha256OfFile(file: string): Promise<string> {
   const h = createHash('sha256');

@@ -1,0 +1,109 @@
+// Runs a CommonJS bundle with a V8 code cache: the first run compiles it and, at exit, saves what V8
+// compiled; later runs start from that instead of parsing and compiling the 4.5 MB bundle again
+// (`fleet --version`: 222-239 ms -> 154-157 ms here, Node alone 86 ms; BENCHMARKS.md). Node 22 has
+// module.enableCompileCache() for this; Node 20, which Fleet supports, does not.
+//
+// A code cache is code, so it is only read from a file this user owns that nobody else may write,
+// in a directory of the same kind (made 0700), and written through a 0600 temporary file renamed
+// into place (two commands finishing at once never leave half a file). V8 checks the cache against
+// the source, its own version and its flags, and rejects one that does not fit: the bundle then
+// compiles as without a cache, and the cache is written anew. FLEET_CODE_CACHE=0 turns it off.
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import Module from 'node:module';
+import { dirname, join } from 'node:path';
+import { Script } from 'node:vm';
+
+export type CacheStatus = 'accepted' | 'rejected' | 'absent' | 'untrusted' | 'off';
+
+export interface CodeCacheRun {
+  status: CacheStatus;
+  /** what the bundle exported */
+  exports: unknown;
+  /** writes the cache when there was none (or V8 rejected it); a no-op otherwise; never throws */
+  save(): void;
+}
+
+/** runs `file` (a CommonJS bundle, its `#!` line allowed) as the main module, with a cache under `cacheDir` */
+export function runWithCodeCache(file: string, cacheDir: string | null): CodeCacheRun {
+  let source = readFileSync(file, 'utf8');
+  if (source.startsWith('#!')) source = '//' + source.slice(2); // keeps every line and column where it was
+  const cacheFile = cacheDir ? join(cacheDir, cacheName(file, source)) : null;
+  const cached = cacheFile ? readTrusted(cacheFile) : 'off';
+  const script = new Script(Module.wrap(source), {
+    filename: file,
+    cachedData: Buffer.isBuffer(cached) ? cached : undefined,
+  });
+  const status: CacheStatus = Buffer.isBuffer(cached) ? (script.cachedDataRejected ? 'rejected' : 'accepted') : cached;
+  const m = new Module(file, undefined);
+  m.filename = file;
+  m.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(dirname(file));
+  const req = Object.assign((id: string) => m.require(id), {
+    resolve: (id: string) =>
+      (Module as unknown as { _resolveFilename(id: string, m: Module): string })._resolveFilename(id, m),
+    main: m,
+    cache: require.cache,
+    extensions: require.extensions,
+  });
+  const run = script.runInThisContext() as (...args: unknown[]) => void;
+  run.call(m.exports, m.exports, req, m, file, dirname(file));
+  return {
+    status,
+    exports: m.exports,
+    save: () => {
+      if (!cacheFile || (status !== 'absent' && status !== 'rejected')) return;
+      try {
+        mkdirSync(dirname(cacheFile), { recursive: true, mode: 0o700 });
+        if (!trusted(statSync(dirname(cacheFile)))) return;
+        const tmp = `${cacheFile}.${process.pid}.tmp`;
+        writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
+        renameSync(tmp, cacheFile);
+      } catch {
+        // a cache that cannot be written costs the next run its compile time, nothing else
+      }
+    },
+  };
+}
+
+/** one cache per bundle, Node version and architecture: V8 would reject any other */
+function cacheName(file: string, source: string): string {
+  const h = createHash('sha256').update(file).update('\0').update(source).digest('hex').slice(0, 16);
+  return `${process.version}-${process.arch}-${h}.v8cache`;
+}
+
+/** the cache's bytes; 'absent' when there is none, 'untrusted' when someone else could have written it */
+function readTrusted(file: string): Buffer | 'absent' | 'untrusted' {
+  let fd: number;
+  try {
+    if (!trusted(statSync(dirname(file)))) return 'untrusted';
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' ? 'absent' : 'untrusted';
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || !trusted(st)) return 'untrusted';
+    return readFileSync(fd);
+  } catch {
+    return 'absent';
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** owned by this user, writable by nobody else (on Windows: no uid, the profile directory's ACL decides) */
+function trusted(st: { uid: number; mode: number }): boolean {
+  if (typeof process.getuid !== 'function') return true;
+  return st.uid === process.getuid() && (st.mode & 0o022) === 0;
+}
