@@ -100,7 +100,9 @@ export function sshContext(io: CliIO, targets: readonly string[], f: SshFlags): 
   // FLEET_DEBUG=1: what ssh -v would say (skipped identity files, a ProxyCommand's stderr)
   const debug = io.env.FLEET_DEBUG ? (m: string) => io.err(`fleet debug: ${m}\n`) : undefined;
   const keys = new KeyStore({ passphrase: (q) => askSecret(io, q), password: passwordSource(io, f), debug });
-  const pool = new SshPool({ hostKeys: checker, keys, log: debug });
+  // as many handshakes in flight as hosts at once (--concurrency): a fan-out to 50 hosts does not wait
+  // for the first 32 to finish; per server address the pool still keeps under sshd's MaxStartups
+  const pool = new SshPool({ hostKeys: checker, keys, log: debug, maxHandshakes: f.concurrency });
   return { io, pool, checker, keys, endpoints, endpointFor: (a) => resolveTarget(a, config, defaults) };
 }
 
