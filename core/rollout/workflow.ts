@@ -8,15 +8,15 @@ import { errorMessage, FleetError } from '../errors';
 import type { LoadBalancer } from '../lb/types';
 import { runBackend, type BackendOutcome } from './backendRun';
 import type { BackendTarget, LoadedService } from './config';
-import { httpHealth, waitHealthy, type HealthCheck } from './health';
+import { httpHealth, type HealthCheck } from './health';
 import type { EndState, StepName } from './constants';
-import { Journal, readJournal, type JournalEvent, type NewEvent } from './journal';
+import { Journal, readJournal, type JournalEvent } from './journal';
 import { acquireRolloutLock } from './lock';
 import { foldProgress } from './progress';
 import { sleep } from '../sleep';
 import type { PoolHealthReport } from '../protocol/lb';
-import { judge, windowOf, type AnalysisConfig, type AnalysisResult } from './analysis';
-import { fillQuery, queryPrometheus } from './prometheus';
+import { judgeCanary } from './canaryJudge';
+import { finalizeBackends, recoverBackend, type FinalizerContext } from './finalizer';
 import { maxUnavailableOf } from './schema';
 
 export type RolloutResult = EndState | 'Paused';
@@ -102,13 +102,13 @@ export class Rollout {
   async run(): Promise<RolloutResult> {
     try {
       const result = await this.runPhases();
-      await this.finalize();
+      await finalizeBackends(this.finalizerContext());
       if (result === 'Paused') this.journal.append({ t: 'paused' });
       else this.journal.append({ t: 'end', state: result, failures: this.failures });
       return result;
     } catch (e) {
       // a failed precondition changed nothing, and nothing may change now (no finaliser either)
-      if (!(e instanceof PreconditionError)) await this.finalize().catch(() => undefined);
+      if (!(e instanceof PreconditionError)) await finalizeBackends(this.finalizerContext()).catch(() => undefined);
       this.journal.append({
         t: 'end',
         state: e instanceof PreconditionError ? 'ESPreconditionFailure' : 'Aborted',
@@ -316,7 +316,7 @@ export class Rollout {
     if (out.result === 'failed') {
       this.failures++;
       this.journal.append({ t: 'backend', backend: addr, result: 'failed', error: out.error });
-      if (!this.aborted) await this.recover(target);
+      if (!this.aborted) await recoverBackend(this.finalizerContext(), target);
     }
     return out;
   }
@@ -332,12 +332,30 @@ export class Rollout {
     };
   }
 
+  private finalizerContext(): FinalizerContext {
+    return {
+      svc: this.svc,
+      lb: this.deps.lb,
+      agentFor: this.deps.agentFor,
+      journal: this.journal,
+      health: this.health,
+    };
+  }
+
   private async soak(addr: string, baseline: string[]): Promise<EndState | null> {
     const secs = this.svc.config.SoakSecs;
     this.journal.append({ t: 'soak', backend: addr, phase: 'start', secs });
     const end = Date.now() + secs * 1000;
     const target = this.svc.backends.find((b) => b.addr === addr)!;
-    const judged = this.svc.config.Analysis ? await this.analyze(addr, baseline, end) : null;
+    const judged = this.svc.config.Analysis
+      ? await judgeCanary(
+          { lb: this.deps.lb, journal: this.journal, signal: this.abortCtl.signal },
+          this.svc.config.Analysis,
+          addr,
+          baseline,
+          end,
+        )
+      : null;
     if (!judged) await sleep(end - Date.now(), this.abortCtl.signal).catch(() => undefined);
     if (this.aborted) return 'Aborted';
     const why = judged
@@ -348,127 +366,11 @@ export class Rollout {
     if (why) {
       this.failures++;
       this.journal.append({ t: 'backend', backend: addr, result: 'failed', error: why });
-      await this.recover(target);
+      await recoverBackend(this.finalizerContext(), target);
       return 'ESCanaryFailure';
     }
     this.journal.append({ t: 'soak', backend: addr, phase: 'done', secs });
     return null;
-  }
-
-  /**
-   * Judges the canary every IntervalSecs until the soak ends, from the LB's counters (and Prometheus
-   * when configured): the failure in words as soon as one is certain, else null at the end (a
-   * pass, or a warning journaled as a note).
-   */
-  private async analyze(addr: string, baseline: string[], end: number): Promise<string | null> {
-    const a = this.svc.config.Analysis!;
-    const signal = this.abortCtl.signal;
-    const stats = () => this.deps.lb.stats(signal);
-    const first = await stats().catch((e) => {
-      this.journal.append({
-        t: 'note',
-        backend: addr,
-        text: `traffic counters unreadable at the soak's start: ${errorMessage(e)}`,
-      });
-      return undefined;
-    });
-    for (;;) {
-      await sleep(Math.max(0, Math.min(a.IntervalSecs * 1000, end - Date.now())), signal).catch(() => undefined);
-      if (this.aborted) return null;
-      const final = Date.now() >= end - 20;
-      let result: AnalysisResult;
-      try {
-        const now = await stats();
-        result = judge(a, windowOf(first, now, [addr]), windowOf(first, now, baseline), final);
-      } catch (e) {
-        if (this.aborted) return null;
-        if (!final) continue;
-        result = unreadable(a, `the LB's traffic counters could not be read: ${errorMessage(e)}`);
-      }
-      let prometheus: { query: string; value: number | null } | undefined;
-      if (a.Prometheus && result.verdict !== 'fail') {
-        const query = fillQuery(a.Prometheus.Query, addr, baseline);
-        const value = await queryPrometheus(a.Prometheus.URL, query, { signal }).catch((e: Error) => {
-          if (final) result.reasons.push(e.message);
-          return null;
-        });
-        prometheus = { query, value };
-        result = withPrometheus(a, result, prometheus, final);
-      }
-      this.journal.append({ t: 'analysis', backend: addr, final, ...result, ...(prometheus ? { prometheus } : {}) });
-      if (result.verdict === 'fail') return `canary analysis failed: ${result.reasons.join('; ')}`;
-      if (final) {
-        if (result.verdict === 'warn')
-          this.journal.append({
-            t: 'note',
-            backend: addr,
-            text: `canary analysis passed with a warning: ${result.reasons.join('; ')}`,
-          });
-        return null;
-      }
-    }
-  }
-
-  /**
-   * A failed backend: roll back when asked; either way it goes back into the LB if it is healthy.
-   * A backend still in the LB (a canary failed by its analysis serves traffic) is drained first:
-   * the rollback restarts its program, and no request may meet the restart.
-   */
-  private async recover(b: BackendTarget): Promise<void> {
-    if (!this.svc.config.RollbackOnFailure) return;
-    try {
-      const agent = this.deps.agentFor(b);
-      const st = await agent.status(this.svc.packageName).catch(() => null);
-      if (st && st.sha256 === this.svc.sha256 && st.previous) {
-        const inLb = await this.deps.lb.state(b.addr).catch(() => null);
-        if (inLb?.lb === 'serving')
-          await this.deps.lb.drain(b.addr, { timeoutMs: this.svc.config.DrainTimeoutSecs * 1000 });
-        await agent.action(this.svc.packageName, 'rollback');
-        this.journal.append({ t: 'finalize', backend: b.addr, outcome: 'rolledBack', detail: st.previous.id });
-      }
-    } catch (e) {
-      this.journal.append({
-        t: 'finalize',
-        backend: b.addr,
-        outcome: 'error',
-        detail: `rollback failed: ${errorMessage(e)}`,
-      });
-    }
-  }
-
-  /** every backend out of the LB that is healthy goes back in (bounded by its health timeout) */
-  private async finalize(): Promise<void> {
-    const waitMs = Math.min(3000, this.svc.config.Health.TimeoutSecs * 1000);
-    await Promise.all(
-      this.svc.backends.map(async (b) => {
-        try {
-          const st = await this.deps.lb.state(b.addr);
-          if (st.lb === 'serving') return;
-          const ok = await waitHealthy(this.health, b, waitMs);
-          if (!ok.ok) {
-            this.record({ t: 'finalize', backend: b.addr, outcome: 'leftOut', detail: ok.why });
-            return;
-          }
-          await this.deps.lb.ready(b.addr);
-          this.record({ t: 'finalize', backend: b.addr, outcome: 'readded', detail: '' });
-        } catch (e) {
-          this.record({
-            t: 'finalize',
-            backend: b.addr,
-            outcome: 'error',
-            detail: `could not check or re-add: ${errorMessage(e)}`,
-          });
-        }
-      }),
-    );
-  }
-  /** journals what the finaliser did; a journal that cannot be written (a full disk) never stops it from re-adding */
-  private record(e: NewEvent): void {
-    try {
-      this.journal.append(e);
-    } catch {
-      // the LB work is done; the event is lost with the disk
-    }
   }
 }
 
@@ -478,35 +380,4 @@ export class PreconditionError extends RolloutError {}
 function outOfService(h: PoolHealthReport, configured: readonly string[]): Set<string> {
   const serving = new Set(h.backends.filter((b) => !b.draining && b.status === 'BS_HEALTHY').map((b) => b.backend));
   return new Set(configured.filter((a) => !serving.has(a)));
-}
-
-/** a verdict without numbers (the counters could not be read), as TooLittleTraffic says */
-function unreadable(a: AnalysisConfig, why: string): AnalysisResult {
-  const none = { requests: 0, errors: 0, errorRate: null, latencyMs: null, latencyKind: 'p95' as const };
-  return { verdict: a.TooLittleTraffic === 'pass' ? 'warn' : 'fail', canary: none, baseline: none, reasons: [why] };
-}
-
-/** the LB-counter verdict combined with the Prometheus number: either failing fails */
-function withPrometheus(
-  a: AnalysisConfig,
-  r: AnalysisResult,
-  p: { query: string; value: number | null },
-  final: boolean,
-): AnalysisResult {
-  const cfg = a.Prometheus!;
-  const reasons = [...r.reasons];
-  let verdict = r.verdict;
-  if (p.value === null) {
-    if (final) {
-      reasons.push(`Prometheus: ${p.query} gave no data`);
-      verdict = a.TooLittleTraffic === 'pass' ? (verdict === 'fail' ? 'fail' : 'warn') : 'fail';
-    }
-  } else if (cfg.Max !== undefined && p.value > cfg.Max) {
-    reasons.push(`Prometheus: ${p.query} = ${p.value}, over Max ${cfg.Max}`);
-    verdict = 'fail';
-  } else if (cfg.Min !== undefined && p.value < cfg.Min) {
-    reasons.push(`Prometheus: ${p.query} = ${p.value}, under Min ${cfg.Min}`);
-    verdict = 'fail';
-  }
-  return { ...r, verdict, reasons };
 }
