@@ -6,10 +6,12 @@
 // such a block does not apply, and the config says so in `warnings`. Keywords Fleet does not use are
 // read and ignored; quoting and `key=value` as ssh accepts them.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { homedir, hostname, userInfo } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { ValidationError } from '../errors';
+import { glob } from './includeGlob';
+import { parseConfigLines, type Line } from './sshConfigSyntax';
 
 /** what resolution needs of this machine (injected in tests, and for other platforms) */
 export interface LocalContext {
@@ -53,13 +55,6 @@ export interface CommandLine {
   identityFiles?: readonly string[];
 }
 
-interface Line {
-  keyword: string;
-  args: string[];
-  file: string;
-  lineNo: number;
-}
-
 const defaultIdentities = ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk', 'id_xmss', 'id_dsa'];
 const maxIncludeDepth = 16;
 const accumulating = new Set(['identityfile']);
@@ -74,7 +69,7 @@ export class SshConfig {
     private readonly local: LocalContext,
     text?: string,
   ) {
-    if (file && text !== undefined) this.parsed.set(file, parse(text, file));
+    if (file && text !== undefined) this.parsed.set(file, parseConfigLines(text, file));
   }
 
   static defaultPath(home = homedir()): string {
@@ -170,7 +165,7 @@ export class SshConfig {
   private lines(file: string): Line[] {
     let lines = this.parsed.get(file);
     if (!lines) {
-      lines = parse(readFileSync(file, 'utf8'), file);
+      lines = parseConfigLines(readFileSync(file, 'utf8'), file);
       this.parsed.set(file, lines);
     }
     return lines;
@@ -324,99 +319,6 @@ function wildcard(pattern: string, s: string): boolean {
       .replace(/\?/g, '.')}$`,
   );
   return re.test(s);
-}
-
-/** ssh_config lines: keyword (case-insensitive), `=` or space, args (quotes, backslash escapes), `#` comments */
-function parse(text: string, file: string): Line[] {
-  const out: Line[] = [];
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const s = raw.trim();
-    if (!s || s.startsWith('#')) return;
-    const m = /^([A-Za-z0-9]+)(?:\s*=\s*|\s+|$)(.*)$/.exec(s);
-    if (!m) throw new ValidationError(file, `line ${i + 1}`, `cannot read ${JSON.stringify(raw.slice(0, 80))}`);
-    const args = splitArgs(m[2], file, i + 1);
-    out.push({ keyword: m[1].toLowerCase(), args, file, lineNo: i + 1 });
-  });
-  return out;
-}
-
-function splitArgs(s: string, file: string, lineNo: number): string[] {
-  const args: string[] = [];
-  let cur = '';
-  let inArg = false;
-  let quote: string | null = null;
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (quote) {
-      if (c === '\\' && (s[i + 1] === quote || s[i + 1] === '\\')) cur += s[++i];
-      else if (c === quote) quote = null;
-      else cur += c;
-      continue;
-    }
-    if (/\s/.test(c)) {
-      if (inArg) args.push(cur);
-      cur = '';
-      inArg = false;
-    } else if (c === '#' && !inArg) break;
-    else if (c === '"' || c === "'") {
-      quote = c;
-      inArg = true;
-    } else if (c === '\\' && i + 1 < s.length && /[\s"'\\]/.test(s[i + 1])) {
-      cur += s[++i];
-      inArg = true;
-    } else {
-      cur += c;
-      inArg = true;
-    }
-  }
-  if (quote) throw new ValidationError(file, `line ${lineNo}`, 'unterminated quote');
-  if (inArg) args.push(cur);
-  return args;
-}
-
-/** glob(3) enough for Include: * ? [..] in any path segment, no hidden files for a wildcard, sorted */
-export function glob(pattern: string): string[] {
-  const parts = pattern.split('/');
-  let bases = [parts[0] === '' ? '/' : parts[0]];
-  for (let i = 1; i < parts.length; i++) {
-    const seg = parts[i];
-    if (!seg) continue;
-    const last = i === parts.length - 1;
-    const next: string[] = [];
-    for (const b of bases) {
-      if (!/[*?[]/.test(seg)) {
-        const p = join(b, seg);
-        if (exists(p, last)) next.push(p);
-        continue;
-      }
-      let names: string[] = [];
-      try {
-        names = readdirSync(b);
-      } catch {
-        continue;
-      }
-      const re = new RegExp(
-        `^${seg
-          .replace(/[.+^${}()|\\]/g, '\\$&')
-          .replace(/\*/g, '.*')
-          .replace(/\?/g, '.')
-          .replace(/\[!/g, '[^')}$`,
-      );
-      for (const n of names.sort())
-        if (!n.startsWith('.') && re.test(n) && exists(join(b, n), last)) next.push(join(b, n));
-    }
-    bases = next;
-  }
-  return bases.sort();
-}
-
-function exists(p: string, wantFile: boolean): boolean {
-  try {
-    const st = statSync(p);
-    return wantFile ? st.isFile() : st.isDirectory();
-  } catch {
-    return false;
-  }
 }
 
 /**
