@@ -7,7 +7,8 @@
 // in a directory of the same kind (made 0700), and written through a 0600 temporary file renamed
 // into place (two commands finishing at once never leave half a file). V8 checks the cache against
 // the source, its own version and its flags, and rejects one that does not fit: the bundle then
-// compiles as without a cache, and the cache is written anew. FLEET_CODE_CACHE=0 turns it off.
+// compiles as without a cache, and the cache is written anew. One cache per command (each holds
+// what its first run compiled); the newest 8 are kept. FLEET_CODE_CACHE=0 turns it off.
 import { createHash } from 'node:crypto';
 import {
   closeSync,
@@ -15,7 +16,9 @@ import {
   fstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
+  rmSync,
   renameSync,
   statSync,
   writeFileSync,
@@ -34,11 +37,18 @@ export interface CodeCacheRun {
   save(): void;
 }
 
-/** runs `file` (a CommonJS bundle, its `#!` line allowed) as the main module, with a cache under `cacheDir` */
-export function runWithCodeCache(file: string, cacheDir: string | null): CodeCacheRun {
+/** caches kept in the directory (other commands, other Fleet versions): the newest, the rest removed */
+export const maxCacheFiles = 8;
+
+/**
+ * Runs `file` (a CommonJS bundle, its `#!` line allowed) as the main module, with a cache under
+ * `cacheDir`. `flavour` names what this run will do (the CLI's command): V8 caches what the run
+ * that wrote the cache compiled, so `fleet run` starts best from a cache that `fleet run` wrote.
+ */
+export function runWithCodeCache(file: string, cacheDir: string | null, flavour = ''): CodeCacheRun {
   let source = readFileSync(file, 'utf8');
   if (source.startsWith('#!')) source = '//' + source.slice(2); // keeps every line and column where it was
-  const cacheFile = cacheDir ? join(cacheDir, cacheName(file, source)) : null;
+  const cacheFile = cacheDir ? join(cacheDir, cacheName(file, source, flavour)) : null;
   const cached = cacheFile ? readTrusted(cacheFile) : 'off';
   const script = new Script(Module.wrap(source), {
     filename: file,
@@ -68,6 +78,7 @@ export function runWithCodeCache(file: string, cacheDir: string | null): CodeCac
         const tmp = `${cacheFile}.${process.pid}.tmp`;
         writeFileSync(tmp, script.createCachedData(), { mode: 0o600 });
         renameSync(tmp, cacheFile);
+        prune(dirname(cacheFile));
       } catch {
         // a cache that cannot be written costs the next run its compile time, nothing else
       }
@@ -75,10 +86,25 @@ export function runWithCodeCache(file: string, cacheDir: string | null): CodeCac
   };
 }
 
-/** one cache per bundle, Node version and architecture: V8 would reject any other */
-function cacheName(file: string, source: string): string {
+/** one cache per bundle, Node version and architecture (V8 would reject any other), and flavour */
+function cacheName(file: string, source: string, flavour: string): string {
   const h = createHash('sha256').update(file).update('\0').update(source).digest('hex').slice(0, 16);
-  return `${process.version}-${process.arch}-${h}.v8cache`;
+  const f = /^[a-z][a-z0-9-]{0,23}$/.test(flavour) ? `-${flavour}` : '';
+  return `${process.version}-${process.arch}-${h}${f}.v8cache`;
+}
+
+/** keeps the newest maxCacheFiles caches (an upgrade leaves the old version's behind) and no old temporary file */
+function prune(dir: string): void {
+  const now = Date.now();
+  const caches: Array<{ path: string; mtime: number }> = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    const mtime = statSync(path).mtimeMs;
+    if (name.endsWith('.v8cache')) caches.push({ path, mtime });
+    else if (name.endsWith('.tmp') && now - mtime > 10 * 60_000) rmSync(path, { force: true });
+  }
+  caches.sort((a, b) => b.mtime - a.mtime);
+  for (const c of caches.slice(maxCacheFiles)) rmSync(c.path, { force: true });
 }
 
 /** the cache's bytes; 'absent' when there is none, 'untrusted' when someone else could have written it */

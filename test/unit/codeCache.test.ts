@@ -1,10 +1,10 @@
 // The CLI's V8 code cache (cli/codeCache.ts): written once, then accepted; a rejected cache is
 // replaced; a cache others could write is never read; the bundle runs the same in every case.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runWithCodeCache } from '../../cli/codeCache';
+import { maxCacheFiles, runWithCodeCache } from '../../cli/codeCache';
 
 describe('runWithCodeCache', () => {
   let dir: string;
@@ -59,6 +59,26 @@ describe('runWithCodeCache', () => {
     assert.equal(runWithCodeCache(bundle, cacheDir).status, 'absent');
     assert.equal(runWithCodeCache(bundle, null).status, 'off');
     assert.deepEqual(g.__codeCacheRuns, ['okok', 'v2', 'v2']);
+  });
+
+  it('one cache per command; the newest ones kept, old temporary files removed', () => {
+    mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+    const old = Date.now() / 1000 - 3600;
+    for (let i = 0; i < maxCacheFiles + 2; i++) {
+      const f = join(cacheDir, `v0-old-${i}.v8cache`);
+      writeFileSync(f, 'an older version', { mode: 0o600 });
+      utimesSync(f, old + i, old + i);
+    }
+    writeFileSync(join(cacheDir, 'x.v8cache.123.tmp'), 'left by a crash', { mode: 0o600 });
+    utimesSync(join(cacheDir, 'x.v8cache.123.tmp'), old, old);
+    runWithCodeCache(bundle, cacheDir, 'run').save();
+    runWithCodeCache(bundle, cacheDir, 'rollout').save();
+    const files = readdirSync(cacheDir).sort();
+    assert.equal(files.length, maxCacheFiles, files.join(' '));
+    assert.ok(files.some((f) => f.endsWith('-run.v8cache')) && files.some((f) => f.endsWith('-rollout.v8cache')));
+    // the oldest went first; no temporary file is left
+    assert.ok(!files.includes('v0-old-0.v8cache') && files.includes(`v0-old-${maxCacheFiles + 1}.v8cache`));
+    assert.ok(!files.some((f) => f.endsWith('.tmp')));
   });
 
   it('keeps line numbers: the #! line is commented out, not removed', () => {
