@@ -218,8 +218,8 @@ export async function benchSshFanout(
           ['client CPU per fresh host', `${cpuPerHost.toFixed(2)} ms`],
           ['`fleet --version` wall (median of 5)', `${startup.toFixed(0)} ms (node -e 0: ${nodeAlone.toFixed(0)} ms)`],
           [
-            'one host alone, fresh connection (median of 5)',
-            `${median(oneFresh).toFixed(0)} ms${latency ? ` (${(median(oneFresh) / floorFresh).toFixed(2)}× the floor)` : ''}`,
+            'one host alone, fresh connection (median of 5; all 5)',
+            `${median(oneFresh).toFixed(0)} ms${latency ? ` (${(median(oneFresh) / floorFresh).toFixed(2)}× the floor)` : ''}; ${oneFresh.map((t) => t.toFixed(0)).join(' / ')} ms`,
           ],
           [
             'one host alone, second command pooled (median of 5)',
