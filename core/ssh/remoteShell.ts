@@ -3,8 +3,9 @@
 // and that a non-POSIX login shell (csh/tcsh, fish) refuses to parse as a whole, so nothing runs.
 // When one refuses, the same line runs again through /bin/sh, quoted for that shell, and the
 // connection remembers its shell: POSIX hosts pay nothing, others one refused attempt per connection.
-// The user's command travels as a printf %b argument (backslash and newline escaped), so the line
-// never spans lines: csh would run a second line on its own.
+// A command of one line is eval'd from a quoted word; one of several lines travels as a printf %b
+// argument (backslash and newline escaped), so the line never spans lines: csh would run a second
+// line on its own. (Only then: `$(printf …)` costs the server a fork, 0.3-0.7 ms of its CPU.)
 import type { Client } from 'ssh2';
 import { shellQuote } from './quote';
 
@@ -31,7 +32,9 @@ export function rememberLoginShell(c: Client, s: LoginShell): void {
 
 /** the one-line POSIX script: a guard csh and fish cannot parse, the pid report, then the command */
 export function posixLine(command: string): string {
-  const encoded = command.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+  const run = command.includes('\n')
+    ? `eval "$(printf %b ${shellQuote(command.replace(/\\/g, '\\\\').replace(/\n/g, '\\n'))})"`
+    : `eval ${shellQuote(command)}`;
   return [
     ': ${fleet_guard##*) }',
     'fleet_stat=',
@@ -41,7 +44,7 @@ export function posixLine(command: string): string {
     `printf '${pidMarker}%s %s\\n' "$$" "\${3:-?}" >&2`,
     'unset fleet_stat',
     'set --',
-    `eval "$(printf %b ${shellQuote(encoded)})"`,
+    run,
   ].join('; ');
 }
 
