@@ -47,11 +47,20 @@ export const maxCacheFiles = 8;
  * that wrote the cache compiled, so `fleet run` starts best from a cache that `fleet run` wrote.
  */
 export function runWithCodeCache(file: string, cacheDir: string | null, flavour = ''): CodeCacheRun {
-  const bytes = readFileSync(file);
+  // one open for the bytes and the size and time that name the cache: they describe the same file
+  const fd = openSync(file, 'r');
+  let bytes: Buffer;
+  let st: { size: number; mtimeMs: number };
+  try {
+    st = fstatSync(fd);
+    bytes = readFileSync(fd);
+  } finally {
+    closeSync(fd);
+  }
   // the build makes bundles ASCII-only (esbuild.mjs): read so, a copy instead of a 4.5 MB UTF-8 decode (~20 ms)
   let source = bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
   if (source.startsWith('#!')) source = '//' + source.slice(2); // keeps every line and column where it was
-  const cacheFile = cacheDir ? join(cacheDir, cacheName(file, statSync(file), flavour)) : null;
+  const cacheFile = cacheDir ? join(cacheDir, cacheName(file, st, flavour)) : null;
   const cached = cacheFile ? readTrusted(cacheFile) : 'off';
   const script = new Script(Module.wrap(source), {
     filename: file,

@@ -32,6 +32,17 @@ function scriptedClient(...scripts: Step[][]): Client & { commands: string[] } {
   return client as unknown as Client & { commands: string[] };
 }
 
+/** runs `command` on `c`, collecting what was streamed to stdout and stderr */
+async function streamed(c: Client, command: string) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const r = await execCommand(c, command, {
+    onStdout: (b) => out.push(b.toString()),
+    onStderr: (b) => err.push(b.toString()),
+  });
+  return { out, err, r };
+}
+
 describe('streamed exec output and the pid report', () => {
   it('streams stdout that arrived before the pid report, in order, once the report comes', async () => {
     const c = scriptedClient([
@@ -41,12 +52,7 @@ describe('streamed exec output and the pid report', () => {
       ['err', 'warning\n'],
       ['exit', 0],
     ]);
-    const out: string[] = [];
-    const err: string[] = [];
-    const r = await execCommand(c, 'echo ui-test-42; uname -s', {
-      onStdout: (b) => out.push(b.toString()),
-      onStderr: (b) => err.push(b.toString()),
-    });
+    const { out, err, r } = await streamed(c, 'echo ui-test-42; uname -s');
     assert.deepEqual(out, ['ui-test-42\n', 'Linux\n']);
     assert.equal(err.join(''), 'warning\n');
     assert.equal(r.stdout, 'ui-test-42\nLinux\n');
@@ -65,12 +71,7 @@ describe('streamed exec output and the pid report', () => {
         ['exit', 0],
       ],
     );
-    const out: string[] = [];
-    const err: string[] = [];
-    const r = await execCommand(c, 'echo hello', {
-      onStdout: (b) => out.push(b.toString()),
-      onStderr: (b) => err.push(b.toString()),
-    });
+    const { out, err, r } = await streamed(c, 'echo hello');
     assert.equal(c.commands.length, 2);
     assert.match(c.commands[1], /^exec \/bin\/sh -c /);
     assert.deepEqual(out, ['hello\n']);
