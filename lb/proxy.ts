@@ -4,10 +4,12 @@
 // cannot be forwarded is refused (501). A bodiless GET or HEAD whose connection fails before any byte
 // of the answer is retried once on another backend, so a backend that dies between health checks
 // costs no client a failed request.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Backend } from './backend';
+import type { FrontHandler, FrontRequest } from './front/connection';
+import { sendError } from './front/errorAnswer';
+import type { FrontResponse } from './front/response';
 import { matchPool, type Pool } from './pool';
 
 /** headers of one connection, never forwarded; framing is set again for the upstream request */
@@ -32,35 +34,29 @@ export interface ProxyOptions {
   stats?: boolean;
 }
 
-type Framing = { kind: 'none' } | { kind: 'length'; bytes: number } | { kind: 'chunked' };
-
-export function proxyHandler(pools: Map<string, Pool>, opts: ProxyOptions) {
-  return (req: IncomingMessage, res: ServerResponse): void => {
-    const url = req.url ?? '/';
+export function proxyHandler(pools: Map<string, Pool>, opts: ProxyOptions): FrontHandler {
+  return (req, res) => {
+    const url = req.url;
     const q = url.indexOf('?');
     const pool = matchPool(pools, q < 0 ? url : url.slice(0, q));
-    if (!pool) return fail(res, 404, `no pool serves ${url}`);
-    // one pass over the raw headers instead of req.headers, which Node builds on first use
-    const h = scanRequestHeaders(req.rawHeaders);
-    const framing = framingOf(h.te, h.cl);
-    if (typeof framing === 'string')
-      return fail(res, framing.startsWith('Transfer-Encoding') ? 501 : 400, framing, true);
+    // the connection reader has refused what cannot be framed (front/requestHead.ts)
+    const framing = req.framing;
+    if (!pool) return fail(res, 404, `no pool serves ${url}`, framing.kind !== 'none');
     if (framing.kind === 'length' && framing.bytes > opts.maxBodyBytes) {
       return fail(res, 413, `request body over ${opts.maxBodyBytes} bytes`, true);
     }
-    const peer = req.socket.remoteAddress;
+    const h = scanRequestHeaders(req.rawHeaders);
+    const peer = req.remoteAddress;
     h.forward.push('x-forwarded-for', h.xff && peer ? `${h.xff}, ${peer}` : (h.xff ?? peer ?? ''));
     const retriable = framing.kind === 'none' && (req.method === 'GET' || req.method === 'HEAD');
-    attempt(pool, req, res, opts, framing, h.forward, retriable ? 2 : 1, undefined);
+    attempt(pool, req, res, opts, h.forward, retriable ? 2 : 1, undefined);
   };
 }
 
 interface ScannedHeaders {
   /** name, value, name, value… without hop-by-hop headers and without X-Forwarded-For */
   forward: string[];
-  /** repeated headers joined with ", ", as Node's req.headers joins them */
-  te?: string;
-  cl?: string;
+  /** repeated headers joined with ", " */
   xff?: string;
 }
 
@@ -70,39 +66,17 @@ function scanRequestHeaders(raw: readonly string[]): ScannedHeaders {
     const k = raw[i].toLowerCase();
     const v = raw[i + 1];
     if (k === 'x-forwarded-for') out.xff = out.xff === undefined ? v : `${out.xff}, ${v}`;
-    else if (k === 'transfer-encoding') out.te = out.te === undefined ? v : `${out.te}, ${v}`;
-    else if (hopByHop.has(k)) continue;
-    else {
-      // Content-Length stays among the forwarded headers: undici frames the body by it (Node's
-      // parser has already refused a second one)
-      if (k === 'content-length') out.cl = v;
-      out.forward.push(raw[i], v);
-    }
+    // Content-Length stays among the forwarded headers: undici frames the body by it
+    else if (!hopByHop.has(k)) out.forward.push(raw[i], v);
   }
   return out;
 }
 
-/** how the client framed its body, or why it cannot be forwarded */
-function framingOf(te: string | undefined, cl: string | undefined): Framing | string {
-  if (te !== undefined) {
-    // Node's parser has already refused Content-Length together with Transfer-Encoding
-    if (te.trim().toLowerCase() !== 'chunked')
-      return `Transfer-Encoding ${JSON.stringify(te)} is not supported; send the body chunked or with a Content-Length`;
-    return { kind: 'chunked' };
-  }
-  if (cl === undefined) return { kind: 'none' };
-  const bytes = Number(cl);
-  if (!/^\d+$/.test(cl) || !Number.isSafeInteger(bytes))
-    return `Content-Length ${JSON.stringify(cl)} is not a number of bytes`;
-  return { kind: 'length', bytes };
-}
-
 function attempt(
   pool: Pool,
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: FrontRequest,
+  res: FrontResponse,
   opts: ProxyOptions,
-  framing: Framing,
   headers: string[],
   tries: number,
   tried: Backend | undefined,
@@ -123,18 +97,18 @@ function attempt(
   // the body, streamed with backpressure and bounded; Content-Length stays among the headers and
   // undici frames it so (a stream of another length fails the request), else it sends it chunked
   let body: Transform | null = null;
-  if (framing.kind !== 'none') {
+  if (req.body) {
     body = limit(opts.maxBodyBytes);
-    pipeline(req, body).catch((e: Error) => {
+    pipeline(req.body, body).catch((e: Error) => {
       if (e instanceof BodyTooLarge && !res.headersSent) fail(res, 413, e.message, true);
-      else req.socket.destroy();
+      else res.destroy();
     });
   }
   let answered = false;
   let abort: ((err?: Error) => void) | undefined;
   let resume: (() => void) | undefined;
-  res.on('close', () => {
-    if (!res.writableFinished) abort?.(new Error('client went away'));
+  res.onClose(() => {
+    if (!res.finished) abort?.(new Error('client went away'));
     done();
   });
   const handler = {
@@ -150,7 +124,7 @@ function attempt(
     },
     onData(chunk: Buffer) {
       if (res.write(chunk)) return true;
-      res.once('drain', () => resume?.()); // until then the backend's socket is paused
+      res.onDrain(() => resume?.()); // until then the backend's socket is paused
       return false;
     },
     onComplete() {
@@ -160,15 +134,14 @@ function attempt(
     onError(e: Error) {
       done();
       if (!answered && traffic) traffic.errors++;
-      if (!answered && tries > 1 && !res.headersSent)
-        return attempt(pool, req, res, opts, framing, headers, tries - 1, b);
+      if (!answered && tries > 1 && !res.headersSent) return attempt(pool, req, res, opts, headers, tries - 1, b);
       if (!res.headersSent)
         fail(res, 502, `backend ${b.addr}: ${(e as NodeJS.ErrnoException).code ?? e.message}`, true);
       else res.destroy();
     },
   };
   try {
-    b.pool.dispatch({ path: req.url ?? '/', method: req.method ?? 'GET', headers, body }, handler);
+    b.pool.dispatch({ path: req.url, method: req.method, headers, body }, handler);
   } catch (e) {
     // a request undici will not send as it is (a repeated Host header, an invalid header value)
     done();
@@ -194,27 +167,19 @@ function limit(max: number): Transform {
  * writes back unchanged: header bytes are opaque (a UTF-8 filename is common), so they are read as
  * latin1, the encoding Node's ServerResponse writes them in.
  */
+const unsafeName = /[^!#$%&'*+\-.^_`|~0-9A-Za-z]/;
+const unsafeValue = /[^\t\x20-\x7e\x80-\xff]/;
+
 function responseHeaders(raw: readonly Buffer[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const k = raw[i].toString('latin1');
-    if (!hopByHop.has(k.toLowerCase())) out.push(k, raw[i + 1].toString('latin1'));
+    const v = raw[i + 1].toString('latin1');
+    // a control byte could split the answer; a backend's parser may have let one through
+    if (hopByHop.has(k.toLowerCase()) || unsafeName.test(k) || unsafeValue.test(v)) continue;
+    out.push(k, v);
   }
   return out;
 }
 
-/**
- * An error answer from the LB itself. `close`: the request's body may not have been read, so the
- * connection cannot carry another request: say so and close it (no bytes of that body can be read
- * as a request of their own).
- */
-function fail(res: ServerResponse, status: number, message: string, close = false): void {
-  if (res.headersSent) return void res.destroy();
-  const body = JSON.stringify({ error: message });
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(body),
-    ...(close ? { connection: 'close' } : {}),
-  });
-  res.end(body);
-}
+const fail = sendError;

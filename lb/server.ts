@@ -5,7 +5,7 @@
 // back: no new connection is accepted, requests in flight finish (up to a grace period), then the
 // rest is cut.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Server as NetServer } from 'node:net';
 import { chmodSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { defaultLbControl } from '../core/lb/controlClient';
@@ -13,6 +13,7 @@ import { formatHostPort, parseHostPort } from '../core/hostPort';
 import { sleep } from '../core/sleep';
 import { ensureTokenFile } from '../core/token';
 import { controlHandler } from './control';
+import { createFrontServer } from './front/server';
 import { type Pool } from './pool';
 import { proxyHandler } from './proxy';
 import { prometheusText } from './stats';
@@ -31,6 +32,8 @@ export interface LbOptions {
   metrics?: string;
   /** per-backend traffic counters (default on; off only to measure what they cost) */
   stats?: boolean;
+  /** the proxy listener's limits on slow and idle clients (defaults: `timeouts` below) */
+  clientTimeouts?: Partial<typeof timeouts>;
 }
 
 export interface RunningLb {
@@ -45,6 +48,12 @@ export interface RunningLb {
   close(opts?: { graceMs?: number }): Promise<void>;
 }
 
+const timeouts = {
+  headersTimeoutMs: 10_000, // a client that trickles its headers is cut off
+  requestTimeoutMs: 120_000,
+  keepAliveTimeoutMs: 5_000,
+};
+
 export function splitHostPort(s: string, flag: string): { host: string; port: number } {
   const hp = parseHostPort(s);
   if (!hp) throw new Error(`${flag} ${s}: expected HOST:PORT, e.g. 127.0.0.1:9090`);
@@ -55,13 +64,15 @@ export async function serveLb(o: LbOptions): Promise<RunningLb> {
   const pools = new Map<string, Pool>();
   const h = splitHostPort(o.http, '--http');
   const controlAddr = o.control ?? defaultLbControl();
-  const proxy = createServer(
+  const front = createFrontServer(
     proxyHandler(pools, {
       maxBodyBytes: o.maxBodyBytes ?? 64 * 1024 * 1024,
       upstreamTimeoutMs: o.upstreamTimeoutMs ?? 60_000,
       stats: o.stats,
     }),
+    { maxHeadBytes: 16 * 1024, ...timeouts, ...o.clientTimeouts },
   );
+  const proxy = front.server;
   const metrics = o.metrics ? createServer(metricsHandler(pools)) : undefined;
   proxy.maxConnections = o.maxConnections ?? 10_000;
   let control: Server;
@@ -81,12 +92,13 @@ export async function serveLb(o: LbOptions): Promise<RunningLb> {
     ]);
     control = createServer(controlHandler(pools, { allowedHosts: allowed, token }));
   }
-  const servers = [proxy, control, ...(metrics ? [metrics] : [])];
-  for (const s of servers) {
-    s.headersTimeout = 10_000; // a client that trickles its headers is cut off
-    s.requestTimeout = 120_000;
-    s.keepAliveTimeout = 5_000;
+  const httpServers = [control, ...(metrics ? [metrics] : [])];
+  for (const s of httpServers) {
+    s.headersTimeout = timeouts.headersTimeoutMs;
+    s.requestTimeout = timeouts.requestTimeoutMs;
+    s.keepAliveTimeout = timeouts.keepAliveTimeoutMs;
   }
+  const servers = [proxy, ...httpServers];
   await listen(proxy, h.host, h.port);
   if (socketPath) await listenUnix(control, socketPath);
   else {
@@ -111,10 +123,12 @@ export async function serveLb(o: LbOptions): Promise<RunningLb> {
         let done = false;
         void stopped.then(() => (done = true));
         while (!done && Date.now() < deadline) {
-          for (const s of servers) s.closeIdleConnections();
+          front.closeIdleConnections();
+          for (const s of httpServers) s.closeIdleConnections();
           await sleep(20);
         }
-        for (const s of servers) s.closeAllConnections();
+        front.closeAllConnections();
+        for (const s of httpServers) s.closeAllConnections();
         await stopped;
         for (const p of pools.values()) p.close();
         if (socketPath) rmSync(socketPath, { force: true });
@@ -145,7 +159,7 @@ function metricsHandler(pools: Map<string, Pool>) {
   };
 }
 
-function listen(s: Server, host: string, port: number): Promise<void> {
+function listen(s: Server | NetServer, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => s.once('error', reject).listen(port, host, () => resolve()));
 }
 

@@ -3,7 +3,8 @@
 // a request smuggled inside another's body shows up here as a request of its own. A request is
 // recorded the moment it is parsed, so once every connection to the backend has closed (idle()),
 // the record holds everything the LB sent. A request's `X-Echo` header comes back in the answer's
-// `X-Echo`, byte for byte (Node reads and writes header bytes as latin1).
+// `X-Echo`, byte for byte (Node reads and writes header bytes as latin1). Paths under /chunked are
+// answered in two writes, without a length (chunked).
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -30,8 +31,11 @@ export class RecordingBackend {
       req.on('end', () => {
         rec.body = Buffer.concat(chunks);
         if (req.headers['x-echo'] !== undefined) res.setHeader('x-echo', req.headers['x-echo']);
+        const seen = Buffer.from(`seen ${b.requests.length}\n`);
+        // an answer without a length: Node sends it chunked
+        if (req.url!.startsWith('/chunked')) res.write(Buffer.from('first part, '));
         // a Buffer, so Node writes the header bytes as latin1 (with a string it writes head and body as UTF-8)
-        res.end(Buffer.from(`seen ${b.requests.length}\n`));
+        res.end(seen);
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));

@@ -2,41 +2,10 @@
 // chunked), nothing a client hides in a body reaches the backend as a request of its own, pipelined
 // requests stay whole. Real LB code (serveLb) in process, a recording backend, raw bytes from the client.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import fc from 'fast-check';
-import { LbControlClient } from '../../core/lb/controlClient';
-import { serveLb, type LbOptions, type RunningLb } from '../../lb/server';
-import { freePort } from '../harness/net';
-import { rawExchange } from '../harness/rawHttp';
+import { lbWith, through } from '../harness/lbThrough';
 import { RecordingBackend } from '../harness/recordingBackend';
 import { fuzzRuns, fuzzSeed } from '../harness/fuzz';
-
-async function lbWith(backend: RecordingBackend, o: Partial<LbOptions> = {}): Promise<{ lb: RunningLb; port: number }> {
-  const port = await freePort();
-  const control = `unix:${join(mkdtempSync(join(tmpdir(), 'lbf-')), 'control.sock')}`;
-  const lb = await serveLb({ http: `127.0.0.1:${port}`, control, ...o });
-  const c = new LbControlClient(control);
-  await c.addPool('/', { path: '/healthz', healthyValues: ['ok'], intervalSecs: 60 });
-  await c.addBackend('/', backend.addr);
-  return { lb, port };
-}
-
-/** sends raw bytes through a fresh LB; resolves what the client got back and what the backend saw (all of it: the LB is closed first) */
-async function through(pieces: (string | Buffer)[], responses: number, o: Partial<LbOptions> = {}) {
-  const backend = await RecordingBackend.start();
-  const { lb, port } = await lbWith(backend, o);
-  try {
-    const got = await rawExchange(port, pieces, responses);
-    await lb.close();
-    await backend.idle();
-    return { got, seen: backend.requests };
-  } finally {
-    await lb.close().catch(() => undefined);
-    await backend.stop();
-  }
-}
 
 const smuggled = 'GET /smuggled HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 6.6.6.6\r\n\r\n';
 const chunk = (s: string) => `${Buffer.byteLength(s).toString(16)}\r\n${s}\r\n`;

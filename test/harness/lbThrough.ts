@@ -1,0 +1,39 @@
+// The real LB code (serveLb) in process in front of a recording backend, for tests of what crosses it:
+// raw bytes in from a client, what the client got back, and what the backend saw.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LbControlClient } from '../../core/lb/controlClient';
+import { serveLb, type LbOptions, type RunningLb } from '../../lb/server';
+import { freePort } from './net';
+import { rawExchange } from './rawHttp';
+import { RecordingBackend } from './recordingBackend';
+
+/** an LB on a free port with one pool, "/", served by `backend` */
+export async function lbWith(
+  backend: RecordingBackend,
+  o: Partial<LbOptions> = {},
+): Promise<{ lb: RunningLb; port: number }> {
+  const port = await freePort();
+  const control = `unix:${join(mkdtempSync(join(tmpdir(), 'lbf-')), 'control.sock')}`;
+  const lb = await serveLb({ http: `127.0.0.1:${port}`, control, ...o });
+  const c = new LbControlClient(control);
+  await c.addPool('/', { path: '/healthz', healthyValues: ['ok'], intervalSecs: 60 });
+  await c.addBackend('/', backend.addr);
+  return { lb, port };
+}
+
+/** sends raw bytes through a fresh LB; resolves what the client got back and what the backend saw (all of it: the LB is closed first) */
+export async function through(pieces: (string | Buffer)[], responses: number, o: Partial<LbOptions> = {}) {
+  const backend = await RecordingBackend.start();
+  const { lb, port } = await lbWith(backend, o);
+  try {
+    const got = await rawExchange(port, pieces, responses);
+    await lb.close();
+    await backend.idle();
+    return { got, seen: backend.requests };
+  } finally {
+    await lb.close().catch(() => undefined);
+    await backend.stop();
+  }
+}
