@@ -2,7 +2,7 @@
 // its sequence number, and answers /healthz with `ok`. What the LB forwards is exactly what it sees:
 // a request smuggled inside another's body shows up here as a request of its own. A request is
 // recorded the moment it is parsed, so once every connection to the backend has closed (idle()),
-// the record holds everything the LB sent. A request's `X-Echo` header comes back in the answer's
+// the record holds everything the LB sent. Every answer names the path it answers (`X-Seen-Path`). A request's `X-Echo` header comes back in the answer's
 // `X-Echo`, byte for byte (Node reads and writes header bytes as latin1). Paths under /chunked are
 // answered in two writes, without a length (chunked).
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -31,6 +31,7 @@ export class RecordingBackend {
       req.on('end', () => {
         rec.body = Buffer.concat(chunks);
         if (req.headers['x-echo'] !== undefined) res.setHeader('x-echo', req.headers['x-echo']);
+        res.setHeader('x-seen-path', req.url!);
         const seen = Buffer.from(`seen ${b.requests.length}\n`);
         // an answer without a length: Node sends it chunked
         if (req.url!.startsWith('/chunked')) res.write(Buffer.from('first part, '));
