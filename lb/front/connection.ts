@@ -40,13 +40,15 @@ const crlfCrlf = Buffer.from('\r\n\r\n');
 const continueLine = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');
 
 type State = 'head' | 'body' | 'answering' | 'closing';
+/** what the connection waits for: the next request, its head, its body, the client to read its answers, or to close */
+type Wait = 'idle' | 'head' | 'body' | 'drain' | 'linger';
 
 export class FrontConnection {
   /** when the current wait (idle, head, body) runs out; 0: no limit now (the answer is coming) */
   deadline = 0;
   private state: State = 'head';
   private buf: Buffer | null = null;
-  private waitingFor: 'idle' | 'head' | 'body' | 'linger' | null = null;
+  private waitingFor: Wait | null = null;
   private requestStarted = 0;
   private body: Readable | null = null;
   private bodyLeft = 0;
@@ -76,8 +78,9 @@ export class FrontConnection {
     this.wait('idle');
   }
 
-  /** between requests with nothing read of the next one, or done with its last answer */
+  /** between requests with nothing read of the next one, or done with its last answer, and every answer sent */
   get idle(): boolean {
+    if (this.socket.writableLength > 0) return false;
     if (this.state === 'closing') return this.res === null;
     return this.state === 'head' && (this.buf === null || this.buf.length === 0);
   }
@@ -86,13 +89,15 @@ export class FrontConnection {
   timedOut(): void {
     const what = this.waitingFor;
     this.deadline = 0;
-    if (what === 'idle' || what === 'linger' || this.res?.headersSent) return void this.socket.destroy();
+    if (what === 'idle' || what === 'linger' || what === 'drain' || this.res?.headersSent)
+      return void this.socket.destroy();
     this.fail(408, what === 'head' ? 'the request head took too long' : 'the request body took too long');
   }
 
-  private wait(what: 'idle' | 'head' | 'body' | 'linger' | null): void {
+  private wait(what: Wait | null): void {
     this.waitingFor = what;
     if (what === null) this.deadline = 0;
+    else if (what === 'drain') this.deadline = Date.now() + this.limits.requestTimeoutMs;
     else if (what === 'linger') this.deadline = Date.now() + lingerMs;
     else if (what === 'idle') this.deadline = Date.now() + this.limits.keepAliveTimeoutMs;
     else if (what === 'head') {
@@ -243,6 +248,17 @@ export class FrontConnection {
     this.res = null;
     if (!keepOpen || this.state !== 'answering') return this.endGracefully();
     this.state = 'head';
+    if (this.socket.writableNeedDrain) {
+      // the client is not reading its answers: read no further request (each would add an answer to
+      // memory) until it has taken what is queued, for at most the request timeout
+      this.socket.pause();
+      this.wait('drain');
+      this.socket.once('drain', () => this.nextRequest());
+    } else this.nextRequest();
+  }
+
+  private nextRequest(): void {
+    if (this.state !== 'head') return;
     this.wait('idle');
     if (this.socket.isPaused()) this.socket.resume();
     // the next request runs after this answer's writes are queued, never inside them

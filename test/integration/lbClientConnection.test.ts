@@ -2,7 +2,8 @@
 // client, HEAD, 100-continue, timeouts on idle and slow clients, and the framing tricks refused before
 // anything reaches a backend. Real LB code in process, a recording backend, raw bytes from the client.
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
+import { createFrontServer } from '../../lb/front/server';
 import fc from 'fast-check';
 import { fuzzRuns, fuzzSeed } from '../harness/fuzz';
 import { lbWith, through } from '../harness/lbThrough';
@@ -156,6 +157,47 @@ describe('built-in LB client connections (real LB code, a recording backend)', f
     assert.deepEqual(body.got.statuses, [408], body.got.text);
     assert.ok(body.got.closed);
     assert.ok(body.seen.every((r) => r.body.length < 10));
+  });
+});
+
+describe('LB client connection reader (lb/front, its own handler)', function () {
+  this.timeout(30_000);
+
+  it('reads no further request while a client leaves its answers unread', async () => {
+    let handled = 0;
+    const answer = Buffer.alloc(2048, 'a');
+    const front = createFrontServer(
+      (_req, res) => {
+        handled++;
+        res.writeHead(200, ['content-length', String(answer.length)]);
+        res.end(answer);
+      },
+      { maxHeadBytes: 16 * 1024, headersTimeoutMs: 10_000, requestTimeoutMs: 10_000, keepAliveTimeoutMs: 10_000 },
+    );
+    await new Promise<void>((r) => front.server.listen(0, '127.0.0.1', () => r()));
+    const port = (front.server.address() as AddressInfo).port;
+    const s = connect(port, '127.0.0.1');
+    try {
+      await new Promise((r) => s.once('connect', r));
+      s.pause(); // reads nothing: the answers (40 MB in all) pile up in the kernel, then must stop
+      const n = 20_000;
+      s.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(n));
+      // bounded wait: until the count stops moving for 300 ms (or 10 s)
+      let last = -1;
+      for (const deadline = Date.now() + 10_000; handled !== last && Date.now() < deadline;) {
+        last = handled;
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      assert.ok(handled < n / 2, `${handled} of ${n} requests read while the client read no answer`);
+      s.resume(); // and once it reads, all are answered
+      for (const deadline = Date.now() + 10_000; handled < n && Date.now() < deadline;)
+        await new Promise((r) => setTimeout(r, 50));
+      assert.equal(handled, n);
+    } finally {
+      s.destroy();
+      front.closeAllConnections();
+      await new Promise((r) => front.server.close(r));
+    }
   });
 });
 
