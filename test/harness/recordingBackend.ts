@@ -4,7 +4,7 @@
 // recorded the moment it is parsed, so once every connection to the backend has closed (idle()),
 // the record holds everything the LB sent. Every answer names the path it answers (`X-Seen-Path`). A request's `X-Echo` header comes back in the answer's
 // `X-Echo`, byte for byte (Node reads and writes header bytes as latin1). Paths under /chunked are
-// answered in two writes, without a length (chunked).
+// answered in two writes, without a length (chunked); under /stream, a part every 50 ms, never ending.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -17,6 +17,8 @@ export interface Recorded {
 
 export class RecordingBackend {
   readonly requests: Recorded[] = [];
+  /** answers cut off before they were whole (the LB gave up on the request) */
+  cutOff = 0;
   private constructor(private readonly server: Server) {}
 
   static async start(): Promise<RecordingBackend> {
@@ -33,6 +35,13 @@ export class RecordingBackend {
         if (req.headers['x-echo'] !== undefined) res.setHeader('x-echo', req.headers['x-echo']);
         res.setHeader('x-seen-path', req.url!);
         const seen = Buffer.from(`seen ${b.requests.length}\n`);
+        res.on('close', () => (res.writableFinished ? undefined : b.cutOff++));
+        if (req.url!.startsWith('/stream')) {
+          // never ends: a part every 50 ms until the LB gives up on it
+          const t = setInterval(() => res.write(Buffer.from('part, ')), 50);
+          res.on('close', () => clearInterval(t));
+          return void res.write(Buffer.from('first part, '));
+        }
         // an answer without a length: Node sends it chunked
         if (req.url!.startsWith('/chunked')) res.write(Buffer.from('first part, '));
         // a Buffer, so Node writes the header bytes as latin1 (with a string it writes head and body as UTF-8)

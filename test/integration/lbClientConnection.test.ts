@@ -100,6 +100,26 @@ describe('built-in LB client connections (real LB code, a recording backend)', f
     }
   });
 
+  // a client's FIN alone may be a half close (it still reads): the LB learns the client is gone when
+  // its next write is refused, as HAProxy does without abortonclose
+  it('a client that leaves mid-answer ends the request to the backend too', async () => {
+    const backend = await RecordingBackend.start();
+    const { lb, port } = await lbWith(backend);
+    try {
+      const s = connect(port, '127.0.0.1');
+      s.on('error', () => undefined);
+      s.write('GET /stream HTTP/1.1\r\nHost: x\r\n\r\n');
+      await new Promise((r) => s.once('data', r));
+      s.destroy();
+      for (const deadline = Date.now() + 5000; backend.cutOff === 0 && Date.now() < deadline;)
+        await new Promise((r) => setTimeout(r, 20));
+      assert.equal(backend.cutOff, 1);
+    } finally {
+      await lb.close();
+      await backend.stop();
+    }
+  });
+
   const refused: [string, string, number][] = [
     ['a folded line hiding a length', 'POST / HTTP/1.1\r\nHost: x\r\nX: a\r\n Content-Length: 5\r\n\r\nhello', 400],
     ['a space before the colon', 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length : 5\r\n\r\nhello', 400],
