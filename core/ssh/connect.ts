@@ -128,10 +128,7 @@ async function connectOne(
     const onAbort = () => finish(opts.signal?.reason ?? new Error('aborted'));
     if (opts.signal?.aborted) return onAbort();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
-    c.once('ready', () => {
-      c.setNoDelay(true); // small request/reply packets: Nagle would add ~40 ms to every command
-      finish(null, c);
-    });
+    c.once('ready', () => finish(null, c));
     c.on('error', (err: Error & { level?: string; code?: string }) => {
       if (settled) return;
       finish(
@@ -167,6 +164,10 @@ async function connectOne(
       },
       authHandler: auth.handler,
     });
+    // from the first byte (Node applies it once the socket connects): the handshake is small packets
+    // sent back to back (NEWKEYS then SERVICE_REQUEST), and with Nagle on the second waits for the
+    // server's delayed ACK of the first, ~40 ms per fresh connection
+    c.setNoDelay(true);
     signPublicKeyFirst(c, identityKeys(methods));
     ignoreHostKeyAnnouncements(c);
   });

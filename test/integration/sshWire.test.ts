@@ -2,7 +2,8 @@
 // files are signed at once (one USERAUTH_REQUEST, no "test pkalg" query, no "Postponed"), a refused
 // key costs one request and the next one logs in, RSA keys sign with rsa-sha2-256, and ssh-agent
 // keys keep the query (an agent may ask its user to confirm every signature). After it: the
-// server's host key announcement is not answered with a request to prove every key.
+// server's host key announcement is not answered with a request to prove every key, only
+// acknowledged at once.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { Client } from 'ssh2';
@@ -104,5 +105,28 @@ describe('the SSH client on the wire (real sshd, its log)', function () {
     const log = await logOfRun([f.clientKey]);
     assert.match(log, /Accepted publickey/);
     assert.doesNotMatch(log, /hostkeys-prove/);
+  });
+
+  it('acknowledges the host key announcement at once, before it asks for the exec', async () => {
+    // sshd (Nagle on without a terminal) holds the channel confirmation until the announcement is
+    // acknowledged; an SSH_MSG_IGNORE carries the ACK instead of the client's delayed ACK (40 ms)
+    const g = await SshFleet.start(1, { extraConfig: ['LogLevel DEBUG3'] });
+    try {
+      const h = g.hosts[0];
+      const r = await fleet(
+        ['run', h.target, '--identity', g.clientKey, '--known-hosts', g.knownHostsFile, '--', 'true'],
+        {
+          home,
+        },
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const log = await g.logSince(h, 0);
+      const at = (re: RegExp) => log.search(re);
+      assert.ok(at(/notify_hostkeys: sent/) > 0, log);
+      assert.ok(at(/Received SSH2_MSG_IGNORE/) > at(/notify_hostkeys: sent/), log);
+      assert.ok(at(/receive packet: type 98\b/) > at(/Received SSH2_MSG_IGNORE/), log);
+    } finally {
+      await g.stop();
+    }
   });
 });
