@@ -160,6 +160,21 @@ export async function benchSshFanout(
       if (again.some((r) => r.exitCode !== 0)) throw new Error('pooled run failed');
     }
     pool.close();
+    // the same fresh connections again in this now warm process (the JIT has compiled ssh2's hot
+    // paths): what a long-lived process (the extension, a rollout) pays per host, against the cold
+    // first batch that a one-shot `fleet run` pays
+    const warmPool = new SshPool({
+      hostKeys: new HostKeyChecker(new KnownHosts(knownHostsFile), 'strict'),
+      keys: new KeyStore({ agentSocket: '' }),
+      maxHandshakes: n,
+    });
+    const warmCpu0 = process.cpuUsage();
+    const tWarm = performance.now();
+    const warm = await runOnHosts(warmPool, eps, 'uname -a', { concurrency: n });
+    const warmMs = performance.now() - tWarm;
+    const warmCpu = process.cpuUsage(warmCpu0);
+    warmPool.close();
+    if (warm.some((r) => r.exitCode !== 0)) throw new Error('warm fresh run failed');
     // one host alone: round trips without 50 sshd sharing 2 cores (what one host far away costs)
     const oneFresh: number[] = [];
     const onePooled: number[] = [];
@@ -180,6 +195,7 @@ export async function benchSshFanout(
     if (first.some((r) => r.exitCode !== 0))
       throw new Error('fresh run failed: ' + first.find((r) => r.error)?.error?.message);
     const cpuPerHost = (cpu.user + cpu.system) / 1000 / n;
+    const warmCpuPerHost = (warmCpu.user + warmCpu.system) / 1000 / n;
 
     // fleet's own start: Node plus the bundle, what every `fleet` command pays before any SSH
     const startup = median(
@@ -216,6 +232,8 @@ export async function benchSshFanout(
         [
           ['fresh connections, wall', `${(freshMs / 1000).toFixed(2)} s${vsFloor(freshMs)}`],
           ['client CPU per fresh host', `${cpuPerHost.toFixed(2)} ms`],
+          ['the same again in the warm process: wall', `${(warmMs / 1000).toFixed(2)} s${vsFloor(warmMs)}`],
+          ['the same again in the warm process: client CPU per fresh host', `${warmCpuPerHost.toFixed(2)} ms`],
           ['`fleet --version` wall (median of 5)', `${startup.toFixed(0)} ms (node -e 0: ${nodeAlone.toFixed(0)} ms)`],
           [
             'one host alone, fresh connection (median of 5; all 5)',
