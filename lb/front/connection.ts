@@ -58,6 +58,8 @@ export class FrontConnection {
   private running = false;
   private again = false;
   private clientEnded = false;
+  /** answers are queued that the client has not read: no request is read until they drain */
+  private awaitingDrain = false;
   /** the server is shutting down: answer what is in flight with `Connection: close` */
   closing = false;
 
@@ -109,6 +111,7 @@ export class FrontConnection {
   /** reads what the buffer holds, as far as the state allows; re-entrant calls are folded into the running one */
   private run(): void {
     if (this.running) return void (this.again = true);
+    if (this.awaitingDrain) return; // bytes that arrive meanwhile wait in the buffer
     this.running = true;
     try {
       do {
@@ -117,7 +120,7 @@ export class FrontConnection {
         else if (this.state === 'body') this.readBody();
         else if (this.state === 'answering' && this.buf !== null && this.buf.length > this.limits.maxHeadBytes)
           this.socket.pause(); // a client pipelining far ahead waits for its answers
-      } while (this.again);
+      } while (this.again && !this.awaitingDrain);
     } finally {
       this.running = false;
     }
@@ -251,9 +254,13 @@ export class FrontConnection {
     if (this.socket.writableNeedDrain) {
       // the client is not reading its answers: read no further request (each would add an answer to
       // memory) until it has taken what is queued, for at most the request timeout
+      this.awaitingDrain = true;
       this.socket.pause();
       this.wait('drain');
-      this.socket.once('drain', () => this.nextRequest());
+      this.socket.once('drain', () => {
+        this.awaitingDrain = false;
+        this.nextRequest();
+      });
     } else this.nextRequest();
   }
 

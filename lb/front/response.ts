@@ -38,11 +38,15 @@ export class FrontResponse {
     this.headersSent = true;
     let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
     let hasLength = false;
+    let hasDate = false;
     for (let i = 0; i < headers.length; i += 2) {
       const k = headers[i];
       if (k.length === 14 && k.toLowerCase() === 'content-length') hasLength = true;
+      else if (k.length === 4 && k.toLowerCase() === 'date') hasDate = true;
       head += `${k}: ${headers[i + 1]}\r\n`;
     }
+    // a recipient with a clock adds the Date an answer lacks (RFC 9110 §6.6.1), as node:http did
+    if (!hasDate) head += `date: ${httpDate()}\r\n`;
     const noBody = this.bodyless || status === 204 || status === 304 || status < 200;
     if (noBody) this.mode = 'none';
     else if (hasLength) this.mode = 'length';
@@ -107,6 +111,20 @@ export class FrontResponse {
     this.closed = true;
     for (const cb of this.closeCallbacks.splice(0)) cb();
   }
+}
+
+let dateSecond = -1;
+let dateText = '';
+
+/** the current time as an HTTP date, made once a second */
+function httpDate(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(now).toUTCString();
+  }
+  return dateText;
 }
 
 function uncork(s: Socket): void {

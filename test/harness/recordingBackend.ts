@@ -4,7 +4,8 @@
 // recorded the moment it is parsed, so once every connection to the backend has closed (idle()),
 // the record holds everything the LB sent. Every answer names the path it answers (`X-Seen-Path`). A request's `X-Echo` header comes back in the answer's
 // `X-Echo`, byte for byte (Node reads and writes header bytes as latin1). Paths under /chunked are
-// answered in two writes, without a length (chunked); under /stream, a part every 50 ms, never ending.
+// answered in two writes, without a length (chunked); under /stream, a part every 50 ms, never ending;
+// under /nodate, without a Date header.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -34,6 +35,7 @@ export class RecordingBackend {
         rec.body = Buffer.concat(chunks);
         if (req.headers['x-echo'] !== undefined) res.setHeader('x-echo', req.headers['x-echo']);
         res.setHeader('x-seen-path', req.url!);
+        if (req.url!.startsWith('/nodate')) res.sendDate = false;
         const seen = Buffer.from(`seen ${b.requests.length}\n`);
         res.on('close', () => (res.writableFinished ? undefined : b.cutOff++));
         if (req.url!.startsWith('/stream')) {

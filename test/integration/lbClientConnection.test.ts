@@ -2,7 +2,7 @@
 // client, HEAD, 100-continue, timeouts on idle and slow clients, and the framing tricks refused before
 // anything reaches a backend. Real LB code in process, a recording backend, raw bytes from the client.
 import assert from 'node:assert/strict';
-import { connect, type AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { createFrontServer } from '../../lb/front/server';
 import fc from 'fast-check';
 import { fuzzRuns, fuzzSeed } from '../harness/fuzz';
@@ -39,6 +39,18 @@ describe('built-in LB client connections (real LB code, a recording backend)', f
       seen.map((r) => r.path),
       ['/chunked', '/b'],
     );
+  });
+
+  it('adds the Date an answer lacks, and keeps the one it has; its own error answers have one too', async () => {
+    const { got } = await through(['GET /nodate HTTP/1.1\r\nHost: x\r\n\r\nGET /dated HTTP/1.1\r\nHost: x\r\n\r\n'], 2);
+    const answers = got.text.split(/(?=^HTTP\/1\.1 )/m);
+    assert.equal(answers.length, 2, got.text);
+    for (const a of answers)
+      assert.equal(a.match(/^date: [A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} [\d:]{8} GMT\r$/gim)?.length, 1, a);
+    assert.match(answers[0], /^date: /m); // ours (lower case): the backend sent none
+    assert.match(answers[1], /^Date: /m); // the backend's, as it was
+    const refusedOne = await through(['GET / HTTP/2.0\r\nHost: x\r\n\r\n'], 2);
+    assert.match(refusedOne.got.text, /^date: .+ GMT\r$/m);
   });
 
   it('sends no body after HEAD, so the next answer starts right after its head', async () => {
@@ -194,6 +206,8 @@ describe('LB client connection reader (lb/front, its own handler)', function () 
       },
       { maxHeadBytes: 16 * 1024, headersTimeoutMs: 10_000, requestTimeoutMs: 10_000, keepAliveTimeoutMs: 10_000 },
     );
+    let served: Socket | undefined;
+    front.server.on('connection', (c: Socket) => (served = c));
     await new Promise<void>((r) => front.server.listen(0, '127.0.0.1', () => r()));
     const port = (front.server.address() as AddressInfo).port;
     const s = connect(port, '127.0.0.1');
@@ -209,6 +223,8 @@ describe('LB client connection reader (lb/front, its own handler)', function () 
         await new Promise((r) => setTimeout(r, 300));
       }
       assert.ok(handled < n / 2, `${handled} of ${n} requests read while the client read no answer`);
+      // one wait for the client, not one per answer read meanwhile
+      assert.ok(served!.listenerCount('drain') <= 1, `${served!.listenerCount('drain')} drain listeners`);
       s.resume(); // and once it reads, all are answered
       for (const deadline = Date.now() + 10_000; handled < n && Date.now() < deadline;)
         await new Promise((r) => setTimeout(r, 50));
