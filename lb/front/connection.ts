@@ -165,6 +165,7 @@ export class FrontConnection {
       head.minor,
       () => wantsClose || this.closing || this.state !== 'answering' || (this.clientEnded && !this.buf?.length),
       (keepOpen) => this.answered(keepOpen),
+      Math.floor(this.limits.keepAliveTimeoutMs / 1000),
     );
     const req: FrontRequest = {
       method: head.method,

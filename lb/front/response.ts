@@ -27,6 +27,8 @@ export class FrontResponse {
     private readonly mustClose: () => boolean,
     /** the answer is complete (keepOpen: the connection may carry another request) */
     private readonly onFinish: (keepOpen: boolean) => void,
+    /** how long an idle connection is kept, told to the client so it does not reuse one about to close */
+    private readonly keepAliveSecs = 0,
   ) {}
 
   /**
@@ -56,6 +58,7 @@ export class FrontResponse {
     } else this.mode = 'close';
     this.keepOpen = this.mode !== 'close' && !this.closeAfter && !this.mustClose();
     if (!this.keepOpen) head += 'connection: close\r\n';
+    else if (this.keepAliveSecs > 0) head += `keep-alive: timeout=${this.keepAliveSecs}\r\n`;
     // one write for the head and whatever the same tick adds (a small answer's body and its end)
     this.socket.cork();
     process.nextTick(uncork, this.socket);

@@ -32,9 +32,11 @@ describe('built-in LB client connections (real LB code, a recording backend)', f
     assert.deepEqual(got.statuses, [200, 200], got.text);
     assert.match(
       got.text,
-      /transfer-encoding: chunked\r\n\r\nc\r\nfirst part, \r\n7\r\nseen 1\n\r\n0\r\n\r\nHTTP\/1\.1 200/,
+      /transfer-encoding: chunked\r\n(?:keep-alive: timeout=5\r\n)\r\nc\r\nfirst part, \r\n7\r\nseen 1\n\r\n0\r\n\r\nHTTP\/1\.1 200/,
     );
     assert.ok(!got.closed);
+    // the idle timeout, told so the client does not send on a connection the LB is about to close
+    assert.equal(got.text.match(/\r\nkeep-alive: timeout=5\r\n/g)?.length, 2, got.text);
     assert.deepEqual(
       seen.map((r) => r.path),
       ['/chunked', '/b'],
