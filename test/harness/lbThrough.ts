@@ -37,3 +37,18 @@ export async function through(pieces: (string | Buffer)[], responses: number, o:
     await backend.stop();
   }
 }
+
+/** runs `fn` against a fresh LB in front of a fresh recording backend, and stops both after */
+export async function withLb<T>(
+  fn: (t: { backend: RecordingBackend; port: number }) => Promise<T>,
+  o: Partial<LbOptions> = {},
+): Promise<T> {
+  const backend = await RecordingBackend.start();
+  const { lb, port } = await lbWith(backend, o);
+  try {
+    return await fn({ backend, port });
+  } finally {
+    await lb.close();
+    await backend.stop();
+  }
+}

@@ -44,3 +44,16 @@ export function rawExchange(
     });
   });
 }
+
+/** `wire` cut into pieces of the given lengths, in order (the rest in a last piece): how a test splits bytes anywhere */
+export function cutAt(wire: Buffer, cuts: readonly number[]): Buffer[] {
+  const pieces: Buffer[] = [];
+  let at = 0;
+  for (const c of cuts) {
+    if (at + c >= wire.length) break;
+    pieces.push(wire.subarray(at, at + c));
+    at += c;
+  }
+  pieces.push(wire.subarray(at));
+  return pieces;
+}

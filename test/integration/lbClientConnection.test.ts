@@ -6,8 +6,7 @@ import { connect, type AddressInfo, type Socket } from 'node:net';
 import { createFrontServer } from '../../lb/front/server';
 import fc from 'fast-check';
 import { fuzzRuns, fuzzSeed } from '../harness/fuzz';
-import { lbWith, through } from '../harness/lbThrough';
-import { RecordingBackend } from '../harness/recordingBackend';
+import { through, withLb } from '../harness/lbThrough';
 
 describe('built-in LB client connections (real LB code, a recording backend)', function () {
   this.timeout(60_000);
@@ -62,9 +61,7 @@ describe('built-in LB client connections (real LB code, a recording backend)', f
   });
 
   it('answers 100 Continue to a client that waits for it, and forwards the body without the Expect', async () => {
-    const backend = await RecordingBackend.start();
-    const { lb, port } = await lbWith(backend);
-    try {
+    await withLb(async ({ backend, port }) => {
       const text = await new Promise<string>((resolve, reject) => {
         const s = connect(port, '127.0.0.1');
         let got = '';
@@ -83,16 +80,11 @@ describe('built-in LB client connections (real LB code, a recording backend)', f
       assert.match(text, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n/);
       assert.equal(backend.requests[0].body.toString(), 'abc');
       assert.equal(backend.requests[0].headers.expect, undefined);
-    } finally {
-      await lb.close();
-      await backend.stop();
-    }
+    });
   });
 
   it('answers every request a client sent before ending its side of the connection, then closes', async () => {
-    const backend = await RecordingBackend.start();
-    const { lb, port } = await lbWith(backend);
-    try {
+    await withLb(async ({ port }) => {
       const text = await new Promise<string>((resolve, reject) => {
         const s = connect(port, '127.0.0.1');
         let got = '';
@@ -108,18 +100,13 @@ describe('built-in LB client connections (real LB code, a recording backend)', f
         text,
       );
       assert.match(text, /seen 1\n[^]*connection: close\r\n[^]*seen 2\n\r\n0\r\n\r\n$/);
-    } finally {
-      await lb.close();
-      await backend.stop();
-    }
+    });
   });
 
   // a client's FIN alone may be a half close (it still reads): the LB learns the client is gone when
   // its next write is refused, as HAProxy does without abortonclose
   it('a client that leaves mid-answer ends the request to the backend too', async () => {
-    const backend = await RecordingBackend.start();
-    const { lb, port } = await lbWith(backend);
-    try {
+    await withLb(async ({ backend, port }) => {
       const s = connect(port, '127.0.0.1');
       s.on('error', () => undefined);
       s.write('GET /stream HTTP/1.1\r\nHost: x\r\n\r\n');
@@ -128,10 +115,7 @@ describe('built-in LB client connections (real LB code, a recording backend)', f
       for (const deadline = Date.now() + 5000; backend.cutOff === 0 && Date.now() < deadline;)
         await new Promise((r) => setTimeout(r, 20));
       assert.equal(backend.cutOff, 1);
-    } finally {
-      await lb.close();
-      await backend.stop();
-    }
+    });
   });
 
   const refused: [string, string, number][] = [

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { lbWith, through } from '../harness/lbThrough';
+import { cutAt } from '../harness/rawHttp';
 import { RecordingBackend } from '../harness/recordingBackend';
 import { fuzzRuns, fuzzSeed } from '../harness/fuzz';
 
@@ -167,14 +168,7 @@ describe('built-in LB framing (real LB code, a recording backend)', function () 
               return Buffer.concat(parts);
             }),
           );
-          const pieces: Buffer[] = [];
-          let at = 0;
-          for (const c of cuts) {
-            if (at + c >= wire.length) break;
-            pieces.push(wire.subarray(at, at + c));
-            at += c;
-          }
-          pieces.push(wire.subarray(at));
+          const pieces = cutAt(wire, cuts);
           const { got, seen } = await through(pieces, sent.length);
           assert.deepEqual(
             got.statuses,

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ChunkedDecoder, ChunkedError, maxChunkMetaBytes } from '../../lb/front/chunked';
 import { fuzzRuns, fuzzSeed } from '../harness/fuzz';
+import { cutAt } from '../harness/rawHttp';
 
 /** feeds `pieces`; returns the body, and the bytes after it */
 function decode(pieces: Buffer[]): { body: Buffer; rest: Buffer; done: boolean } {
@@ -81,14 +82,7 @@ describe('LB chunked body reader', () => {
           }
           parts.push(Buffer.from(`0${ext}\r\n${trailer}\r\n`), Buffer.from('NEXT'));
           const wire = Buffer.concat(parts);
-          const pieces: Buffer[] = [];
-          let at = 0;
-          for (const c of cuts) {
-            if (at + c >= wire.length) break;
-            pieces.push(wire.subarray(at, at + c));
-            at += c;
-          }
-          pieces.push(wire.subarray(at));
+          const pieces = cutAt(wire, cuts);
           const r = decode(pieces);
           assert.ok(r.done);
           assert.ok(r.body.equals(body));
