@@ -159,7 +159,7 @@ export class FrontConnection {
       if (head.expectContinue) this.socket.write(continueLine);
     }
     const wantsClose = head.close;
-    this.res = new FrontResponse(
+    const res = new FrontResponse(
       this.socket,
       head.method === 'HEAD',
       head.minor,
@@ -167,6 +167,7 @@ export class FrontConnection {
       (keepOpen) => this.answered(keepOpen),
       Math.floor(this.limits.keepAliveTimeoutMs / 1000),
     );
+    this.res = res;
     const req: FrontRequest = {
       method: head.method,
       url: head.target,
@@ -176,10 +177,10 @@ export class FrontConnection {
       body: this.body,
     };
     try {
-      this.handler(req, this.res);
+      this.handler(req, res);
     } catch (e) {
-      if (!this.res.headersSent) this.fail(500, `the LB failed on this request: ${(e as Error).message}`);
-      else this.socket.destroy();
+      if (!res.headersSent) this.fail(500, `the LB failed on this request: ${(e as Error).message}`);
+      else if (!res.finished) this.socket.destroy();
     }
     this.again = true;
   }

@@ -7,6 +7,7 @@ import { createFrontServer } from '../../lb/front/server';
 import fc from 'fast-check';
 import { fuzzRuns, fuzzSeed } from '../harness/fuzz';
 import { through, withLb } from '../harness/lbThrough';
+import { rawExchange } from '../harness/rawHttp';
 
 describe('built-in LB client connections (real LB code, a recording backend)', function () {
   this.timeout(60_000);
@@ -217,6 +218,36 @@ describe('LB client connection reader (lb/front, its own handler)', function () 
       assert.equal(handled, n);
     } finally {
       s.destroy();
+      front.closeAllConnections();
+      await new Promise((r) => front.server.close(r));
+    }
+  });
+});
+
+describe('LB client connection reader: a handler that throws', function () {
+  this.timeout(30_000);
+
+  it('answers 500 and closes when it throws before answering; keeps its answer when it throws after', async () => {
+    const front = createFrontServer(
+      (req, res) => {
+        if (req.url === '/after') {
+          res.writeHead(200, ['content-length', '3']);
+          res.end('ok\n');
+        }
+        throw new Error('boom');
+      },
+      { maxHeadBytes: 16 * 1024, headersTimeoutMs: 10_000, requestTimeoutMs: 10_000, keepAliveTimeoutMs: 10_000 },
+    );
+    await new Promise<void>((r) => front.server.listen(0, '127.0.0.1', () => r()));
+    const port = (front.server.address() as AddressInfo).port;
+    try {
+      const after = await rawExchange(port, ['GET /after HTTP/1.1\r\nHost: x\r\n\r\n'], 1);
+      assert.deepEqual(after.statuses, [200], after.text);
+      const before = await rawExchange(port, ['GET /before HTTP/1.1\r\nHost: x\r\n\r\n'], 2);
+      assert.deepEqual(before.statuses, [500], before.text);
+      assert.match(before.text, /"error":"the LB failed on this request: boom"/);
+      assert.ok(before.closed);
+    } finally {
       front.closeAllConnections();
       await new Promise((r) => front.server.close(r));
     }
