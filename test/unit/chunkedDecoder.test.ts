@@ -92,4 +92,28 @@ describe('LB chunked body reader', () => {
       { seed: fuzzSeed(20261126), numRuns: fuzzRuns(200) },
     );
   });
+
+  it('property: any bytes are read or refused with a ChunkedError, never another exception', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.uint8Array({ maxLength: 40 }),
+            fc.constantFrom(
+              ...['\r\n', '0', 'f', ';', '\n', '5\r\nhello\r\n'].map((t) => new Uint8Array(Buffer.from(t))),
+            ),
+          ),
+          { maxLength: 12 },
+        ),
+        (parts) => {
+          try {
+            decode(parts.map((p) => Buffer.from(p)));
+          } catch (e) {
+            assert.ok(e instanceof ChunkedError, String(e));
+          }
+        },
+      ),
+      { seed: fuzzSeed(20261126), numRuns: fuzzRuns(500) },
+    );
+  });
 });

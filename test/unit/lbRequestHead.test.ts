@@ -1,6 +1,8 @@
 // The LB's request-head parser: what it accepts, and the framing tricks it refuses (each one a way two
 // HTTP parsers have been made to disagree about where a request ends).
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { fuzzRuns, fuzzSeed } from '../harness/fuzz';
 import { isHeadError, maxHeaderFields, parseRequestHead, type RequestHead } from '../../lb/front/requestHead';
 
 function ok(head: string): RequestHead {
@@ -87,5 +89,39 @@ describe('LB request head', () => {
     const fields = Array.from({ length: maxHeaderFields }, (_, i) => `X-${i}: v`).join('\r\n');
     ok(`GET / HTTP/1.1\r\n${fields}`.replace('X-0: v', 'Host: x'));
     refused(`GET / HTTP/1.1\r\nHost: x\r\n${fields}`, 431, /header fields/);
+  });
+
+  it('property: any bytes get an answer (a head or a reason), never an exception', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 300 }).map((a) => Buffer.from(a).toString('latin1')),
+          fc
+            .array(
+              fc.constantFrom(
+                'GET',
+                ' ',
+                '/',
+                'HTTP/1.1',
+                '\r\n',
+                ':',
+                'Host',
+                'Content-Length',
+                '1',
+                'chunked',
+                '\t',
+                '\n',
+              ),
+            )
+            .map((parts) => parts.join('')),
+        ),
+        (head) => {
+          const h = parseRequestHead(head);
+          if (isHeadError(h)) assert.ok([400, 417, 431, 501, 505].includes(h.status) && h.message.length > 0);
+          else assert.ok(h.target.startsWith('/'));
+        },
+      ),
+      { seed: fuzzSeed(20261126), numRuns: fuzzRuns(500) },
+    );
   });
 });
