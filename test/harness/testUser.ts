@@ -15,8 +15,12 @@ export interface TestUser {
   remove(): void;
 }
 
-/** a user `name` with `shell` and a fresh home (an existing user of that name is replaced) */
-export function createTestUser(name: string, shell = '/bin/sh'): TestUser {
+/**
+ * a user named `name` and this process's tag, with `shell` and a fresh home (an existing user of that
+ * name is replaced): the tag keeps two test runs on one machine from replacing each other's users
+ */
+export function createTestUser(base: string, shell = '/bin/sh'): TestUser {
+  const name = `${base}${process.pid.toString(36)}`;
   removeUser(name);
   const parent = mkdtempSync(join(tmpdir(), `home-${name}-`));
   chmodSync(parent, 0o755); // the user must reach its home

@@ -213,7 +213,8 @@ describe('ssh_config: Fleet against ssh -G (real OpenSSH)', function () {
       mkdirSync(ssh, { mode: 0o700 });
       for (const [name, text] of Object.entries(c.files)) {
         mkdirSync(dirname(join(ssh, name)), { recursive: true });
-        writeFileSync(join(ssh, name), text + '\n', { mode: 0o600 });
+        // the corpus names the test user by its base name; the user's name has this run's tag
+        writeFileSync(join(ssh, name), text.replaceAll('fleetcfg', u.name) + '\n', { mode: 0o600 });
       }
       execFileSync('chown', ['-R', `${u.uid}:${u.gid}`, u.home]);
       chownSync(ssh, u.uid, u.gid);
