@@ -40,7 +40,14 @@ export class Session implements vscode.Disposable {
         this.secret(`password:${user}@${host}`, `Password for ${user}@${host}${role === 'jump' ? ' (jump host)' : ''}`),
       debug: (m) => this.log.debug(m),
     });
-    this.pool = new SshPool({ hostKeys: this.checker, keys, idleMs: 5 * 60_000, log: (m) => this.log.debug(m) });
+    // the view asks every host again every few seconds: a kept shell per connection (core/ssh/shellSession.ts)
+    this.pool = new SshPool({
+      hostKeys: this.checker,
+      keys,
+      idleMs: 5 * 60_000,
+      keepShell: true,
+      log: (m) => this.log.debug(m),
+    });
   }
 
   /**

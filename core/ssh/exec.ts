@@ -5,6 +5,7 @@
 import type { Client, ClientChannel } from 'ssh2';
 import { StoppedError, TimeoutError } from '../errors';
 import { killRemote, parsePidLine, pidMarker, type RemotePid } from './remoteProcess';
+import { Capture } from './capture';
 import { loginShellOf, refusedBy, rememberLoginShell, wireCommand } from './remoteShell';
 
 export interface ExecResult {
@@ -133,24 +134,4 @@ function stopRemote(client: Client, ch: ClientChannel, pid: RemotePid | null): v
   };
   if (!pid) return signalAndClose();
   void killRemote(client, pid).then(signalAndClose);
-}
-
-class Capture {
-  private readonly parts: Buffer[] = [];
-  private kept = 0;
-  dropped = 0;
-  constructor(private readonly max: number) {}
-  add(b: Buffer): void {
-    const room = this.max - this.kept;
-    if (room > 0) {
-      const part = b.length > room ? b.subarray(0, room) : b;
-      this.parts.push(part);
-      this.kept += part.length;
-    }
-    this.dropped += Math.max(0, b.length - Math.max(room, 0));
-  }
-  text(): string {
-    const s = Buffer.concat(this.parts).toString('utf8');
-    return this.dropped > 0 ? `${s}\n[fleet: ${this.dropped} more bytes dropped]\n` : s;
-  }
 }

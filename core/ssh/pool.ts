@@ -11,6 +11,7 @@ import { connect } from './connect';
 import { endpointAddress, type SshEndpoint } from './endpoint';
 import { execCommand, type ExecOptions, type ExecResult } from './exec';
 import type { HostKeyChecker } from './hostKeyPolicy';
+import { execKept } from './shellSession';
 import { sleep } from '../sleep';
 
 export interface PoolOptions {
@@ -29,6 +30,12 @@ export interface PoolOptions {
   /** attempts for a handshake the server dropped before auth (default 4) */
   connectAttempts?: number;
   readyTimeoutMs?: number;
+  /**
+   * keep a shell running on each connection from its second command and run commands in it
+   * (shellSession.ts: a subshell instead of a new SSH session per command), for pools that ask the
+   * same hosts again and again (the Fleet view); default off: one exec per command
+   */
+  keepShell?: boolean;
 }
 
 interface Entry {
@@ -53,7 +60,7 @@ export class SshPool {
   async exec(ep: SshEndpoint, command: string, opts: ExecOptions = {}): Promise<ExecResult> {
     return this.withClient(
       ep,
-      (c) => execCommand(c, command, { label: ep.label, ...opts }),
+      (c) => (this.opts.keepShell ? execKept : execCommand)(c, command, { label: ep.label, ...opts }),
       opts.signal,
       opts.timeoutMs,
     );

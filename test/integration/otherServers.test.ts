@@ -13,6 +13,7 @@ import { HostKeyChecker } from '../../core/ssh/hostKeyPolicy';
 import { KnownHosts } from '../../core/ssh/knownHosts';
 import { SshPool } from '../../core/ssh/pool';
 import { resolveTarget } from '../../core/targets/resolve';
+import { shellQuote } from '../../core/ssh/quote';
 import { pidsMatching } from '../harness/agentProcess';
 import { fleet, scratchHome } from '../harness/cli';
 import { DropbearHost } from '../harness/dropbearHost';
@@ -190,6 +191,44 @@ describe('other SSH servers and login shells (real Dropbear, real sshd)', functi
         assert.ok(p.ok, `${k}: ${JSON.stringify(p)}`);
         assert.match(p.probe.uname, /^Linux /, k);
         assert.ok(p.probe.memTotalBytes && p.probe.memTotalBytes > 0, k);
+      }
+    } finally {
+      pool.close();
+    }
+  });
+
+  it("a kept shell (the Fleet view's pool) runs commands on every kind of host as exec does, and outlives a timeout", async () => {
+    const keys = new KeyStore({ agentSocket: '' });
+    const pool = new SshPool({
+      hostKeys: new HostKeyChecker(new KnownHosts(knownHosts), 'strict'),
+      keys,
+      keepShell: true,
+    });
+    try {
+      for (const k of all) {
+        const ep = resolveTarget(hosts[k].target, null, { identityFiles: [clientKey] });
+        const run = (cmd: string, timeoutMs = 20_000) => pool.exec(ep, cmd, { timeoutMs });
+        assert.equal((await run('true')).exitCode, 0, k); // a connection's first command: an exec
+        const words = ['a; b', '$HOME', "it's", 'back\\slash', 'x!y'];
+        const r = await run(`printf '%s|' ${words.map(shellQuote).join(' ')}`);
+        assert.deepEqual([r.exitCode, r.stdout], [0, "a; b|$HOME|it's|back\\slash|x!y|"], `${k}: ${r.stderr}`);
+        // the same shell answers: $$ is the kept shell's pid in every command
+        const pid = (await run('echo $$')).stdout;
+        assert.equal((await run('echo $$')).stdout, pid, k);
+        // a command's cd and exports stay its own; its stdin is empty
+        assert.equal((await run('cd / && export FLEET_X=1 && pwd')).stdout, '/\n', k);
+        assert.equal((await run('[ "$(pwd)" != / ] && echo "${FLEET_X-unset}"')).stdout, 'unset\n', k);
+        assert.equal((await run('cat; echo eof')).stdout, 'eof\n', k);
+        const r2 = await run('echo out; echo err >&2; exit 7');
+        assert.deepEqual([r2.exitCode, r2.stdout, r2.stderr], [7, 'out\n', 'err\n'], k);
+        // past its time the command and what it started are killed; the shell goes on
+        const marker = `${700 + Math.floor(Math.random() * 200)}.${k.length}`;
+        await assert.rejects(run(`sh -c 'sleep ${marker}; echo never'`, 1500), /timed out/, k);
+        await waitFor(
+          async () => assert.deepEqual(pidsMatching(`sleep ${marker}`), [], `${k}: the remote sleep is gone`),
+          5_000,
+        );
+        assert.equal((await run('echo $$')).stdout, pid, `${k}: the same shell after the timeout`);
       }
     } finally {
       pool.close();

@@ -1,0 +1,249 @@
+// A shell kept running on a pooled connection, reading commands from its stdin. Every command sent
+// over SSH costs the server a session: sshd forks, the login shell starts, a channel opens and closes
+// (about 2 ms of server CPU each, BENCHMARKS.md). The Fleet view asks every host for its numbers every
+// few seconds, so its pool keeps one shell per connection instead and each command costs a subshell.
+//
+// What a command gets is what an exec gives it, with two differences, both named in the README: its
+// stdin is /dev/null (an exec's stays open, so a command reading it waits), and a process it leaves
+// running in the background may still write into the next command's output. Each command runs in a
+// subshell, so its `cd`, `export` and `exit` stay its own; its end is a random marker on stdout (with
+// the exit status) and on stderr. The shell is the login shell (`$SHELL -s`), or /bin/sh where that is
+// csh or fish, as for exec. A command that times out or is stopped is killed with the processes it
+// started (its tree: it shares the kept shell's process group, so the group is not the command's);
+// the shell goes on.
+import { randomBytes } from 'node:crypto';
+import type { Client, ClientChannel } from 'ssh2';
+import { StoppedError, TimeoutError } from '../errors';
+import { Capture } from './capture';
+import { execCommand, type ExecOptions, type ExecResult } from './exec';
+import { shellQuote } from './quote';
+import { killRemote, parsePidLine, type RemotePid } from './remoteProcess';
+import { loginShellKnown, loginShellOf, wireCommand } from './remoteShell';
+import { UntilMarker } from './untilMarker';
+
+/** how long a new shell may take to answer its first command */
+const startTimeoutMs = 10_000;
+
+export class ShellSession {
+  /** a command is running */
+  busy = false;
+  closed = false;
+  private seq = 0;
+  private pid: RemotePid | null = null;
+  /** stderr until the pid report's line ends (null once read) */
+  private pidLine: string | null = '';
+  private stdoutSink: ((b: Buffer) => void) | null = null;
+  private stderrSink: ((b: Buffer) => void) | null = null;
+  private closeSink: (() => void) | null = null;
+
+  private constructor(
+    private readonly client: Client,
+    private readonly ch: ClientChannel,
+    private readonly nonce: string,
+  ) {
+    ch.on('data', (b: Buffer) => this.stdoutSink?.(b));
+    ch.stderr.on('data', (b: Buffer) => this.onStderr(b));
+    ch.on('close', () => {
+      this.closed = true;
+      this.closeSink?.();
+    });
+  }
+
+  /** starts a shell on the connection; null when it cannot be had (then exec is the way) */
+  static open(client: Client): Promise<ShellSession | null> {
+    const shell = loginShellOf(client);
+    // $SHELL is the login shell sshd ran (a POSIX one, or the line would not have run); else /bin/sh
+    const start = shell === 'posix' ? 'exec "${SHELL:-/bin/sh}" -s' : 'exec /bin/sh -s';
+    return new Promise((resolve) => {
+      try {
+        client.exec(wireCommand(start, shell), (err, ch) => {
+          if (err) return resolve(null);
+          const s = new ShellSession(client, ch, randomBytes(12).toString('hex'));
+          s.readPidThenStart().then(resolve, () => resolve(null));
+        });
+      } catch {
+        resolve(null);
+      }
+    });
+  }
+
+  /** the wrapper's pid report comes first on stderr (the shell's pid: `exec` keeps it), then the commands' */
+  private onStderr(b: Buffer): void {
+    if (this.pidLine !== null) {
+      this.pidLine += b.toString('latin1');
+      const nl = this.pidLine.indexOf('\n');
+      if (nl < 0 && this.pidLine.length < 64) return;
+      const first = nl < 0 ? this.pidLine : this.pidLine.slice(0, nl);
+      this.pid = parsePidLine(first);
+      const rest = nl < 0 ? '' : this.pidLine.slice(nl + 1);
+      this.pidLine = null;
+      if (!rest) return;
+      b = Buffer.from(rest, 'latin1');
+    }
+    this.stderrSink?.(b);
+  }
+
+  /** a first command: the shell answers, and said its pid (without it a stuck command could not be ended) */
+  private async readPidThenStart(): Promise<ShellSession | null> {
+    try {
+      const r = await this.run('true', { timeoutMs: startTimeoutMs });
+      if (r.exitCode === 0 && this.pid) return this;
+    } catch {
+      // no answer: a shell that cannot read commands from stdin
+    }
+    this.close();
+    return null;
+  }
+
+  /** runs one command (the session must not be busy) */
+  run(command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    if (this.busy || this.closed) return Promise.reject(new Error('the kept shell is busy or closed'));
+    this.busy = true;
+    const mark = `${this.nonce}-${++this.seq}`;
+    const max = opts.maxOutputBytes ?? 16 * 1024 * 1024;
+    const out = new Capture(max);
+    const errs = new Capture(max);
+    return new Promise((resolve, reject) => {
+      const stdout = new UntilMarker(Buffer.from(`\n${mark} `), (b) => {
+        out.add(b);
+        opts.onStdout?.(b);
+      });
+      const stderr = new UntilMarker(Buffer.from(`\n${mark}\n`), (b) => {
+        errs.add(b);
+        if (b.length) opts.onStderr?.(b);
+      });
+      let status: string | null = null;
+      let statusText = '';
+      let failure: Error | null = null;
+      const done = () => {
+        clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+        this.stdoutSink = this.stderrSink = this.closeSink = null;
+        this.busy = false;
+      };
+      const finish = () => {
+        if (status === null || !stderr.done) return;
+        done();
+        if (failure) return reject(Object.assign(failure, { partial: { stdout: out.text(), stderr: errs.text() } }));
+        const code = /^\d{1,3}$/.test(status) ? Number(status) : null;
+        resolve({ exitCode: code, signal: null, stdout: out.text(), stderr: errs.text() });
+      };
+      this.stdoutSink = (b) => {
+        if (status !== null) return;
+        const after = stdout.push(b);
+        if (after === null) return;
+        statusText += after.toString('latin1');
+        const nl = statusText.indexOf('\n');
+        if (nl < 0) return;
+        status = statusText.slice(0, nl);
+        finish();
+      };
+      // the subshell's pid comes first on stderr, on a line of its own: what a timeout kills
+      let pidLine: string | null = '';
+      let cmdPid: number | null = null;
+      this.stderrSink = (b) => {
+        if (pidLine !== null) {
+          pidLine += b.toString('latin1');
+          const nl = pidLine.indexOf('\n');
+          if (nl < 0) return;
+          // no digits where the host has no /proc
+          const m = new RegExp(`^${mark}-pid (\\d*)$`).exec(pidLine.slice(0, nl));
+          cmdPid = m?.[1] ? Number(m[1]) : null;
+          b = Buffer.from(pidLine.slice(m ? nl + 1 : 0), 'latin1');
+          pidLine = null;
+        }
+        if (!stderr.done && stderr.push(b) !== null) finish();
+      };
+      this.closeSink = () => {
+        done();
+        const partial = { stdout: out.text(), stderr: errs.text() };
+        if (failure) return reject(Object.assign(failure, { partial }));
+        // the shell itself ended mid-command (the command ended it, or the server did)
+        const note = '[fleet: the host ended the shell this command ran in]\n';
+        resolve({ exitCode: null, signal: null, stdout: partial.stdout, stderr: partial.stderr + note });
+      };
+      // a command past its time is killed with what it started (its process tree: it shares the kept
+      // shell's process group); the shell goes on. Without its pid (no /proc), the shell is ended.
+      const stop = (why: Error) => {
+        if (failure) return;
+        failure = why;
+        if (cmdPid !== null && cmdPid > 1) void killRemote(this.client, { pid: cmdPid, pgid: null });
+        else this.end();
+      };
+      const timer = opts.timeoutMs
+        ? setTimeout(() => stop(new TimeoutError(opts.label ?? '?', 'command', opts.timeoutMs!)), opts.timeoutMs)
+        : undefined;
+      const onAbort = () =>
+        stop(
+          new StoppedError(
+            opts.label ?? '?',
+            opts.signal?.reason instanceof Error ? opts.signal.reason.message : 'stopped',
+          ),
+        );
+      if (opts.signal?.aborted) onAbort();
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      // a subshell keeps the command's state its own and reports its pid (/proc/self is the subshell;
+      // $$ would be the kept shell's); eval of one quoted word keeps a command that does not parse
+      // from swallowing the lines after it; "$?" is read before printf runs
+      this.ch.write(
+        `(fleet_s=; read -r fleet_s </proc/self/stat 2>/dev/null; ` +
+          `printf '%s %s\\n' '${mark}-pid' "\${fleet_s%% *}" >&2; unset fleet_s; ` +
+          `eval ${shellQuote(command)}) </dev/null\n` +
+          `printf '\\n%s %s\\n' '${mark}' "$?"; printf '\\n%s\\n' '${mark}' >&2\n`,
+      );
+    });
+  }
+
+  /** ends the shell and what runs in it (its process group, or its tree), then the channel */
+  end(): void {
+    if (this.closed) return;
+    const close = () => {
+      try {
+        this.ch.close();
+      } catch {
+        // already gone
+      }
+    };
+    if (!this.pid) return close();
+    void killRemote(this.client, this.pid).then(close);
+  }
+
+  close(): void {
+    this.end();
+  }
+}
+
+interface Kept {
+  commands: number;
+  session?: ShellSession;
+  opening?: Promise<ShellSession | null>;
+  /** a shell could not be had on this connection: exec from now on */
+  failed?: boolean;
+}
+
+const kept = new WeakMap<Client, Kept>();
+
+/**
+ * Runs `command` in the connection's kept shell, started at its second command (a connection that
+ * runs one command gets one exec, as before); exec when the shell is busy with another command or
+ * cannot be had.
+ */
+export async function execKept(client: Client, command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+  let k = kept.get(client);
+  if (!k) kept.set(client, (k = { commands: 0 }));
+  k.commands++;
+  if (k.commands === 1 || k.failed || !loginShellKnown(client)) return execCommand(client, command, opts);
+  if (!k.session || k.session.closed) {
+    const entry = k;
+    entry.opening ??= ShellSession.open(client).then((s) => {
+      entry.opening = undefined;
+      entry.session = s ?? undefined;
+      if (!s) entry.failed = true;
+      return s;
+    });
+    await entry.opening;
+  }
+  const s = k.session;
+  if (!s || s.busy || s.closed) return execCommand(client, command, opts);
+  return s.run(command, opts);
+}
