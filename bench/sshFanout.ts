@@ -10,7 +10,7 @@ import { resolveTarget } from '../core/targets/resolve';
 import { runOnHosts } from '../core/ssh/fanout';
 import { HostKeyChecker } from '../core/ssh/hostKeyPolicy';
 import { KnownHosts } from '../core/ssh/knownHosts';
-import { SshPool } from '../core/ssh/pool';
+import { SshPool, type PoolOptions } from '../core/ssh/pool';
 import { cliPath } from '../test/harness/cli';
 import { SshFleet } from '../test/harness/sshFleet';
 import { LatencyProxyProcess, type LatencyOptions } from '../test/harness/latencyProxy';
@@ -141,33 +141,38 @@ export async function benchSshFanout(
     });
 
     // in-process: fresh connections (client CPU per host), then a pooled second command
-    const pool = new SshPool({
-      hostKeys: new HostKeyChecker(new KnownHosts(knownHostsFile), 'strict'),
-      keys: new KeyStore({ agentSocket: '' }),
-      maxHandshakes: n,
-    });
+    /** a fresh pool, host keys checked, every host's handshake at once */
+    const newPool = (o: Partial<PoolOptions> = {}) =>
+      new SshPool({
+        hostKeys: new HostKeyChecker(new KnownHosts(knownHostsFile), 'strict'),
+        keys: new KeyStore({ agentSocket: '' }),
+        maxHandshakes: n,
+        ...o,
+      });
+    const pool = newPool();
     const eps = targets.map((t) => resolveTarget(t, null, { identityFiles: [f.clientKey] }));
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const first = await runOnHosts(pool, eps, 'uname -a', { concurrency: n });
     const freshMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
-    const pooled: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const t1 = performance.now();
-      const again = await runOnHosts(pool, eps, 'uname -a', { concurrency: n });
-      pooled.push(performance.now() - t1);
-      if (again.some((r) => r.exitCode !== 0)) throw new Error('pooled run failed');
-    }
+    /** five timed runs of `uname -a` on every host over `p`'s connections, in ms */
+    const fiveRuns = async (p: SshPool, what: string): Promise<number[]> => {
+      const ms: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const t1 = performance.now();
+        const again = await runOnHosts(p, eps, 'uname -a', { concurrency: n });
+        ms.push(performance.now() - t1);
+        if (again.some((r) => r.exitCode !== 0)) throw new Error(`${what} run failed`);
+      }
+      return ms;
+    };
+    const pooled = await fiveRuns(pool, 'pooled');
     pool.close();
     // the same fresh connections again in this now warm process (the JIT has compiled ssh2's hot
     // paths): what a long-lived process (the extension, a rollout) pays per host, against the cold
     // first batch that a one-shot `fleet run` pays
-    const warmPool = new SshPool({
-      hostKeys: new HostKeyChecker(new KnownHosts(knownHostsFile), 'strict'),
-      keys: new KeyStore({ agentSocket: '' }),
-      maxHandshakes: n,
-    });
+    const warmPool = newPool();
     const warmCpu0 = process.cpuUsage();
     const tWarm = performance.now();
     const warm = await runOnHosts(warmPool, eps, 'uname -a', { concurrency: n });
@@ -177,29 +182,15 @@ export async function benchSshFanout(
     if (warm.some((r) => r.exitCode !== 0)) throw new Error('warm fresh run failed');
     // the Fleet view's pool: a shell kept on each connection (core/ssh/shellSession.ts); its first
     // command is an exec, the second starts the shell, the 5 timed ones run in it
-    const keepPool = new SshPool({
-      hostKeys: new HostKeyChecker(new KnownHosts(knownHostsFile), 'strict'),
-      keys: new KeyStore({ agentSocket: '' }),
-      maxHandshakes: n,
-      keepShell: true,
-    });
+    const keepPool = newPool({ keepShell: true });
     for (let i = 0; i < 2; i++) await runOnHosts(keepPool, eps, 'uname -a', { concurrency: n });
-    const keptRuns: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const t1 = performance.now();
-      const again = await runOnHosts(keepPool, eps, 'uname -a', { concurrency: n });
-      keptRuns.push(performance.now() - t1);
-      if (again.some((r) => r.exitCode !== 0)) throw new Error('kept-shell run failed');
-    }
+    const keptRuns = await fiveRuns(keepPool, 'kept-shell');
     keepPool.close();
     // one host alone: round trips without 50 sshd sharing 2 cores (what one host far away costs)
     const oneFresh: number[] = [];
     const onePooled: number[] = [];
     for (let i = 0; i < 5; i++) {
-      const p1 = new SshPool({
-        hostKeys: new HostKeyChecker(new KnownHosts(knownHostsFile), 'strict'),
-        keys: new KeyStore({ agentSocket: '' }),
-      });
+      const p1 = newPool({ maxHandshakes: undefined });
       let t = performance.now();
       const a = await runOnHosts(p1, [eps[i]], 'uname -a');
       oneFresh.push(performance.now() - t);

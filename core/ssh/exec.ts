@@ -3,9 +3,9 @@
 // stderr first (remoteProcess.ts), and on timeout or abort what it started is killed over a second
 // channel (its group under OpenSSH, its process tree under Dropbear), then the channel closed.
 import type { Client, ClientChannel } from 'ssh2';
-import { StoppedError, TimeoutError } from '../errors';
 import { killRemote, parsePidLine, pidMarker, type RemotePid } from './remoteProcess';
 import { Capture } from './capture';
+import { armDeadline } from './deadline';
 import { loginShellOf, refusedBy, rememberLoginShell, wireCommand } from './remoteShell';
 
 export interface ExecResult {
@@ -95,21 +95,9 @@ function execOnce(client: Client, wrapped: string, opts: ExecOptions): Promise<E
         failure = why;
         stopRemote(client, ch, pid);
       };
-      const timer = opts.timeoutMs
-        ? setTimeout(() => stop(new TimeoutError(opts.label ?? '?', 'command', opts.timeoutMs!)), opts.timeoutMs)
-        : undefined;
-      const onAbort = () =>
-        stop(
-          new StoppedError(
-            opts.label ?? '?',
-            opts.signal?.reason instanceof Error ? opts.signal.reason.message : 'stopped',
-          ),
-        );
-      if (opts.signal?.aborted) onAbort();
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      const disarm = armDeadline(opts, stop);
       ch.on('close', () => {
-        clearTimeout(timer);
-        opts.signal?.removeEventListener('abort', onAbort);
+        disarm();
         if (!headDone) errChunk(Buffer.from(head, 'latin1'));
         if (failure) return reject(Object.assign(failure, { partial: { stdout: out.text(), stderr: errs.text() } }));
         resolve({ exitCode, signal: sig, stdout: out.text(), stderr: errs.text(), reported: pid !== null });

@@ -13,8 +13,8 @@
 // the shell goes on.
 import { randomBytes } from 'node:crypto';
 import type { Client, ClientChannel } from 'ssh2';
-import { StoppedError, TimeoutError } from '../errors';
 import { Capture } from './capture';
+import { armDeadline } from './deadline';
 import { execCommand, type ExecOptions, type ExecResult } from './exec';
 import { shellQuote } from './quote';
 import { killRemote, parsePidLine, type RemotePid } from './remoteProcess';
@@ -104,20 +104,20 @@ export class ShellSession {
     const out = new Capture(max);
     const errs = new Capture(max);
     return new Promise((resolve, reject) => {
-      const stdout = new UntilMarker(Buffer.from(`\n${mark} `), (b) => {
+      const stdout = new UntilMarker(Buffer.from(`${mark} `), (b) => {
         out.add(b);
         opts.onStdout?.(b);
       });
-      const stderr = new UntilMarker(Buffer.from(`\n${mark}\n`), (b) => {
+      const stderr = new UntilMarker(Buffer.from(`${mark}\n`), (b) => {
         errs.add(b);
         if (b.length) opts.onStderr?.(b);
       });
       let status: string | null = null;
       let statusText = '';
       let failure: Error | null = null;
+      let disarm = (): void => undefined;
       const done = () => {
-        clearTimeout(timer);
-        opts.signal?.removeEventListener('abort', onAbort);
+        disarm();
         this.stdoutSink = this.stderrSink = this.closeSink = null;
         this.busy = false;
       };
@@ -154,7 +154,7 @@ export class ShellSession {
         }
         if (!stderr.done && stderr.push(b) !== null) finish();
       };
-      this.closeSink = () => {
+      const onClose = () => {
         done();
         const partial = { stdout: out.text(), stderr: errs.text() };
         if (failure) return reject(Object.assign(failure, { partial }));
@@ -162,26 +162,20 @@ export class ShellSession {
         const note = '[fleet: the host ended the shell this command ran in]\n';
         resolve({ exitCode: null, signal: null, stdout: partial.stdout, stderr: partial.stderr + note });
       };
+      this.closeSink = onClose;
       // a command past its time is killed with what it started (its process tree: it shares the kept
       // shell's process group); the shell goes on. Without its pid (no /proc), the shell is ended.
       const stop = (why: Error) => {
         if (failure) return;
         failure = why;
-        if (cmdPid !== null && cmdPid > 1) void killRemote(this.client, { pid: cmdPid, pgid: null });
-        else this.end();
+        if (cmdPid === null || cmdPid <= 1) return this.end();
+        // should the command outlive the kill (it left its tree), the shell is ended instead
+        const stillRunning = () => this.closeSink === onClose;
+        void killRemote(this.client, { pid: cmdPid, pgid: null }).then(() => {
+          if (stillRunning()) setTimeout(() => stillRunning() && this.end(), 2000).unref();
+        });
       };
-      const timer = opts.timeoutMs
-        ? setTimeout(() => stop(new TimeoutError(opts.label ?? '?', 'command', opts.timeoutMs!)), opts.timeoutMs)
-        : undefined;
-      const onAbort = () =>
-        stop(
-          new StoppedError(
-            opts.label ?? '?',
-            opts.signal?.reason instanceof Error ? opts.signal.reason.message : 'stopped',
-          ),
-        );
-      if (opts.signal?.aborted) onAbort();
-      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      disarm = armDeadline(opts, stop);
       // a subshell keeps the command's state its own and reports its pid (/proc/self is the subshell;
       // $$ would be the kept shell's); eval of one quoted word keeps a command that does not parse
       // from swallowing the lines after it; "$?" is read before printf runs
@@ -189,7 +183,7 @@ export class ShellSession {
         `(fleet_s=; read -r fleet_s </proc/self/stat 2>/dev/null; ` +
           `printf '%s %s\\n' '${mark}-pid' "\${fleet_s%% *}" >&2; unset fleet_s; ` +
           `eval ${shellQuote(command)}) </dev/null\n` +
-          `printf '\\n%s %s\\n' '${mark}' "$?"; printf '\\n%s\\n' '${mark}' >&2\n`,
+          `printf '%s %s\\n' '${mark}' "$?"; printf '%s\\n' '${mark}' >&2\n`,
       );
     });
   }

@@ -1,6 +1,7 @@
-// Passes a stream's bytes on until a marker appears in it, holding back only the few bytes that could
-// be the marker's beginning (a marker may arrive cut across chunks anywhere), then hands over what
-// followed the marker.
+// Passes a stream's bytes on until a marker appears in it, holding back only bytes at a chunk's end
+// that are the marker's beginning (a marker may arrive cut across chunks anywhere; anything else is
+// passed on at once, so a line a command prints shows while it runs), then hands over what followed
+// the marker.
 const empty = Buffer.alloc(0);
 
 export class UntilMarker {
@@ -24,10 +25,19 @@ export class UntilMarker {
       this.tail = empty;
       return buf.subarray(at + this.marker.length);
     }
-    const keep = Math.min(buf.length, this.marker.length - 1);
+    const keep = this.markerStartAtEnd(buf);
     if (buf.length > keep) this.onData(buf.subarray(0, buf.length - keep));
     this.tail = Buffer.from(buf.subarray(buf.length - keep));
     return null;
+  }
+
+  /** how many bytes at the end of buf are the marker's beginning (they wait; the rest is passed on now) */
+  private markerStartAtEnd(buf: Buffer): number {
+    for (let k = Math.min(buf.length, this.marker.length - 1); k > 0; k--) {
+      const from = buf.length - k;
+      if (buf[from] === this.marker[0] && buf.subarray(from).equals(this.marker.subarray(0, k))) return k;
+    }
+    return 0;
   }
 
   /** the bytes held back, when the stream ends without the marker */

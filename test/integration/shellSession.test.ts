@@ -59,6 +59,16 @@ describe('kept shell (real sshd)', function () {
     assert.ok(chunks.length > 1, 'streamed in more than one piece');
   });
 
+  it('a line shows while the command still runs', async () => {
+    let ended = false;
+    const streamed: Array<{ text: string; ended: boolean }> = [];
+    const r = await run('echo first; sleep 1; echo second', {
+      onStdout: (b) => streamed.push({ text: b.toString(), ended }),
+    }).finally(() => (ended = true));
+    assert.equal(r.stdout, 'first\nsecond\n');
+    assert.deepEqual(streamed[0], { text: 'first\n', ended: false });
+  });
+
   it('a command that does not parse, or reads stdin, leaves the shell usable', async () => {
     const pid = (await run('echo $$')).stdout;
     const bad = await run("echo 'unbalanced");
