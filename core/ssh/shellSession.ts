@@ -1,7 +1,8 @@
 // A shell kept running on a pooled connection, reading commands from its stdin. Every command sent
 // over SSH costs the server a session: sshd forks, the login shell starts, a channel opens and closes
-// (about 2 ms of server CPU each, BENCHMARKS.md). The Fleet view asks every host for its numbers every
-// few seconds, so its pool keeps one shell per connection instead and each command costs a subshell.
+// (most of the time a pooled command to 50 hosts takes, BENCHMARKS.md). The Fleet view asks every host
+// for its numbers every few seconds, so its pool keeps one shell per connection instead and each
+// command costs a subshell.
 //
 // What a command gets is what an exec gives it, with two differences, both named in the README: its
 // stdin is /dev/null (an exec's stays open, so a command reading it waits), and a process it leaves
