@@ -1,6 +1,7 @@
 // The answer to one request on a client connection: a status line and the caller's header fields,
 // framed for this client (the caller's Content-Length, else chunked for HTTP/1.1, else the end of the
-// connection for HTTP/1.0), no body after HEAD, 204 or 304. Small answers leave in one write.
+// connection for HTTP/1.0), no body after HEAD, 204 or 304; a Date where the caller gave none, and the
+// idle timeout (`Keep-Alive: timeout=N`) when the connection stays open. Small answers leave in one write.
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 
