@@ -8,7 +8,8 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Backend } from './backend';
 import type { FrontHandler, FrontRequest } from './front/connection';
-import { sendError } from './front/errorAnswer';
+import { sendError as fail } from './front/errorAnswer';
+import { validField } from './front/requestHead';
 import type { FrontResponse } from './front/response';
 import { matchPool, type Pool } from './pool';
 
@@ -163,23 +164,18 @@ function limit(max: number): Transform {
 }
 
 /**
- * The backend's raw headers (name, value… as bytes) without hop-by-hop headers, as strings Node
- * writes back unchanged: header bytes are opaque (a UTF-8 filename is common), so they are read as
- * latin1, the encoding Node's ServerResponse writes them in.
+ * The backend's raw headers (name, value… as bytes) without hop-by-hop headers, as latin1 strings
+ * (header bytes are opaque, a UTF-8 filename is common; front/response.ts writes them back as
+ * latin1, byte for byte). A field HTTP does not allow is dropped: a control byte could split the
+ * answer, and a backend's parser may have let one through.
  */
-const unsafeName = /[^!#$%&'*+\-.^_`|~0-9A-Za-z]/;
-const unsafeValue = /[^\t\x20-\x7e\x80-\xff]/;
-
 function responseHeaders(raw: readonly Buffer[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const k = raw[i].toString('latin1');
     const v = raw[i + 1].toString('latin1');
-    // a control byte could split the answer; a backend's parser may have let one through
-    if (hopByHop.has(k.toLowerCase()) || unsafeName.test(k) || unsafeValue.test(v)) continue;
+    if (hopByHop.has(k.toLowerCase()) || !validField(k, v)) continue;
     out.push(k, v);
   }
   return out;
 }
-
-const fail = sendError;

@@ -13,8 +13,6 @@ import { requireProgram } from '../local/program';
 import { runProgram } from '../local/run';
 import { runtimePins, runtimeVersion, type RuntimeTarget } from './runtimePins';
 
-export { defaultCacheDir };
-
 export class RuntimeError extends FleetError {}
 
 export async function sha256OfFile(file: string): Promise<string> {

@@ -92,7 +92,7 @@ export class ShellSession {
     } catch {
       // no answer: a shell that cannot read commands from stdin
     }
-    this.close();
+    this.end();
     return null;
   }
 
@@ -202,14 +202,9 @@ export class ShellSession {
     if (!this.pid) return close();
     void killRemote(this.client, this.pid).then(close);
   }
-
-  close(): void {
-    this.end();
-  }
 }
 
 interface Kept {
-  commands: number;
   session?: ShellSession;
   opening?: Promise<ShellSession | null>;
   /** a shell could not be had on this connection: exec from now on */
@@ -219,15 +214,15 @@ interface Kept {
 const kept = new WeakMap<Client, Kept>();
 
 /**
- * Runs `command` in the connection's kept shell, started at its second command (a connection that
- * runs one command gets one exec, as before); exec when the shell is busy with another command or
- * cannot be had.
+ * Runs `command` in the connection's kept shell, started at its second command: the first is an
+ * exec, which also tells the login shell (a connection that runs one command gets one exec, as
+ * before). Exec too when the shell is busy with another command or cannot be had.
  */
 export async function execKept(client: Client, command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+  if (!loginShellKnown(client)) return execCommand(client, command, opts);
   let k = kept.get(client);
-  if (!k) kept.set(client, (k = { commands: 0 }));
-  k.commands++;
-  if (k.commands === 1 || k.failed || !loginShellKnown(client)) return execCommand(client, command, opts);
+  if (!k) kept.set(client, (k = {}));
+  if (k.failed) return execCommand(client, command, opts);
   if (!k.session || k.session.closed) {
     const entry = k;
     entry.opening ??= ShellSession.open(client).then((s) => {

@@ -34,6 +34,11 @@ export const maxHeaderFields = 200;
 const tokenChar = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** a field value: visible bytes, spaces and tabs, and obs-text (0x80-0xFF); no other control byte */
 const badValueByte = /[^\t\x20-\x7e\x80-\xff]/;
+
+/** a header field as HTTP allows it (a token for its name, no control byte in its value): either way through the LB */
+export function validField(name: string, value: string): boolean {
+  return tokenChar.test(name) && !badValueByte.test(value);
+}
 const requestLine = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) (\/[\x21-\x7e\x80-\xff]*) HTTP\/(\d)\.(\d)$/;
 
 /** parses `head`, the bytes before the blank line that ends it (the CRLF CRLF not included) */

@@ -21,7 +21,7 @@ import { pruneScript, switchScript } from '../../core/agentInstall/deploy';
 import { deploySummary, type HostDeploy } from '../../core/agentInstall/fanout';
 import { parseFacts, type HostFacts } from '../../core/agentInstall/hostFacts';
 import { agentLayout } from '../../core/agentInstall/layout';
-import { defaultCacheDir } from '../../core/agentInstall/runtimeCache';
+import { defaultCacheDir } from '../../core/cacheDir';
 import { aliveFunction, serviceModeOf, systemdWord, unitText } from '../../core/agentInstall/service';
 import { hostNode, type HostState } from '../../core/fleetView/treeModel';
 
