@@ -152,6 +152,10 @@ export class FrontConnection {
       this.wait(null);
     } else {
       this.body = new Readable({ read: () => this.resumeBody(), destroy: (e, cb) => this.bodyDestroyed(e, cb) });
+      // the body ends in an error when the client leaves or sends it malformed; whoever reads it (the
+      // proxy's pipeline) hears that, and a body nobody reads (an answer given before it: 404, 503)
+      // must not crash the LB with an unheard 'error'
+      this.body.on('error', () => undefined);
       this.bodyLeft = framing.kind === 'length' ? framing.bytes : 0;
       this.chunked = framing.kind === 'chunked' ? new ChunkedDecoder() : null;
       this.state = 'body';

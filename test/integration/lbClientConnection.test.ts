@@ -3,7 +3,12 @@
 // anything reaches a backend. Real LB code in process, a recording backend, raw bytes from the client.
 import assert from 'node:assert/strict';
 import { connect, type AddressInfo, type Socket } from 'node:net';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createFrontServer } from '../../lb/front/server';
+import { serveLb } from '../../lb/server';
+import { freePort } from '../harness/net';
 import fc from 'fast-check';
 import { fuzzRuns, fuzzSeed } from '../harness/fuzz';
 import { through, withLb } from '../harness/lbThrough';
@@ -117,6 +122,23 @@ describe('built-in LB client connections (real LB code, a recording backend)', f
         await new Promise((r) => setTimeout(r, 20));
       assert.equal(backend.cutOff, 1);
     });
+  });
+
+  it('a body nobody read (answered 404 before it) ends quietly when the client leaves: the LB goes on', async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'lbq-'));
+    const lb = await serveLb({ http: `127.0.0.1:${port}`, control: `unix:${join(dir, 'control.sock')}` });
+    try {
+      for (const body of ['0x5\r\n', '5\r\nhel', '']) {
+        const head = 'POST /nowhere HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n';
+        const got = await rawExchange(port, [head + body], 1);
+        assert.deepEqual(got.statuses, [404], got.text);
+      }
+      const after = await rawExchange(port, ['GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n'], 1);
+      assert.deepEqual(after.statuses, [404], 'the LB still answers');
+    } finally {
+      await lb.close();
+    }
   });
 
   const refused: [string, string, number][] = [
