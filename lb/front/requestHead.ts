@@ -56,11 +56,13 @@ export function parseRequestHead(head: string): RequestHead | HeadError {
     const colon = line.indexOf(':');
     const name = colon < 0 ? '' : line.slice(0, colon);
     if (!tokenChar.test(name)) {
-      if (line[0] === ' ' || line[0] === '\t') return bad('folded header lines (obs-fold) are not accepted');
+      if (line[0] === ' ' || line[0] === '\t')
+        return bad('folded header lines (obs-fold) are not accepted: put each field on one line');
       return bad(`malformed header line ${JSON.stringify(line.slice(0, 100))}: expected Name: value`);
     }
     const value = trimOws(line.slice(colon + 1));
-    if (badValueByte.test(value)) return bad(`header ${name} holds a control character`);
+    if (badValueByte.test(value))
+      return bad(`header ${name} holds a control character: only tabs, visible characters and bytes 0x80-0xFF may`);
     rawHeaders.push(name, value);
   }
   const minor = m[4] === '0' ? 0 : 1;
@@ -82,19 +84,19 @@ function connectionMeta(raw: readonly string[], minor: 0 | 1): Meta | HeadError 
     const k = raw[i].toLowerCase();
     const v = raw[i + 1];
     if (k === 'content-length') {
-      if (cl !== undefined) return bad('more than one Content-Length');
+      if (cl !== undefined) return bad('more than one Content-Length: send one');
       cl = v;
     } else if (k === 'transfer-encoding') te = te === undefined ? v : `${te}, ${v}`;
     else if (k === 'host') hosts++;
     else if (k === 'expect') expect = v.toLowerCase();
     else if (k === 'connection' && /(^|,)[ \t]*close[ \t]*(,|$)/i.test(v)) close = true;
   }
-  if (hosts > 1) return bad('more than one Host header');
+  if (hosts > 1) return bad('more than one Host header: send one');
   if (hosts === 0 && minor === 1) return bad('no Host header (HTTP/1.1 requires one)');
   let framing: Framing = { kind: 'none' };
   if (te !== undefined) {
-    if (cl !== undefined) return bad('Content-Length together with Transfer-Encoding');
-    if (minor === 0) return bad('Transfer-Encoding in an HTTP/1.0 request');
+    if (cl !== undefined) return bad('Content-Length together with Transfer-Encoding: send one of them');
+    if (minor === 0) return bad('Transfer-Encoding in an HTTP/1.0 request: send a Content-Length, or use HTTP/1.1');
     if (te.toLowerCase() !== 'chunked')
       return {
         status: 501,
@@ -107,7 +109,7 @@ function connectionMeta(raw: readonly string[], minor: 0 | 1): Meta | HeadError 
     framing = bytes === 0 ? { kind: 'none' } : { kind: 'length', bytes };
   }
   if (expect !== undefined && expect !== '100-continue')
-    return { status: 417, message: `Expect ${JSON.stringify(expect)} is not supported` };
+    return { status: 417, message: `Expect ${JSON.stringify(expect)} is not supported; only 100-continue is` };
   return { framing, expectContinue: expect !== undefined && minor === 1 && framing.kind !== 'none', close };
 }
 
