@@ -4,7 +4,7 @@
 // bytes sent per host from the deploy's own report. For scale, parallel-scp of the same two files
 // to the same hosts: the bare copy, with no check, unpack or start, is the floor.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runtimePins } from '../core/agentInstall/runtimePins';
 import { killMatching } from '../test/harness/agentProcess';
@@ -22,9 +22,8 @@ export async function benchAgentDeploy(n = 20): Promise<string> {
   const homes: string[] = [];
   const f = await SshFleet.start(n, {
     wrapper: hidingWrapper(nodeBinaries()),
-    hostConfig: (i, dir) => {
-      homes[i] = join(dir, 'home');
-      mkdirSync(homes[i], { recursive: true });
+    hostConfig: (i, dir, fleet) => {
+      homes[i] = fleet.userDir(join(dir, 'home'));
       return [`SetEnv HOME=${homes[i]}`];
     },
   });

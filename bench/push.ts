@@ -2,7 +2,7 @@
 // parallel-scp -p 20 (pssh package, no verification), 3 runs each interleaved.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliPath } from '../test/harness/cli';
 import { SshFleet } from '../test/harness/sshFleet';
@@ -11,9 +11,8 @@ import { median, requireTool, table, timeIt } from './util';
 export async function benchPush(n = 20, runs = 3): Promise<string> {
   const homes: string[] = [];
   const f = await SshFleet.start(n, {
-    hostConfig: (i, dir) => {
-      homes[i] = join(dir, 'home');
-      mkdirSync(homes[i], { recursive: true });
+    hostConfig: (i, dir, fleet) => {
+      homes[i] = fleet.userDir(join(dir, 'home'));
       return [`SetEnv HOME=${homes[i]}`];
     },
   });

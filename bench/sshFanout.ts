@@ -3,7 +3,7 @@
 // and the client CPU per fresh host (measured in-process through core/). Not a test: run with
 // `npm run bench -- ssh` and copy the table into BENCHMARKS.md.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KeyStore } from '../core/ssh/auth';
 import { resolveTarget } from '../core/targets/resolve';
@@ -17,20 +17,12 @@ import { LatencyProxyProcess, type LatencyOptions } from '../test/harness/latenc
 import { median, requireTool, table, timeIt } from './util';
 
 /**
- * user: who logs in. root's ~/.bashrc on these machines runs `pyenv init` in every SSH session
- * (~85 ms of server CPU), which dominates; FLEET_BENCH_USER=fleetbench measures with a user whose
- * shell is /bin/sh (create it: useradd -M -d /tmp -s /bin/sh fleetbench && usermod -p '*' fleetbench).
+ * Who logs in: the harness fleet's plain /bin/sh user (root's ~/.bashrc on these machines runs
+ * `pyenv init` in every SSH session, which would dominate); FLEET_BENCH_USER names another.
  */
-export async function benchSshFanout(
-  n = 50,
-  runs = 3,
-  user = process.env.FLEET_BENCH_USER ?? 'root',
-  latency?: LatencyOptions,
-): Promise<string> {
+export async function benchSshFanout(n = 50, runs = 3, latency?: LatencyOptions): Promise<string> {
   const f = await SshFleet.start(n, { extraConfig: ['LogLevel ERROR'] });
-  // a non-root user must be able to read the shared authorized_keys
-  chmodSync(f.dir, 0o755);
-  chmodSync(join(f.dir, 'authorized_keys'), 0o644);
+  const user = process.env.FLEET_BENCH_USER ?? f.loginName;
   // with latency: each host behind its own proxy on 127.201.X.Y (same port), known to every tool by that address
   let proxies: LatencyProxyProcess | undefined;
   let knownHostsFile = f.knownHostsFile;

@@ -1,6 +1,7 @@
 // Runs the built agent (dist/agent.js) as a real process for tests: its own data dir, a unix
-// socket, optionally TCP with a token; kill -9 and restart on demand.
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+// socket, optionally TCP with a token; kill -9 and restart on demand. Runs as root, or as the
+// user `runAs` names (an agent of the plain user a test fleet logs in as).
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -8,6 +9,14 @@ import { AgentClient } from '../../core/agentClient/client';
 import { spawnTracked, stopTracked } from './processes';
 
 export const agentJs = resolve(__dirname, '../../dist/agent.js');
+
+export interface AgentProcessOptions {
+  listen?: string;
+  flags?: string[];
+  nodeFlags?: string[];
+  /** the user the agent runs as (root when absent) */
+  runAs?: { uid: number; gid: number };
+}
 
 export class AgentProcess {
   proc: ChildProcess | null = null;
@@ -17,17 +26,20 @@ export class AgentProcess {
 
   constructor(
     readonly dataDir: string,
-    readonly opts: { listen?: string; flags?: string[]; nodeFlags?: string[] } = {},
+    readonly opts: AgentProcessOptions = {},
   ) {
     this.socket = join(dataDir, 'agent.sock');
     this.tokenFile = join(dataDir, 'token');
   }
 
   /** nodeFlags: V8/Node flags before agent.js (as deploy runs it: core/agentInstall/layout.ts agentNodeFlags) */
-  static async start(
-    opts: { listen?: string; flags?: string[]; nodeFlags?: string[]; dataDir?: string } = {},
-  ): Promise<AgentProcess> {
-    const a = new AgentProcess(opts.dataDir ?? mkdtempSync(join(tmpdir(), 'fleet-agent-')), opts);
+  static async start(opts: AgentProcessOptions & { dataDir?: string } = {}): Promise<AgentProcess> {
+    const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'fleet-agent-'));
+    if (opts.runAs) {
+      chownSync(dataDir, opts.runAs.uid, opts.runAs.gid);
+      chmodSync(dataDir, 0o700);
+    }
+    const a = new AgentProcess(dataDir, opts);
     await a.start();
     return a;
   }
@@ -44,7 +56,8 @@ export class AgentProcess {
       ...(this.opts.flags ?? []),
     ];
     this.stderr = '';
-    this.proc = spawnTracked(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const as = this.opts.runAs ? { uid: this.opts.runAs.uid, gid: this.opts.runAs.gid } : {};
+    this.proc = spawnTracked(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], ...as });
     this.proc.stderr!.on('data', (b) => (this.stderr += b));
     const want = this.opts.listen ? 'listening on http' : 'listening on unix';
     const deadline = Date.now() + 15_000;

@@ -1,19 +1,23 @@
 // The test fleet: N real OpenSSH sshd processes on 127.0.X.Y addresses, each with its own host
 // key, config, log and pid, sharing one generated client key in authorized_keys. Every later
-// integration test builds on it. Works as root (StrictModes no, UsePAM no, /run/sshd).
+// integration test builds on it. Runs as root (StrictModes no, UsePAM no, /run/sshd), but the hosts
+// are logged into as a plain user made for the fleet (a /bin/sh login with no rc files, as real
+// fleets have them), never as root unless a test asks for it: root's login shell on these machines
+// runs pyenv's init (0.7 s of CPU, and a lock that serialises concurrent logins; shared/facts.md).
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { spawnTracked, stopTracked } from './processes';
+import { createTestUser, type TestUser } from './testUser';
 
 export interface FleetHost {
   index: number;
   address: string;
   port: number;
-  /** root@address:port */
+  /** user@address:port, the fleet's login user */
   target: string;
   dir: string;
   hostKeyFile: string;
@@ -27,8 +31,15 @@ export interface FleetOptions {
   port?: number;
   /** extra sshd_config lines for every host */
   extraConfig?: string[];
-  /** extra sshd_config lines for host i (e.g. its own HOME) */
-  hostConfig?: (i: number, dir: string) => string[];
+  /** extra sshd_config lines for host i (e.g. its own HOME, made with `fleet.userDir`) */
+  hostConfig?: (i: number, dir: string, fleet: SshFleet) => string[];
+  /**
+   * who logs in: a plain user made for this fleet (the default), or root, only for a test that is
+   * about root (root's login runs the machine's heavy rc files)
+   */
+  login?: 'user' | 'root';
+  /** the plain user's login shell (default /bin/sh) */
+  shell?: string;
   /** addresses: 127.<b>.<c>.<first + i>; chosen at random when absent */
   subnet?: string;
   firstHost?: number;
@@ -43,6 +54,7 @@ export interface FleetOptions {
 
 const sshdPath = '/usr/sbin/sshd';
 let subnetCounter = 0;
+let fleetCounter = 0;
 
 export function requireSshd(): void {
   if (!existsSync(sshdPath))
@@ -55,6 +67,8 @@ export class SshFleet {
   readonly hosts: FleetHost[] = [];
   readonly clientKey: string;
   readonly knownHostsFile: string;
+  /** the plain user the hosts are logged into as, or null when they log in as root */
+  user: TestUser | null = null;
 
   private constructor(
     readonly dir: string,
@@ -71,7 +85,14 @@ export class SshFleet {
     const dir = mkdtempSync(join(tmpdir(), 'fleet-sshd-'));
     const fleet = new SshFleet(dir, opts.port ?? 2222, opts);
     keygen(fleet.clientKey, 'fleet-test-client');
-    writeFileSync(join(dir, 'authorized_keys'), readFileSync(fleet.clientKey + '.pub'), { mode: 0o600 });
+    const authorized = join(dir, 'authorized_keys');
+    writeFileSync(authorized, readFileSync(fleet.clientKey + '.pub'), { mode: 0o600 });
+    if ((opts.login ?? 'user') === 'user') {
+      fleet.user = createTestUser(`fleet${fleetCounter++}u`, opts.shell ?? '/bin/sh');
+      // sshd reads authorized_keys as the user logging in: the user must reach it
+      chmodSync(dir, 0o755);
+      chownSync(authorized, fleet.user.uid, fleet.user.gid);
+    }
     const subnet =
       opts.subnet ??
       `127.${100 + (process.pid % 100)}.${(subnetCounter++ * 7 + Math.floor(Math.random() * 200)) % 250}`;
@@ -92,7 +113,7 @@ export class SshFleet {
       index,
       address,
       port: this.port,
-      target: `root@${address}:${this.port}`,
+      target: `${this.loginName}@${address}:${this.port}`,
       dir: hdir,
       hostKeyFile,
       logFile: join(hdir, 'sshd.log'),
@@ -104,11 +125,28 @@ export class SshFleet {
     return h;
   }
 
+  /** the name the hosts are logged into as */
+  get loginName(): string {
+    return this.user?.name ?? 'root';
+  }
+
+  /** the login user's home directory (one for every host, as root's /root was) */
+  get home(): string {
+    return this.user?.home ?? '/root';
+  }
+
+  /** makes directory `path` (and its parents) and gives it to the login user: a host's own HOME, say */
+  userDir(path: string): string {
+    mkdirSync(path, { recursive: true });
+    if (this.user) chownSync(path, this.user.uid, this.user.gid);
+    return path;
+  }
+
   private config(h: FleetHost): string {
     return [
       // sshd keeps the first value of a keyword: a test's own lines come first, so they win
       ...(this.opts.extraConfig ?? []),
-      ...(this.opts.hostConfig?.(h.index, h.dir) ?? []),
+      ...(this.opts.hostConfig?.(h.index, h.dir, this) ?? []),
       `ListenAddress ${h.address}:${h.port}`,
       `HostKey ${h.hostKeyFile}`,
       `PidFile ${join(h.dir, 'sshd.pid')}`,
@@ -211,6 +249,7 @@ export class SshFleet {
 
   async stop(): Promise<void> {
     await Promise.all(this.hosts.map((h) => this.stopHost(h)));
+    this.user?.remove(); // ends what the user still runs (a test that failed midway), then the user
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

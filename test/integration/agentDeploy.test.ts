@@ -243,7 +243,7 @@ describe('agent deploy through servers without SFTP or socket forwarding (Dropbe
   let zips: Record<string, string>;
   const tag = `web-dropbear-${process.pid}`;
   const dir = mkdtempSync(join(tmpdir(), 'dropbear-client-'));
-  const remoteHome = mkdtempSync(join(tmpdir(), 'fleet-noforward-home-'));
+  let remoteHome = '';
   const run = (args: string[]) => fleet(withFlags(args, flags), { home: scratchHome() });
 
   before(async () => {
@@ -252,15 +252,16 @@ describe('agent deploy through servers without SFTP or socket forwarding (Dropbe
     keygen(key, 'fleet-test-client');
     dropbear = await DropbearHost.start({ address: '127.86.0.10', port: 2299, user, clientKey: key, noSftp: true });
     noForward = await SshFleet.start(1, {
-      extraConfig: ['AllowStreamLocalForwarding no', `SetEnv HOME=${remoteHome}`],
+      extraConfig: ['AllowStreamLocalForwarding no'],
     });
+    remoteHome = noForward.home;
     const knownHosts = join(dir, 'known_hosts');
     writeFileSync(knownHosts, `${dropbear.knownHostsLine}\n${noForward.hosts[0].knownHostsLine}\n`);
     flags = ['--identity', key, '--identity', noForward.clientKey, '--known-hosts', knownHosts];
     zips = await buildExamples(mkdtempSync(join(tmpdir(), 'zips-')));
   });
   after(async () => {
-    killMatching(remoteHome);
+    if (remoteHome) killMatching(remoteHome);
     killMatching(tag);
     await dropbear?.stop();
     await noForward?.stop();

@@ -14,26 +14,28 @@ describe('agent over SSH (real sshd)', function () {
   this.timeout(120_000);
   let f: SshFleet;
   let zips: Record<string, string>;
-  const remoteHome = mkdtempSync(join(tmpdir(), 'fleet-remote-home-'));
+  let remoteHome = '';
   const tag = `web-ssh-${process.pid}`;
   let flags: string[];
 
   before(async () => {
-    // the deployed agent lives in the session's HOME: point it at a scratch dir, not /root
-    f = await SshFleet.start(1, { extraConfig: [`SetEnv HOME=${remoteHome}`] });
+    // the deployed agent lives in the session's HOME: the fleet's login user's own
+    f = await SshFleet.start(1);
+    remoteHome = f.home;
     zips = await buildExamples(mkdtempSync(join(tmpdir(), 'zips-')));
     flags = ['--identity', f.clientKey, '--known-hosts', f.knownHostsFile];
   });
   after(async () => {
-    killMatching(remoteHome);
+    if (remoteHome) killMatching(remoteHome);
     killMatching(tag);
     await f?.stop();
   });
 
   it('reaches a local agent socket through ssh:// with no token', async () => {
-    const agent = await AgentProcess.start();
+    // the agent runs as the user the SSH session logs in as: its socket is that user's (0600)
+    const agent = await AgentProcess.start({ runAs: f.user! });
     try {
-      const ep = `ssh://root@${f.hosts[0].address}:${f.port}${agent.socket}`;
+      const ep = `ssh://${f.loginName}@${f.hosts[0].address}:${f.port}${agent.socket}`;
       const port = await freePort();
       const inst = await fleet(
         [

@@ -144,8 +144,7 @@ describe('canary analysis (real agents, LBs and Prometheus)', function () {
         }),
       );
       const lb = new HaproxyLb(hap.socket, 'web');
-      for (let i = 0; i < 50 && (await lb.poolHealth()).status !== 'PS_FULL'; i++)
-        await new Promise((r) => setTimeout(r, 100));
+      await waitFor(async () => assert.equal((await lb.poolHealth()).status, 'PS_FULL'), 30_000);
       const load = steadyLoad(`${hap.url}/`);
       const r = await fleet(['rollout', f.serviceFile]);
       await load.stop();
@@ -234,8 +233,7 @@ describe('canary analysis (real agents, LBs and Prometheus)', function () {
     try {
       await f.agents[2].client.action('web', 'stop'); // the LB's health check marks it sick
       const lb = f.lbAdapter();
-      for (let i = 0; i < 50 && (await lb.poolHealth()).status === 'PS_FULL'; i++)
-        await new Promise((r) => setTimeout(r, 100));
+      await waitFor(async () => assert.notEqual((await lb.poolHealth()).status, 'PS_FULL'), 30_000);
       const dry = await fleet(['rollout', f.serviceFile, '--dry-run']);
       assert.match(dry.stdout, /at most 1 of 3 backends out of service at once, counting those already out/);
       const r = await fleet(['rollout', f.serviceFile]);

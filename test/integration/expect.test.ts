@@ -1,7 +1,7 @@
 // `fleet expect` against real prompt programs over real sshd: the talk's apt-get [Y/n] question,
 // the "is already the newest" branch, a failure, and a secret that never reaches the transcript.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fleet, scratchHome } from '../harness/cli';
@@ -11,6 +11,7 @@ describe('fleet expect (real sshd, pty)', function () {
   this.timeout(60_000);
   let f: SshFleet;
   const dir = mkdtempSync(join(tmpdir(), 'prompts-'));
+  chmodSync(dir, 0o755); // the hosts' login user runs the prompt programs in here
   // an apt-get look-alike: asks [Y/n] unless told the package is installed
   writeFileSync(
     join(dir, 'apt.sh'),

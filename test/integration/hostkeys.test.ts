@@ -51,7 +51,7 @@ describe('fleet hostkeys scan (real sshd)', function () {
         f.clientKey,
         '-p',
         String(h.port),
-        `root@${h.address}`,
+        `${f.loginName}@${h.address}`,
         'true',
       ],
       { stdio: 'pipe' },

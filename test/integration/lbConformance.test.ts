@@ -12,6 +12,8 @@ import { BuiltinLbProcess, HaproxyProcess, startWebApps, type WebApp } from '../
 interface Subject {
   lb: LoadBalancer;
   url: string;
+  /** requests the LB has routed to a backend and not yet seen answered, by its own count */
+  inFlight(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -21,13 +23,24 @@ const subjects: Record<string, (apps: WebApp[]) => Promise<Subject>> = {
     const c = p.client();
     await c.addPool('/', { path: '/healthz', healthyValues: ['ok'], intervalSecs: 0.2 });
     for (const a of apps) await c.addBackend('/', a.addr);
-    return { lb: new BuiltinLb(p.control, '/', p.token), url: p.url, stop: () => p.stop() };
+    const lb = new BuiltinLb(p.control, '/', p.token);
+    const inFlight = async () =>
+      (await lb.stats()).backends.reduce(
+        (n, b) => n + b.requests - b.errors - Object.values(b.responses).reduce((x, y) => x + y, 0),
+        0,
+      );
+    return { lb, url: p.url, inFlight, stop: () => p.stop() };
   },
   haproxy: async (apps) => {
     const h = await HaproxyProcess.start(apps.map((a) => a.addr));
     const lb = new HaproxyLb(h.socket, 'web');
     await waitFor(async () => assert.equal((await lb.poolHealth()).status, 'PS_FULL'), 10_000);
-    return { lb, url: h.url, stop: () => h.stop() };
+    // scur: a server's current sessions (HAProxy counts a request in req_tot only once it ends)
+    const inFlight = async () =>
+      (await lb.runtime.stat())
+        .filter((r) => r.pxname === 'web' && r.addr)
+        .reduce((n, r) => n + (Number(r.scur) || 0), 0);
+    return { lb, url: h.url, inFlight, stop: () => h.stop() };
   },
 };
 
@@ -89,9 +102,11 @@ for (const [kind, make] of Object.entries(subjects)) {
 
     it('drain sends no new requests to the backend while its in-flight ones finish; ready brings it back', async () => {
       const target = apps[0];
-      // slow requests spread over all backends; some land on the target
+      // slow requests spread over all backends; some land on the target. The drain starts once the
+      // LB holds at least 3 of them in flight (its own count; both spread the first 3 over the 3
+      // backends), not after a sleep that a busy machine outlasts
       const slow = Array.from({ length: 9 }, () => fetchNode(`${s.url}/slow?ms=1500`));
-      await new Promise((r) => setTimeout(r, 300));
+      await waitFor(async () => assert.ok((await s.inFlight()) >= 3), 10_000);
       const drained = s.lb.drain(target.addr, { timeoutMs: 20_000 }).then(() => Date.now());
       // the drain has taken effect (a positive marker, not a sleep) before the requests that must avoid it
       await waitFor(async () => assert.equal((await s.lb.state(target.addr)).lb, 'draining'), 10_000);

@@ -85,7 +85,7 @@ describe('fleet scan', function () {
         '--port',
         '2222',
         '--user',
-        'root',
+        f.loginName,
         '--identity',
         f.clientKey,
         '--known-hosts',

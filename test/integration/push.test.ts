@@ -18,12 +18,12 @@ describe('fleet push (real sshd)', function () {
   before(async () => {
     // a sha256sum that lies, on the PATH of host 20 only: what a corrupted upload looks like from here
     mkdirSync(fakeBin);
+    chmodSync(work, 0o755); // the hosts' login user runs the lying sha256sum
     writeFileSync(join(fakeBin, 'sha256sum'), `#!/bin/sh\necho "${'0'.repeat(64)}  $1"\n`);
     chmodSync(join(fakeBin, 'sha256sum'), 0o755);
     f = await SshFleet.start(21, {
-      hostConfig: (i, dir) => {
-        homes[i] = join(dir, 'home');
-        mkdirSync(homes[i], { recursive: true });
+      hostConfig: (i, dir, fleet) => {
+        homes[i] = fleet.userDir(join(dir, 'home'));
         return [`SetEnv HOME=${homes[i]}${i === 20 ? ` PATH=${fakeBin}:/usr/bin:/bin` : ''}`];
       },
     });

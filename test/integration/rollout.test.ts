@@ -6,7 +6,7 @@ import { HaproxyLb } from '../../core/lb/haproxy';
 import { latestJournal, readJournal } from '../../core/rollout/journal';
 import { fleet } from '../harness/cli';
 import { startLoad } from '../harness/load';
-import { httpGet } from '../harness/net';
+import { httpGet, waitFor } from '../harness/net';
 import { rolloutFleet } from '../harness/rolloutFleet';
 import { HaproxyProcess } from '../harness/webApps';
 
@@ -73,8 +73,7 @@ describe('fleet rollout (real agents and LBs)', function () {
         JSON.stringify({ ...svc, LBKind: 'haproxy', HAProxySocket: hap.socket, HAProxyBackend: 'web' }),
       );
       const lb = new HaproxyLb(hap.socket, 'web');
-      for (let i = 0; i < 50 && (await lb.poolHealth()).status !== 'PS_FULL'; i++)
-        await new Promise((r) => setTimeout(r, 100));
+      await waitFor(async () => assert.equal((await lb.poolHealth()).status, 'PS_FULL'), 30_000);
       const load = startLoad(`${hap.url}/`, { workers: 4, maxMs: 60_000 });
       const r = await fleet(['rollout', f.serviceFile]);
       const l = await load.stop();

@@ -18,7 +18,11 @@ const sha = (file: string) => createHash('sha256').update(readFileSync(file)).di
 async function rolloutUntil(f: LocalFleet, step: string, backendIndex = 0) {
   const p = spawnTracked(process.execPath, [cliPath, 'rollout', f.serviceFile], {
     env: { ...process.env, FLEET_ROLLOUT_STEP_DELAY_MS: '800' },
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
+  let stderr = '';
+  p.stderr!.on('data', (b) => (stderr += b));
+
   const addr = (f.config.Backends[backendIndex] as { Addr: string }).Addr;
   await waitFor(async () => {
     const j = latestJournal(f.serviceFile);
@@ -28,7 +32,7 @@ async function rolloutUntil(f: LocalFleet, step: string, backendIndex = 0) {
     )
       throw new Error(`not yet in ${step}`);
   }, 30_000);
-  return p;
+  return Object.assign(p, { stderrText: () => stderr });
 }
 
 async function assertCleanEnd(f: LocalFleet): Promise<void> {
@@ -139,7 +143,8 @@ describe('rollout crash safety (real agents, built-in LB)', function () {
     try {
       const p = await rolloutUntil(f, 'jobKill');
       p.kill('SIGINT');
-      await new Promise((r) => setTimeout(r, 100));
+      // the second only once the first was taken (two signals pending at once would be one)
+      await waitFor(async () => assert.match(p.stderrText(), /pausing once in-flight steps/), 30_000);
       p.kill('SIGINT');
       const code = await new Promise<number | null>((r) => p.once('exit', (c) => r(c)));
       assert.equal(code, 6);

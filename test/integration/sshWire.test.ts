@@ -96,7 +96,7 @@ describe('the SSH client on the wire (real sshd, its log)', function () {
       c.connect({
         host: h.address,
         port: h.port,
-        username: 'root',
+        username: f.loginName,
         privateKey: readFileSync(f.clientKey),
         hostVerifier: (key: Buffer) => h.knownHostsLine.endsWith(key.toString('base64')),
       });

@@ -37,7 +37,7 @@ async function main(): Promise<void> {
     writeWorkspace(ws, {
       'fleet.json': JSON.stringify(
         {
-          defaults: { user: 'root', port: fleet.port, identityFile: fleet.clientKey },
+          defaults: { user: fleet.loginName, port: fleet.port, identityFile: fleet.clientKey },
           hosts: fleet.hosts.map((h, i) => ({ name: `web${i + 1}`, host: h.address, groups: ['web'] })),
         },
         null,

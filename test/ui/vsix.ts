@@ -46,7 +46,7 @@ async function main(): Promise<void> {
     const ws = mkdtempSync(join(tmpdir(), 'fleet-vsix-'));
     writeWorkspace(ws, {
       'fleet.json': JSON.stringify({
-        defaults: { user: 'root', port: fleet.port, identityFile: fleet.clientKey },
+        defaults: { user: fleet.loginName, port: fleet.port, identityFile: fleet.clientKey },
         hosts: [{ name: 'packaged1', host: fleet.hosts[0].address }],
       }),
       '.vscode/settings.json': JSON.stringify({

@@ -29,12 +29,12 @@ async function main(): Promise<number> {
     logLevel: 'warning',
   });
   const remoteHome = mkdtempSync(join(tmpdir(), 'fleet-vscode-remote-'));
+  chmodSync(remoteHome, 0o755); // the hosts' login user reaches its homes in here
   // 3 hosts in fleet.json, a 4th for Scan Network to find (its key unknown until the scan asks)
   // each host its own HOME, as real hosts have (deploying the agent to two at once takes each one's lock)
   const fleet = await SshFleet.start(4, {
-    hostConfig: (i) => {
-      mkdirSync(join(remoteHome, `host${i}`), { recursive: true });
-      return [`SetEnv HOME=${join(remoteHome, `host${i}`)}`];
+    hostConfig: (i, _dir, f) => {
+      return [`SetEnv HOME=${f.userDir(join(remoteHome, `host${i}`))}`];
     },
   });
   const listed = fleet.hosts.slice(0, 3);
@@ -62,12 +62,12 @@ async function main(): Promise<number> {
     chmodSync(join(server.home, '.ssh', 'id_ed25519'), 0o600);
     writeFileSync(
       join(server.home, '.ssh', 'config'),
-      `Host imported-one\n  HostName ${listed[2].address}\n  Port ${fleet.port}\n  User root\n`,
+      `Host imported-one\n  HostName ${listed[2].address}\n  Port ${fleet.port}\n  User ${fleet.loginName}\n`,
     );
     writeWorkspace(ws, {
       'fleet.json': JSON.stringify(
         {
-          defaults: { user: 'root', port: fleet.port, identityFile: fleet.clientKey },
+          defaults: { user: fleet.loginName, port: fleet.port, identityFile: fleet.clientKey },
           hosts: listed.map((h, i) => ({ name: `web${i + 1}`, host: h.address, groups: ['web'] })),
         },
         null,
@@ -80,7 +80,7 @@ async function main(): Promise<number> {
       }),
       'test-context.json': JSON.stringify({
         hosts: listed.map((h, i) => ({ name: `web${i + 1}`, address: h.target })),
-        unlisted: { address: fleet.hosts[3].address, port: fleet.port },
+        unlisted: { address: fleet.hosts[3].address, port: fleet.port, user: fleet.loginName },
         zip: zips['web-v1'],
         webPort: await freePort(),
         service: local.serviceFile,
