@@ -5,12 +5,13 @@ import { errorMessage } from '../errors';
 import type { Journal } from './journal';
 import { steps, type StepContext, type StepName } from './steps';
 import { sleep } from '../sleep';
+import { stepFaultWait, type FaultHooks } from './faultHooks';
 
 export interface RunControl {
   /** true once a pause was asked: no new step starts */
   readonly pausing: boolean;
-  /** test hook: wait this long after journaling a step's start (lets fault tests kill mid-step) */
-  readonly stepDelayMs: number;
+  /** the tests' hooks: wait after journaling a step's start (lets fault tests kill or reload mid-step) */
+  readonly hooks: FaultHooks;
 }
 
 export type BackendOutcome =
@@ -32,7 +33,7 @@ export async function runBackend(
     for (;;) {
       attempt++;
       journal.append({ t: 'step', backend: ctx.backend.addr, step: current, phase: 'start', attempt });
-      if (control.stepDelayMs > 0) await sleep(control.stepDelayMs, ctx.signal);
+      await stepFaultWait(control.hooks, ctx.signal);
       try {
         const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]);
         const next: StepName | 'done' = await steps[current]({ ...ctx, signal });

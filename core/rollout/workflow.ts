@@ -2,6 +2,7 @@
 // Concurrency backends at once, no new backend once failures exceed MaxFailures; pause at a safe
 // point, abort, and --resume from the journal. Whatever stops it, the finaliser puts every
 // healthy backend back into the LB.
+import { faultHooksFromEnv } from './faultHooks';
 import { randomBytes } from 'node:crypto';
 import type { AgentClient } from '../agentClient/client';
 import { errorMessage, FleetError } from '../errors';
@@ -36,12 +37,6 @@ export interface RolloutOptions {
   stepDelayMs?: number;
   /** who runs it, for the lock others see (`fleet rollout`, `VS Code`) */
   by?: string;
-}
-
-/** the tests' step-delay hook, read in one place for every front end */
-function stepDelayFromEnv(): number {
-  const ms = Number(process.env.FLEET_ROLLOUT_STEP_DELAY_MS ?? 0);
-  return Number.isFinite(ms) && ms > 0 ? ms : 0;
 }
 
 export class RolloutError extends FleetError {}
@@ -328,7 +323,10 @@ export class Rollout {
       get pausing() {
         return isPausing();
       },
-      stepDelayMs: this.opts.stepDelayMs ?? stepDelayFromEnv(),
+      hooks: {
+        ...faultHooksFromEnv(),
+        ...(this.opts.stepDelayMs !== undefined ? { stepDelayMs: this.opts.stepDelayMs } : {}),
+      },
     };
   }
 

@@ -3,7 +3,9 @@
 // come back waiting for Resume, resume and see the end banner. Screenshots of each phase go to
 // test-artifacts/; a failure writes the page, its console, the server's logs and a trace there.
 import assert from 'node:assert/strict';
-import { dirname } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { FrameLocator, Page } from 'playwright-core';
 import { startLoad } from '../harness/load';
 import { httpGet } from '../harness/net';
@@ -38,10 +40,14 @@ async function main(): Promise<void> {
   });
   // traffic through the LB for the whole test: the panel shows it per backend, the canary is judged by it
   const load = startLoad(`${local.proxyUrl}/`, { workers: 2, paceMs: 20, maxMs: 240_000 });
-  // every step takes at least 300 ms, so a person (and this test) can watch and pause
-  const server = await startCodeServer({ env: { FLEET_ROLLOUT_STEP_DELAY_MS: '300' } });
+  // every step takes at least 300 ms, so a person (and this test) can watch and pause; while the
+  // hold file exists, a step that starts waits (the reload below happens mid-step, however slow the machine)
+  const hold = join(mkdtempSync(join(tmpdir(), 'rollout-hold-')), 'hold');
+  const server = await startCodeServer({
+    env: { FLEET_ROLLOUT_STEP_DELAY_MS: '300', FLEET_ROLLOUT_STEP_HOLD: hold },
+  });
   try {
-    await withUi('rollout-panel', server, (ui) => panelTest(ui.page, server.port, local));
+    await withUi('rollout-panel', server, (ui) => panelTest(ui.page, server.port, local, hold));
   } finally {
     await load.stop();
     await server.stop();
@@ -49,7 +55,12 @@ async function main(): Promise<void> {
   }
 }
 
-async function panelTest(page: Page, port: number, local: Awaited<ReturnType<typeof rolloutFleet>>): Promise<void> {
+async function panelTest(
+  page: Page,
+  port: number,
+  local: Awaited<ReturnType<typeof rolloutFleet>>,
+  hold: string,
+): Promise<void> {
   {
     const ws = dirname(local.serviceFile);
     writeWorkspace(ws, {
@@ -88,6 +99,7 @@ async function panelTest(page: Page, port: number, local: Awaited<ReturnType<typ
     await screenshot(page, '8-rollout-paused');
 
     process.stdout.write('  panel: Resume, then reload the window mid-rollout\n');
+    writeFileSync(hold, ''); // the next step to start waits there until the window is gone
     await frame.locator('vscode-button[data-action="resume"]').click();
     await frame.locator('tr[data-phase="running"]').first().waitFor({ timeout: 30_000 });
     await page.reload();
@@ -99,6 +111,7 @@ async function panelTest(page: Page, port: number, local: Awaited<ReturnType<typ
     await again.locator('#end-banner', { hasText: /^(Interrupted|Paused)/ }).waitFor({ timeout: 60_000 });
     assert.equal(await page.locator('iframe.webview').count(), 1, 'one rollout panel after the reload');
     await screenshot(page, '9-rollout-interrupted-after-reload');
+    rmSync(hold);
     await again.locator('vscode-button[data-action="resume"]').click();
     await again.locator('#end-banner', { hasText: /^Succeeded: 4\/4 upgraded in \d+/ }).waitFor({ timeout: 60_000 });
     assert.equal(await again.locator('#end-banner').getAttribute('title'), 'end state ESSuccess');

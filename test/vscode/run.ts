@@ -40,6 +40,7 @@ async function main(): Promise<number> {
   const listed = fleet.hosts.slice(0, 3);
   const local = await rolloutFleet(3, { SoakSecs: 0.2 });
   const ws = mkdtempSync(join(tmpdir(), 'fleet-ws-'));
+  chmodSync(ws, 0o755); // the hosts share this disk: their login user runs the suite's scripts from here
   // a Prometheus scraping one agent, labelled as web3: with fleet.prometheus.url set, web3's stats come
   // from it and web1, web2 (not scraped) from SSH
   const promAgent = await AgentProcess.start({ listen: `127.0.0.1:${await freePort()}` });

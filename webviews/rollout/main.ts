@@ -7,6 +7,7 @@ import { stepNames } from '../../core/rollout/constants';
 import type { BackendRow } from '../../core/rollout/progress';
 import type { WindowSummary } from '../../core/rollout/analysis';
 import type { BackendRate } from '../../core/rollout/liveTraffic';
+import { el, KeyedRows, LogView, Slot } from './dom';
 import type { FromWebview, PanelState, ToWebview } from './protocol';
 
 declare function acquireVsCodeApi(): {
@@ -54,21 +55,16 @@ pre.log { max-height: 240px; overflow: auto; background: var(--vscode-textCodeBl
 `;
 document.head.appendChild(style);
 
-function el(tag: string, attrs: Record<string, string> = {}, ...children: Array<Node | string>): HTMLElement {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  for (const c of children) e.append(c);
-  return e;
+/** a button made once; `setButton` enables it or not, so a click never lands on a node being replaced */
+function button(label: string, type: FromWebview['type'], secondary = false): HTMLElement {
+  const b = el('vscode-button', { 'data-action': type, ...(secondary ? { secondary: '' } : {}), disabled: '' }, label);
+  b.addEventListener('click', () => !b.hasAttribute('disabled') && vscode.postMessage({ type } as FromWebview));
+  return b;
 }
 
-function button(label: string, type: FromWebview['type'], enabled: boolean, secondary = false): HTMLElement {
-  const b = el(
-    'vscode-button',
-    { 'data-action': type, ...(secondary ? { secondary: '' } : {}), ...(enabled ? {} : { disabled: '' }) },
-    label,
-  );
-  b.addEventListener('click', () => enabled && vscode.postMessage({ type } as FromWebview));
-  return b;
+function setButton(b: HTMLElement, enabled: boolean): void {
+  if (enabled) b.removeAttribute('disabled');
+  else b.setAttribute('disabled', '');
 }
 
 /** what each step does, in a word: the strip's labels */
@@ -131,38 +127,95 @@ function analysisBlock(rows: BackendRow[]): HTMLElement | null {
   );
 }
 
-function render(st: PanelState): void {
-  const app = document.getElementById('app')!;
-  app.replaceChildren();
-  if (st.invalid) {
-    const inv = st.invalid;
-    const n = Math.max(inv.issues.length, inv.editor?.length ?? 0);
-    app.append(el('h2', {}, `service.json has ${n === 1 ? 'a problem' : `${n} problems`}: fix them and save`));
-    // the editor's own words and places first (its JSON Schema check), then what Fleet checks beyond it
-    const list = el('ul', { class: 'issues', id: 'issues' });
-    for (const d of inv.editor ?? []) {
-      const item = el('li', { class: 'error link', 'data-line': String(d.line) }, `line ${d.line + 1}: ${d.message}`);
-      item.addEventListener('click', () =>
-        vscode.postMessage({ type: 'revealAt', line: d.line, character: d.character }),
-      );
-      list.append(item);
-    }
-    for (const i of inv.issues) {
-      const item = el(
-        'li',
-        { class: 'error link', 'data-field': i.field },
-        i.field ? `${i.field}: ${i.message}` : i.message,
-      );
-      item.addEventListener('click', () => vscode.postMessage({ type: 'reveal', field: i.field }));
-      list.append(item);
-    }
-    app.append(list);
-    return;
+/** the page's parts, made once: each update changes only what changed in it */
+interface Page {
+  summary: Slot;
+  buttons: Record<'start' | 'pause' | 'resume' | 'abort', HTMLElement>;
+  banner: Slot;
+  plan: Slot;
+  progress: Slot;
+  analysis: Slot;
+  rows: KeyedRows;
+  trafficNote: Slot;
+  log: LogView;
+}
+
+let page: Page | undefined;
+const app = document.getElementById('app')!;
+
+function makePage(): Page {
+  const buttons = {
+    start: button('Start', 'start'),
+    pause: button('Pause', 'pause', true),
+    resume: button('Resume', 'resume', true),
+    abort: button('Abort', 'abort', true),
+  };
+  const slot = (attrs: Record<string, string> = {}) => new Slot(el('div', attrs));
+  const p: Page = {
+    summary: new Slot(el('dl', { class: 'summary' })),
+    buttons,
+    banner: slot(),
+    plan: slot({ class: 'muted' }),
+    progress: slot(),
+    analysis: slot(),
+    rows: new KeyedRows(el('tbody')),
+    trafficNote: slot({ class: 'muted' }),
+    log: new LogView(el('pre', { class: 'log' })),
+  };
+  const table = el(
+    'table',
+    { id: 'backends' },
+    el('thead', {}, el('tr', {}, ...['Backend', 'Steps', 'LB', 'Traffic', 'Error'].map((h) => el('th', {}, h)))),
+  );
+  table.append(p.rows.body);
+  app.replaceChildren(
+    el('h2', {}, 'Rollout'),
+    p.summary.node,
+    el('div', { class: 'buttons' }, ...Object.values(buttons)),
+    p.banner.node,
+    p.plan.node,
+    p.progress.node,
+    p.analysis.node,
+    el('h2', {}, 'Backends'),
+    table,
+    p.trafficNote.node,
+    el('h2', {}, 'Log'),
+    p.log.node,
+  );
+  return p;
+}
+
+function renderInvalid(inv: NonNullable<PanelState['invalid']>): void {
+  page = undefined;
+  const n = Math.max(inv.issues.length, inv.editor?.length ?? 0);
+  // the editor's own words and places first (its JSON Schema check), then what Fleet checks beyond it
+  const list = el('ul', { class: 'issues', id: 'issues' });
+  for (const d of inv.editor ?? []) {
+    const item = el('li', { class: 'error link', 'data-line': String(d.line) }, `line ${d.line + 1}: ${d.message}`);
+    item.addEventListener('click', () =>
+      vscode.postMessage({ type: 'revealAt', line: d.line, character: d.character }),
+    );
+    list.append(item);
   }
-  const s = st.summary;
-  if (!s) return;
-  const dl = el('dl', { class: 'summary' });
-  const add = (k: string, v: string) => dl.append(el('dt', {}, k), el('dd', {}, v));
+  for (const i of inv.issues) {
+    const item = el(
+      'li',
+      { class: 'error link', 'data-field': i.field },
+      i.field ? `${i.field}: ${i.message}` : i.message,
+    );
+    item.addEventListener('click', () => vscode.postMessage({ type: 'reveal', field: i.field }));
+    list.append(item);
+  }
+  app.replaceChildren(
+    el('h2', {}, `service.json has ${n === 1 ? 'a problem' : `${n} problems`}: fix them and save`),
+    list,
+  );
+}
+
+function summaryItems(st: PanelState): Node[] {
+  const s = st.summary!;
+  const out: Node[] = [];
+  const add = (k: string, v: string) => out.push(el('dt', {}, k), el('dd', {}, v));
   add('Package', `${st.packageFile ?? '?'} → ${s.packageName} (${s.sha256.slice(0, 12)})`);
   // where the package comes from and where it goes, resolved: a service.json from someone else's repository shows it here
   if (st.plan) add('Package file', st.plan.src);
@@ -175,130 +228,137 @@ function render(st: PanelState): void {
   if (st.plan?.maxUnavailable !== undefined)
     add('Max unavailable', `${st.plan.maxUnavailable} of ${s.backends}, counting those already out`);
   if (st.plan?.analysis) add('Canary analysis', st.plan.analysis);
-  app.append(el('h2', {}, 'Rollout'), dl);
+  return out;
+}
 
-  app.append(
+/** the banner under the buttons: how it ended, or why it waits; none while it runs */
+function bannerOf(st: PanelState): { cls: string; text: string; title?: string; endState?: string } | null {
+  const p = st.progress;
+  if (p?.endState)
+    return {
+      cls: p.endState === 'ESSuccess' ? 'ESSuccess' : 'bad',
+      text: st.headline ?? p.endState,
+      title: `end state ${p.endState}`,
+      endState: p.endState,
+    };
+  if (p?.status === 'paused') return { cls: '', text: 'Paused at a safe point: Resume continues, Abort ends.' };
+  if (st.runningElsewhere)
+    return {
+      cls: '',
+      text: `Running in another process: ${st.runningElsewhere}. This panel shows its journal; it cannot start, pause or resume it.`,
+    };
+  if (st.interrupted)
+    return {
+      cls: 'bad',
+      text: 'Interrupted: the window went away while this rollout ran. Resume continues at the step where the journal stops.',
+    };
+  return null;
+}
+
+function backendRow(
+  r: BackendRow,
+  agent: string | undefined,
+  sha256: string | null | undefined,
+  rate: string,
+): HTMLElement {
+  const ms = Object.values(r.durations).reduce((a, b) => a + (b ?? 0), 0);
+  return el(
+    'tr',
+    { 'data-backend': r.addr, 'data-phase': r.phase },
     el(
-      'div',
-      { class: 'buttons' },
-      button('Start', 'start', st.can.start),
-      button('Pause', 'pause', st.can.pause, true),
-      button('Resume', 'resume', st.can.resume, true),
-      button('Abort', 'abort', st.can.abort, true),
+      'td',
+      {},
+      r.addr,
+      ...(r.canary ? [' ', el('vscode-badge', {}, 'canary')] : []),
+      ...(agent ? [el('div', { class: 'muted agent small' }, `agent ${agent}`)] : []),
+      ...(r.from ? [el('div', { class: 'muted small from' }, fromTo(r, sha256))] : []),
     ),
+    el(
+      'td',
+      {},
+      strip(r),
+      el(
+        'div',
+        { class: 'muted small' },
+        `${r.step ? `${r.step} ${r.phase === 'done' ? '✓' : r.phase}` : 'pending'}${ms ? ` · ${(ms / 1000).toFixed(1)} s` : ''}`,
+      ),
+    ),
+    el('td', {}, r.lb),
+    el('td', { class: 'traffic' }, rate),
+    el('td', { class: r.error ? 'error' : '' }, r.error ?? ''),
+  );
+}
+
+function render(st: PanelState): void {
+  if (st.invalid) return renderInvalid(st.invalid);
+  if (!st.summary) return;
+  page ??= makePage();
+  const pg = page;
+  pg.summary.show(JSON.stringify([st.summary, st.plan, st.packageFile]), () => summaryItems(st));
+  setButton(pg.buttons.start, st.can.start);
+  setButton(pg.buttons.pause, st.can.pause);
+  setButton(pg.buttons.resume, st.can.resume);
+  setButton(pg.buttons.abort, st.can.abort);
+
+  const b = bannerOf(st);
+  pg.banner.show(JSON.stringify(b), () => {
+    if (!b) return [];
+    const attrs: Record<string, string> = { class: `banner ${b.cls}`.trim(), id: 'end-banner' };
+    if (b.title) attrs.title = b.title;
+    if (b.endState) attrs['data-end-state'] = b.endState;
+    return [el('div', attrs, b.text)];
+  });
+
+  const plan = st.plan;
+  pg.plan.show(JSON.stringify(plan && [plan.canaries, plan.batches]), () =>
+    plan
+      ? [
+          `Plan: canaries ${plan.canaries.join(', ') || 'none'}; then ${plan.batches.map((x) => `[${x.join(', ')}]`).join(' ')}`,
+        ]
+      : [],
   );
 
   const p = st.progress;
-  if (p?.endState) {
-    app.append(
-      el(
-        'div',
-        {
-          class: `banner ${p.endState === 'ESSuccess' ? 'ESSuccess' : 'bad'}`,
-          id: 'end-banner',
-          title: `end state ${p.endState}`,
-          'data-end-state': p.endState,
-        },
-        st.headline ?? p.endState,
-      ),
-    );
-  } else if (p?.status === 'paused')
-    app.append(
-      el('div', { class: 'banner', id: 'end-banner' }, 'Paused at a safe point: Resume continues, Abort ends.'),
-    );
-  else if (st.runningElsewhere)
-    app.append(
-      el(
-        'div',
-        { class: 'banner', id: 'end-banner' },
-        `Running in another process: ${st.runningElsewhere}. This panel shows its journal; it cannot start, pause or resume it.`,
-      ),
-    );
-  else if (st.interrupted)
-    app.append(
-      el(
-        'div',
-        { class: 'banner bad', id: 'end-banner' },
-        'Interrupted: the window went away while this rollout ran. Resume continues at the step where the journal stops.',
-      ),
-    );
-
-  if (st.plan) {
-    const plan = el(
-      'div',
-      { class: 'muted' },
-      `Plan: canaries ${st.plan.canaries.join(', ') || 'none'}; then ${st.plan.batches.map((b) => `[${b.join(', ')}]`).join(' ')}`,
-    );
-    app.append(plan);
-  }
-  if (p && p.status !== 'idle') {
-    const total = p.rows.length;
-    const done = p.rows.filter((r) => r.result === 'done').length;
-    const bad = p.endState !== undefined && p.endState !== 'ESSuccess';
-    app.append(
-      el(
-        'div',
-        { class: `progress${bad ? ' bad' : ''}`, id: 'overall', title: `${done}/${total} upgraded` },
-        el('div', { style: `width: ${total ? Math.round((done / total) * 100) : 0}%` }),
-      ),
-      el('div', { class: 'muted small' }, `${done}/${total} upgraded${p.failures ? `, ${p.failures} failed` : ''}`),
-    );
-  }
-  const table = el(
-    'table',
-    { id: 'backends' },
-    el(
-      'tr',
-      {},
-      el('th', {}, 'Backend'),
-      el('th', {}, 'Steps'),
-      el('th', {}, 'LB'),
-      el('th', {}, 'Traffic'),
-      el('th', {}, 'Error'),
-    ),
-  );
-  const live = st.traffic && 'backends' in st.traffic ? st.traffic : undefined;
-  const rateOf = new Map((live?.backends ?? []).map((b) => [b.backend, b]));
-  const agentOf = new Map((st.plan?.agents ?? []).map((a) => [a.addr, a.agent]));
-  for (const r of p?.rows ?? []) {
-    const ms = Object.values(r.durations).reduce((a, b) => a + (b ?? 0), 0);
-    const agent = agentOf.get(r.addr);
-    table.append(
-      el(
-        'tr',
-        { 'data-backend': r.addr, 'data-phase': r.phase },
-        el(
-          'td',
-          {},
-          r.addr,
-          ...(r.canary ? [' ', el('vscode-badge', {}, 'canary')] : []),
-          ...(agent ? [el('div', { class: 'muted agent small' }, `agent ${agent}`)] : []),
-          ...(r.from ? [el('div', { class: 'muted small from' }, fromTo(r, p?.sha256))] : []),
-        ),
-        el(
-          'td',
-          {},
-          strip(r),
+  const total = p?.rows.length ?? 0;
+  const done = p?.rows.filter((r) => r.result === 'done').length ?? 0;
+  const bad = p?.endState !== undefined && p.endState !== 'ESSuccess';
+  const shown = p && p.status !== 'idle';
+  pg.progress.show(JSON.stringify([shown, total, done, bad, p?.failures]), () =>
+    shown
+      ? [
           el(
             'div',
-            { class: 'muted small' },
-            `${r.step ? `${r.step} ${r.phase === 'done' ? '✓' : r.phase}` : 'pending'}${ms ? ` · ${(ms / 1000).toFixed(1)} s` : ''}`,
+            { class: `progress${bad ? ' bad' : ''}`, id: 'overall', title: `${done}/${total} upgraded` },
+            el('div', { style: `width: ${total ? Math.round((done / total) * 100) : 0}%` }),
           ),
-        ),
-        el('td', {}, r.lb),
-        el('td', { class: 'traffic' }, rateText(rateOf.get(r.addr))),
-        el('td', { class: r.error ? 'error' : '' }, r.error ?? ''),
-      ),
-    );
-  }
-  const analysis = analysisBlock(p?.rows ?? []);
-  if (analysis) app.append(el('h2', {}, 'Canary analysis'), analysis);
-  app.append(el('h2', {}, 'Backends'), table);
-  if (live) app.append(el('div', { class: 'muted' }, `Traffic: the last ${live.windowSecs} s, from the LB's counters`));
-  else if (st.traffic && 'error' in st.traffic) app.append(el('div', { class: 'muted' }, st.traffic.error));
-  const log = el('pre', { class: 'log' }, (p?.log ?? []).join('\n'));
-  app.append(el('h2', {}, 'Log'), log);
-  log.scrollTop = log.scrollHeight; // the newest lines are what one watches
+          el('div', { class: 'muted small' }, `${done}/${total} upgraded${p.failures ? `, ${p.failures} failed` : ''}`),
+        ]
+      : [],
+  );
+
+  const rows = p?.rows ?? [];
+  const withAnalysis = [...rows].reverse().find((x) => x.analysis);
+  pg.analysis.show(JSON.stringify(withAnalysis ? [withAnalysis.addr, withAnalysis.analysis] : null), () => {
+    const a = analysisBlock(rows);
+    return a ? [el('h2', {}, 'Canary analysis'), a] : [];
+  });
+
+  const live = st.traffic && 'backends' in st.traffic ? st.traffic : undefined;
+  const rateOf = new Map((live?.backends ?? []).map((x) => [x.backend, rateText(x)]));
+  const agentOf = new Map((st.plan?.agents ?? []).map((a) => [a.addr, a.agent]));
+  pg.rows.update(
+    rows,
+    (r) => r.addr,
+    (r) => JSON.stringify([r, agentOf.get(r.addr), p?.sha256, rateOf.get(r.addr)]),
+    (r) => backendRow(r, agentOf.get(r.addr), p?.sha256, rateOf.get(r.addr) ?? ''),
+  );
+  const note = live
+    ? `Traffic: the last ${live.windowSecs} s, from the LB's counters`
+    : st.traffic && 'error' in st.traffic
+      ? st.traffic.error
+      : '';
+  pg.trafficNote.show(note, () => (note ? [note] : []));
+  pg.log.update(p?.log ?? []);
 }
 
 window.addEventListener('message', (e: MessageEvent<ToWebview>) => {
