@@ -1,7 +1,7 @@
 // Runs the built agent (dist/agent.js) as a real process for tests: its own data dir, a unix
 // socket, optionally TCP with a token; kill -9 and restart on demand. Runs as root, or as the
 // user `runAs` names (an agent of the plain user a test fleet logs in as).
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -46,9 +46,12 @@ export class AgentProcess {
 
   async start(): Promise<void> {
     if (!existsSync(agentJs)) throw new Error(`${agentJs} is missing: run npm run build first`);
+    // another user may not reach the checkout (a clone in a 0700 directory): it runs its own copy
+    const script = this.opts.runAs ? join(this.dataDir, 'agent.js') : agentJs;
+    if (this.opts.runAs) copyFileSync(agentJs, script);
     const args = [
       ...(this.opts.nodeFlags ?? []),
-      agentJs,
+      script,
       'serve',
       '--data-dir',
       this.dataDir,
