@@ -5,6 +5,7 @@
 import type { Client, ClientChannel } from 'ssh2';
 import { killRemote, parsePidLine, pidMarker, type RemotePid } from './remoteProcess';
 import { Capture } from './capture';
+import { openSession } from './sessionOpen';
 import { armDeadline } from './deadline';
 import { loginShellOf, refusedBy, rememberLoginShell, wireCommand } from './remoteShell';
 
@@ -46,8 +47,7 @@ export async function execCommand(client: Client, command: string, opts: ExecOpt
 function execOnce(client: Client, wrapped: string, opts: ExecOptions): Promise<ExecResult & { reported: boolean }> {
   const max = opts.maxOutputBytes ?? 16 * 1024 * 1024;
   return new Promise((resolve, reject) => {
-    client.exec(wrapped, (err, ch) => {
-      if (err) return reject(err);
+    openSession<ClientChannel>((cb) => client.exec(wrapped, cb), opts.signal).then((ch) => {
       const out = new Capture(max);
       const errs = new Capture(max);
       let pid: RemotePid | null = null;
@@ -102,7 +102,7 @@ function execOnce(client: Client, wrapped: string, opts: ExecOptions): Promise<E
         if (failure) return reject(Object.assign(failure, { partial: { stdout: out.text(), stderr: errs.text() } }));
         resolve({ exitCode, signal: sig, stdout: out.text(), stderr: errs.text(), reported: pid !== null });
       });
-    });
+    }, reject);
   });
 }
 

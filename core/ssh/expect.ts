@@ -11,6 +11,7 @@ import { sleep } from '../sleep';
 import { killRemote, parsePidLine, pidMarker, type RemotePid } from './remoteProcess';
 import { execCommand } from './exec';
 import { loginShellKnown, loginShellOf, wireCommand } from './remoteShell';
+import { openSession } from './sessionOpen';
 
 const pattern = z.string().min(1, 'expected a literal or /regex/');
 const caseSchema = z
@@ -179,9 +180,5 @@ export async function runExpect(
 
 function open(client: Client, command?: string): Promise<ClientChannel> {
   const pty = { term: 'dumb', rows: 40, cols: 200 };
-  return new Promise((resolve, reject) => {
-    const cb = (err: Error | undefined, ch: ClientChannel) => (err ? reject(err) : resolve(ch));
-    if (command) client.exec(command, { pty }, cb);
-    else client.shell(pty, cb);
-  });
+  return openSession<ClientChannel>((cb) => (command ? client.exec(command, { pty }, cb) : client.shell(pty, cb)));
 }

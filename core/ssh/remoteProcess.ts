@@ -4,7 +4,8 @@
 // where the shell shares its group with the server's own process) the group is not ours to kill, so
 // the shell and its descendants are found in /proc, stopped where they are, and killed. The scripts
 // are POSIX sh (dash, busybox ash) and the only values in them are integers from our own marker.
-import type { Client } from 'ssh2';
+import type { Client, ClientChannel } from 'ssh2';
+import { openSession } from './sessionOpen';
 import { loginShellOf, pidMarker, wireCommand } from './remoteShell';
 
 export { pidMarker };
@@ -47,10 +48,9 @@ export function killScript(p: RemotePid): string {
 
 /** kills what the command started over a second channel; resolves when that is done (at most 5 s) */
 export function killRemote(client: Client, p: RemotePid): Promise<void> {
-  return new Promise((resolve) => {
-    try {
-      client.exec(wireCommand(killScript(p), loginShellOf(client)), (err, k) => {
-        if (err) return resolve();
+  return openSession<ClientChannel>((cb) => client.exec(wireCommand(killScript(p), loginShellOf(client)), cb)).then(
+    (k) =>
+      new Promise<void>((resolve) => {
         k.resume();
         k.stderr.resume();
         const t = setTimeout(() => k.close(), 5000);
@@ -58,9 +58,7 @@ export function killRemote(client: Client, p: RemotePid): Promise<void> {
           clearTimeout(t);
           resolve();
         });
-      });
-    } catch {
-      resolve();
-    }
-  });
+      }),
+    () => undefined, // the connection is gone: so is what ran on it
+  );
 }

@@ -7,13 +7,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import type { Client, SFTPWrapper } from 'ssh2';
+import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
 import { FleetError } from '../errors';
 import type { SshEndpoint } from './endpoint';
 import type { SshPool } from './pool';
 import { shellQuote } from './quote';
 import { pidMarker } from './remoteProcess';
 import { loginShellOf, wireCommand } from './remoteShell';
+import { openSession } from './sessionOpen';
 
 export class PushError extends FleetError {}
 
@@ -115,21 +116,23 @@ export function upload(
   onProgress?: (bytes: number) => void,
 ): Promise<void> {
   return new Promise((resolve, reject) => {
-    c.sftp((err, sftp: SFTPWrapper) => {
-      if (err) return reject(new NoSftpError(`sftp: ${err.message}`));
-      const ws = sftp.createWriteStream(remote, { mode });
-      const rs = createReadStream(local);
-      let sent = 0;
-      rs.on('data', (d) => onProgress?.((sent += d.length)));
-      // the channel counts as free only once the server has closed it too: Dropbear refuses a channel
-      // opened in that moment ("Unable to exec" on the next command)
-      const closed = () =>
-        new Promise<void>((r) => (sftp.once('close', () => r()), sftp.end(), setTimeout(r, 5000).unref()));
-      pipeline(rs, ws).then(
-        () => closed().then(resolve),
-        (e: Error) => closed().then(() => reject(new PushError(`sftp upload to ${remote}: ${e.message}`))),
-      );
-    });
+    openSession<SFTPWrapper>((cb) => c.sftp(cb)).then(
+      (sftp) => {
+        const ws = sftp.createWriteStream(remote, { mode });
+        const rs = createReadStream(local);
+        let sent = 0;
+        rs.on('data', (d) => onProgress?.((sent += d.length)));
+        // the channel counts as free only once the server has closed it too: Dropbear refuses a channel
+        // opened in that moment ("Unable to exec" on the next command)
+        const closed = () =>
+          new Promise<void>((r) => (sftp.once('close', () => r()), sftp.end(), setTimeout(r, 5000).unref()));
+        pipeline(rs, ws).then(
+          () => closed().then(resolve),
+          (e: Error) => closed().then(() => reject(new PushError(`sftp upload to ${remote}: ${e.message}`))),
+        );
+      },
+      (err: Error) => reject(new NoSftpError(`sftp: ${err.message}`)),
+    );
   });
 }
 
@@ -143,8 +146,7 @@ export function uploadViaExec(
 ): Promise<void> {
   const script = `umask 077 && cat > ${shellQuote(remote)} && chmod ${mode.toString(8)} ${shellQuote(remote)}`;
   return new Promise((resolve, reject) => {
-    c.exec(wireCommand(script, loginShellOf(c)), (err, ch) => {
-      if (err) return reject(err);
+    openSession<ClientChannel>((cb) => c.exec(wireCommand(script, loginShellOf(c)), cb)).then((ch) => {
       let stderr = '';
       let code: number | null = null;
       ch.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
@@ -163,6 +165,6 @@ export function uploadViaExec(
       let sent = 0;
       rs.on('data', (d) => onProgress?.((sent += d.length)));
       pipeline(rs, ch).catch((e: Error) => reject(new Error(`sending ${local}: ${e.message}`)));
-    });
+    }, reject);
   });
 }
