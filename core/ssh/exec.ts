@@ -46,8 +46,8 @@ export async function execCommand(client: Client, command: string, opts: ExecOpt
 
 function execOnce(client: Client, wrapped: string, opts: ExecOptions): Promise<ExecResult & { reported: boolean }> {
   const max = opts.maxOutputBytes ?? 16 * 1024 * 1024;
-  return new Promise((resolve, reject) => {
-    openSession<ClientChannel>((cb) => client.exec(wrapped, cb), opts.signal).then((ch) => {
+  const run = (ch: ClientChannel) =>
+    new Promise<ExecResult & { reported: boolean }>((resolve, reject) => {
       const out = new Capture(max);
       const errs = new Capture(max);
       let pid: RemotePid | null = null;
@@ -102,8 +102,12 @@ function execOnce(client: Client, wrapped: string, opts: ExecOptions): Promise<E
         if (failure) return reject(Object.assign(failure, { partial: { stdout: out.text(), stderr: errs.text() } }));
         resolve({ exitCode, signal: sig, stdout: out.text(), stderr: errs.text(), reported: pid !== null });
       });
-    }, reject);
-  });
+    });
+  return openSession<ClientChannel, ExecResult & { reported: boolean }>(
+    (cb) => client.exec(wrapped, cb),
+    run,
+    opts.signal,
+  );
 }
 
 /**

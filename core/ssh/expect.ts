@@ -180,5 +180,9 @@ export async function runExpect(
 
 function open(client: Client, command?: string): Promise<ClientChannel> {
   const pty = { term: 'dumb', rows: 40, cols: 200 };
-  return openSession<ClientChannel>((cb) => (command ? client.exec(command, { pty }, cb) : client.shell(pty, cb)));
+  // the session's output is read through its stream (buffered until read): nothing to attach at once
+  return openSession<ClientChannel, ClientChannel>(
+    (cb) => (command ? client.exec(command, { pty }, cb) : client.shell(pty, cb)),
+    (ch) => ch,
+  );
 }

@@ -48,7 +48,8 @@ export function killScript(p: RemotePid): string {
 
 /** kills what the command started over a second channel; resolves when that is done (at most 5 s) */
 export function killRemote(client: Client, p: RemotePid): Promise<void> {
-  return openSession<ClientChannel>((cb) => client.exec(wireCommand(killScript(p), loginShellOf(client)), cb)).then(
+  return openSession<ClientChannel, void>(
+    (cb) => client.exec(wireCommand(killScript(p), loginShellOf(client)), cb),
     (k) =>
       new Promise<void>((resolve) => {
         k.resume();
@@ -59,6 +60,5 @@ export function killRemote(client: Client, p: RemotePid): Promise<void> {
           resolve();
         });
       }),
-    () => undefined, // the connection is gone: so is what ran on it
-  );
+  ).catch(() => undefined); // the connection is gone: so is what ran on it
 }

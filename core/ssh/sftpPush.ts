@@ -115,24 +115,23 @@ export function upload(
   mode: number,
   onProgress?: (bytes: number) => void,
 ): Promise<void> {
-  return new Promise((resolve, reject) => {
-    openSession<SFTPWrapper>((cb) => c.sftp(cb)).then(
-      (sftp) => {
-        const ws = sftp.createWriteStream(remote, { mode });
-        const rs = createReadStream(local);
-        let sent = 0;
-        rs.on('data', (d) => onProgress?.((sent += d.length)));
-        // the channel counts as free only once the server has closed it too: Dropbear refuses a channel
-        // opened in that moment ("Unable to exec" on the next command)
-        const closed = () =>
-          new Promise<void>((r) => (sftp.once('close', () => r()), sftp.end(), setTimeout(r, 5000).unref()));
-        pipeline(rs, ws).then(
-          () => closed().then(resolve),
-          (e: Error) => closed().then(() => reject(new PushError(`sftp upload to ${remote}: ${e.message}`))),
-        );
-      },
-      (err: Error) => reject(new NoSftpError(`sftp: ${err.message}`)),
-    );
+  const send = (sftp: SFTPWrapper) =>
+    new Promise<void>((resolve, reject) => {
+      const ws = sftp.createWriteStream(remote, { mode });
+      const rs = createReadStream(local);
+      let sent = 0;
+      rs.on('data', (d) => onProgress?.((sent += d.length)));
+      // the channel counts as free only once the server has closed it too: Dropbear refuses a channel
+      // opened in that moment ("Unable to exec" on the next command)
+      const closed = () =>
+        new Promise<void>((r) => (sftp.once('close', () => r()), sftp.end(), setTimeout(r, 5000).unref()));
+      pipeline(rs, ws).then(
+        () => closed().then(resolve),
+        (e: Error) => closed().then(() => reject(new PushError(`sftp upload to ${remote}: ${e.message}`))),
+      );
+    });
+  return openSession<SFTPWrapper, void>((cb) => c.sftp(cb), send).catch((err: Error) => {
+    throw err instanceof PushError ? err : new NoSftpError(`sftp: ${err.message}`);
   });
 }
 
@@ -145,8 +144,8 @@ export function uploadViaExec(
   onProgress?: (bytes: number) => void,
 ): Promise<void> {
   const script = `umask 077 && cat > ${shellQuote(remote)} && chmod ${mode.toString(8)} ${shellQuote(remote)}`;
-  return new Promise((resolve, reject) => {
-    openSession<ClientChannel>((cb) => c.exec(wireCommand(script, loginShellOf(c)), cb)).then((ch) => {
+  const send = (ch: ClientChannel) =>
+    new Promise<void>((resolve, reject) => {
       let stderr = '';
       let code: number | null = null;
       ch.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
@@ -165,6 +164,6 @@ export function uploadViaExec(
       let sent = 0;
       rs.on('data', (d) => onProgress?.((sent += d.length)));
       pipeline(rs, ch).catch((e: Error) => reject(new Error(`sending ${local}: ${e.message}`)));
-    }, reject);
-  });
+    });
+  return openSession<ClientChannel, void>((cb) => c.exec(wireCommand(script, loginShellOf(c)), cb), send);
 }

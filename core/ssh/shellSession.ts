@@ -20,8 +20,8 @@ import { execCommand, type ExecOptions, type ExecResult } from './exec';
 import { shellQuote } from './quote';
 import { killRemote, parsePidLine, type RemotePid } from './remoteProcess';
 import { loginShellKnown, loginShellOf, wireCommand } from './remoteShell';
-import { openSession } from './sessionOpen';
 import { UntilMarker } from './untilMarker';
+import { openSession } from './sessionOpen';
 
 /** how long a new shell may take to answer its first command */
 const startTimeoutMs = 10_000;
@@ -56,10 +56,10 @@ export class ShellSession {
     const shell = loginShellOf(client);
     // $SHELL is the login shell sshd ran (a POSIX one, or the line would not have run); else /bin/sh
     const start = shell === 'posix' ? 'exec "${SHELL:-/bin/sh}" -s' : 'exec /bin/sh -s';
-    return openSession<ClientChannel>((cb) => client.exec(wireCommand(start, shell), cb)).then(
-      (ch) => new ShellSession(client, ch, randomBytes(12).toString('hex')).readPidThenStart().catch(() => null),
-      () => null,
-    );
+    return openSession<ClientChannel, ShellSession | null>(
+      (cb) => client.exec(wireCommand(start, shell), cb),
+      (ch) => new ShellSession(client, ch, randomBytes(12).toString('hex')).readPidThenStart(),
+    ).catch(() => null);
   }
 
   /** the wrapper's pid report comes first on stderr (the shell's pid: `exec` keeps it), then the commands' */

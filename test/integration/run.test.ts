@@ -24,7 +24,7 @@ describe('fleet run (real sshd)', function () {
 
   it('runs uname -a on 20 hosts: one group, exit 0, 20 ok', async () => {
     const r = await fleet(['run', ...f.hosts.map((h) => h.target), ...keyArgs(), '--', 'uname', '-a'], { home });
-    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
     const headers = r.stdout.split('\n').filter((l) => l.startsWith('── '));
     assert.equal(headers.length, 1);
     assert.match(headers[0], /\(20 hosts, exit 0\)$/);
@@ -34,7 +34,7 @@ describe('fleet run (real sshd)', function () {
 
   it('keeps each argument one word on the remote shell', async () => {
     const r = await fleet(['run', f.hosts[0].target, ...keyArgs(), '--', 'echo', 'a; b', '$(id)'], { home });
-    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /^a; b \$\(id\)$/m);
   });
 
@@ -67,7 +67,7 @@ describe('fleet run (real sshd)', function () {
     const hosts = f.hosts.slice(0, 3).map((h) => h.target);
     const script = 'for i in 1 2 3; do echo out-$i; echo err-$i >&2; sleep 0.1; done';
     const r = await fleet(['run', ...hosts, ...keyArgs(), '--stream', '--', 'sh', '-c', script], { home });
-    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
     for (const h of hosts) {
       const mine = r.stdout.split('\n').filter((l) => l.startsWith(`${h} | `));
       assert.deepEqual(
