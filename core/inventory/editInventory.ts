@@ -1,8 +1,10 @@
 // Adds hosts to a fleet.json without losing what a person wrote in it: comments, order and layout
 // stay (jsonc-parser edits the text in place). A host already there (same address, or same name) is
 // left alone and reported.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { applyEdits, modify, parse, type FormattingOptions } from 'jsonc-parser';
+import { ownedDir, writeWholeSync } from '../safeWrite';
 import type { InventoryHost } from './fleetFile';
 
 const format: FormattingOptions = { insertSpaces: true, tabSize: 2, eol: '\n' };
@@ -42,7 +44,8 @@ export function addHostsToInventory(file: string, hosts: readonly NewHost[]): { 
     have.push(h);
     added.push(h.name);
   }
-  if (added.length) writeFileSync(file, text);
+  // fleet.json may come from a repository: written whole, never through a link (core/safeWrite.ts)
+  if (added.length) writeWholeSync(join(ownedDir(dirname(file)), basename(file)), text, modeOf(file));
   return { added, already };
 }
 
@@ -50,4 +53,13 @@ export function addHostsToInventory(file: string, hosts: readonly NewHost[]): { 
 export function inventoryName(s: string): string {
   const n = s.replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '');
   return (n || 'host').slice(0, 64);
+}
+
+/** the mode the file has (a new one: rw-r--r--, as an editor makes it) */
+function modeOf(file: string): number {
+  try {
+    return lstatSync(file).mode & 0o777;
+  } catch {
+    return 0o644;
+  }
 }

@@ -5,14 +5,15 @@
 // cannot make Fleet upload ~/.ssh/id_ed25519 or send it as a token. A file elsewhere is given on the
 // command line (`--src`, `--agent-token-file`, `--lb-token-file`), never by the file itself.
 import { createHash } from 'node:crypto';
-import { createWriteStream, mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { createWriteStream, readFileSync, realpathSync, statSync } from 'node:fs';
+import { ownedDir, writeWhole } from '../safeWrite';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import yazl from 'yazl';
 import { loadToken } from '../token';
 import { errorMessage, ValidationError } from '../errors';
 import { readJsonFile } from '../jsonFile';
 import { parseBackend } from '../protocol/lb';
-import { serviceSchema, type ServiceConfig } from './schema';
+import { entryPath, serviceSchema, type ServiceConfig } from './schema';
 import { bracketHost } from '../hostPort';
 
 export interface BackendTarget {
@@ -74,7 +75,13 @@ export async function loadService(file: string, overrides: ServiceOverrides = {}
     if (!binary) throw new ValidationError(abs, 'Package.Binary', 'Src is a zip: name the program inside it to start');
   } else {
     binary ??= basename(src);
-    zip = await wrapBinary(src, binary, join(dir, '.fleet', 'packages'));
+    if (!entryPath.pattern.test(binary))
+      throw new ValidationError(
+        abs,
+        'Src',
+        `the file name ${JSON.stringify(binary)} cannot name a program: ${entryPath.message}`,
+      );
+    zip = await wrapBinary(src, binary, dir);
   }
   const packageName =
     config.Package.Name ??
@@ -150,20 +157,29 @@ function inside(file: string, field: string, rel: string, flag: string): string 
   return p;
 }
 
-/** a one-file zip holding the binary (mode 0755), cached by content */
-async function wrapBinary(src: string, name: string, outDir: string): Promise<string> {
+/**
+ * A one-file zip holding the binary (mode 0755) in `.fleet/packages/` beside the service file,
+ * named by its content. The folder may come from a repository: it is written without following
+ * any link there (core/safeWrite.ts), and the zip's name is made of safe characters only.
+ */
+async function wrapBinary(src: string, name: string, serviceDir: string): Promise<string> {
   const data = readFileSync(src);
   const sha = createHash('sha256').update(data).digest('hex').slice(0, 16);
-  mkdirSync(outDir, { recursive: true });
-  const out = join(outDir, `${basename(src)}-${sha}.zip`);
-  await new Promise<void>((res, rej) => {
-    const z = new yazl.ZipFile();
-    z.addBuffer(data, name, { mode: 0o100755, mtime: new Date(0) });
-    z.outputStream
-      .pipe(createWriteStream(out))
-      .on('close', () => res())
-      .on('error', rej);
-    z.end();
-  });
+  const outDir = ownedDir(serviceDir, '.fleet', 'packages');
+  const out = join(outDir, `${basename(src).replace(/[^A-Za-z0-9._-]/g, '_')}-${sha}.zip`);
+  await writeWhole(
+    out,
+    (fd) =>
+      new Promise<void>((res, rej) => {
+        const z = new yazl.ZipFile();
+        z.addBuffer(data, name, { mode: 0o100755, mtime: new Date(0) });
+        z.outputStream
+          .pipe(createWriteStream('', { fd, autoClose: false }))
+          .on('finish', () => res())
+          .on('error', rej);
+        z.end();
+      }),
+    0o644,
+  );
   return out;
 }

@@ -2,18 +2,9 @@
 // files in one folder keep their own), one JSON line per event,
 // each fsync'd before the rollout acts on it. `--resume` and the VS Code panel rebuild the exact
 // state from it.
-import {
-  closeSync,
-  fstatSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readSync,
-  statSync,
-} from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { writeAllSync } from '../durable';
+import { openAppend, ownedDir } from '../safeWrite';
 import { basename, dirname, join } from 'node:path';
 import type { Verdict, WindowSummary } from './analysis';
 import type { EndState, FinalizeOutcome, StepName } from './constants';
@@ -80,7 +71,7 @@ export class Journal {
   onAppend?: (e: JournalEvent) => void;
 
   constructor(readonly file: string) {
-    this.fd = openSync(file, 'a+', 0o600);
+    this.fd = openAppend(file); // never through a link a repository put there
     this.torn = endsTorn(this.fd);
   }
 
@@ -90,8 +81,7 @@ export class Journal {
 
   /** a new journal for the service file `serviceFile` (its base name keys the journal) */
   static create(serviceFile: string, id: string): Journal {
-    const dir = Journal.dirFor(dirname(serviceFile));
-    mkdirSync(dir, { recursive: true });
+    const dir = ownedDir(dirname(serviceFile), '.fleet', 'rollouts');
     return new Journal(join(dir, `${basename(serviceFile)}.${id}.jsonl`));
   }
 
@@ -165,7 +155,10 @@ export function latestJournal(serviceFile: string): string | undefined {
   const prefix = `${basename(serviceFile)}.`;
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => n.startsWith(prefix) && n.endsWith('.jsonl'));
+    // only real files: a link a repository put there is not a journal of this machine's
+    names = readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isFile() && d.name.startsWith(prefix) && d.name.endsWith('.jsonl'))
+      .map((d) => d.name);
   } catch {
     return undefined;
   }

@@ -3,11 +3,14 @@
 // when the lock exists: no reader ever sees half a lock; pid, host and process start time inside), and
 // every other process, front end or window sees who holds it. A lock whose process is gone (kill -9,
 // a reloaded editor window) is stale and taken over; a lock of another host is never guessed at.
-import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, linkSync, lstatSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { FleetError } from '../errors';
 import { processStartTime } from '../local/procfs';
+import { writeAllSync } from '../durable';
+import { createExclusive, ownedDir } from '../safeWrite';
 import { Journal } from './journal';
 
 export interface LockHolder {
@@ -46,8 +49,8 @@ export function lockHolder(serviceFile: string): LockHolder | null {
 
 /** takes the lock or throws RolloutBusyError; the returned function releases it */
 export function acquireRolloutLock(serviceFile: string, by: string): () => void {
-  const file = lockFileFor(serviceFile);
-  mkdirSync(dirname(file), { recursive: true });
+  // the folder is made without following a link a repository put there (core/safeWrite.ts)
+  const file = join(ownedDir(dirname(serviceFile), '.fleet', 'rollouts'), `${basename(serviceFile)}.lock`);
   const me: LockHolder = {
     pid: process.pid,
     host: hostname(),
@@ -55,8 +58,13 @@ export function acquireRolloutLock(serviceFile: string, by: string): () => void 
     since: new Date().toISOString(),
     by,
   };
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, JSON.stringify(me) + '\n', { mode: 0o600 });
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const fd = createExclusive(tmp);
+  try {
+    writeAllSync(fd, Buffer.from(JSON.stringify(me) + '\n'));
+  } finally {
+    closeSync(fd);
+  }
   try {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
@@ -106,6 +114,8 @@ function takeOverStale(file: string): void {
 
 function readHolder(file: string): LockHolder | null {
   try {
+    // a link a repository put in place of the lock is not read: nobody holds it (it is moved aside)
+    if (lstatSync(file).isSymbolicLink()) return null;
     const h = JSON.parse(readFileSync(file, 'utf8')) as LockHolder;
     return Number.isInteger(h.pid) && typeof h.host === 'string' ? h : null;
   } catch {

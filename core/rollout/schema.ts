@@ -5,6 +5,13 @@ import { hostPortPattern, parseHostPort } from '../hostPort';
 import { packageName } from '../protocol/agent';
 import { backendAddr } from '../protocol/lb';
 
+/** a path inside a package (Package.Binary, a zip entry's name): relative, no . or .. parts, printable */
+export const entryPath = {
+  // eslint-disable-next-line no-control-regex -- control characters are what it refuses
+  pattern: /^(?!\/)(?!.*(?:^|\/)\.\.?(?:\/|$))[^\\\u0000-\u001f\u007f]{1,255}$/,
+  message: 'a path inside the package: no leading /, no . or .. parts, no backslash or control characters',
+};
+
 export const backendSchema = z.union([
   backendAddr.describe('IP:PORT of the backend; its agent is reached over SSH on the same host'),
   z
@@ -84,6 +91,9 @@ export const serviceSchema = z
         Binary: z
           .string()
           .min(1)
+          .max(255)
+          // it becomes a zip entry's name: a relative path inside the package, nothing else
+          .regex(entryPath.pattern, { message: entryPath.message })
           .optional()
           .describe('program inside the zip (default: the binary itself when Src is a binary)'),
         Args: z
