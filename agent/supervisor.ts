@@ -1,15 +1,19 @@
-// One supervised program: started with an argv array (no shell) in its package dir, in its own
-// process group, output appended to a log file; restarted with exponential backoff when it
-// exits unasked, up to a bound; stopped with SIGTERM to the group, then SIGKILL to whatever of the
-// group still lives at the end of the grace period (a wrapper that exits on TERM must not leave a
-// child holding the port). The same group is emptied before a restart after a crash. Its pid and
-// start time go to a pid file so a restarted agent adopts it instead of starting it twice.
+// One supervised program: started with an argv array (no shell) in its package dir, as the leader
+// of its own session and process group, output appended to a log file; restarted with exponential
+// backoff when it exits unasked, up to a bound; stopped as `timeout -k` stops: SIGTERM to all of
+// its processes (processTree.ts: its session and group, what carries its cookie, their
+// descendants: also what called setsid or double-forked), then SIGKILL to whatever of them still
+// lives at the end of the grace period (a wrapper that exits on TERM must not leave a child holding
+// the port). The same processes are ended before a restart after a crash. Its pid, start time and
+// cookie go to a pid file so a restarted agent adopts it instead of starting it twice.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { closeSync, copyFileSync, openSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
 import type { PackageState } from '../core/protocol/agent';
 import { writeFileDurable } from '../core/durable';
 import { isSameProcess, processStartTime } from '../core/local/procfs';
 import { sleep } from '../core/sleep';
+import { cookieVariable, programProcesses, signalAll, type ProgramIdentity } from './processTree';
 
 export interface ProgramSpec {
   name: string;
@@ -51,8 +55,8 @@ export class Supervisor {
   lastExit: { code: number | null; signal: string | null; at: Date } | null = null;
   private streak = 0;
   private wanted = false;
-  /** the process group of the program (its pid: it is started as a group leader); stays after the leader exits */
-  private pgid: number | null = null;
+  /** the program's first process (its session and group id) and cookie; stays after that process exits */
+  private identity: ProgramIdentity | null = null;
   private restartTimer?: NodeJS.Timeout;
   private pollTimer?: NodeJS.Timeout;
   private exitWaiters: Array<() => void> = [];
@@ -73,7 +77,7 @@ export class Supervisor {
 
   /** takes over a program a previous agent started, if the pid file names a live one */
   adopt(): boolean {
-    let rec: { pid: number; startTime: number };
+    let rec: { pid: number; startTime: number; cookie?: string };
     try {
       rec = JSON.parse(readFileSync(this.spec.pidFile, 'utf8'));
     } catch {
@@ -84,7 +88,11 @@ export class Supervisor {
     if (!isSameProcess(rec.pid, rec.startTime)) return false;
     this.wanted = true;
     this.pid = rec.pid;
-    this.pgid = rec.pid;
+    this.identity = {
+      pid: rec.pid,
+      startTime: rec.startTime,
+      cookie: typeof rec.cookie === 'string' ? rec.cookie : undefined,
+    };
     this.state = 'running';
     this.startedAt = new Date();
     // not our child: watch /proc for its end
@@ -98,31 +106,50 @@ export class Supervisor {
     return true;
   }
 
-  /** SIGTERM to the group; at the end of the grace period SIGKILL to whatever of the group lives */
+  /**
+   * SIGTERM to every process of the program; at the end of the grace period SIGKILL to whatever of
+   * them lives (processes started meanwhile get TERM as they are found)
+   */
   async stop(): Promise<void> {
     this.wanted = false;
     clearTimeout(this.restartTimer);
-    if (this.pid === null && !groupAlive(this.pgid)) {
+    if (this.pid === null && !this.processes().length) {
       this.state = 'stopped';
       return;
     }
     const deadline = Date.now() + this.opts.graceMs;
     const exited =
       this.pid === null ? Promise.resolve() : new Promise<void>((resolve) => this.exitWaiters.push(resolve));
-    signalGroup(this.pgid, 'SIGTERM');
-    await Promise.race([exited, sleep(this.opts.graceMs)]);
-    while (groupAlive(this.pgid) && Date.now() < deadline) await sleep(25);
-    await this.killGroup();
+    const termed = new Set<string>();
+    const term = () => {
+      const fresh = this.processes().filter((p) => !termed.has(`${p.pid}/${p.startTime}`));
+      fresh.forEach((p) => termed.add(`${p.pid}/${p.startTime}`));
+      signalAll(fresh, 'SIGTERM');
+    };
+    term();
+    for (let alive = true; alive && Date.now() < deadline;) {
+      await Promise.race([exited, sleep(100)]);
+      alive = this.pid !== null || this.processes().length > 0;
+      if (alive) term();
+    }
+    await this.killAll();
     await exited;
     this.state = 'stopped';
   }
 
-  /** SIGKILL to what is left of the group, until it is empty (bounded) */
-  private async killGroup(): Promise<void> {
-    for (let i = 0; i < 200 && groupAlive(this.pgid); i++) {
-      signalGroup(this.pgid, 'SIGKILL');
+  /** SIGKILL to what is left of the program, until nothing is (bounded) */
+  private async killAll(): Promise<void> {
+    for (let i = 0; i < 200; i++) {
+      const left = this.processes();
+      if (!left.length) return;
+      signalAll(left, 'SIGKILL');
       await sleep(10);
     }
+  }
+
+  /** the program's live processes (none before it first started) */
+  private processes() {
+    return this.identity ? programProcesses(this.identity) : [];
   }
 
   /** copy-truncate the log when it passes its cap (the program keeps its O_APPEND fd) */
@@ -140,6 +167,8 @@ export class Supervisor {
     this.capLog();
     const out = openSync(this.spec.logFile, 'a', 0o600);
     this.state = 'starting';
+    const cookie = `${this.spec.name}.${randomBytes(8).toString('hex')}`;
+    // detached: setsid(), so the program leads its own session and process group
     const child = spawn(this.spec.file, this.spec.args, {
       cwd: this.spec.cwd,
       detached: true,
@@ -148,6 +177,7 @@ export class Supervisor {
         PATH: programPath(this.opts.programPathPrefix, process.env.PATH),
         HOME: process.env.HOME ?? '/',
         LANG: process.env.LANG ?? 'C.UTF-8',
+        [cookieVariable]: cookie,
       },
     });
     closeSync(out);
@@ -160,18 +190,19 @@ export class Supervisor {
     });
     child.unref();
     const pid = child.pid!;
+    const startTime = processStartTime(pid);
     this.pid = pid;
-    this.pgid = pid;
+    this.identity = { pid, startTime, cookie };
     this.state = 'running';
     this.startedAt = new Date();
     child.once('exit', (code, signal) => this.onExit(code, signal));
     try {
-      writeFileDurable(this.spec.pidFile, JSON.stringify({ pid, startTime: processStartTime(pid) }));
+      writeFileDurable(this.spec.pidFile, JSON.stringify({ pid, startTime, cookie }));
     } catch (e) {
       // without its pid file a restarted agent would start a second copy: this one does not run
       this.wanted = false;
       const gone = new Promise<void>((resolve) => this.exitWaiters.push(resolve));
-      await this.killGroup();
+      await this.killAll();
       await gone;
       this.state = 'crashed';
       throw e;
@@ -199,8 +230,8 @@ export class Supervisor {
     this.restartTimer = setTimeout(() => {
       if (!this.wanted) return;
       this.restarts++;
-      // what the crashed program left in its group (a child still holding the port) goes first
-      void this.killGroup()
+      // what the crashed program left behind (a child still holding the port) goes first
+      void this.killAll()
         .then(() => (this.wanted ? this.spawnOnce() : undefined))
         .catch(() => this.onExit(null, null));
     }, delay);
@@ -211,26 +242,6 @@ export class Supervisor {
   detach(): void {
     clearTimeout(this.restartTimer);
     clearInterval(this.pollTimer);
-  }
-}
-
-/** does any process of the group still exist (zombies not reaped yet count) */
-function groupAlive(pgid: number | null): boolean {
-  if (pgid === null) return false;
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-function signalGroup(pgid: number | null, sig: NodeJS.Signals): void {
-  if (pgid === null) return;
-  try {
-    process.kill(-pgid, sig);
-  } catch {
-    // the group is gone
   }
 }
 
