@@ -3,16 +3,32 @@
 // then ssh_config's, skipped when missing as ssh skips them; with neither, ~/.ssh/id_ed25519,
 // id_ecdsa, id_rsa), then password or keyboard-interactive when the front end supplies a way to ask.
 // Keys are read and parsed once per run and shared by every connection. Secrets never reach argv or
-// logs; passphrases come from a prompt callback. OpenSSH certificates are not supported (ssh2 cannot
-// offer them): a certificate in the agent is never used, and a host certificate is refused.
+// logs; passphrases come from a prompt callback. User certificates (certAuth.ts): those ssh-agent
+// holds, `<identity>-cert.pub` beside an identity file and ssh_config's CertificateFile, each
+// offered before its plain key.
 import { advice } from '../advice';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { utils, type AnyAuthMethod, type AuthHandlerMiddleware, type ParsedKey } from 'ssh2';
 import { ValidationError } from '../errors';
+import {
+  agentCertificates,
+  agentIdentities,
+  certAsKey,
+  CertFileAgent,
+  readCertificateFile,
+  type UserCert,
+} from './certAuth';
 import type { SshEndpoint } from './endpoint';
 import { signWithKeyObject } from './keyObjectSign';
+import { certifiedKey } from './ssh2Certs';
+import type { SshCertificate } from './sshCert';
+
+/** an endpoint as auth reads it; `certificateFiles` is ssh_config's CertificateFile (tokens expanded) */
+export type AuthEndpoint = Pick<SshEndpoint, 'user' | 'identityFiles' | 'optionalIdentityFiles' | 'identitiesOnly'> & {
+  certificateFiles?: string[];
+};
 
 export interface SecretPrompt {
   /** asks for a secret without echo; resolves undefined when the user declines */
@@ -38,6 +54,10 @@ const defaultKeyNames = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 
 export class KeyStore {
   private readonly cache = new Map<string, Promise<ParsedKey | null>>();
+  /** certificate files read (null: absent; an Error: unreadable), by path */
+  private readonly certs = new Map<string, SshCertificate | null | Error>();
+  /** the certificates each endpoint's last methods() found, for failure advice (by user + files) */
+  private readonly found = new Map<string, UserCert[]>();
 
   constructor(private readonly opts: AuthOptions = {}) {}
 
@@ -88,11 +108,19 @@ export class KeyStore {
     return this.opts.agentSocket === undefined ? defaultAgent() : this.opts.agentSocket || undefined;
   }
 
-  /** the key-based methods for one connection, in order: ssh-agent, then identity files */
-  async methods(
-    ep: Pick<SshEndpoint, 'user' | 'identityFiles' | 'optionalIdentityFiles' | 'identitiesOnly'>,
-  ): Promise<AnyAuthMethod[]> {
+  private cert(file: string): SshCertificate | null | Error {
+    if (!this.certs.has(file)) this.certs.set(file, readCertificateFile(file));
+    return this.certs.get(file)!;
+  }
+
+  /**
+   * The key-based methods for one connection, in order: ssh-agent (with the certificates it
+   * holds), certificates from files whose key only ssh-agent holds, then identity files, each
+   * one's certificate before its plain key.
+   */
+  async methods(ep: AuthEndpoint): Promise<AnyAuthMethod[]> {
     const methods: AnyAuthMethod[] = [];
+    const certs: UserCert[] = [];
     const agent = this.agent();
     // IdentitiesOnly: the files' keys only (ssh would still use the agent for those same keys; Fleet reads the files)
     if (agent && !ep.identitiesOnly) methods.push({ type: 'agent', username: ep.user, agent });
@@ -104,15 +132,68 @@ export class KeyStore {
           ...optional.map((f) => [f, false] as [string, boolean]),
         ]
       : defaultKeyNames.map((n) => [join(homedir(), '.ssh', n), false]);
+    // CertificateFile entries, and <identity>-cert.pub beside each identity file (as ssh finds them)
+    const certFiles: Array<[string, SshCertificate]> = [];
+    const wanted = [...(ep.certificateFiles ?? []), ...files.map(([f]) => `${f}-cert.pub`)];
+    for (const f of new Set(wanted)) {
+      const c = this.cert(f);
+      if (c instanceof Error) this.opts.debug?.(`certificate ${c.message}; skipped`);
+      else if (c === null && ep.certificateFiles?.includes(f))
+        this.opts.debug?.(`certificate file ${f} does not exist; skipped, as ssh skips it`);
+      else if (c) certFiles.push([f, c]);
+    }
+    const used = new Set<SshCertificate>();
     const seen = new Set<string>();
+    const fileMethods: AnyAuthMethod[] = [];
     for (const [f, required] of files) {
       if (seen.has(f)) continue;
       seen.add(f);
       const key = await this.load(f, required);
-      if (key) methods.push({ type: 'publickey', username: ep.user, key });
-      else if (named) this.opts.debug?.(`identity file ${f} does not exist; skipped, as ssh skips it`);
+      if (!key) {
+        if (named) this.opts.debug?.(`identity file ${f} does not exist; skipped, as ssh skips it`);
+        continue;
+      }
+      const pub = key.getPublicSSH();
+      for (const [cf, c] of certFiles) {
+        if (used.has(c) || !c.publicKey.equals(pub)) continue;
+        used.add(c);
+        certs.push({ source: cf, cert: c });
+        fileMethods.push({ type: 'publickey', username: ep.user, key: certifiedKey(key, c.type, c.blob, cf) });
+      }
+      fileMethods.push({ type: 'publickey', username: ep.user, key });
     }
+    // certificates whose private key is in no identity file: ssh-agent may hold it
+    const rest = certFiles.filter(([, c]) => !used.has(c));
+    const held = rest.length && agent ? await agentIdentities(agent) : [];
+    const pairs: Array<{ cert: ParsedKey; plain: ParsedKey }> = [];
+    for (const [cf, c] of rest) {
+      const plain = held.find((k) => k.getPublicSSH().equals(c.publicKey));
+      const asKey = plain && certAsKey(c);
+      if (plain && asKey) {
+        pairs.push({ cert: asKey, plain });
+        certs.push({ source: cf, cert: c });
+      } else
+        certs.push({
+          source: cf,
+          cert: c,
+          notOffered: `its private key is in no identity file${agent ? ' and not in ssh-agent' : ' and no ssh-agent runs'}; add the key with ssh-add, or name it with IdentityFile`,
+        });
+    }
+    if (pairs.length && agent)
+      methods.push({ type: 'agent', username: ep.user, agent: new CertFileAgent(agent, pairs) });
+    methods.push(...fileMethods);
+    this.found.set(foundKey(ep), certs);
     return methods;
+  }
+
+  /**
+   * The certificates a connection as `ep` had (files, and those ssh-agent holds), for the advice
+   * given when its authentication failed.
+   */
+  async certificates(ep: AuthEndpoint): Promise<UserCert[]> {
+    const agent = this.agent();
+    const inAgent = agent && !ep.identitiesOnly ? agentCertificates(await agentIdentities(agent)) : [];
+    return [...inAgent, ...(this.found.get(foundKey(ep)) ?? [])];
   }
 
   /**
@@ -161,6 +242,10 @@ export class KeyStore {
     };
     return { handler, tried: () => [...tried] };
   }
+}
+
+function foundKey(ep: AuthEndpoint): string {
+  return JSON.stringify([ep.user, ep.identityFiles, ep.optionalIdentityFiles, ep.certificateFiles, ep.identitiesOnly]);
 }
 
 /**

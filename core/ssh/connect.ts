@@ -5,12 +5,14 @@ import { advice } from '../advice';
 import type { Duplex } from 'node:stream';
 import { Client, type AnyAuthMethod, type ClientChannel, type ParsedKey } from 'ssh2';
 import { AuthError, FleetError, TimeoutError, UnreachableError } from '../errors';
-import type { KeyStore } from './auth';
+import type { AuthEndpoint, KeyStore } from './auth';
+import { certificateAdvice } from './certAuth';
 import { endpointAddress, endpointKeyName, type SshEndpoint } from './endpoint';
 import type { HostKeyChecker } from './hostKeyPolicy';
 import { startProxyCommand, type ProxyProcess } from './proxyCommand';
 import { ignoreHostKeyAnnouncements } from './hostKeysProve';
 import { signPublicKeyFirst } from './signFirst';
+import { certHostKeyAlgorithms } from './ssh2Certs';
 
 export interface ConnectOptions {
   hostKeys: HostKeyChecker;
@@ -35,9 +37,16 @@ const defaultHostKeyAlgos = [
   'ssh-rsa',
 ];
 
-function hostKeyOrder(known: string[]): string[] {
+/**
+ * Pinned types first; host certificates (first of all, as ssh prefers them) only when a
+ * @cert-authority line covers the host, so a host without one never shows a certificate.
+ */
+export function hostKeyOrder(known: string[], certAuthority = false): string[] {
   const pref = known.flatMap((t) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t]));
-  return [...new Set([...pref.filter((t) => defaultHostKeyAlgos.includes(t)), ...defaultHostKeyAlgos])];
+  return [
+    ...(certAuthority ? certHostKeyAlgorithms : []),
+    ...new Set([...pref.filter((t) => defaultHostKeyAlgos.includes(t)), ...defaultHostKeyAlgos]),
+  ];
 }
 
 export async function connect(ep: SshEndpoint, opts: ConnectOptions): Promise<Client> {
@@ -131,16 +140,11 @@ async function connectOne(
     c.once('ready', () => finish(null, c));
     c.on('error', (err: Error & { level?: string; code?: string }) => {
       if (settled) return;
-      finish(
-        keyError ??
-          classify(
-            where,
-            hop,
-            err,
-            readyTimeout,
-            auth.tried().map((t) => (t === 'publickey' ? 'identity files' : t === 'agent' ? 'ssh-agent' : t)),
-          ),
-      );
+      const tried = auth.tried().map((t) => (t === 'publickey' ? 'identity files' : t === 'agent' ? 'ssh-agent' : t));
+      if (keyError || err.level !== 'client-authentication')
+        return finish(keyError ?? classify(where, hop, err, readyTimeout, tried));
+      // what is wrong with each certificate (expired, principals, no key), read before answering
+      certificateNotes(opts.keys, hop).then((notes) => finish(classify(where, hop, err, readyTimeout, tried, notes)));
     });
     c.once('close', () =>
       finish(
@@ -156,7 +160,12 @@ async function connectOne(
       readyTimeout,
       keepaliveInterval: hop.keepaliveMs ?? opts.keepaliveIntervalMs ?? 15_000,
       keepaliveCountMax: opts.keepaliveCountMax ?? 3,
-      algorithms: { serverHostKey: hostKeyOrder(opts.hostKeys.knownHosts.knownTypes(name)) as never },
+      algorithms: {
+        serverHostKey: hostKeyOrder(
+          opts.hostKeys.knownHosts.knownTypes(name),
+          opts.hostKeys.knownHosts.hasCertAuthority(name),
+        ) as never,
+      },
       // Checked during the key exchange: returning false ends the connection before auth.
       hostVerifier: (key: Buffer) => {
         keyError = opts.hostKeys.check(hop.label, hop.host, hop.port, key, hop.hostKeyAlias);
@@ -181,18 +190,29 @@ function identityKeys(methods: readonly AnyAuthMethod[]): Set<ParsedKey> {
   return keys;
 }
 
+/** the certificate advice for a failed login (empty when there were no certificates) */
+async function certificateNotes(keys: KeyStore, hop: SshEndpoint): Promise<string[]> {
+  try {
+    return certificateAdvice(await keys.certificates(hop as AuthEndpoint), hop.user);
+  } catch {
+    return [];
+  }
+}
+
 function classify(
   where: string,
   hop: SshEndpoint,
   err: Error & { level?: string; code?: string },
   readyTimeout: number,
   tried: string[],
+  certNotes: string[] = [],
 ): FleetError {
   const code = err.code ?? '';
   if (err.level === 'client-authentication') {
+    const certs = certNotes.length ? `; ${certNotes.join('; ')}` : '';
     return new AuthError(
       where,
-      `authentication failed for ${endpointAddress(hop)} (tried: ${tried.join(', ') || 'nothing: no ssh-agent, no identity file found'}); ${advice().fixAuth}`,
+      `authentication failed for ${endpointAddress(hop)} (tried: ${tried.join(', ') || 'nothing: no ssh-agent, no identity file found'})${certs}; ${advice().fixAuth}`,
       { cause: err },
     );
   }

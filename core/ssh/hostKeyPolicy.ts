@@ -1,10 +1,13 @@
 // Decides, during the key exchange and before any credential is sent, whether a host key is
 // trusted. Policies (design.md): `strict` refuses unknown hosts; `accept-new` pins unknown hosts
 // and goes on; `ask` refuses them for now and collects them, so the front end can show one table
-// of every new fingerprint and ask once. A changed or revoked key is always refused.
+// of every new fingerprint and ask once. A changed or revoked key is always refused. A host
+// certificate is trusted through a @cert-authority line (hostCertificate.ts), or refused with its
+// reason; it is never pinned on first use.
 import { advice } from '../advice';
 import { HostKeyError } from '../errors';
 import { knownHostsName } from './endpoint';
+import { describeCaTrust, type CaTrust } from './hostCertificate';
 import { fingerprint, keyTypeOf, type KnownHosts } from './knownHosts';
 
 export type HostKeyPolicy = 'strict' | 'accept-new' | 'ask';
@@ -22,6 +25,8 @@ export interface NewHostKey {
 export class HostKeyChecker {
   /** unknown keys met under `ask`, waiting for the user's decision (takePending hands them over) */
   private readonly pending = new Map<string, NewHostKey>();
+  /** hosts trusted through a CA, by endpoint label and by known_hosts name (the last connection's) */
+  private readonly viaCa = new Map<string, CaTrust>();
 
   constructor(
     readonly knownHosts: KnownHosts,
@@ -31,7 +36,10 @@ export class HostKeyChecker {
   /** returns null when the key is trusted, else the error to fail the connection with */
   check(label: string, host: string, port: number, key: Buffer, alias?: string): HostKeyError | null {
     const name = alias ?? knownHostsName(host, port);
-    const v = this.knownHosts.verdict(name, key);
+    // ssh checks a host certificate's principals against the host name (or HostKeyAlias), no port
+    const v = this.knownHosts.verdict(name, key, { principal: (alias ?? host).toLowerCase() });
+    this.viaCa.delete(label);
+    this.viaCa.delete(name);
     const got = {
       type: keyTypeOf(key),
       fingerprint: fingerprint(key),
@@ -39,6 +47,10 @@ export class HostKeyChecker {
     };
     switch (v.kind) {
       case 'known':
+        if (v.ca) {
+          this.viaCa.set(label, v.ca);
+          this.viaCa.set(name, v.ca);
+        }
         return null;
       case 'revoked':
         return new HostKeyError(
@@ -46,7 +58,18 @@ export class HostKeyChecker {
           got,
           [],
           'revoked',
-          `host key ${got.fingerprint} is marked @revoked in ${this.knownHosts.file} line ${v.line.lineNo}; refusing to connect`,
+          v.what
+            ? `${v.what} is marked @revoked in ${this.knownHosts.file} line ${v.line.lineNo}; refusing to connect`
+            : `host key ${got.fingerprint} is marked @revoked in ${this.knownHosts.file} line ${v.line.lineNo}; refusing to connect`,
+        );
+      case 'certificate':
+        // `unknown` to callers (the host is not trusted), but never collected for a question
+        return new HostKeyError(
+          label,
+          got,
+          [],
+          'unknown',
+          `${v.problem}; renew the host's certificate (ssh-keygen -s CA -h -n NAME), or fix the @cert-authority line in ${this.knownHosts.file}`,
         );
       case 'changed': {
         const want = v.want.map((l) => `${l.keyType} ${fingerprint(l.key)}`);
@@ -61,9 +84,9 @@ export class HostKeyChecker {
       }
       case 'unknown': {
         const ca = v.certAuthority
-          ? '; host certificates (@cert-authority) are not supported, pin the host key itself'
+          ? `; a @cert-authority line covers ${name}, but the host showed a plain key, not a certificate`
           : '';
-        if (this.policy === 'accept-new' && !v.certAuthority) {
+        if (this.policy === 'accept-new') {
           this.knownHosts.append([{ name, key }]);
           return null;
         }
@@ -79,6 +102,17 @@ export class HostKeyChecker {
         );
       }
     }
+  }
+
+  /** how the host of `labelOrName` (endpoint label or known_hosts name) was trusted through a CA, if it was */
+  trustedVia(labelOrName: string): CaTrust | undefined {
+    return this.viaCa.get(labelOrName);
+  }
+
+  /** the same, in words (tooltips, dialogs), naming the known_hosts file */
+  describeTrust(labelOrName: string): string | undefined {
+    const t = this.viaCa.get(labelOrName);
+    return t && describeCaTrust(t, this.knownHosts.file);
   }
 
   /** the unknown keys met since the last call, each handed over once (core/ssh/askOnce.ts asks about them) */

@@ -37,7 +37,7 @@ export function scanHostKey(ep: SshEndpoint, known: KnownHosts, timeoutMs = 10_0
     c.on('error', (e) => {
       if (!got) return done({ host: ep.label, name, status: 'error', error: errorMessage(e) });
       const v = known.verdict(name, got);
-      const status = v.kind === 'unknown' ? 'new' : v.kind;
+      const status = v.kind === 'unknown' ? 'new' : v.kind === 'certificate' ? 'error' : v.kind;
       done({ host: ep.label, name, key: got, type: keyTypeOf(got), fingerprint: fingerprint(got), status });
     });
     c.on('ready', () => done({ host: ep.label, name, status: 'error', error: 'unexpected login' }));

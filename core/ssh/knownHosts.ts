@@ -1,10 +1,14 @@
 // OpenSSH known_hosts, hand-written (no maintained npm parser exists). Understands plain and
 // hashed (`|1|salt|hash`) host patterns, `[host]:port`, wildcards and negation, `@revoked` and
-// `@cert-authority` markers. Host certificates are not supported: a host known only through a
-// @cert-authority line is reported as such, never silently trusted.
+// `@cert-authority` markers. A line whose key does not parse (bad base64, a blob of another type
+// than the line names, a truncated key) is ignored, as ssh ignores it: it pins nothing. Host
+// certificates are checked against the @cert-authority lines in hostCertificate.ts.
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, readSync, fstatSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { certificateVerdict, type CaTrust } from './hostCertificate';
+import { certSuffix } from './sshCert';
+import { isStrictBase64, parsePublicKeyBlob, plainKeyTypes, SshReader } from './sshKeyBlob';
 
 export interface KnownHostLine {
   lineNo: number;
@@ -15,10 +19,20 @@ export interface KnownHostLine {
 }
 
 export type Verdict =
-  | { kind: 'known' }
+  /** ca: the host showed a certificate a @cert-authority line vouches for */
+  | { kind: 'known'; ca?: CaTrust }
   | { kind: 'unknown'; otherTypes: string[]; certAuthority: boolean }
   | { kind: 'changed'; want: KnownHostLine[] }
-  | { kind: 'revoked'; line: KnownHostLine };
+  | { kind: 'revoked'; line: KnownHostLine; what?: string }
+  /** the host showed a certificate that does not make it trusted, and its key is not pinned either */
+  | { kind: 'certificate'; problem: string };
+
+/** what a certificate is checked against: the name ssh checks principals with, and the time */
+export interface CertCheck {
+  /** the host name (HostName or HostKeyAlias, lower case, no port) */
+  principal: string;
+  now?: Date;
+}
 
 export function fingerprint(key: Buffer): string {
   return 'SHA256:' + createHash('sha256').update(key).digest('base64').replace(/=+$/, '');
@@ -41,11 +55,34 @@ export function parseKnownHosts(text: string): KnownHostLine[] {
     if (f[0] === '@revoked' || f[0] === '@cert-authority') marker = f.shift() as KnownHostLine['marker'];
     else if (f[0].startsWith('@')) return; // unknown marker: ignored, as OpenSSH does
     if (f.length < 3) return;
-    const key = Buffer.from(f[2], 'base64');
-    if (key.length === 0) return;
-    out.push({ lineNo: i + 1, marker, patterns: f[0], keyType: f[1], key });
+    const key = lineKey(f[1], f[2], marker);
+    if (!key) return;
+    out.push({ lineNo: i + 1, marker, patterns: f[0], keyType: keyTypeOf(key), key });
   });
   return out;
+}
+
+/** key types ssh knows but Fleet cannot parse: such a line still pins (its blob names its type) */
+const otherKeyTypes = ['ssh-dss', 'sk-ssh-ed25519@openssh.com', 'sk-ecdsa-sha2-nistp256@openssh.com'];
+
+/** names ssh also reads for a key type (sshkey_type_from_name): signature names exactly, short names in any case */
+const signatureNames: Record<string, string> = { 'rsa-sha2-256': 'ssh-rsa', 'rsa-sha2-512': 'ssh-rsa' };
+const shortNames: Record<string, string> = { rsa: 'ssh-rsa', ed25519: 'ssh-ed25519' };
+
+/** the key of a line, or null when ssh would not read it (sshkey_read: the blob must be a key of the named type) */
+function lineKey(named: string, base64: string, marker: KnownHostLine['marker']): Buffer | null {
+  if (!isStrictBase64(base64)) return null;
+  const key = Buffer.from(base64, 'base64');
+  const type = signatureNames[named] ?? shortNames[named.toLowerCase()] ?? named;
+  try {
+    if (plainKeyTypes.includes(type)) return parsePublicKeyBlob(key).type === type ? key : null;
+    // a certificate on a plain or @revoked line: only its bytes are compared
+    if (marker !== '@cert-authority' && (otherKeyTypes.includes(type) || type.endsWith(certSuffix)))
+      return new SshReader(key).text() === type ? key : null;
+  } catch {
+    return null;
+  }
+  return null;
 }
 
 /** does one known_hosts pattern field match `name` (`host` or `[host]:port`)? */
@@ -120,10 +157,15 @@ export class KnownHosts {
     return m;
   }
 
-  /** what the file says of `key` presented by the host named `name` (see knownHostsName) */
-  verdict(name: string, key: Buffer): Verdict {
+  /**
+   * what the file says of `key` presented by the host named `name` (see knownHostsName); a
+   * certificate is checked against `cert` (without it, only its key counts, as if it were plain)
+   */
+  verdict(name: string, key: Buffer, cert?: CertCheck): Verdict {
     const type = keyTypeOf(key);
     const mine = this.linesFor(name);
+    if (type.endsWith(certSuffix))
+      return certificateVerdict(this.lines, mine, key, cert, (plain) => this.verdict(name, plain));
     const revoked = this.lines.find((l) => l.marker === '@revoked' && l.key.equals(key));
     if (revoked) return { kind: 'revoked', line: revoked };
     const plain = mine.filter((l) => l.marker === '');
@@ -140,6 +182,11 @@ export class KnownHosts {
   /** the lines whose host patterns match `name`, as `ssh-keygen -F name` lists them */
   matchingLines(name: string): Array<Pick<KnownHostLine, 'lineNo' | 'marker'>> {
     return this.linesFor(name).map((l) => ({ lineNo: l.lineNo, marker: l.marker }));
+  }
+
+  /** does a @cert-authority line cover `name`? (then host certificates are asked for) */
+  hasCertAuthority(name: string): boolean {
+    return this.linesFor(name).some((l) => l.marker === '@cert-authority');
   }
 
   /** key types on file for `name`, to offer those first in the key exchange */

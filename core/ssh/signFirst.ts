@@ -12,11 +12,12 @@
 // `connect()` returns; test/integration/sshWire.test.ts (sshd's log) fails if an ssh2 upgrade
 // moves it.
 import type { Client, ParsedKey } from 'ssh2';
+import { plainAlgorithm } from './ssh2Certs';
 
 type SignCallback = (data: Buffer, send: (signature: Buffer) => void) => void;
 type AuthPK = (user: string, key: ParsedKey, keyAlgo?: string, cbSign?: SignCallback) => void;
 
-/** the hash ssh2 signs with for a key algorithm it negotiated (RSA only; other types carry their own) */
+/** the hash ssh2 signs with for a key algorithm it negotiated (RSA only; other types carry their own; a certificate's as its key's) */
 const hashOf: Record<string, string | undefined> = {
   'rsa-sha2-256': 'sha256',
   'rsa-sha2-512': 'sha512',
@@ -34,7 +35,7 @@ export function signPublicKeyFirst(client: Client, keys: ReadonlySet<ParsedKey>)
   const authPK = proto.authPK.bind(proto);
   proto.authPK = (user, key, keyAlgo, cbSign) => {
     if (cbSign || !keys.has(key)) return authPK(user, key, keyAlgo, cbSign);
-    const hash = keyAlgo === undefined ? undefined : hashOf[keyAlgo];
+    const hash = keyAlgo === undefined ? undefined : hashOf[plainAlgorithm(keyAlgo)];
     authPK(user, key, keyAlgo, (data, send) => {
       const signature = key.sign(data, hash);
       // ssh2 calls this at once and sends nothing until `send`: a key that cannot sign (it never

@@ -31,8 +31,11 @@ export interface FleetOptions {
   port?: number;
   /** extra sshd_config lines for every host */
   extraConfig?: string[];
-  /** extra sshd_config lines for host i (e.g. its own HOME, made with `fleet.userDir`) */
-  hostConfig?: (i: number, dir: string, fleet: SshFleet) => string[];
+  /**
+   * extra sshd_config lines for host i (e.g. its own HOME, made with `fleet.userDir`); its host key
+   * (`dir/ssh_host_ed25519_key`) exists already, so a test may sign it here (HostCertificate)
+   */
+  hostConfig?: (i: number, dir: string, fleet: SshFleet, address: string) => string[];
   /**
    * who logs in: a plain user made for this fleet (the default), or root, only for a test that is
    * about root (root's login runs the machine's heavy rc files)
@@ -146,7 +149,7 @@ export class SshFleet {
     return [
       // sshd keeps the first value of a keyword: a test's own lines come first, so they win
       ...(this.opts.extraConfig ?? []),
-      ...(this.opts.hostConfig?.(h.index, h.dir, this) ?? []),
+      ...(this.opts.hostConfig?.(h.index, h.dir, this, h.address) ?? []),
       `ListenAddress ${h.address}:${h.port}`,
       `HostKey ${h.hostKeyFile}`,
       `PidFile ${join(h.dir, 'sshd.pid')}`,

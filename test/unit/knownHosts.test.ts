@@ -7,17 +7,12 @@ import { runAskingOnce } from '../../core/ssh/askOnce';
 import { HostKeyChecker } from '../../core/ssh/hostKeyPolicy';
 import { fingerprint, KnownHosts, patternsMatch } from '../../core/ssh/knownHosts';
 import { HostKeyError } from '../../core/errors';
+import { sshBlob } from './sshKeys';
 
-// SSH public key blobs: string type, then type-specific data (only the type matters to the parser)
-function blob(type: string, fill: number): Buffer {
-  const t = Buffer.from(type);
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(t.length);
-  return Buffer.concat([len, t, Buffer.alloc(32, fill)]);
-}
-const edA = blob('ssh-ed25519', 1);
-const edB = blob('ssh-ed25519', 2);
-const ecdsa = blob('ecdsa-sha2-nistp256', 3);
+// real SSH public key blobs (known_hosts ignores a line whose key does not parse, as ssh does)
+const edA = sshBlob('ed25519');
+const edB = sshBlob('ed25519');
+const ecdsa = sshBlob('ecdsa');
 const line = (pat: string, k: Buffer) =>
   `${pat} ${k === ecdsa ? 'ecdsa-sha2-nistp256' : 'ssh-ed25519'} ${k.toString('base64')}`;
 
@@ -55,7 +50,7 @@ describe('known_hosts', () => {
     assert.deepEqual(kh.knownTypes('host1'), ['ecdsa-sha2-nistp256']);
   });
 
-  it('honours @revoked for any host and reports @cert-authority as unsupported', () => {
+  it('honours @revoked for any host; a host showing a plain key under a @cert-authority line is unknown, and says so', () => {
     const kh = new KnownHosts(
       '/x',
       [
@@ -64,13 +59,47 @@ describe('known_hosts', () => {
       ].join('\n'),
     );
     assert.equal(kh.verdict('anything', edA).kind, 'revoked');
+    assert.ok(kh.hasCertAuthority('web.corp') && !kh.hasCertAuthority('web.other'));
     const v = kh.verdict('web.corp', ecdsa);
-    assert.equal(v.kind, 'unknown');
     assert.ok(v.kind === 'unknown' && v.certAuthority);
-    const checker = new HostKeyChecker(kh, 'accept-new');
-    const err = checker.check('web.corp', 'web.corp', 22, ecdsa);
-    assert.ok(err instanceof HostKeyError);
-    assert.match(err.message, /@cert-authority\) are not supported/);
+    const err = new HostKeyChecker(kh, 'strict').check('web.corp', 'web.corp', 22, ecdsa);
+    assert.ok(err instanceof HostKeyError && err.kind === 'unknown');
+    assert.match(
+      err.message,
+      /a @cert-authority line covers web\.corp, but the host showed a plain key, not a certificate/,
+    );
+  });
+
+  it('ignores a line whose key ssh would not read: the host is unknown, not "changed" (issue 27)', () => {
+    const ed = edA.toString('base64');
+    const broken = [
+      `h ssh-ed25519 ${ed.slice(0, -8)}`, // truncated
+      `h ssh-ed25519 ${ed.replace(/^AAAA/, 'AA*A')}`, // not base64
+      `h ecdsa-sha2-nistp256 ${ecdsa.toString('base64').replace(/=+$/, '')}`, // unpadded
+      `h ecdsa-sha2-nistp256 ${ed}`, // a key of another type than the line names
+      `h ecdsa-sha2-nistp256 ${ecdsa.toString('base64').slice(0, 40)}`, // a broken line of another type
+      `h ssh-rsa ${Buffer.from('not a key at all').toString('base64')}`,
+      `h ssh-ed25519 ${Buffer.concat([edB, Buffer.from([0])]).toString('base64')}`, // data after the key
+    ];
+    for (const b of broken) {
+      const kh = new KnownHosts('/x', b);
+      assert.deepEqual(kh.matchingLines('h'), [], b);
+      const err = new HostKeyChecker(kh, 'strict').check('h', 'h', 22, edB);
+      assert.ok(err instanceof HostKeyError && err.kind === 'unknown', `${b}: ${err?.message}`);
+      assert.doesNotMatch(err.message, /changed|attack/);
+    }
+    // beside a good line the broken one changes nothing
+    const kh = new KnownHosts('/x', [broken[3], line('h', edB)].join('\n'));
+    assert.equal(kh.verdict('h', edB).kind, 'known');
+    assert.deepEqual(kh.knownTypes('h'), ['ssh-ed25519']);
+  });
+
+  it('reads the key type names ssh reads: rsa-sha2-* and short names', () => {
+    const rsa = sshBlob('rsa');
+    for (const t of ['ssh-rsa', 'rsa-sha2-512', 'rsa-sha2-256', 'RSA', 'rsa'])
+      assert.equal(new KnownHosts('/x', `h ${t} ${rsa.toString('base64')}`).verdict('h', rsa).kind, 'known', t);
+    assert.equal(new KnownHosts('/x', `h ED25519 ${edA.toString('base64')}`).verdict('h', edA).kind, 'known');
+    assert.equal(new KnownHosts('/x', `h RSA-SHA2-512 ${rsa.toString('base64')}`).verdict('h', rsa).kind, 'unknown');
   });
 
   it('skips comments, blank lines and malformed lines', () => {
