@@ -1,8 +1,11 @@
 // Extracts a package zip into a fresh staging dir with yauzl, refusing what the talk's agent let
 // through: absolute paths, `..`, backslashes, symlinks and every other non-regular entry, too many
-// entries, too many bytes, and zip bombs (compression ratio). Files are created with O_EXCL and
+// entries, too many bytes, and zip bombs: the whole archive's unpacked size against its own size
+// (many small entries add up: a 112 KB zip of 1 MiB entries unpacked to 105 MB), and each large
+// entry's ratio. Every entry is checked (central directory only) before a byte is written; yauzl
+// holds each entry to its declared size while it is written. Files are created with O_EXCL and
 // O_NOFOLLOW inside the staging root only, fsync'd, and keep only their permission bits.
-import { closeSync, constants, fsyncSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, constants, fsyncSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname, resolve, sep } from 'node:path';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { HttpError } from './httpError';
@@ -10,12 +13,27 @@ import { fsyncDir, writeAllSync } from '../core/durable';
 
 export interface UnzipLimits {
   maxEntries: number;
+  /** the whole archive, unpacked */
   maxTotalBytes: number;
-  /** uncompressed / compressed size of an entry (and of the whole archive) */
+  /** unpacked / packed size of the whole archive, and of each entry over `entryRatioFloorBytes` */
   maxRatio: number;
+  /** an archive may unpack to this much whatever its ratio (a small package of sparse files) */
+  ratioFloorBytes: number;
+  entryRatioFloorBytes: number;
 }
 
-export const defaultUnzipLimits: UnzipLimits = { maxEntries: 10_000, maxTotalBytes: 2 * 1024 ** 3, maxRatio: 200 };
+export const defaultUnzipLimits: UnzipLimits = {
+  maxEntries: 10_000,
+  maxTotalBytes: 2 * 1024 ** 3,
+  maxRatio: 200,
+  ratioFloorBytes: 16 * 1024 ** 2,
+  entryRatioFloorBytes: 1024 ** 2,
+};
+
+/** the most an archive of `zipBytes` may unpack to */
+export function unpackedBound(zipBytes: number, limits: UnzipLimits): number {
+  return Math.min(limits.maxTotalBytes, Math.max(limits.ratioFloorBytes, zipBytes * limits.maxRatio));
+}
 
 const S_IFMT = 0o170000;
 const S_IFREG = 0o100000;
@@ -27,12 +45,14 @@ export async function unzipTo(
   limits: UnzipLimits = defaultUnzipLimits,
 ): Promise<{ files: number; bytes: number }> {
   mkdirSync(root, { recursive: true, mode: 0o755 });
+  const zipBytes = statSync(zipFile).size;
   const zip = await open(zipFile);
   try {
     if (zip.entryCount > limits.maxEntries)
       throw bad(`zip has ${zip.entryCount} entries; the limit is ${limits.maxEntries}`);
+    // first every entry from the central directory, checked, before anything is written
+    const entries: Array<{ entry: Entry; target: string; isDir: boolean; mode: number }> = [];
     let total = 0;
-    let files = 0;
     for (;;) {
       const entry = await nextEntry(zip);
       if (!entry) break;
@@ -49,22 +69,29 @@ export async function unzipTo(
       const target = resolve(root, name);
       if (target !== root && !target.startsWith(root + sep))
         throw bad(`zip entry ${JSON.stringify(name)} escapes the package root`);
-      if (isDir) {
-        mkdirSync(target, { recursive: true, mode: 0o755 });
+      if (!isDir) {
+        total += entry.uncompressedSize;
+        if (total > limits.maxTotalBytes) throw bad(`zip expands to more than ${limits.maxTotalBytes} bytes`);
+        const ratio = entry.uncompressedSize / Math.max(1, entry.compressedSize);
+        if (entry.uncompressedSize > limits.entryRatioFloorBytes && ratio > limits.maxRatio)
+          throw bad(
+            `zip entry ${JSON.stringify(name)} compresses ${Math.round(ratio)}:1; refusing a likely zip bomb (limit ${limits.maxRatio}:1)`,
+          );
+      }
+      entries.push({ entry, target, isDir, mode: unixMode & 0o777 || 0o644 });
+    }
+    if (total > unpackedBound(zipBytes, limits))
+      throw bad(
+        `zip of ${zipBytes} bytes unpacks to ${total} (${Math.round(total / Math.max(1, zipBytes))}:1); refusing a likely zip bomb (limit ${limits.maxRatio}:1 beyond ${limits.ratioFloorBytes} bytes)`,
+      );
+    let files = 0;
+    for (const e of entries) {
+      if (e.isDir) {
+        mkdirSync(e.target, { recursive: true, mode: 0o755 });
         continue;
       }
-      total += entry.uncompressedSize;
-      if (total > limits.maxTotalBytes) throw bad(`zip expands to more than ${limits.maxTotalBytes} bytes`);
-      if (
-        entry.uncompressedSize > 1024 * 1024 &&
-        entry.uncompressedSize / Math.max(1, entry.compressedSize) > limits.maxRatio
-      ) {
-        throw bad(
-          `zip entry ${JSON.stringify(name)} compresses ${Math.round(entry.uncompressedSize / Math.max(1, entry.compressedSize))}:1; refusing a likely zip bomb (limit ${limits.maxRatio}:1)`,
-        );
-      }
-      mkdirSync(dirname(target), { recursive: true, mode: 0o755 });
-      await writeEntry(zip, entry, target, unixMode & 0o777 || 0o644);
+      mkdirSync(dirname(e.target), { recursive: true, mode: 0o755 });
+      await writeEntry(zip, e.entry, e.target, e.mode);
       files++;
     }
     fsyncDir(root);

@@ -61,7 +61,11 @@ describe('agent: stopping programs that left their process group (real agent pro
     const main = (await agent.client().status('escape')).pid!;
     for (const e of escapees) {
       const stat = readFileSync(`/proc/${pidsMatching(e)[0]}/stat`, 'utf8');
-      const [pgid, sid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ').slice(2, 4).map(Number);
+      const [pgid, sid] = stat
+        .slice(stat.lastIndexOf(')') + 2)
+        .split(' ')
+        .slice(2, 4)
+        .map(Number);
       assert.notEqual(pgid, main, `${e} is in the program's group`);
       assert.notEqual(sid, main, `${e} is in the program's session`);
     }

@@ -98,6 +98,17 @@ describe('agent security (real agent process)', function () {
       /100000 entries; the limit is 10000/,
     ],
     ['a zip bomb', () => [{ name: 'bomb', data: Buffer.alloc(200 * 1024 * 1024), deflate: true }], /zip bomb/],
+    [
+      'a zip bomb of many small entries (about 110 KB unpacking to 105 MiB, each entry 1 MiB) with a runnable binary',
+      () => {
+        const mib = Buffer.alloc(1024 * 1024);
+        return [
+          { name: 'web', data: Buffer.from('#!/bin/sh\nexec sleep 600\n'), mode: 0o100755 },
+          ...Array.from({ length: 105 }, (_, i) => ({ name: `part${i}`, data: mib, deflate: true })),
+        ];
+      },
+      /unpacks to 1101005\d\d \(\d+:1\); refusing a likely zip bomb/,
+    ],
   ];
   for (const [what, entries, message] of hostile) {
     it(`rejects ${what} with 400, writing nothing outside staging, the running version untouched`, async () => {
