@@ -18,6 +18,12 @@ export interface KnownHostLine {
   key: Buffer;
 }
 
+/** a line as ssh-keygen -F lists it: its key type's name is known, its key may still be broken */
+interface ParsedLine extends KnownHostLine {
+  /** ssh would not read its key (bad base64, another type, truncated): it pins nothing */
+  broken: boolean;
+}
+
 export type Verdict =
   /** ca: the host showed a certificate a @cert-authority line vouches for */
   | { kind: 'known'; ca?: CaTrust }
@@ -45,8 +51,13 @@ export function keyTypeOf(key: Buffer): string {
   return n > 0 && n < 64 && key.length >= 4 + n ? key.subarray(4, 4 + n).toString('latin1') : 'unknown';
 }
 
+/** the lines ssh reads (each key parsed strictly); `all` also keeps the broken ones ssh-keygen -F lists */
 export function parseKnownHosts(text: string): KnownHostLine[] {
-  const out: KnownHostLine[] = [];
+  return parseLines(text).filter((l) => !l.broken);
+}
+
+function parseLines(text: string): ParsedLine[] {
+  const out: ParsedLine[] = [];
   text.split('\n').forEach((raw, i) => {
     const line = raw.trim();
     if (!line || line.startsWith('#')) return;
@@ -55,9 +66,18 @@ export function parseKnownHosts(text: string): KnownHostLine[] {
     if (f[0] === '@revoked' || f[0] === '@cert-authority') marker = f.shift() as KnownHostLine['marker'];
     else if (f[0].startsWith('@')) return; // unknown marker: ignored, as OpenSSH does
     if (f.length < 3) return;
-    const key = lineKey(f[1], f[2], marker);
-    if (!key) return;
-    out.push({ lineNo: i + 1, marker, patterns: f[0], keyType: keyTypeOf(key), key });
+    const type = typeName(f[1]);
+    if (!type) return; // a type ssh does not know: not even ssh-keygen -F lists it
+    // ssh itself reads a key only under its own type name (checked against ssh: a short name is ignored)
+    const key = type === f[1] ? lineKey(type, f[2], marker) : null;
+    out.push({
+      lineNo: i + 1,
+      marker,
+      patterns: f[0],
+      keyType: key ? keyTypeOf(key) : type,
+      key: key ?? Buffer.alloc(0),
+      broken: !key,
+    });
   });
   return out;
 }
@@ -65,15 +85,20 @@ export function parseKnownHosts(text: string): KnownHostLine[] {
 /** key types ssh knows but Fleet cannot parse: such a line still pins (its blob names its type) */
 const otherKeyTypes = ['ssh-dss', 'sk-ssh-ed25519@openssh.com', 'sk-ecdsa-sha2-nistp256@openssh.com'];
 
-/** names ssh also reads for a key type (sshkey_type_from_name): signature names exactly, short names in any case */
+/** names ssh-keygen -F also lists a line under: signature names exactly, short names in any case */
 const signatureNames: Record<string, string> = { 'rsa-sha2-256': 'ssh-rsa', 'rsa-sha2-512': 'ssh-rsa' };
 const shortNames: Record<string, string> = { rsa: 'ssh-rsa', ed25519: 'ssh-ed25519' };
 
+/** the key type a line's type field names, or null for a name ssh does not know */
+function typeName(named: string): string | null {
+  const type = signatureNames[named] ?? shortNames[named.toLowerCase()] ?? named;
+  return plainKeyTypes.includes(type) || otherKeyTypes.includes(type) || type.endsWith(certSuffix) ? type : null;
+}
+
 /** the key of a line, or null when ssh would not read it (sshkey_read: the blob must be a key of the named type) */
-function lineKey(named: string, base64: string, marker: KnownHostLine['marker']): Buffer | null {
+function lineKey(type: string, base64: string, marker: KnownHostLine['marker']): Buffer | null {
   if (!isStrictBase64(base64)) return null;
   const key = Buffer.from(base64, 'base64');
-  const type = signatureNames[named] ?? shortNames[named.toLowerCase()] ?? named;
   try {
     if (plainKeyTypes.includes(type)) return parsePublicKeyBlob(key).type === type ? key : null;
     // a certificate on a plain or @revoked line: only its bytes are compared
@@ -127,6 +152,8 @@ function globMatch(pattern: string, text: string): boolean {
 }
 
 export class KnownHosts {
+  private all: ParsedLine[];
+  /** the lines ssh reads (not broken) */
   private lines: KnownHostLine[];
   /**
    * the lines matching each name asked about: a connection asks twice (key types to offer, then the
@@ -138,12 +165,14 @@ export class KnownHosts {
     readonly file: string,
     text?: string,
   ) {
-    this.lines = parseKnownHosts(text ?? readIfExists(file));
+    this.all = parseLines(text ?? readIfExists(file));
+    this.lines = this.all.filter((l) => !l.broken);
   }
 
   /** re-reads the file (another process, or `ssh`, may have changed it) */
   reload(): void {
-    this.lines = parseKnownHosts(readIfExists(this.file));
+    this.all = parseLines(readIfExists(this.file));
+    this.lines = this.all.filter((l) => !l.broken);
     this.matches.clear();
   }
 
@@ -179,9 +208,9 @@ export class KnownHosts {
     return { kind: 'unknown', otherTypes, certAuthority: mine.some((l) => l.marker === '@cert-authority') };
   }
 
-  /** the lines whose host patterns match `name`, as `ssh-keygen -F name` lists them */
+  /** the lines whose host patterns match `name`, as `ssh-keygen -F name` lists them (broken keys too) */
   matchingLines(name: string): Array<Pick<KnownHostLine, 'lineNo' | 'marker'>> {
-    return this.linesFor(name).map((l) => ({ lineNo: l.lineNo, marker: l.marker }));
+    return this.all.filter((l) => patternsMatch(l.patterns, name)).map((l) => ({ lineNo: l.lineNo, marker: l.marker }));
   }
 
   /** does a @cert-authority line cover `name`? (then host certificates are asked for) */
