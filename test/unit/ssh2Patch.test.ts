@@ -33,6 +33,7 @@ describe("ssh2's certificate patch", () => {
       c.connect({
         host: '127.0.0.1',
         port: 9,
+        username: 'x',
         algorithms: { serverHostKey: [...certHostKeyAlgorithms] as never },
         hostVerifier: () => false,
       }),
