@@ -3,7 +3,8 @@
 //   POST /v1/add-backend {pattern, backend}   POST /v1/remove-backend {pattern, backend, drainTimeoutSecs?}
 //   GET  /v1/pool-health?pattern=/           GET  /v1/pools
 //   GET  /v1/stats?pattern=/                  per-backend traffic: requests, answers by class, errors, response times
-// remove-backend drains: it answers once the backend's in-flight requests are done (or the timeout passed).
+// remove-backend drains: it answers once the backend's in-flight requests are done (or the timeout passed,
+// when its tunnels are closed: a WebSocket never ends by itself).
 // Like the agent, it listens on a unix socket of mode 0600 by default and on TCP only with a bearer
 // token, and refuses any Origin header and a foreign Host, so no web page and no other local user can
 // drive it (add-backend would let them send the pool's traffic to an address of their choosing).
@@ -17,7 +18,7 @@ import {
   removeBackendSchema,
   removePoolSchema,
 } from '../core/protocol/lb';
-import { ControlError, Pool } from './pool';
+import { ControlError, defaultPoolLimits, Pool, type PoolLimits } from './pool';
 
 const maxControlBody = 64 * 1024;
 
@@ -27,13 +28,13 @@ export interface ControlGuard {
   token?: string;
 }
 
-export function controlHandler(pools: Map<string, Pool>, guard: ControlGuard) {
+export function controlHandler(pools: Map<string, Pool>, guard: ControlGuard, limits: PoolLimits = defaultPoolLimits) {
   const token = guard.token ? Buffer.from(guard.token) : null;
   const routes: Record<string, (body: unknown, url: URL) => Promise<unknown>> = {
     'POST /v1/add-pool': async (body) => {
       const b = parse(addPoolSchema, body);
       if (pools.has(b.pattern)) throw new ControlError(409, `pool ${b.pattern} already exists`);
-      pools.set(b.pattern, new Pool(b.pattern, b.health));
+      pools.set(b.pattern, new Pool(b.pattern, b.health, limits));
       return { pattern: b.pattern };
     },
     'POST /v1/remove-pool': async (body) => {

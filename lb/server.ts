@@ -14,9 +14,10 @@ import { sleep } from '../core/sleep';
 import { ensureTokenFile } from '../core/token';
 import { controlHandler } from './control';
 import { createFrontServer } from './front/server';
-import { type Pool } from './pool';
+import { prometheusText } from './metrics';
+import { defaultPoolLimits, type Pool, type PoolLimits } from './pool';
 import { proxyHandler } from './proxy';
-import { prometheusText } from './stats';
+import { FrontCounters } from './stats';
 
 export interface LbOptions {
   http: string;
@@ -25,7 +26,16 @@ export interface LbOptions {
   /** bearer token file of a TCP control listener (default: `token` beside the default socket); made 0600 when missing */
   tokenFile?: string;
   maxBodyBytes?: number;
+  /** a backend sending nothing while the LB waits on it (HAProxy's `timeout server`; default 60 s) */
   upstreamTimeoutMs?: number;
+  /** a backend not accepting a connection (default 5 s) */
+  connectTimeoutMs?: number;
+  /** a tunnel (WebSocket) with nothing crossing it (default 1 h) */
+  tunnelTimeoutMs?: number;
+  /** body bytes read before a backend connection is taken (default 16 KiB) */
+  bufferBodyBytes?: number;
+  /** each backend's connection budget and the pools' queue (defaults: pool.ts) */
+  poolLimits?: Partial<PoolLimits>;
   /** client connections to the proxy at once; more are refused (default 10,000) */
   maxConnections?: number;
   /** HOST:PORT of a read-only listener answering GET /metrics (Prometheus text) */
@@ -52,6 +62,7 @@ const timeouts = {
   headersTimeoutMs: 10_000, // a client that trickles its headers is cut off
   requestTimeoutMs: 120_000,
   keepAliveTimeoutMs: 5_000,
+  clientTimeoutMs: 30_000, // an answer the client takes nothing of (HAProxy's `timeout client`)
 };
 
 export function splitHostPort(s: string, flag: string): { host: string; port: number } {
@@ -64,23 +75,33 @@ export async function serveLb(o: LbOptions): Promise<RunningLb> {
   const pools = new Map<string, Pool>();
   const h = splitHostPort(o.http, '--http');
   const controlAddr = o.control ?? defaultLbControl();
+  const unrouted = new FrontCounters();
+  const poolLimits: PoolLimits = { ...defaultPoolLimits, ...o.poolLimits };
   const front = createFrontServer(
-    proxyHandler(pools, {
-      maxBodyBytes: o.maxBodyBytes ?? 64 * 1024 * 1024,
-      upstreamTimeoutMs: o.upstreamTimeoutMs ?? 60_000,
-      stats: o.stats,
-    }),
+    proxyHandler(
+      pools,
+      {
+        maxBodyBytes: o.maxBodyBytes ?? 64 * 1024 * 1024,
+        serverTimeoutMs: o.upstreamTimeoutMs ?? 60_000,
+        connectTimeoutMs: o.connectTimeoutMs ?? 5_000,
+        tunnelTimeoutMs: o.tunnelTimeoutMs ?? 3_600_000,
+        bufferBodyBytes: o.bufferBodyBytes ?? 16 * 1024,
+        stats: o.stats !== false,
+      },
+      unrouted,
+    ),
     { maxHeadBytes: 16 * 1024, ...timeouts, ...o.clientTimeouts },
+    (status) => unrouted.refuse(status),
   );
   const proxy = front.server;
-  const metrics = o.metrics ? createServer(metricsHandler(pools)) : undefined;
+  const metrics = o.metrics ? createServer(metricsHandler(pools, unrouted)) : undefined;
   proxy.maxConnections = o.maxConnections ?? 10_000;
   let control: Server;
   let tokenFile: string | undefined;
   let socketPath: string | undefined;
   if (controlAddr.startsWith('unix:')) {
     socketPath = controlAddr.slice('unix:'.length);
-    control = createServer(controlHandler(pools, { allowedHosts: new Set(['localhost', 'fleet-lb']) }));
+    control = createServer(controlHandler(pools, { allowedHosts: new Set(['localhost', 'fleet-lb']) }, poolLimits));
   } else {
     const c = splitHostPort(controlAddr, '--control');
     tokenFile = o.tokenFile ?? join(dirname(defaultLbControl().slice('unix:'.length)), 'token');
@@ -90,7 +111,7 @@ export async function serveLb(o: LbOptions): Promise<RunningLb> {
       `localhost:${c.port}`,
       `127.0.0.1:${c.port}`,
     ]);
-    control = createServer(controlHandler(pools, { allowedHosts: allowed, token }));
+    control = createServer(controlHandler(pools, { allowedHosts: allowed, token }, poolLimits));
   }
   const httpServers = [control, ...(metrics ? [metrics] : [])];
   for (const s of httpServers) {
@@ -139,7 +160,7 @@ export async function serveLb(o: LbOptions): Promise<RunningLb> {
 }
 
 /** GET /metrics: every pool's traffic counters as Prometheus text; read-only, nothing else */
-function metricsHandler(pools: Map<string, Pool>) {
+function metricsHandler(pools: Map<string, Pool>, unrouted: FrontCounters) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' });
@@ -150,9 +171,13 @@ function metricsHandler(pools: Map<string, Pool>) {
       [...pools.values()].map((p) => ({
         pattern: p.pattern,
         traffic: p.traffic.values(),
+        front: p.front,
+        queued: p.queued,
         inflight: (a: string) => p.backends.get(a)?.inflight,
+        tunnels: (a: string) => p.backends.get(a)?.tunnels.size,
         healthy: (a: string) => p.backends.get(a)?.eligible,
       })),
+      unrouted,
     );
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4', 'content-length': Buffer.byteLength(body) });
     res.end(body);

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { defaultLbControl, LbControlClient } from '../../core/lb/controlClient';
 import { loadToken } from '../../core/token';
-import type { BackendTraffic, PoolHealthReport, TrafficReport } from '../../core/protocol/lb';
+import type { BackendTraffic, PoolFrontTraffic, PoolHealthReport, TrafficReport } from '../../core/protocol/lb';
 import { quantileMs, windowOf } from '../../core/rollout/analysis';
 import { sleep } from '../../core/sleep';
 import { positiveInt } from '../sshOptions';
@@ -18,6 +18,16 @@ const controlFlag = [
 const tokenFlag = ['--token-file <file>', 'bearer token of a TCP control API (or FLEET_LB_TOKEN)'] as const;
 
 type ControlFlags = { control: string; tokenFile?: string };
+type ServeFlags = ControlFlags & {
+  http: string;
+  maxConnections: number;
+  metrics?: string;
+  stats: boolean;
+  backendMaxConn: number;
+  queueTimeout: number;
+  clientTimeout: number;
+  serverTimeout: number;
+};
 
 export function printPoolHealth(h: PoolHealthReport): string {
   const rows = [`Pool\tStatus`, `${h.pattern}\t${h.status}`, ``, `Backend\tStatus`];
@@ -43,10 +53,34 @@ export function registerLb(program: Command, io: CliIO): void {
       positiveInt('--max-connections'),
       10_000,
     )
+    .option(
+      '--backend-max-conn <n>',
+      "requests in flight to one backend at once (tunnels included); more wait in the pool's queue",
+      positiveInt('--backend-max-conn'),
+      1000,
+    )
+    .option(
+      '--queue-timeout <secs>',
+      'how long a request waits for a backend with room before it is answered 503',
+      positiveInt('--queue-timeout'),
+      5,
+    )
+    .option(
+      '--client-timeout <secs>',
+      'an answer the client takes nothing of for this long is cut (HAProxy: timeout client)',
+      positiveInt('--client-timeout'),
+      30,
+    )
+    .option(
+      '--server-timeout <secs>',
+      'a backend sending nothing for this long while the LB waits on it: 504 (HAProxy: timeout server)',
+      positiveInt('--server-timeout'),
+      60,
+    )
     .option('--metrics <host:port>', 'also serve GET /metrics (Prometheus text: per-backend traffic) there, read-only')
     .option('--no-stats', 'do not count per-backend traffic (only to measure what counting costs)')
-    .action(async (o: ControlFlags & { http: string; maxConnections: number; metrics?: string; stats: boolean }) => {
-      // loaded when the LB runs: every other `fleet` command starts without its HTTP client (undici)
+    .action(async (o: ServeFlags) => {
+      // loaded when the LB runs: every other `fleet` command starts without the proxy's code
       const { serveLb } = await import('../../lb/server');
       const running = await serveLb({
         http: o.http,
@@ -55,6 +89,9 @@ export function registerLb(program: Command, io: CliIO): void {
         maxConnections: o.maxConnections,
         metrics: o.metrics,
         stats: o.stats,
+        upstreamTimeoutMs: o.serverTimeout * 1000,
+        poolLimits: { maxConnsPerBackend: o.backendMaxConn, queueTimeoutMs: o.queueTimeout * 1000 },
+        clientTimeouts: { clientTimeoutMs: o.clientTimeout * 1000 },
       });
       io.err(
         `fleet lb: proxy on http://${o.http}, control API on ${running.control}${running.tokenFile ? ` (bearer token in ${running.tokenFile})` : ''}${o.metrics ? `, metrics on http://${o.metrics}/metrics` : ''}\n`,
@@ -108,6 +145,10 @@ export function registerLb(program: Command, io: CliIO): void {
     )
     .action(async (pattern: string, backend: string, o: ControlFlags & { drainTimeout: number }) => {
       const r = await client(o).removeBackend(pattern, backend, o.drainTimeout);
+      if (r.tunnelsClosed)
+        io.err(
+          `fleet lb: ${backend}: closed ${r.tunnelsClosed} tunnel(s) (WebSocket) still open after ${o.drainTimeout}s\n`,
+        );
       if (!r.drained) {
         io.err(
           `fleet lb: ${backend} is out of rotation but ${r.inflight} request(s) were still in flight after ${o.drainTimeout}s\n`,
@@ -145,7 +186,11 @@ export function registerLb(program: Command, io: CliIO): void {
     });
 }
 
-/** one row per backend: counts (totals, or over the window between `first` and `now`), error %, p50/p95/p99 */
+/**
+ * One row per backend: tries (totals, or over the window between `first` and `now`), answers by class,
+ * the backend's errors (no answer, or an answer broken off) and their share of what it was judged on,
+ * p50/p95/p99, and the tries its clients ended; then what the LB answered itself for the pool.
+ */
 export function formatTraffic(first: TrafficReport | undefined, now: TrafficReport): string {
   const secs = first ? (now.at - first.at) / 1000 : 0;
   const head = [
@@ -161,32 +206,51 @@ export function formatTraffic(first: TrafficReport | undefined, now: TrafficRepo
     'p50',
     'p95',
     'p99',
+    'client aborts',
+    'client timeouts',
   ];
   const ms = (x: number | null) => (x === null ? '-' : `${x < 10 ? x.toFixed(1) : Math.round(x)}ms`);
   const rows = now.backends.map((a) => {
     const b = first?.backends.find((x) => x.backend === a.backend);
+    const base = b && b.requests <= a.requests ? b : undefined;
     const w = windowOf(first, now, [a.backend]);
-    const d = (k: keyof BackendTraffic['responses']) =>
-      String(a.responses[k] - (b && b.requests <= a.requests ? b.responses[k] : 0));
+    const d = (k: keyof BackendTraffic['responses']) => a.responses[k] - (base?.responses[k] ?? 0);
+    const dn = (k: 'requests' | 'clientAborts' | 'clientTimeouts') => (a[k] ?? 0) - (base?.[k] ?? 0);
     const q = (p: number) =>
       w.latency.kind === 'histogram' ? ms(quantileMs(w.latency.counts, p)) : p === 0.5 ? ms(w.latency.meanMs) : '-';
     return [
       a.backend,
-      String(w.requests),
-      ...(first ? [(w.requests / Math.max(secs, 0.001)).toFixed(1)] : []),
-      d('2xx'),
-      d('3xx'),
-      d('4xx'),
-      d('5xx'),
-      String(w.errors - Number(d('5xx'))),
+      String(dn('requests')),
+      ...(first ? [(dn('requests') / Math.max(secs, 0.001)).toFixed(1)] : []),
+      String(d('2xx')),
+      String(d('3xx')),
+      String(d('4xx')),
+      String(d('5xx')),
+      String(w.errors - d('5xx')),
       w.requests ? `${((w.errors / w.requests) * 100).toFixed(1)}` : '-',
       q(0.5),
       q(0.95),
       q(0.99),
+      String(dn('clientAborts')),
+      String(dn('clientTimeouts')),
     ];
   });
   const title = first
     ? `pool ${now.pattern}: the last ${secs.toFixed(1)} s`
     : `pool ${now.pattern}: totals since the LB started`;
-  return [title, ...formatColumns(head, rows)].join('\n') + '\n';
+  return [title, ...formatColumns(head, rows), ...frontLine(first?.front, now.front)].join('\n') + '\n';
+}
+
+/** what the LB answered itself for the pool, and what its clients did before a backend was tried */
+function frontLine(before: PoolFrontTraffic | undefined, now: PoolFrontTraffic | undefined): string[] {
+  if (!now) return [];
+  const refused = Object.entries(now.refused)
+    .map(([status, n]) => [status, n - (before?.refused[status] ?? 0)] as const)
+    .filter(([, n]) => n > 0)
+    .map(([status, n]) => `${n} × ${status}`);
+  return [
+    `answered by the LB itself (no backend tried): ${refused.length ? refused.join(', ') : 'none'}; ` +
+      `clients gone before a backend was tried: ${now.clientAborts - (before?.clientAborts ?? 0)}, ` +
+      `too slow: ${now.clientTimeouts - (before?.clientTimeouts ?? 0)}; waiting for a backend now: ${now.queued}`,
+  ];
 }

@@ -55,13 +55,13 @@ export class LbControlClient {
     backend: string,
     drainTimeoutSecs?: number,
     signal?: AbortSignal,
-  ): Promise<{ drained: boolean; inflight: number }> {
+  ): Promise<{ drained: boolean; inflight: number; tunnelsClosed?: number }> {
     return this.call(
       'POST',
       '/v1/remove-backend',
       { pattern, backend, ...(drainTimeoutSecs ? { drainTimeoutSecs } : {}) },
       signal,
-    ) as Promise<{ drained: boolean; inflight: number }>;
+    ) as Promise<{ drained: boolean; inflight: number; tunnelsClosed?: number }>;
   }
   stats(pattern: string, signal?: AbortSignal): Promise<TrafficReport> {
     return this.call(

@@ -12,6 +12,8 @@ export interface BackendReport {
   /** removed from rotation, waiting for its in-flight requests */
   draining?: boolean;
   inflight?: number;
+  /** upgraded connections (WebSocket) open to it; a drain closes them at its timeout */
+  tunnels?: number;
 }
 
 export interface PoolHealthReport {
@@ -61,15 +63,31 @@ export const removeBackendSchema = z
 /** response-time histogram bounds (ms) of the built-in LB; `le` in seconds on /metrics */
 export const latencyBoundsMs = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000] as const;
 
-/** what a backend's traffic looks like, cumulative since the LB first routed to that address */
+/**
+ * What a backend's traffic looks like, cumulative since the LB first routed to that address. Each try
+ * ends one way: an answer (`responses`, counted at its head), no answer through the backend's fault
+ * (`errors`), or ended by the client before its answer was whole (`clientAborts`, `clientTimeouts`;
+ * an answer whose head had come is also in `responses`). Only `errors`, `brokenAnswers` and 5xx are
+ * the backend's doing.
+ */
 export interface BackendTraffic {
   backend: string;
-  /** requests routed to it (each try of a retried request counts on its backend) */
+  /** tries routed to it (each try of a retried request counts on its backend) */
   requests: number;
-  /** answers by class */
+  /** final answers by class (1xx: a 101 that opened a tunnel; 103 and other interim answers are not counted) */
   responses: { '1xx': number; '2xx': number; '3xx': number; '4xx': number; '5xx': number };
-  /** tries that got no answer: refused, reset, timed out */
+  /** tries the backend did not answer: it refused, reset, timed out, or sent a malformed answer head */
   errors: number;
+  /** answers (not 5xx) the backend broke off after their head: reset, timed out, malformed body (built-in LB) */
+  brokenAnswers?: number;
+  /** tries ended because the client left (closed, reset, or broke its request's framing) before its answer was whole */
+  clientAborts?: number;
+  /** tries ended because the client was too slow: its body, or taking its answer */
+  clientTimeouts?: number;
+  /** tries answered 101 (a tunnel: WebSocket) */
+  upgrades?: number;
+  /** tunnels open to it now */
+  tunnels?: number;
   /**
    * time to the response headers: a histogram (built-in LB; `counts[i]` answers took at most
    * latencyBoundsMs[i], the last entry counts the rest), or HAProxy's mean of its last 1024
@@ -77,9 +95,22 @@ export interface BackendTraffic {
   latency: { kind: 'histogram'; counts: number[]; sumMs: number } | { kind: 'mean'; meanMs: number };
 }
 
+/** what a pool's clients did that no backend is to blame for (built-in LB) */
+export interface PoolFrontTraffic {
+  /** requests the LB answered itself without trying a backend, by status (503: none free or healthy; 413; 400) */
+  refused: Record<string, number>;
+  /** clients that left before a backend was tried (while their body was read, or in the queue) */
+  clientAborts: number;
+  /** clients too slow with their body before a backend was tried */
+  clientTimeouts: number;
+  /** requests waiting now for a backend with room in its connection budget */
+  queued: number;
+}
+
 export interface TrafficReport {
   pattern: string;
   /** ms since the epoch, on the LB's clock */
   at: number;
   backends: BackendTraffic[];
+  front?: PoolFrontTraffic;
 }

@@ -10,8 +10,9 @@ export type AnalysisConfig = NonNullable<ServiceConfig['Analysis']>;
 
 /** what a set of backends served in a window */
 export interface TrafficWindow {
+  /** tries the backends were judged on: answered, or not answered through their fault (never what a client ended) */
   requests: number;
-  /** 5xx answers plus tries without an answer */
+  /** 5xx answers, tries the backend failed to answer, and answers it broke off */
   errors: number;
   /** histogram counts (built-in LB) summed over the backends, or a request-weighted mean (HAProxy) */
   latency: { kind: 'histogram'; counts: number[] } | { kind: 'mean'; meanMs: number | null };
@@ -38,7 +39,17 @@ export interface AnalysisResult {
 }
 
 function errorsOf(t: BackendTraffic): number {
-  return t.responses['5xx'] + t.errors;
+  return t.responses['5xx'] + t.errors + (t.brokenAnswers ?? 0);
+}
+
+/**
+ * Tries the backend's own doing decided: its answers and its failures to answer. A try the client
+ * ended (it left, reset, or was too slow) before an answer is in neither, so no client can move a
+ * canary's error rate either way.
+ */
+function judgedOf(t: BackendTraffic): number {
+  const r = t.responses;
+  return r['1xx'] + r['2xx'] + r['3xx'] + r['4xx'] + r['5xx'] + t.errors;
 }
 
 /**
@@ -62,7 +73,7 @@ export function windowOf(
     const b = before?.backends.find((x) => x.backend === addr);
     const reset = b !== undefined && a.requests < b.requests;
     const base = reset ? undefined : b;
-    const dReq = a.requests - (base?.requests ?? 0);
+    const dReq = judgedOf(a) - (base ? judgedOf(base) : 0);
     requests += dReq;
     errors += errorsOf(a) - (base ? errorsOf(base) : 0);
     if (a.latency.kind === 'histogram') {

@@ -1,12 +1,19 @@
-// Reads a chunked request body (RFC 9112 §7.1) as it arrives, in pieces cut anywhere: hands out the
-// data, says where the body ends (so the next pipelined request starts there), and refuses what two
-// parsers could read two ways: a bare LF, a size with spaces or of more than 15 hex digits, a control
-// byte in an extension or a trailer. Extensions and trailers are read and dropped, as HAProxy does.
+// Reads a chunked body (RFC 9112 §7.1; a request's or an answer's) as it arrives, in pieces cut
+// anywhere: hands out the data, says where the body ends (so the next pipelined message starts there),
+// and refuses what two parsers could read two ways: a bare LF, a size with spaces or of more than 15
+// hex digits, a control byte in an extension, a trailer line that is not `name: value` (HAProxy answers
+// such a request 400 and such an answer 502). Extensions are dropped; trailers are kept, checked, for
+// whoever forwards the body chunked.
 
 /** bytes of chunk extensions, or of trailer fields, accepted per body */
 export const maxChunkMetaBytes = 16 * 1024;
 
 type State = 'size' | 'ext' | 'sizeLf' | 'data' | 'dataCr' | 'dataLf' | 'trailer' | 'trailerLf' | 'done';
+
+/** a byte of a field name (an RFC 9110 token) */
+const tokenByte = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+  tokenByte[c.charCodeAt(0)] = 1;
 
 export interface ChunkedStep {
   /** body bytes found in this piece */
@@ -24,6 +31,10 @@ export class ChunkedDecoder {
   private meta = 0;
   /** bytes on the current trailer line (0: the line is empty so far) */
   private lineBytes = 0;
+  /** the current trailer line has had its colon (its name is read) */
+  private colon = false;
+  /** the trailer section's bytes so far (lines with their CRLF), as latin1 */
+  private trailerText = '';
 
   /** reads as much of `buf` as belongs to the body; throws ChunkedError on a malformed body */
   push(buf: Buffer): ChunkedStep {
@@ -45,6 +56,11 @@ export class ChunkedDecoder {
 
   get finished(): boolean {
     return this.state === 'done';
+  }
+
+  /** the trailer fields, each line with its CRLF ('' when none), once finished */
+  get trailers(): string {
+    return this.trailerText;
   }
 
   private step(c: number): void {
@@ -82,18 +98,33 @@ export class ChunkedDecoder {
         this.state = 'size';
         return;
       case 'trailer':
-        if (c === 0x0d) this.state = 'trailerLf';
-        else if ((c < 0x20 && c !== 0x09) || c === 0x7f) throw new ChunkedError('a control character in a trailer');
+        if (c === 0x0d) {
+          if (this.lineBytes > 0 && !this.colon) throw new ChunkedError('a trailer line without a colon');
+          this.state = 'trailerLf';
+        } else if ((c < 0x20 && c !== 0x09) || c === 0x7f) throw new ChunkedError('a control character in a trailer');
         else {
+          if (!this.colon) {
+            if (c === 0x3a /* : */) {
+              if (this.lineBytes === 0) throw new ChunkedError('a trailer line without a field name');
+              this.colon = true;
+            } else if (!tokenByte[c])
+              throw new ChunkedError(`${describe(c)} in a trailer field name (a folded or malformed trailer line)`);
+          }
           this.lineBytes++;
           this.countMeta();
+          this.trailerText += String.fromCharCode(c);
         }
         return;
       case 'trailerLf':
         this.expect(c, 0x0a, 'a trailer line');
         // an empty line ends the trailers, and the body
-        this.state = this.lineBytes === 0 ? 'done' : 'trailer';
+        if (this.lineBytes === 0) this.state = 'done';
+        else {
+          this.state = 'trailer';
+          this.trailerText += '\r\n';
+        }
         this.lineBytes = 0;
+        this.colon = false;
         return;
     }
   }

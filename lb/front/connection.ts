@@ -1,13 +1,16 @@
-// One client connection to the LB's proxy listener: reads request heads and bodies from the bytes as
-// they arrive (cut anywhere, pipelined or not), hands each request to the handler in order, one at a
-// time, and reads the next only when the answer to this one is whole. Bodies are streamed with
-// backpressure; a connection that idles, trickles its head or its body past the limits is closed.
+// One client connection to the LB's proxy listener, as the state machine of connectionStates.ts: reads
+// request heads and bodies from the bytes as they arrive (cut anywhere, pipelined or not), hands each
+// request to the handler in order, one at a time, and reads the next only when the answer to this one
+// is whole and taken. Bodies are streamed with backpressure; a connection that idles, trickles its
+// head or its body, or leaves its answer unread past the limits is closed. Every change of state goes
+// through `to(event)`, which looks the next state up in the table.
 import { Readable } from 'node:stream';
 import type { Socket } from 'node:net';
 import { ChunkedDecoder, ChunkedError } from './chunked';
+import { next, type ConnEvent, type ConnState } from './connectionStates';
 import { sendError } from './errorAnswer';
 import { parseRequestHead, type Framing } from './requestHead';
-import { FrontResponse } from './response';
+import { FrontResponse, type CutReason, type ResponseHooks } from './response';
 
 export interface FrontRequest {
   method: string;
@@ -15,9 +18,23 @@ export interface FrontRequest {
   url: string;
   rawHeaders: string[];
   framing: Framing;
+  /** 0 for HTTP/1.0 */
+  minor: 0 | 1;
   remoteAddress: string | undefined;
-  /** the body as it arrives (null when the request has none) */
+  /** the body as it arrives (null when the request has none); it fails with a BodyError */
   body: Readable | null;
+  /** the protocol the client asks to switch to (Upgrade), when it may */
+  upgrade?: string;
+}
+
+/** why a request's body ended before it was whole */
+export class BodyError extends Error {
+  constructor(
+    readonly reason: 'clientGone' | 'clientTimeout' | 'malformed',
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 export type FrontHandler = (req: FrontRequest, res: FrontResponse) => void;
@@ -31,96 +48,171 @@ export interface FrontLimits {
   requestTimeoutMs: number;
   /** an idle connection between requests */
   keepAliveTimeoutMs: number;
+  /** an answer the client takes nothing of for this long is cut (HAProxy's `timeout client`) */
+  clientTimeoutMs: number;
 }
 
 /** how long a closing connection's late bytes are read and dropped */
 const lingerMs = 2000;
 
-const crlfCrlf = Buffer.from('\r\n\r\n');
 const continueLine = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');
 
-type State = 'head' | 'body' | 'answering' | 'closing';
-/** what the connection waits for: the next request, its head, its body, the client to read its answers, or to close */
-type Wait = 'idle' | 'head' | 'body' | 'drain' | 'linger';
+/** watches every transition (the property tests); undefined `to`: the table has no such transition */
+export type TransitionObserver = (from: ConnState, event: ConnEvent, to: ConnState | undefined) => void;
 
 export class FrontConnection {
-  /** when the current wait (idle, head, body) runs out; 0: no limit now (the answer is coming) */
+  static observer: TransitionObserver | undefined;
+  state: ConnState = 'idle';
+  /** when the state's wait runs out (0: none) */
   deadline = 0;
-  private state: State = 'head';
+  /** while the answer's writes wait for the client: when the client timeout cuts it (0: not waiting) */
+  sendDeadline = 0;
+  /** the server is shutting down: answer what is in flight with `Connection: close` */
+  shuttingDown = false;
   private buf: Buffer | null = null;
-  private waitingFor: Wait | null = null;
   private requestStarted = 0;
   private body: Readable | null = null;
   private bodyLeft = 0;
   private chunked: ChunkedDecoder | null = null;
-  private bodyPaused = false;
   private res: FrontResponse | null = null;
+  /** the client has ended its side (it may still read) */
+  private clientEnded = false;
+  /** why the LB destroyed the socket, told to the answer in flight */
+  private cutReason: CutReason = 'clientGone';
+  /** re-entrancy: `run` called while running is folded into the running call */
   private running = false;
   private again = false;
-  private clientEnded = false;
-  /** answers are queued that the client has not read: no request is read until they drain */
-  private awaitingDrain = false;
-  /** the server is shutting down: answer what is in flight with `Connection: close` */
-  closing = false;
 
   constructor(
     readonly socket: Socket,
     private readonly handler: FrontHandler,
     private readonly limits: FrontLimits,
+    /** told of each request refused before the handler saw it (a malformed or late head), by status */
+    private readonly refused: (status: number) => void = () => undefined,
   ) {
     socket.setNoDelay(true);
-    socket.on('data', (d: Buffer) => {
-      if (this.state === 'closing') return; // read and dropped until the client closes too
-      this.buf = this.buf === null || this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
-      this.run();
-    });
+    socket.on('data', (d: Buffer) => this.onData(d));
     socket.on('end', () => this.onClientEnd());
     socket.on('error', () => undefined);
     socket.on('close', () => this.onSocketClose());
-    this.wait('idle');
+    this.enter('idle');
   }
 
-  /** between requests with nothing read of the next one, or done with its last answer, and every answer sent */
+  /** between requests with nothing read of the next one and every answer sent */
   get idle(): boolean {
-    if (this.socket.writableLength > 0) return false;
-    if (this.state === 'closing') return this.res === null;
-    return this.state === 'head' && (this.buf === null || this.buf.length === 0);
+    return this.state === 'idle' && this.socket.writableLength === 0 && !this.buf?.length;
   }
 
-  /** the deadline passed: say so when a request is half read, then close */
-  timedOut(): void {
-    const what = this.waitingFor;
+  /** the sweep found a deadline passed */
+  timedOut(now: number): void {
+    if (this.sendDeadline !== 0 && now > this.sendDeadline) {
+      this.sendDeadline = 0;
+      this.to('sendTimeout');
+      return this.cut('clientTimeout');
+    }
+    if (this.deadline === 0 || now <= this.deadline) return;
+    const from = this.state;
     this.deadline = 0;
-    if (what === 'idle' || what === 'linger' || what === 'drain' || this.res?.headersSent)
-      return void this.socket.destroy();
-    this.fail(408, what === 'head' ? 'the request head took too long' : 'the request body took too long');
+    const to = this.to('deadline');
+    if (to === 'closed') return this.cut(from === 'drainWait' ? 'clientTimeout' : 'lbCut');
+    // a request half read: say so (when nothing of an answer is out yet), then close
+    if (from === 'head') this.refused(408);
+    const what = from === 'head' ? 'the request head took too long' : 'the request body took too long';
+    this.failRequest(408, what, 'clientTimeout');
   }
 
-  private wait(what: Wait | null): void {
-    this.waitingFor = what;
-    if (what === null) this.deadline = 0;
-    else if (what === 'drain') this.deadline = Date.now() + this.limits.requestTimeoutMs;
-    else if (what === 'linger') this.deadline = Date.now() + lingerMs;
-    else if (what === 'idle') this.deadline = Date.now() + this.limits.keepAliveTimeoutMs;
-    else if (what === 'head') {
-      this.requestStarted = Date.now();
-      this.deadline = this.requestStarted + this.limits.headersTimeoutMs;
-    } else this.deadline = this.requestStarted + this.limits.requestTimeoutMs;
+  /** the server shuts down: an idle connection goes now (once its answers are taken), a busy one after its answer */
+  shutdown(): void {
+    this.shuttingDown = true;
+    if (this.state === 'closed' || (this.state === 'idle' && !this.idle)) return;
+    if (this.to('shutdown') === 'closed') this.cut('lbCut');
   }
 
-  /** reads what the buffer holds, as far as the state allows; re-entrant calls are folded into the running one */
+  // ---- the machine
+
+  private to(event: ConnEvent): ConnState {
+    const from = this.state;
+    const n = next(from, event);
+    FrontConnection.observer?.(from, event, n);
+    if (n === undefined) {
+      // a bug: never guess what a connection in an unexpected state means
+      this.state = 'closed';
+      this.cut('lbCut');
+      return 'closed';
+    }
+    if (n !== from) {
+      this.state = n;
+      this.enter(n);
+    }
+    return n;
+  }
+
+  /** what entering a state does: its deadline, and reading on or not */
+  private enter(s: ConnState): void {
+    const now = Date.now();
+    this.deadline = 0;
+    switch (s) {
+      case 'idle':
+        this.deadline = now + this.limits.keepAliveTimeoutMs;
+        if (this.socket.isPaused()) this.socket.resume();
+        // the next request runs after this answer's writes are queued, never inside them
+        if (this.buf?.length || this.clientEnded) process.nextTick(() => this.run());
+        return;
+      case 'head':
+        this.requestStarted = now;
+        this.deadline = now + this.limits.headersTimeoutMs;
+        return;
+      case 'body':
+        this.deadline = this.requestStarted + this.limits.requestTimeoutMs;
+        if (this.socket.isPaused()) this.socket.resume();
+        return;
+      case 'bodyFull':
+        this.deadline = this.requestStarted + this.limits.requestTimeoutMs;
+        this.socket.pause();
+        return;
+      case 'drainWait':
+        this.deadline = now + this.limits.clientTimeoutMs;
+        this.socket.pause();
+        this.socket.once('drain', () => this.state === 'drainWait' && this.to('drained'));
+        return;
+      case 'abandoned':
+        // the answer comes from the handler; a client that takes nothing of it is cut by sendDeadline
+        this.socket.pause();
+        this.deadline = now + this.limits.clientTimeoutMs;
+        return;
+      case 'closing':
+        // ended by whoever moved here: after the answer in flight (answered), or at once (endGracefully)
+        this.buf = null;
+        return;
+      case 'closed':
+        this.sendDeadline = 0;
+        return;
+      default:
+        return; // answering, tunnel: no deadline of the connection's own
+    }
+  }
+
+  // ---- reading
+
+  private onData(d: Buffer): void {
+    if (this.state === 'closing' || this.state === 'closed' || this.state === 'tunnel') return; // dropped
+    this.buf = this.buf === null || this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
+    this.run();
+  }
+
+  /** reads what the buffer holds, as far as the state allows */
   private run(): void {
     if (this.running) return void (this.again = true);
-    if (this.awaitingDrain) return; // bytes that arrive meanwhile wait in the buffer
     this.running = true;
     try {
       do {
         this.again = false;
-        if (this.state === 'head') this.readHead();
-        else if (this.state === 'body') this.readBody();
-        else if (this.state === 'answering' && this.buf !== null && this.buf.length > this.limits.maxHeadBytes)
+        const s = this.state;
+        if (s === 'idle' || s === 'head') this.readHead();
+        else if (s === 'body') this.readBody();
+        else if (s === 'answering' && this.buf !== null && this.buf.length > this.limits.maxHeadBytes)
           this.socket.pause(); // a client pipelining far ahead waits for its answers
-      } while (this.again && !this.awaitingDrain);
+      } while (this.again);
     } finally {
       this.running = false;
     }
@@ -128,63 +220,69 @@ export class FrontConnection {
 
   private readHead(): void {
     let buf = this.buf;
-    // after the client's half close: its pipelined requests are answered, then the connection ends
-    if (buf === null || buf.length === 0) return void (this.clientEnded && this.endGracefully());
-    // empty lines before a request line are ignored (RFC 9112 §2.2): some clients end a body with one
-    let skip = 0;
-    while (skip + 1 < buf.length && buf[skip] === 0x0d && buf[skip + 1] === 0x0a) skip += 2;
-    if (skip > 0) buf = this.buf = buf.subarray(skip);
-    if (buf.length === 0) return void (this.clientEnded && this.endGracefully());
-    if (this.waitingFor !== 'head') this.wait('head');
-    const end = buf.indexOf(crlfCrlf);
+    if (buf !== null && buf.length > 0) {
+      // empty lines before a request line are ignored (RFC 9112 §2.2): some clients end a body with one
+      let skip = 0;
+      while (skip + 1 < buf.length && buf[skip] === 0x0d && buf[skip + 1] === 0x0a) skip += 2;
+      if (skip > 0) buf = this.buf = buf.subarray(skip);
+    }
+    if (buf === null || buf.length === 0) {
+      // after the client's half close: its pipelined requests are answered, then the connection ends
+      if (this.clientEnded && this.state === 'idle' && this.to('clientEnd') === 'closing') this.endGracefully();
+      return;
+    }
+    if (this.state === 'idle') this.to('headStart');
+    const end = buf.indexOf('\r\n\r\n');
     if (end < 0 || end > this.limits.maxHeadBytes) {
-      if (buf.length > this.limits.maxHeadBytes) this.fail(431, `request head over ${this.limits.maxHeadBytes} bytes`);
-      else if (this.clientEnded) this.socket.destroy(); // a head cut off is no request
+      if (buf.length > this.limits.maxHeadBytes)
+        this.refuseHead(431, `request head over ${this.limits.maxHeadBytes} bytes`);
+      else if (this.clientEnded && this.to('clientEnd') === 'closed') this.cut('clientGone'); // a head cut off is no request
       return;
     }
     const head = parseRequestHead(buf.toString('latin1', 0, end));
     this.buf = buf.subarray(end + 4);
-    if ('status' in head) return this.fail(head.status, head.message);
+    if ('status' in head) return this.refuseHead(head.status, head.message);
     const { framing } = head;
-    this.body = null;
-    if (framing.kind === 'none') {
-      this.state = 'answering';
-      this.wait(null);
-    } else {
-      this.body = new Readable({ read: () => this.resumeBody(), destroy: (e, cb) => this.bodyDestroyed(e, cb) });
-      // the body ends in an error when the client leaves or sends it malformed; whoever reads it (the
-      // proxy's pipeline) hears that, and a body nobody reads (an answer given before it: 404, 503)
-      // must not crash the LB with an unheard 'error'
-      this.body.on('error', () => undefined);
-      this.bodyLeft = framing.kind === 'length' ? framing.bytes : 0;
-      this.chunked = framing.kind === 'chunked' ? new ChunkedDecoder() : null;
-      this.state = 'body';
-      this.wait('body');
-      if (head.expectContinue) this.socket.write(continueLine);
-    }
-    const wantsClose = head.close;
     const res = new FrontResponse(
       this.socket,
       head.method === 'HEAD',
       head.minor,
-      () => wantsClose || this.closing || this.state !== 'answering' || (this.clientEnded && !this.buf?.length),
-      (keepOpen) => this.answered(keepOpen),
+      this.hooksFor(head.close),
       Math.floor(this.limits.keepAliveTimeoutMs / 1000),
     );
     this.res = res;
+    this.body = null;
+    if (framing.kind === 'none') this.to('headWholeNoBody');
+    else {
+      this.body = new Readable({ read: () => this.readerWants(), destroy: (e, cb) => this.readerGone(e, cb) });
+      // the body ends in an error when the client leaves or sends it malformed; whoever reads it
+      // hears that, and a body nobody reads (an answer given before it: 404) must not crash the LB
+      this.body.on('error', () => undefined);
+      this.bodyLeft = framing.kind === 'length' ? framing.bytes : 0;
+      this.chunked = framing.kind === 'chunked' ? new ChunkedDecoder() : null;
+      this.to('headWhole');
+      if (head.expectContinue) this.socket.write(continueLine);
+    }
     const req: FrontRequest = {
       method: head.method,
       url: head.target,
       rawHeaders: head.rawHeaders,
       framing,
+      minor: head.minor,
       remoteAddress: this.socket.remoteAddress,
       body: this.body,
+      ...(head.upgrade !== undefined ? { upgrade: head.upgrade } : {}),
     };
     try {
       this.handler(req, res);
     } catch (e) {
-      if (!res.headersSent) this.fail(500, `the LB failed on this request: ${(e as Error).message}`);
-      else if (!res.finished) this.socket.destroy();
+      if (!res.headersSent) {
+        this.to('handlerThrew');
+        this.failRequest(500, `the LB failed on this request: ${(e as Error).message}`, 'malformed');
+      } else if (!res.finished) {
+        this.to('handlerThrew');
+        this.cut('lbCut');
+      }
     }
     this.again = true;
   }
@@ -192,7 +290,7 @@ export class FrontConnection {
   private readBody(): void {
     const buf = this.buf;
     const body = this.body!;
-    if (this.bodyPaused || buf === null || buf.length === 0) return;
+    if (buf === null || buf.length === 0) return;
     let used: number;
     let done: boolean;
     let more = true;
@@ -215,30 +313,27 @@ export class FrontConnection {
     }
     this.buf = used === buf.length ? null : buf.subarray(used);
     if (done) {
+      (body as Readable & { trailers?: string }).trailers = this.chunked?.trailers ?? '';
       body.push(null);
       this.body = null;
       this.chunked = null;
-      this.state = 'answering';
-      this.wait(null);
+      this.to('bodyWhole');
       this.again = true;
-    } else if (!more) {
-      this.bodyPaused = true;
-      this.socket.pause();
-    }
+    } else if (!more) this.to('readerFull');
   }
 
-  private resumeBody(): void {
-    if (!this.bodyPaused) return;
-    this.bodyPaused = false;
-    this.socket.resume();
+  private readerWants(): void {
+    if (this.state !== 'bodyFull') return;
+    this.to('readerWants');
     this.run();
   }
 
-  /** whoever read the body gave up on it (the upstream failed, or it was too large): read no more of this connection */
-  private bodyDestroyed(e: Error | null, cb: (e: Error | null) => void): void {
-    if (this.state === 'body') {
-      this.state = 'closing';
-      this.socket.pause();
+  /** whoever read the body gave up on it (the upstream failed, it was too large): read no more of it */
+  private readerGone(e: Error | null, cb: (e: Error | null) => void): void {
+    if (this.body !== null) {
+      this.body = null;
+      this.chunked = null;
+      this.to('readerGone');
     }
     cb(e);
   }
@@ -246,85 +341,111 @@ export class FrontConnection {
   private badBody(message: string): void {
     const body = this.body;
     this.body = null;
-    this.state = 'closing';
-    body?.destroy(new Error(message));
+    this.to('bodyBad');
+    body?.destroy(new BodyError('malformed', message));
     if (this.res && !this.res.headersSent) sendError(this.res, 400, message);
-    else this.socket.destroy();
+    else this.cut('lbCut');
+  }
+
+  // ---- answering
+
+  private hooksFor(clientClose: boolean): ResponseHooks {
+    return {
+      mustClose: () => clientClose || this.shuttingDown || this.state !== 'answering' || this.endedAndDone(),
+      finished: (keepOpen) => this.answered(keepOpen),
+      blocked: (on) => {
+        this.sendDeadline = on ? Date.now() + this.limits.clientTimeoutMs : 0;
+      },
+      upgraded: () => {
+        this.to('upgrade');
+        this.res = null;
+        this.sendDeadline = 0;
+        this.socket.removeAllListeners('data');
+        this.socket.removeAllListeners('end');
+        if (this.socket.isPaused()) this.socket.resume();
+        const rest = this.buf ?? Buffer.alloc(0);
+        this.buf = null;
+        return rest;
+      },
+    };
+  }
+
+  /** the client ended its side and sent nothing more to answer */
+  private endedAndDone(): boolean {
+    return this.clientEnded && !this.buf?.length;
   }
 
   /** the answer is whole: read the next request, or end the connection */
   private answered(keepOpen: boolean): void {
     this.res = null;
-    if (!keepOpen || this.state !== 'answering') return this.endGracefully();
-    this.state = 'head';
-    if (this.socket.writableNeedDrain) {
-      // the client is not reading its answers: read no further request (each would add an answer to
-      // memory) until it has taken what is queued, for at most the request timeout
-      this.awaitingDrain = true;
-      this.socket.pause();
-      this.wait('drain');
-      this.socket.once('drain', () => {
-        this.awaitingDrain = false;
-        this.nextRequest();
-      });
-    } else this.nextRequest();
+    this.sendDeadline = 0;
+    if (!keepOpen) this.to('answerLast');
+    // the client is not reading its answers: read no further request (each would add an answer to
+    // memory) until it has taken what is queued, for at most the client timeout
+    else if (this.socket.writableNeedDrain) this.to('answerQueued');
+    else this.to('answerWhole');
+    if (this.state === 'closing') this.endGracefully();
   }
 
-  private nextRequest(): void {
-    if (this.state !== 'head') return;
-    this.wait('idle');
-    if (this.socket.isPaused()) this.socket.resume();
-    // the next request runs after this answer's writes are queued, never inside them
-    process.nextTick(() => this.run());
+  /** an error answer from the LB itself about the request being read; the connection ends after it */
+  private failRequest(status: number, message: string, why: BodyError['reason']): void {
+    const body = this.body;
+    this.body = null;
+    body?.destroy(new BodyError(why, message));
+    const res = this.res ?? new FrontResponse(this.socket, false, 1, this.hooksFor(true));
+    if (res.headersSent) return this.cut(why === 'clientTimeout' ? 'clientTimeout' : 'lbCut');
+    this.res = res;
+    sendError(res, status, message, true);
   }
+
+  private refuseHead(status: number, message: string): void {
+    this.refused(status);
+    this.res = new FrontResponse(this.socket, false, 1, this.hooksFor(true));
+    this.to('headBad');
+    sendError(this.res, status, message, true);
+  }
+
+  // ---- ending
 
   /**
    * Ends the connection after the last answer. What the client still sends is read and dropped for a
    * while: closing with unread bytes would reset the connection, and the client could lose the answer.
    */
   private endGracefully(): void {
-    this.state = 'closing';
+    if (this.socket.writableEnded) return;
     this.buf = null;
-    this.wait('linger');
+    this.deadline = Date.now() + lingerMs;
     this.socket.end();
     this.socket.resume();
   }
 
-  /** an error from the LB itself; the connection ends after it (what follows cannot be trusted) */
-  private fail(status: number, message: string): void {
-    this.state = 'closing';
-    this.wait(null);
-    this.body?.destroy(new Error(message));
-    this.body = null;
-    const res =
-      this.res ??
-      new FrontResponse(
-        this.socket,
-        false,
-        1,
-        () => true,
-        () => this.endGracefully(),
-      );
-    if (res.headersSent) return void this.socket.destroy();
-    this.res = res;
-    sendError(res, status, message);
+  private cut(why: CutReason): void {
+    this.cutReason = why;
+    this.socket.destroy();
   }
 
   /** the client will send no more (a half close): answer what it asked, then close */
   private onClientEnd(): void {
     this.clientEnded = true;
-    if (this.state === 'head') {
-      // a head cut off mid-way is no request; an idle connection simply ends
-      if (this.buf !== null && this.buf.length > 0) this.socket.destroy();
-      else this.endGracefully();
-    } else if (this.state === 'body') this.badBody('the connection ended before the request body did');
-    else if (this.state === 'closing' && this.res === null) this.socket.destroy();
+    const s = this.state;
+    // what is buffered is still answered (a whole head); a head cut off is not
+    if (s === 'idle' || s === 'head') this.run();
+    else if (s === 'body' || s === 'bodyFull') this.badBody('the connection ended before the request body did');
+    else if (s === 'closing') {
+      this.to('clientEnd');
+      if (!this.res) this.cut('clientGone');
+    } else if (s !== 'closed') this.to('clientEnd');
   }
 
   private onSocketClose(): void {
-    this.state = 'closing';
+    this.to('clientGone');
     this.deadline = 0;
-    this.body?.destroy(new Error('client went away'));
-    this.res?.socketClosed();
+    this.sendDeadline = 0;
+    const body = this.body;
+    this.body = null;
+    body?.destroy(
+      new BodyError(this.cutReason === 'clientTimeout' ? 'clientTimeout' : 'clientGone', 'client went away'),
+    );
+    this.res?.socketClosed(this.cutReason);
   }
 }

@@ -18,6 +18,11 @@ export interface RequestHead {
   expectContinue: boolean;
   /** the connection ends after this request (`Connection: close`, or HTTP/1.0) */
   close: boolean;
+  /**
+   * the protocol the client asks to switch to (`Upgrade`, named in `Connection`), on an HTTP/1.1
+   * request without a body; the backend's 101 turns the connection into a tunnel
+   */
+  upgrade?: string;
 }
 
 export type Framing = { kind: 'none' } | { kind: 'length'; bytes: number } | { kind: 'chunked' };
@@ -49,6 +54,8 @@ export function parseRequestHead(head: string): RequestHead | HeadError {
     return bad(`malformed request line ${JSON.stringify(lines[0].slice(0, 100))}: expected METHOD /path HTTP/1.1`);
   if (m[3] !== '1' || (m[4] !== '0' && m[4] !== '1'))
     return { status: 505, message: `HTTP/${m[3]}.${m[4]} is not supported; send HTTP/1.1` };
+  if (m[1] === 'CONNECT')
+    return bad('CONNECT is not served: this is a reverse proxy, not a forward proxy (send requests for paths)');
   if (lines.length - 1 > maxHeaderFields) return { status: 431, message: `more than ${maxHeaderFields} header fields` };
   const rawHeaders: string[] = [];
   for (let i = 1; i < lines.length; i++) {
@@ -71,7 +78,7 @@ export function parseRequestHead(head: string): RequestHead | HeadError {
   return { method: m[1], target: m[2], minor, rawHeaders, ...meta };
 }
 
-type Meta = Pick<RequestHead, 'framing' | 'expectContinue' | 'close'>;
+type Meta = Pick<RequestHead, 'framing' | 'expectContinue' | 'close' | 'upgrade'>;
 
 /** the fields that decide how to read this request and whether the connection goes on */
 function connectionMeta(raw: readonly string[], minor: 0 | 1): Meta | HeadError {
@@ -80,6 +87,8 @@ function connectionMeta(raw: readonly string[], minor: 0 | 1): Meta | HeadError 
   let hosts = 0;
   let expect: string | undefined;
   let close = minor === 0;
+  let upgrade: string | undefined;
+  let connectionUpgrade = false;
   for (let i = 0; i < raw.length; i += 2) {
     const k = raw[i].toLowerCase();
     const v = raw[i + 1];
@@ -89,7 +98,10 @@ function connectionMeta(raw: readonly string[], minor: 0 | 1): Meta | HeadError 
     } else if (k === 'transfer-encoding') te = te === undefined ? v : `${te}, ${v}`;
     else if (k === 'host') hosts++;
     else if (k === 'expect') expect = v.toLowerCase();
-    else if (k === 'connection' && /(^|,)[ \t]*close[ \t]*(,|$)/i.test(v)) close = true;
+    else if (k === 'connection') {
+      if (/(^|,)[ \t]*close[ \t]*(,|$)/i.test(v)) close = true;
+      if (/(^|,)[ \t]*upgrade[ \t]*(,|$)/i.test(v)) connectionUpgrade = true;
+    } else if (k === 'upgrade') upgrade = upgrade === undefined ? v : `${upgrade}, ${v}`;
   }
   if (hosts > 1) return bad('more than one Host header: send one');
   if (hosts === 0 && minor === 1) return bad('no Host header (HTTP/1.1 requires one)');
@@ -110,7 +122,14 @@ function connectionMeta(raw: readonly string[], minor: 0 | 1): Meta | HeadError 
   }
   if (expect !== undefined && expect !== '100-continue')
     return { status: 417, message: `Expect ${JSON.stringify(expect)} is not supported; only 100-continue is` };
-  return { framing, expectContinue: expect !== undefined && minor === 1 && framing.kind !== 'none', close };
+  const upgrading =
+    connectionUpgrade && upgrade !== undefined && upgrade !== '' && minor === 1 && framing.kind === 'none';
+  return {
+    framing,
+    expectContinue: expect !== undefined && minor === 1 && framing.kind !== 'none',
+    close,
+    ...(upgrading ? { upgrade } : {}),
+  };
 }
 
 /** a field value without the spaces and tabs around it (String.trim would also take 0xA0, a legal byte) */

@@ -213,7 +213,13 @@ describe('LB client connection reader (lb/front, its own handler)', function () 
         res.writeHead(200, ['content-length', String(answer.length)]);
         res.end(answer);
       },
-      { maxHeadBytes: 16 * 1024, headersTimeoutMs: 10_000, requestTimeoutMs: 10_000, keepAliveTimeoutMs: 10_000 },
+      {
+        maxHeadBytes: 16 * 1024,
+        headersTimeoutMs: 10_000,
+        requestTimeoutMs: 10_000,
+        keepAliveTimeoutMs: 10_000,
+        clientTimeoutMs: 10_000,
+      },
     );
     let served: Socket | undefined;
     front.server.on('connection', (c: Socket) => (served = c));
@@ -258,7 +264,13 @@ describe('LB client connection reader: a handler that throws', function () {
         }
         throw new Error('boom');
       },
-      { maxHeadBytes: 16 * 1024, headersTimeoutMs: 10_000, requestTimeoutMs: 10_000, keepAliveTimeoutMs: 10_000 },
+      {
+        maxHeadBytes: 16 * 1024,
+        headersTimeoutMs: 10_000,
+        requestTimeoutMs: 10_000,
+        keepAliveTimeoutMs: 10_000,
+        clientTimeoutMs: 10_000,
+      },
     );
     await new Promise<void>((r) => front.server.listen(0, '127.0.0.1', () => r()));
     const port = (front.server.address() as AddressInfo).port;
