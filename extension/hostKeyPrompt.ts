@@ -1,5 +1,7 @@
 // One modal for every host key met for the first time (never a prompt per host): trust all,
-// choose some, or cancel. The chosen keys are pinned in known_hosts in OpenSSH format.
+// choose some, or cancel. The chosen keys are pinned in known_hosts in OpenSSH format. Hosts trusted
+// through a CA (@cert-authority) are never asked about; a host a CA line covers that showed a plain
+// key instead of a certificate is marked, since its CA should have vouched for it.
 import * as vscode from 'vscode';
 import type { AskHostKeys } from '../core/ssh/askOnce';
 
@@ -7,7 +9,8 @@ import type { AskHostKeys } from '../core/ssh/askOnce';
 export type HostKeyPrompt = AskHostKeys;
 
 export const modalHostKeyPrompt: HostKeyPrompt = async (keys) => {
-  const detail = keys.map((k) => `${k.name}  ${k.type}  ${k.fingerprint}`).join('\n');
+  const caNote = '  (a @cert-authority line covers it, but it showed no certificate)';
+  const detail = keys.map((k) => `${k.name}  ${k.type}  ${k.fingerprint}${k.certAuthority ? caNote : ''}`).join('\n');
   const all = `Trust ${keys.length === 1 ? 'It' : `All ${keys.length}`}`;
   const choose = 'Choose…';
   const pick = await vscode.window.showWarningMessage(

@@ -49,6 +49,8 @@ export interface ViewOptions {
   filter?: HostFilter;
   /** hosts that are down (then unknown) before those that are up */
   downFirst?: boolean;
+  /** how a host's key was trusted through a CA (HostKeyChecker.describeTrust), for its tooltip */
+  hostKeyTrust?: (hostName: string) => string | undefined;
 }
 
 /** a host whose key is merely unknown (waiting for trust) is not down: we never got to ask it */
@@ -123,7 +125,10 @@ export function treeRoots(states: readonly HostState[], o: ViewOptions = {}): Tr
       },
     ];
   const groups = [...new Set(states.flatMap((h) => h.groups))].sort();
-  if (groups.length === 0) return sortHosts(shown, o.downFirst ?? false).map((h) => hostNode(h, now, o.bundledAgent));
+  if (groups.length === 0)
+    return sortHosts(shown, o.downFirst ?? false).map((h) =>
+      hostNode(h, now, o.bundledAgent, '', o.hostKeyTrust?.(h.name)),
+    );
   const names = shown.some((h) => h.groups.length === 0) ? [...groups, ''] : groups;
   return names
     .map((g) => {
@@ -131,7 +136,7 @@ export function treeRoots(states: readonly HostState[], o: ViewOptions = {}): Tr
         shown.filter((h) => (g ? h.groups.includes(g) : h.groups.length === 0)),
         o.downFirst ?? false,
       );
-      return groupNode(g, members, now, o.bundledAgent);
+      return groupNode(g, members, now, o.bundledAgent, o.hostKeyTrust);
     })
     .filter((n) => n.children!.length > 0);
 }
@@ -139,7 +144,13 @@ export function treeRoots(states: readonly HostState[], o: ViewOptions = {}): Tr
 /** groups with more hosts than this start collapsed */
 export const groupExpandedUpTo = 100;
 
-export function groupNode(group: string, members: HostState[], now: Date, bundledAgent?: string): TreeNode {
+export function groupNode(
+  group: string,
+  members: HostState[],
+  now: Date,
+  bundledAgent?: string,
+  hostKeyTrust?: ViewOptions['hostKeyTrust'],
+): TreeNode {
   const up = members.filter((h) => liveness(h) === 'up').length;
   const down = members.filter((h) => liveness(h) === 'down');
   const label = group || 'ungrouped';
@@ -157,7 +168,7 @@ export function groupNode(group: string, members: HostState[], now: Date, bundle
     contextValue: 'group',
     // a big group starts collapsed: its hosts are counted, and not refreshed over SSH until opened
     expanded: members.length <= groupExpandedUpTo,
-    children: members.map((h) => hostNode(h, now, bundledAgent, `group/${label}/`)),
+    children: members.map((h) => hostNode(h, now, bundledAgent, `group/${label}/`, hostKeyTrust?.(h.name))),
     hosts: members.map((h) => h.name),
   };
 }
@@ -166,7 +177,13 @@ export function groupNode(group: string, members: HostState[], now: Date, bundle
  * One host: its row says what matters (load, memory, agent, packages); the tooltip the rest.
  * `idPrefix` keeps ids unique when a host shows under several groups.
  */
-export function hostNode(h: HostState, now = new Date(), bundledAgent?: string, idPrefix = ''): TreeNode {
+export function hostNode(
+  h: HostState,
+  now = new Date(),
+  bundledAgent?: string,
+  idPrefix = '',
+  hostKeyTrust?: string,
+): TreeNode {
   const live = liveness(h);
   const p = h.probe?.ok ? h.probe.probe : undefined;
   const hasAgent = p?.agentSocket ?? false;
@@ -225,7 +242,7 @@ export function hostNode(h: HostState, now = new Date(), bundledAgent?: string, 
     id,
     label: h.name,
     description,
-    tooltipMarkdown: hostTooltip(h, now, p?.agentId, pkgs),
+    tooltipMarkdown: hostTooltip(h, now, p?.agentId, pkgs, hostKeyTrust),
     icon: dot[live],
     contextValue: `host.${live}${hasAgent ? '.agent' : ''}${outdated ? '.outdated' : ''}`,
     children,
@@ -265,7 +282,13 @@ function agentNode(
   };
 }
 
-function hostTooltip(h: HostState, now: Date, agentId: string | undefined, pkgs: PackageStatus[]): string {
+function hostTooltip(
+  h: HostState,
+  now: Date,
+  agentId: string | undefined,
+  pkgs: PackageStatus[],
+  hostKeyTrust?: string,
+): string {
   const p = h.probe?.ok ? h.probe.probe : undefined;
   const via =
     h.probe?.source === 'prometheus' ? 'from Prometheus, scraped ' : h.probe?.source === 'ssh' ? 'over SSH, ' : '';
@@ -293,6 +316,7 @@ function hostTooltip(h: HostState, now: Date, agentId: string | undefined, pkgs:
     );
   } else if (h.probe && !h.probe.ok) lines.push(`unreachable${checked}: ${md(h.probe.error)}`);
   else lines.push('not checked yet');
+  if (hostKeyTrust) lines.push(`host key trusted through a CA: ${md(hostKeyTrust)}`);
   lines.push(h.lastSeen ? `last seen ${ago(h.lastSeen, now)}` : 'never seen');
   return lines.join('\n\n');
 }

@@ -20,6 +20,8 @@ export interface NewHostKey {
   type: string;
   fingerprint: string;
   key: Buffer;
+  /** a @cert-authority line covers this host, yet it showed a plain key: said in the dialog */
+  certAuthority?: boolean;
 }
 
 export class HostKeyChecker {
@@ -91,7 +93,14 @@ export class HostKeyChecker {
           return null;
         }
         if (this.policy === 'ask')
-          this.pending.set(name, { label, name, type: got.type, fingerprint: got.fingerprint, key });
+          this.pending.set(name, {
+            label,
+            name,
+            type: got.type,
+            fingerprint: got.fingerprint,
+            key,
+            ...(v.certAuthority ? { certAuthority: true } : {}),
+          });
         const fix = this.policy === 'ask' ? '' : `; ${advice().trustHostKey}`;
         return new HostKeyError(
           label,
