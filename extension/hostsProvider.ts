@@ -101,6 +101,7 @@ export class HostsProvider implements vscode.TreeDataProvider<TreeNode>, vscode.
       bundledAgent: this.bundledAgent,
       filter: this.filter,
       downFirst: vscode.workspace.getConfiguration('fleet').get<boolean>('sortDownFirst', true),
+      hostKeyTrust: (name) => this.session.checker.describeTrust(name),
     });
     return [...this.roots, ...(this.extraRoots?.() ?? [])];
   }
