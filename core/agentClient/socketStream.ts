@@ -3,12 +3,15 @@
 // forwarding, a hardened sshd sets AllowStreamLocalForwarding no — get a bridge instead: the Fleet
 // runtime's node on the host, started over an exec channel, copying its stdin and stdout to the
 // socket. The first refusal on a connection is remembered, so later requests go straight to the bridge.
-import type { Client } from 'ssh2';
+// A host whose login writes (an rc file that echoes) would put those bytes ahead of the socket's: the
+// bridge's stream starts after the wire line's mark on stdout (core/ssh/commandStart.ts).
+import type { Client, ClientChannel } from 'ssh2';
 import type { Duplex } from 'node:stream';
 import { UnreachableError } from '../errors';
+import { CommandStart } from '../ssh/commandStart';
 import { shellQuote as q } from '../ssh/quote';
-import { pidMarker } from '../ssh/remoteProcess';
-import { loginShellOf, wireCommand } from '../ssh/remoteShell';
+import { commandMarks, loginShellOf, newNonce, wireCommand } from '../ssh/remoteShell';
+import { openSession } from '../ssh/sessionOpen';
 
 /** connections whose server refused stream-local forwarding */
 const noStreamLocal = new WeakSet<Client>();
@@ -70,35 +73,68 @@ export function openSocketStream(c: Client, socketPath: string, label: string): 
 
 /** the exec-channel bridge; resolves once it is connected to the socket, else rejects with the reason (a string) */
 function bridge(c: Client, socketPath: string, label: string): Promise<Duplex> {
-  return new Promise<Duplex>((resolve, reject) =>
-    c.exec(wireCommand(bridgeCommand(socketPath), loginShellOf(c)), (err, ch) => {
-      if (err) return reject(`cannot open an exec channel on ${label}: ${err.message}`);
+  const nonce = newNonce();
+  const marks = commandMarks(nonce);
+  const connect = (ch: ClientChannel) =>
+    new Promise<Duplex>((resolve, reject) => {
       let stderr = '';
       let connected = false;
+      let streamStart: Buffer | null = null;
+      // the login's words and the pid report come before the command's own, on each stream
+      let loginSaid = '';
+      const errStart = new CommandStart(marks.stderr, (b) => (loginSaid = (loginSaid + b.toString()).slice(-2000)));
+      const outStart = new CommandStart(marks.stdout, () => undefined);
+      const settle = () => {
+        if (connected || streamStart === null || !stderr.includes(ready + '\n')) return;
+        connected = true;
+        ch.stderr.off('data', onErr);
+        ch.stderr.resume();
+        // handed over as a stream nobody reads yet (no longer listening leaves it neither flowing nor
+        // paused, so its reader's first 'data' listener starts it), the socket's first bytes in front
+        ch.off('readable', onReadable);
+        if (streamStart.length) ch.unshift(streamStart);
+        resolve(ch);
+      };
       const onErr = (d: Buffer) => {
-        stderr += d.toString();
-        if (stderr.includes(ready + '\n')) {
-          connected = true;
-          ch.stderr.off('data', onErr);
-          ch.stderr.resume();
-          resolve(ch);
-        }
+        const own = errStart.push(d);
+        if (own === null) return;
+        stderr += own.toString();
+        settle();
+      };
+      const onOut = (d: Buffer) => {
+        const own = outStart.push(d);
+        if (own === null) return;
+        streamStart = streamStart ? Buffer.concat([streamStart, own]) : own;
+        settle();
+      };
+      const onReadable = () => {
+        for (let d: Buffer | null; !connected && (d = ch.read() as Buffer | null) !== null;) onOut(d);
       };
       ch.stderr.on('data', onErr);
-      // the stdout side is not read before the bridge connects, so 'close' may never come: 'exit' does
+      ch.on('readable', onReadable);
+      // a bridge that fails may leave its stdout unread to the end, so 'close' may never come: 'exit' does
       const failed = () => {
         if (connected) return;
         connected = true; // settled
         ch.close();
-        const why = stderr
+        // the command never started: then what the login said is the reason
+        const said = errStart.done ? stderr : loginSaid + errStart.rest().toString();
+        const why = said
           .split('\n')
-          .filter((l) => l && !l.startsWith(pidMarker))
+          .filter((l) => l)
           .map((l) => l.replace(/^fleet-bridge: /, ''))
           .join('; ');
         reject(why || 'it ended without a word');
       };
       ch.on('exit', failed);
       ch.on('close', failed);
-    }),
+    });
+  return openSession<ClientChannel, Duplex>(
+    (cb) => c.exec(wireCommand(bridgeCommand(socketPath), loginShellOf(c), nonce), cb),
+    connect,
+  ).catch((err: unknown) =>
+    Promise.reject(
+      typeof err === 'string' ? err : `cannot open an exec channel on ${label}: ${(err as Error).message}`,
+    ),
   );
 }

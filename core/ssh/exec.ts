@@ -1,19 +1,32 @@
 // Runs one command on an open connection: stdout and stderr apart, exit code or signal, and a
 // deadline that really ends the remote command: the command reports its pid and process group on
 // stderr first (remoteProcess.ts), and on timeout or abort what it started is killed over a second
-// channel (its group under OpenSSH, its process tree under Dropbear), then the channel closed.
+// channel (its group under OpenSSH, its process tree under Dropbear), then the channel closed. What
+// the host's login writes before the command (rc files, sshd's notes) is kept apart from the
+// command's output (`login`), by the marks the wire line writes on both streams (commandStart.ts).
 import type { Client, ClientChannel } from 'ssh2';
-import { killRemote, parsePidLine, pidMarker, type RemotePid } from './remoteProcess';
+import { killRemote, parsePidLine, type RemotePid } from './remoteProcess';
 import { Capture } from './capture';
+import { CommandStart } from './commandStart';
 import { openSession } from './sessionOpen';
 import { armDeadline } from './deadline';
-import { loginShellOf, refusedBy, rememberLoginShell, wireCommand } from './remoteShell';
+import {
+  commandMarks,
+  loginShellOf,
+  newNonce,
+  pidLineOf,
+  refusedBy,
+  rememberLoginShell,
+  wireCommand,
+} from './remoteShell';
 
 export interface ExecResult {
   exitCode: number | null;
   signal: string | null;
   stdout: string;
   stderr: string;
+  /** what the host's login wrote before the command ran (rc files, "Could not chdir…"); absent when nothing */
+  login?: { stdout: string; stderr: string };
 }
 
 export interface ExecOptions {
@@ -23,10 +36,13 @@ export interface ExecOptions {
   maxOutputBytes?: number;
   /** label used in errors */
   label?: string;
-  /** each chunk as it arrives (stderr without the pid report), for streaming */
+  /** each chunk of the command's own output as it arrives, for streaming */
   onStdout?: (chunk: Buffer) => void;
   onStderr?: (chunk: Buffer) => void;
 }
+
+/** what the login wrote: a stream kept up to 64 KiB */
+const maxLoginBytes = 64 * 1024;
 
 /**
  * Runs `command` (POSIX shell syntax) under the login shell, or through /bin/sh when the login
@@ -35,56 +51,53 @@ export interface ExecOptions {
  */
 export async function execCommand(client: Client, command: string, opts: ExecOptions = {}): Promise<ExecResult> {
   const shell = loginShellOf(client);
-  let r = await execOnce(client, wireCommand(command, shell), opts);
+  let r = await execOnce(client, command, shell, opts);
   const refused = shell === 'posix' && !r.reported && r.stdout === '' ? refusedBy(r.stderr) : null;
   if (refused) {
     rememberLoginShell(client, refused);
-    r = await execOnce(client, wireCommand(command, refused), opts);
+    r = await execOnce(client, command, refused, opts);
   } else if (r.reported) rememberLoginShell(client, shell);
-  return { exitCode: r.exitCode, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+  const { reported: _, ...result } = r;
+  return result;
 }
 
-function execOnce(client: Client, wrapped: string, opts: ExecOptions): Promise<ExecResult & { reported: boolean }> {
+function execOnce(
+  client: Client,
+  command: string,
+  shell: ReturnType<typeof loginShellOf>,
+  opts: ExecOptions,
+): Promise<ExecResult & { reported: boolean }> {
   const max = opts.maxOutputBytes ?? 16 * 1024 * 1024;
+  const nonce = newNonce();
+  const marks = commandMarks(nonce);
   const run = (ch: ClientChannel) =>
     new Promise<ExecResult & { reported: boolean }>((resolve, reject) => {
       const out = new Capture(max);
       const errs = new Capture(max);
+      const loginOut = new Capture(maxLoginBytes);
+      const loginErr = new Capture(maxLoginBytes);
+      // each stream is the command's from its own mark on: sshd reads stdout and stderr from two
+      // pipes, so either mark may arrive first; nothing before a mark is streamed (a login shell that
+      // refuses the line, csh or fish, is retried through /bin/sh: its complaint must not stream)
+      const startOut = new CommandStart(marks.stdout, (b) => loginOut.add(b));
+      const startErr = new CommandStart(marks.stderr, (b) => loginErr.add(b));
       let pid: RemotePid | null = null;
-      let head = '';
-      let headDone = false;
       let exitCode: number | null = null;
       let sig: string | null = null;
       let failure: Error | null = null;
-      // streamed only once the command reported its pid: a login shell that refused the line (csh,
-      // fish: retried through /bin/sh) must not stream its complaint. sshd reads the command's stdout
-      // and stderr from two pipes, so stdout written just after the report may arrive before it: it is
-      // held (at most 1 MiB, in order) and passed on when the report comes
-      let early: Buffer[] | null = opts.onStdout ? [] : null;
-      let earlyBytes = 0;
       ch.on('data', (b: Buffer) => {
-        out.add(b);
-        if (pid) opts.onStdout?.(b);
-        else if (!headDone && early && earlyBytes + b.length <= 1 << 20) {
-          early.push(b);
-          earlyBytes += b.length;
-        }
+        const own = startOut.push(b);
+        if (own === null || own.length === 0) return;
+        out.add(own);
+        opts.onStdout?.(own);
       });
-      const errChunk = (b: Buffer) => {
-        errs.add(b);
-        if (pid && b.length) opts.onStderr?.(b);
-      };
       ch.stderr.on('data', (b: Buffer) => {
-        if (headDone) return errChunk(b);
-        head += b.toString('latin1');
-        const nl = head.indexOf('\n');
-        if (nl < 0 && head.length < 64) return;
-        headDone = true;
-        const first = nl < 0 ? head : head.slice(0, nl);
-        pid = first.startsWith(pidMarker) ? parsePidLine(first) : null;
-        if (pid) for (const c of early ?? []) opts.onStdout?.(c);
-        early = null;
-        errChunk(Buffer.from(pid ? head.slice(nl + 1) : head, 'latin1'));
+        const own = startErr.push(b);
+        if (own === null) return;
+        if (!pid && startErr.line !== null) pid = parsePidLine(pidLineOf(startErr.line));
+        if (own.length === 0) return;
+        errs.add(own);
+        opts.onStderr?.(own);
       });
       ch.on('exit', (code: number | null, signalName?: string) => {
         exitCode = typeof code === 'number' ? code : null;
@@ -98,13 +111,20 @@ function execOnce(client: Client, wrapped: string, opts: ExecOptions): Promise<E
       const disarm = armDeadline(opts, stop);
       ch.on('close', () => {
         disarm();
-        if (!headDone) errChunk(Buffer.from(head, 'latin1'));
-        if (failure) return reject(Object.assign(failure, { partial: { stdout: out.text(), stderr: errs.text() } }));
-        resolve({ exitCode, signal: sig, stdout: out.text(), stderr: errs.text(), reported: pid !== null });
+        // a stream whose mark never came (the command never started, or closed it): all of it is output
+        const stdout = startOut.done ? out.text() : loginOut.text() + startOut.rest().toString('utf8');
+        const stderr = startErr.done ? errs.text() : loginErr.text() + startErr.rest().toString('utf8');
+        const login = {
+          stdout: startOut.done ? loginOut.text() : '',
+          stderr: startErr.done ? loginErr.text() : '',
+        };
+        const said = login.stdout || login.stderr ? { login } : {};
+        if (failure) return reject(Object.assign(failure, { partial: { stdout, stderr, ...said } }));
+        resolve({ exitCode, signal: sig, stdout, stderr, ...said, reported: startErr.done });
       });
     });
   return openSession<ClientChannel, ExecResult & { reported: boolean }>(
-    (cb) => client.exec(wrapped, cb),
+    (cb) => client.exec(wireCommand(command, shell, nonce), cb),
     run,
     opts.signal,
   );

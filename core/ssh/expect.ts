@@ -8,9 +8,11 @@ import { z } from 'zod';
 import { FleetError } from '../errors';
 import { compilePattern, ExpectBuffer } from './expectMatcher';
 import { sleep } from '../sleep';
-import { killRemote, parsePidLine, pidMarker, type RemotePid } from './remoteProcess';
+import { Capture } from './capture';
+import { CommandStart } from './commandStart';
+import { killRemote, parsePidLine, type RemotePid } from './remoteProcess';
 import { execCommand } from './exec';
-import { loginShellKnown, loginShellOf, wireCommand } from './remoteShell';
+import { commandMarks, loginShellKnown, loginShellOf, newNonce, pidLineOf, wireCommand } from './remoteShell';
 import { openSession } from './sessionOpen';
 
 const pattern = z.string().min(1, 'expected a literal or /regex/');
@@ -74,28 +76,40 @@ export async function runExpect(
   // a pty mixes a login shell's refusal into the program's output: learn the shell first (csh, fish)
   if (script.command !== undefined && !loginShellKnown(client))
     await execCommand(client, ':', { timeoutMs: 30_000, signal: opts.signal });
+  const nonce = newNonce();
   const ch = await open(
     client,
-    script.command === undefined ? undefined : wireCommand(script.command, loginShellOf(client)),
+    script.command === undefined ? undefined : wireCommand(script.command, loginShellOf(client), nonce),
   );
   let exitCode: number | null = null;
-  // a command reports its pid first (remoteShell.ts): kept for the deadline's kill, never shown
+  // a command's marks come first (remoteShell.ts; a pty carries stderr's and stdout's in that order):
+  // what the login wrote before them is not the program's, and the pid is kept for the deadline's kill
   let remote: RemotePid | null = null;
-  let head = script.command === undefined ? null : '';
+  const marks = commandMarks(nonce);
+  const before = new Capture(64 * 1024);
+  const pidMark = script.command === undefined ? null : new CommandStart(marks.stderr, (b) => before.add(b));
+  const outMark = new CommandStart(marks.stdout, () => undefined);
   let finished = false;
   ch.on('data', (d: Buffer) => {
-    if (head === null) return buf.feed(d.toString('utf8'));
-    head += d.toString('utf8');
-    const nl = head.indexOf('\n');
-    if (nl < 0 && head.length < 80) return;
-    const first = (nl < 0 ? head : head.slice(0, nl)).replace(/\r$/, '');
-    remote = first.startsWith(pidMarker) ? parsePidLine(first) : null;
-    const rest = remote ? head.slice(nl + 1) : head;
-    head = null;
-    if (rest) buf.feed(rest);
+    if (pidMark && !outMark.done) {
+      let own: Buffer | null = d;
+      if (!pidMark.done) {
+        own = pidMark.push(d);
+        if (own === null) return;
+        remote = parsePidLine(pidLineOf(pidMark.line ?? ''));
+      }
+      own = outMark.push(own);
+      if (own === null) return;
+      d = own;
+    }
+    buf.feed(d.toString('utf8'));
   });
   ch.on('exit', (code: number | null) => (exitCode = code));
-  ch.on('close', () => buf.close());
+  ch.on('close', () => {
+    // the marks never came (the command never started): what the session said is all there is
+    if (pidMark && !outMark.done) buf.feed(before.text() + Buffer.concat([pidMark.rest(), outMark.rest()]).toString());
+    buf.close();
+  });
   const failRes = script.fail.map(compilePattern);
   /** any text with every secret sent so far masked: the transcript, and remote output quoted in errors */
   const hide = (text: string) => secrets.reduce((t, s) => (s ? t.split(s).join(mask) : t), text);

@@ -6,13 +6,33 @@
 // A command of one line is eval'd from a quoted word; one of several lines travels as a printf %b
 // argument (backslash and newline escaped), so the line never spans lines: csh would run a second
 // line on its own. (Only then: `$(printf …)` costs the server a fork, 0.3-0.7 ms of its CPU.)
+// Before the command the line marks both streams (`FLEET-PID <nonce> <pid> <pgid>` on stderr,
+// `FLEET-OUT <nonce>` on stdout): whatever the login wrote comes before them (commandStart.ts), and
+// the nonce is put together by printf at run time, so not even a shell tracing its input (`set -x`
+// in an rc file) or echoing a line it refuses (fish) writes a mark.
+import { randomBytes } from 'node:crypto';
 import type { Client } from 'ssh2';
 import { shellQuote } from './quote';
 
 export type LoginShell = 'posix' | 'csh' | 'fish';
 
-/** the first line a command writes on stderr: `FLEET-PID <pid> <pgid>` (remoteProcess.ts reads it) */
+/** how the pid report on stderr begins: `FLEET-PID <nonce> <pid> <pgid>` (remoteProcess.ts reads it) */
 export const pidMarker = 'FLEET-PID ';
+
+/** a fresh nonce for one command's marks */
+export function newNonce(): string {
+  return randomBytes(6).toString('hex');
+}
+
+/** the marks a wire line with `nonce` writes: on stderr followed by `<pid> <pgid>`, on stdout alone */
+export function commandMarks(nonce: string): { stdout: Buffer; stderr: Buffer } {
+  return { stdout: Buffer.from(`FLEET-OUT ${nonce}`), stderr: Buffer.from(`${pidMarker}${nonce} `) };
+}
+
+/** `<pid> <pgid>`, the rest of the stderr mark's line, as remoteProcess.ts's parsePidLine reads it */
+export function pidLineOf(rest: string): string {
+  return `${pidMarker}${rest}`;
+}
 
 /** the login shell found on a connection (set after a refused first attempt) */
 const shells = new WeakMap<Client, LoginShell>();
@@ -30,8 +50,8 @@ export function rememberLoginShell(c: Client, s: LoginShell): void {
   shells.set(c, s);
 }
 
-/** the one-line POSIX script: a guard csh and fish cannot parse, the pid report, then the command */
-export function posixLine(command: string): string {
+/** the one-line POSIX script: a guard csh and fish cannot parse, the marks, then the command */
+export function posixLine(command: string, nonce: string = newNonce()): string {
   const run = command.includes('\n')
     ? `eval "$(printf %b ${shellQuote(command.replace(/\\/g, '\\\\').replace(/\n/g, '\\n'))})"`
     : `eval ${shellQuote(command)}`;
@@ -41,7 +61,8 @@ export function posixLine(command: string): string {
     'read -r fleet_stat < /proc/$$/stat 2>/dev/null',
     // /proc/PID/stat: "pid (comm) state ppid pgrp …"; comm may hold spaces and parens: cut after the last ") "
     'set -- ${fleet_stat##*) }',
-    `printf '${pidMarker}%s %s\\n' "$$" "\${3:-?}" >&2`,
+    `printf '${pidMarker}%s %s %s\\n' ${nonce} "$$" "\${3:-?}" >&2`,
+    `printf 'FLEET-OUT %s\\n' ${nonce}`,
     'unset fleet_stat',
     'set --',
     run,
@@ -49,8 +70,8 @@ export function posixLine(command: string): string {
 }
 
 /** the line for a login shell: as it is for POSIX shells, else handed to /bin/sh quoted for that shell */
-export function wireCommand(command: string, shell: LoginShell): string {
-  const line = posixLine(command);
+export function wireCommand(command: string, shell: LoginShell, nonce: string = newNonce()): string {
+  const line = posixLine(command, nonce);
   if (shell === 'posix') return line;
   return `exec /bin/sh -c ${shell === 'fish' ? quoteFish(line) : quoteCsh(line)}`;
 }

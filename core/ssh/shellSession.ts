@@ -18,8 +18,9 @@ import { Capture } from './capture';
 import { armDeadline } from './deadline';
 import { execCommand, type ExecOptions, type ExecResult } from './exec';
 import { shellQuote } from './quote';
+import { CommandStart } from './commandStart';
 import { killRemote, parsePidLine, type RemotePid } from './remoteProcess';
-import { loginShellKnown, loginShellOf, wireCommand } from './remoteShell';
+import { commandMarks, loginShellKnown, loginShellOf, newNonce, pidLineOf, wireCommand } from './remoteShell';
 import { UntilMarker } from './untilMarker';
 import { openSession } from './sessionOpen';
 
@@ -32,8 +33,9 @@ export class ShellSession {
   closed = false;
   private seq = 0;
   private pid: RemotePid | null = null;
-  /** stderr until the pid report's line ends (null once read) */
-  private pidLine: string | null = '';
+  /** the wire line's marks: what the login writes before them is not any command's */
+  private readonly startOut: CommandStart;
+  private readonly startErr: CommandStart;
   private stdoutSink: ((b: Buffer) => void) | null = null;
   private stderrSink: ((b: Buffer) => void) | null = null;
   private closeSink: (() => void) | null = null;
@@ -42,8 +44,15 @@ export class ShellSession {
     private readonly client: Client,
     private readonly ch: ClientChannel,
     private readonly nonce: string,
+    wireNonce: string,
   ) {
-    ch.on('data', (b: Buffer) => this.stdoutSink?.(b));
+    const marks = commandMarks(wireNonce);
+    this.startOut = new CommandStart(marks.stdout, () => undefined);
+    this.startErr = new CommandStart(marks.stderr, () => undefined);
+    ch.on('data', (b: Buffer) => {
+      const own = this.startOut.push(b);
+      if (own?.length) this.stdoutSink?.(own);
+    });
     ch.stderr.on('data', (b: Buffer) => this.onStderr(b));
     ch.on('close', () => {
       this.closed = true;
@@ -56,26 +65,19 @@ export class ShellSession {
     const shell = loginShellOf(client);
     // $SHELL is the login shell sshd ran (a POSIX one, or the line would not have run); else /bin/sh
     const start = shell === 'posix' ? 'exec "${SHELL:-/bin/sh}" -s' : 'exec /bin/sh -s';
+    const wireNonce = newNonce();
     return openSession<ClientChannel, ShellSession | null>(
-      (cb) => client.exec(wireCommand(start, shell), cb),
-      (ch) => new ShellSession(client, ch, randomBytes(12).toString('hex')).readPidThenStart(),
+      (cb) => client.exec(wireCommand(start, shell, wireNonce), cb),
+      (ch) => new ShellSession(client, ch, randomBytes(12).toString('hex'), wireNonce).readPidThenStart(),
     ).catch(() => null);
   }
 
-  /** the wrapper's pid report comes first on stderr (the shell's pid: `exec` keeps it), then the commands' */
+  /** the wrapper's pid report (the shell's pid: `exec` keeps it) ends the login's words; then the commands' */
   private onStderr(b: Buffer): void {
-    if (this.pidLine !== null) {
-      this.pidLine += b.toString('latin1');
-      const nl = this.pidLine.indexOf('\n');
-      if (nl < 0 && this.pidLine.length < 64) return;
-      const first = nl < 0 ? this.pidLine : this.pidLine.slice(0, nl);
-      this.pid = parsePidLine(first);
-      const rest = nl < 0 ? '' : this.pidLine.slice(nl + 1);
-      this.pidLine = null;
-      if (!rest) return;
-      b = Buffer.from(rest, 'latin1');
-    }
-    this.stderrSink?.(b);
+    const own = this.startErr.push(b);
+    if (own === null) return;
+    if (!this.pid && this.startErr.line !== null) this.pid = parsePidLine(pidLineOf(this.startErr.line));
+    if (own.length) this.stderrSink?.(own);
   }
 
   /** a first command: the shell answers, and said its pid (without it a stuck command could not be ended) */
@@ -133,19 +135,20 @@ export class ShellSession {
         status = statusText.slice(0, nl);
         finish();
       };
-      // the subshell's pid comes first on stderr, on a line of its own: what a timeout kills
-      let pidLine: string | null = '';
+      // the subshell's pid comes first on stderr, on a line of its own: what a timeout kills. Anything
+      // before it (the shell's own start, at the first command; a background process of an earlier
+      // command) is passed on as this command's
+      const pidStart = new CommandStart(Buffer.from(`${mark}-pid `), (b) => {
+        if (!stderr.done && stderr.push(b) !== null) finish(); // no pid line: the subshell never started
+      });
       let cmdPid: number | null = null;
       this.stderrSink = (b) => {
-        if (pidLine !== null) {
-          pidLine += b.toString('latin1');
-          const nl = pidLine.indexOf('\n');
-          if (nl < 0) return;
+        if (!pidStart.done) {
+          const own = pidStart.push(b);
+          if (own === null) return;
           // no digits where the host has no /proc
-          const m = new RegExp(`^${mark}-pid (\\d*)$`).exec(pidLine.slice(0, nl));
-          cmdPid = m?.[1] ? Number(m[1]) : null;
-          b = Buffer.from(pidLine.slice(m ? nl + 1 : 0), 'latin1');
-          pidLine = null;
+          cmdPid = /^\d+$/.test(pidStart.line ?? '') ? Number(pidStart.line) : null;
+          b = own;
         }
         if (!stderr.done && stderr.push(b) !== null) finish();
       };

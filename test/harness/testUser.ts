@@ -1,5 +1,7 @@
 // Local users for tests that need another account (a login shell other than root's, a home of its
-// own for ssh's ~): made with useradd (as root) and removed afterwards, with their home.
+// own for ssh's ~): made with useradd (as root) and removed afterwards, with their home. A user's
+// login can be made to talk as real ones do (rc files that write to stdout and stderr, a slow rc
+// file, a home directory that does not exist).
 import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +14,10 @@ export interface TestUser {
   gid: number;
   /** lets the holder of private key `clientKey` log in (its .pub into the user's authorized_keys) */
   authorize(clientKey: string): void;
+  /** writes `text` to a file in the user's home (an rc file: `.bashrc`, `.profile`), owned by the user */
+  writeHomeFile(name: string, text: string): string;
+  /** points the user's home at `dir` in the password file (a dir that does not exist: "Could not chdir") */
+  moveHome(dir: string): void;
   remove(): void;
 }
 
@@ -48,6 +54,15 @@ export function createTestUser(base: string, shell = '/bin/sh'): TestUser {
       const auth = join(home, '.ssh', 'authorized_keys');
       writeFileSync(auth, readFileSync(clientKey + '.pub'), { mode: 0o600 });
       chownSync(auth, uid, gid);
+    },
+    writeHomeFile(file: string, text: string) {
+      const path = join(home, file);
+      writeFileSync(path, text, { mode: 0o644 });
+      chownSync(path, uid, gid);
+      return path;
+    },
+    moveHome(dir: string) {
+      execFileSync('usermod', ['-d', dir, name], { stdio: 'pipe' });
     },
     remove: () => removeUser(name),
   };
