@@ -22,6 +22,7 @@ import { RolloutManager } from './rollout/rolloutManager';
 import { PanelMemory } from './rollout/panelMemory';
 import { RolloutPanel, viewType } from './rollout/rolloutPanel';
 import { Session } from './session';
+import { isTrusted, refusals, requireTrust } from './trust';
 
 /** what activate() returns: for the extension's own tests (and other extensions) */
 export interface FleetApi {
@@ -31,6 +32,8 @@ export interface FleetApi {
   demo: DemoFleet;
   setHostKeyPrompt(p: HostKeyPrompt): void;
   activationMs: number;
+  /** the actions refused because the folder is not trusted (Restricted Mode), in order */
+  restrictedRefusals: readonly string[];
 }
 
 export function activate(context: vscode.ExtensionContext): FleetApi {
@@ -63,13 +66,17 @@ export function activate(context: vscode.ExtensionContext): FleetApi {
       void vscode.window.showWarningMessage(`Fleet: Prometheus not used: ${errorMessage(e)}`);
     }
   };
-  void usePrometheus().finally(() => view.visible && provider.setVisible(true));
+  // in Restricted Mode nothing is asked of Prometheus or the hosts until the folder is trusted
+  provider.restricted = !isTrusted();
+  if (isTrusted()) void usePrometheus().finally(() => view.visible && provider.setVisible(true));
 
   const agentJs = context.asAbsolutePath('dist/agent.js');
-  const cmd = (id: string, fn: (...args: never[]) => unknown) =>
+  // `needs`: what the command does, when it connects, starts or writes: refused in Restricted Mode
+  const cmd = (id: string, fn: (...args: never[]) => unknown, needs?: string) =>
     context.subscriptions.push(
       vscode.commands.registerCommand(id, async (...args: never[]) => {
         try {
+          if (needs && !requireTrust(needs)) return undefined;
           return await fn(...args);
         } catch (e) {
           log.error(`${id}: ${errorMessage(e)}`);
@@ -78,21 +85,30 @@ export function activate(context: vscode.ExtensionContext): FleetApi {
         }
       }),
     );
-  cmd('fleet.refresh', () => provider.refresh({ manual: true }));
+  cmd('fleet.refresh', () => provider.refresh({ manual: true }), 'Refresh (checking the hosts)');
   cmd('fleet.setPrometheusCredentials', async () => {
     await setPrometheusCredentials(context.secrets);
     await usePrometheus();
     await provider.refresh({ manual: true });
   });
   // commands on tree rows get (the row clicked, every selected row): the view allows a multi-selection
-  cmd('fleet.runCommand', (a?: TreeNode | RunArgs, all?: TreeNode[]) =>
-    runCommand(session, provider, runOutput, isNode(a) ? { node: a, nodes: all } : (a ?? {})),
+  cmd(
+    'fleet.runCommand',
+    (a?: TreeNode | RunArgs, all?: TreeNode[]) =>
+      runCommand(session, provider, runOutput, isNode(a) ? { node: a, nodes: all } : (a ?? {})),
+    'Run Command',
   );
-  cmd('fleet.runExpect', (a?: TreeNode | ExpectArgs, all?: TreeNode[]) =>
-    runExpectScript(session, provider, runOutput, isNode(a) ? { node: a, nodes: all } : (a ?? {})),
+  cmd(
+    'fleet.runExpect',
+    (a?: TreeNode | ExpectArgs, all?: TreeNode[]) =>
+      runExpectScript(session, provider, runOutput, isNode(a) ? { node: a, nodes: all } : (a ?? {})),
+    'Run Expect Script',
   );
-  cmd('fleet.deployZip', (a?: TreeNode | DeployArgs, all?: TreeNode[]) =>
-    deployZip(session, provider, isNode(a) ? {} : (a ?? {}), isNode(a) ? a : undefined, undefined, all),
+  cmd(
+    'fleet.deployZip',
+    (a?: TreeNode | DeployArgs, all?: TreeNode[]) =>
+      deployZip(session, provider, isNode(a) ? {} : (a ?? {}), isNode(a) ? a : undefined, undefined, all),
+    'Deploy Zip',
   );
   cmd('fleet.filterHosts', async (text?: string) => {
     const value =
@@ -106,35 +122,61 @@ export function activate(context: vscode.ExtensionContext): FleetApi {
     if (value !== undefined) provider.setFilter(value);
   });
   cmd('fleet.clearFilter', () => provider.setFilter(undefined));
-  cmd('fleet.deployZipFromExplorer', (uri?: vscode.Uri) => deployZip(session, provider, {}, undefined, uri));
-  cmd('fleet.installAgent', (n?: TreeNode, all?: TreeNode[]) =>
-    installAgent(session, provider, agentJs, log, n, 'install', all),
+  cmd(
+    'fleet.deployZipFromExplorer',
+    (uri?: vscode.Uri) => deployZip(session, provider, {}, undefined, uri),
+    'Deploy Zip',
   );
-  cmd('fleet.updateAgent', (n?: TreeNode, all?: TreeNode[]) =>
-    installAgent(session, provider, agentJs, log, n, 'update', all),
+  cmd(
+    'fleet.installAgent',
+    (n?: TreeNode, all?: TreeNode[]) => installAgent(session, provider, agentJs, log, n, 'install', all),
+    'Install Agent',
+  );
+  cmd(
+    'fleet.updateAgent',
+    (n?: TreeNode, all?: TreeNode[]) => installAgent(session, provider, agentJs, log, n, 'update', all),
+    'Update Agent',
   );
   void agentBuildId(agentJs).then(
     (id) => provider.setBundledAgent(id),
     (e) => log.warn(`cannot read the bundled agent ${agentJs}: ${errorMessage(e)}`),
   );
-  cmd('fleet.openTerminal', async (n?: TreeNode) => {
-    const node = n ?? (await pickOneHost(provider, 'Open an SSH terminal on'));
-    return node && openSshTerminal(session, provider, node);
-  });
-  cmd('fleet.scanNetwork', (a?: { cidr?: string; user?: string; port?: number }) => scanNetwork(session, provider, a));
-  for (const op of ['start', 'stop', 'restart', 'rollback'] as const)
-    cmd(`fleet.package.${op}`, async (n?: TreeNode, all?: TreeNode[]) => {
-      const node = n ?? (await pickPackage(provider, `${op[0].toUpperCase()}${op.slice(1)} a package`));
-      return node && packageAction(provider, op, node, all);
-    });
+  cmd(
+    'fleet.openTerminal',
+    async (n?: TreeNode) => {
+      const node = n ?? (await pickOneHost(provider, 'Open an SSH terminal on'));
+      return node && openSshTerminal(session, provider, node);
+    },
+    'Open SSH Terminal',
+  );
+  cmd(
+    'fleet.scanNetwork',
+    (a?: { cidr?: string; user?: string; port?: number }) => scanNetwork(session, provider, a),
+    'Scan Network',
+  );
+  for (const op of ['start', 'stop', 'restart', 'rollback'] as const) {
+    const title = `${op[0].toUpperCase()}${op.slice(1)}`;
+    cmd(
+      `fleet.package.${op}`,
+      async (n?: TreeNode, all?: TreeNode[]) => {
+        const node = n ?? (await pickPackage(provider, `${title} a package`));
+        return node && packageAction(provider, op, node, all);
+      },
+      `${title} Package`,
+    );
+  }
   const logs = new LogsDocuments(provider);
   context.subscriptions.push(logs);
-  cmd('fleet.package.logs', async (n?: TreeNode) => {
-    const node = n ?? (await pickPackage(provider, 'Show the logs of'));
-    return node?.host && node.pkg ? logs.open(node.host, node.pkg) : undefined;
-  });
-  cmd('fleet.logs.refresh', () => logs.refresh());
-  cmd('fleet.logs.follow', () => logs.toggleFollow());
+  cmd(
+    'fleet.package.logs',
+    async (n?: TreeNode) => {
+      const node = n ?? (await pickPackage(provider, 'Show the logs of'));
+      return node?.host && node.pkg ? logs.open(node.host, node.pkg) : undefined;
+    },
+    'Show Logs',
+  );
+  cmd('fleet.logs.refresh', () => logs.refresh(), 'Refresh Logs');
+  cmd('fleet.logs.follow', () => logs.toggleFollow(), 'Follow Logs');
   cmd('fleet.logs.unfollow', () => logs.toggleFollow());
 
   const memory = new PanelMemory(context.workspaceState);
@@ -143,21 +185,28 @@ export function activate(context: vscode.ExtensionContext): FleetApi {
     rollouts,
     vscode.languages.onDidChangeDiagnostics((e) => rollouts.diagnosticsChanged(e.uris)),
   );
-  cmd('fleet.openRolloutPanel', (uri?: vscode.Uri) => {
-    const file = uri?.fsPath ?? vscode.window.activeTextEditor?.document.uri.fsPath;
-    if (!file || !file.endsWith('.json')) throw new Error('open a service.json first (or right-click one)');
-    return RolloutPanel.show(context, rollouts, memory, file);
-  });
+  cmd(
+    'fleet.openRolloutPanel',
+    (uri?: vscode.Uri) => {
+      const file = uri?.fsPath ?? vscode.window.activeTextEditor?.document.uri.fsPath;
+      if (!file || !file.endsWith('.json')) throw new Error('open a service.json first (or right-click one)');
+      return RolloutPanel.show(context, rollouts, memory, file);
+    },
+    // the panel wraps a binary Src into .fleet/packages and asks the agents and the LB what runs
+    'Open Rollout Panel',
+  );
   context.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer(viewType, {
       async deserializeWebviewPanel(panel, state: { file?: string } | undefined) {
+        // a panel left open before: in Restricted Mode it is closed, not revived (it would load and write)
+        if (!isTrusted()) return panel.dispose();
         RolloutPanel.revive(context, rollouts, memory, panel, state);
       },
     }),
   );
   // rollouts this window ran when it went away (a reload, a crash): show them, waiting for Resume,
   // whether or not VS Code restores their panels
-  for (const file of memory.running()) {
+  for (const file of isTrusted() ? memory.running() : []) {
     if (existsSync(file)) RolloutPanel.show(context, rollouts, memory, file, true);
     else void memory.setRunning(file, false);
   }
@@ -185,14 +234,34 @@ export function activate(context: vscode.ExtensionContext): FleetApi {
   );
   context.subscriptions.push(demo);
   stopDemo = () => demo.stop();
-  cmd('fleet.tryDemo', () => demo.start());
+  cmd('fleet.tryDemo', () => demo.start(), 'Try the Demo Fleet (it starts processes on this machine)');
   cmd('fleet.stopDemo', () => demo.stop());
-  cmd('fleet.createInventory', () => createInventory(session));
-  cmd('fleet.importSshConfig', (aliases?: string[]) => importSshConfig(session, provider, aliases));
+  cmd('fleet.createInventory', () => createInventory(session), 'Create fleet.json');
+  cmd(
+    'fleet.importSshConfig',
+    (aliases?: string[]) => importSshConfig(session, provider, aliases),
+    'Import Hosts from ~/.ssh/config',
+  );
+  // trusting the folder (VS Code's own prompt) turns Fleet on at once, without a reload
+  context.subscriptions.push(
+    vscode.workspace.onDidGrantWorkspaceTrust(async () => {
+      provider.restricted = false;
+      await usePrometheus();
+      provider.setVisible(view.visible);
+    }),
+  );
 
   const activationMs = performance.now() - started;
   log.info(`activated in ${activationMs.toFixed(1)} ms; ${provider.model.list().length} hosts`);
-  return { provider, rollouts, session, demo, setHostKeyPrompt: (p) => (provider.prompt = p), activationMs };
+  return {
+    provider,
+    rollouts,
+    session,
+    demo,
+    setHostKeyPrompt: (p) => (provider.prompt = p),
+    activationMs,
+    restrictedRefusals: refusals,
+  };
 }
 
 let stopDemo: (() => Promise<void>) | undefined;

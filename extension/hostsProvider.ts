@@ -12,6 +12,7 @@ import { downHosts, liveness, statusText, treeRoots, type TreeNode } from '../co
 import { askAboutNewKeys } from '../core/ssh/askOnce';
 import type { HostKeyPrompt } from './hostKeyPrompt';
 import type { Session } from './session';
+import { restrictedMessage } from './trust';
 
 export class HostsProvider implements vscode.TreeDataProvider<TreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<TreeNode | undefined>();
@@ -35,6 +36,7 @@ export class HostsProvider implements vscode.TreeDataProvider<TreeNode>, vscode.
   extraRoots?: () => TreeNode[];
   /** groups the person opened or closed in the view (others keep their node's default) */
   private readonly groupOpen = new Map<string, boolean>();
+  private isRestricted = false;
 
   constructor(
     private readonly session: Session,
@@ -44,6 +46,20 @@ export class HostsProvider implements vscode.TreeDataProvider<TreeNode>, vscode.
     this.prompt = prompt;
     this.model = new FleetModel(session.pool, () => this.schedulePaint());
     this.reloadHosts(false); // at start the view's first showing probes them
+  }
+
+  /**
+   * Restricted Mode (an untrusted folder, extension/trust.ts): the hosts are listed, never asked;
+   * the view says so above the rows
+   */
+  set restricted(on: boolean) {
+    this.isRestricted = on;
+    if (this.view) this.view.message = on ? `${restrictedMessage} Trust the folder to check them.` : undefined;
+    this.paint();
+  }
+
+  get restricted(): boolean {
+    return this.isRestricted;
   }
 
   /** repaints the view (another source of rows changed) */
@@ -121,6 +137,7 @@ export class HostsProvider implements vscode.TreeDataProvider<TreeNode>, vscode.
 
   /** probes hosts (all, or the named ones); a second call while one runs joins it */
   refresh(opts: { names?: string[]; manual?: boolean } = {}): Promise<void> {
+    if (this.isRestricted) return Promise.resolve();
     if (opts.manual) this.declined.clear();
     if (this.refreshing && !opts.names) return this.refreshing;
     const concurrency = vscode.workspace.getConfiguration('fleet').get<number>('concurrency', 50);
@@ -169,6 +186,13 @@ export class HostsProvider implements vscode.TreeDataProvider<TreeNode>, vscode.
     );
     if (states.length === 0) {
       this.status.hide(); // no inventory: nothing to count
+      return;
+    }
+    if (this.isRestricted) {
+      this.status.text = `$(shield) Fleet: ${states.length} hosts, not checked`;
+      this.status.tooltip = restrictedMessage;
+      this.status.backgroundColor = undefined;
+      this.status.show();
       return;
     }
     const down = downHosts(states);

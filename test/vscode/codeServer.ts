@@ -38,6 +38,10 @@ export async function startCodeServer(
     installVsix?: string;
     /** settings of the machine VS Code's server runs on: machine-scoped settings (fleet.knownHostsFile) live only here */
     machineSettings?: Record<string, unknown>;
+    /** the user's settings (User/settings.json) */
+    userSettings?: Record<string, unknown>;
+    /** Workspace Trust on (default off: every folder is trusted); with it, a folder opens in Restricted Mode */
+    workspaceTrust?: boolean;
   } = {},
 ): Promise<CodeServer> {
   ensureVscode();
@@ -66,6 +70,10 @@ export async function startCodeServer(
     mkdirSync(join(base, 'user', 'Machine'), { recursive: true });
     writeFileSync(join(base, 'user', 'Machine', 'settings.json'), JSON.stringify(opts.machineSettings));
   }
+  if (opts.userSettings) {
+    mkdirSync(join(base, 'user', 'User'), { recursive: true });
+    writeFileSync(join(base, 'user', 'User', 'settings.json'), JSON.stringify(opts.userSettings));
+  }
   if (opts.installVsix) {
     // the server's CLI mode installs an extension into the same dirs, then exits
     execFileSync(
@@ -85,7 +93,7 @@ export async function startCodeServer(
       '--without-connection-token',
       '--accept-server-license-terms',
       '--disable-telemetry',
-      '--disable-workspace-trust',
+      ...(opts.workspaceTrust ? [] : ['--disable-workspace-trust']),
       ...dirs,
     ],
     { env, stdio: ['ignore', 'pipe', 'pipe'] },

@@ -2,9 +2,7 @@
 // fleet. Exit code: what the extension host reported through window.codeAutomationExit.
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { format } from 'node:util';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { buildExamples } from '../../examples/build';
 import { killMatching } from '../harness/agentProcess';
 import { killAllTracked } from '../harness/processes';
@@ -12,22 +10,14 @@ import { freePort } from '../harness/net';
 import { SshFleet } from '../harness/sshFleet';
 import { AgentProcess } from '../harness/agentProcess';
 import { PrometheusProcess } from '../harness/prometheus';
+import { startTrap } from '../harness/trap';
 import { scrapeConfig } from '../../core/prometheus/scrapeConfig';
 import { rolloutFleet } from '../harness/rolloutFleet';
-import { root, startCodeServer, withUi, workbenchUrl, writeWorkspace } from './codeServer';
+import { startCodeServer, writeWorkspace } from './codeServer';
+import { buildSuite, runSuite } from './runSuite';
 
 async function main(): Promise<number> {
-  const suite = join(root, 'out/vscode-suite/index.js');
-  await build({
-    entryPoints: [join(root, 'test/vscode/suite/index.ts')],
-    outfile: suite,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: ['vscode', 'mocha', 'cpu-features', '*.node'],
-    logLevel: 'warning',
-  });
+  const suite = await buildSuite('test/vscode/suite/index.ts', 'vscode-suite');
   const remoteHome = mkdtempSync(join(tmpdir(), 'fleet-vscode-remote-'));
   chmodSync(remoteHome, 0o755); // the hosts' login user reaches its homes in here
   // 3 hosts in fleet.json, a 4th for Scan Network to find (its key unknown until the scan asks)
@@ -51,6 +41,8 @@ async function main(): Promise<number> {
   );
   writeFileSync(sd, JSON.stringify(job.targets));
   const prom = await PrometheusProcess.startWith(job.yaml);
+  // where a stranger's workspace would send the user's Prometheus credentials: never called
+  const trap = await startTrap();
   // fleet.knownHostsFile is machine-scoped: a workspace cannot set it. This workspace tries to weaken
   // host-key checking; the suite checks that it cannot.
   const server = await startCodeServer({ machineSettings: { 'fleet.knownHostsFile': join(ws, 'known_hosts') } });
@@ -78,10 +70,16 @@ async function main(): Promise<number> {
         'fleet.refreshIntervalSeconds': 0,
         'fleet.hostKeyPolicy': 'accept-new',
         'fleet.knownHostsFile': join(ws, 'elsewhere_known_hosts'),
+        // machine-scoped (they decide where a credential goes): a workspace cannot set them
+        'fleet.prometheus.url': trap.url,
+        'fleet.prometheus.auth': 'bearer',
+        'fleet.prometheus.tokenFile': join(ws, 'stolen-token'),
       }),
+      'stolen-token': 'a-token-the-workspace-names\n',
       'test-context.json': JSON.stringify({
         hosts: listed.map((h, i) => ({ name: `web${i + 1}`, address: h.target })),
         unlisted: { address: fleet.hosts[3].address, port: fleet.port, user: fleet.loginName },
+        trap: trap.url,
         zip: zips['web-v1'],
         webPort: await freePort(),
         service: local.serviceFile,
@@ -90,26 +88,8 @@ async function main(): Promise<number> {
       }),
     });
     writeFileSync(join(ws, 'known_hosts'), '');
-    return await withUi('extension-host-tests', server, async ({ page }) => {
-      const exit = new Promise<number>(
-        (resolve) => void page.exposeFunction('codeAutomationExit', (code: number) => resolve(code)),
-      );
-      // the extension host's console (mocha's report) arrives as browser console messages, a styled level
-      // first: format the rest as Node's console would
-      page.on('console', (m) => {
-        void Promise.all(m.args().map((a) => a.jsonValue().catch(() => ''))).then((vals) => {
-          // the extension host sends ['%c INFO', css, mochaFormat, ...args]
-          if (typeof vals[0] === 'string' && /^%c\s*(INFO|ERR|WARN)/.test(vals[0]) && vals.length > 2) {
-            process.stdout.write(format(...(vals.slice(2) as [unknown, ...unknown[]])) + '\n');
-          }
-        });
-      });
-      await page.goto(workbenchUrl(server.port, ws, root, suite));
-      const code = await Promise.race([exit, new Promise<number>((r) => setTimeout(() => r(124), 5 * 60_000))]);
-      if (code === 124) throw new Error('extension tests did not finish in 5 minutes');
-      if (code !== 0) throw new Error(`extension tests failed (exit ${code})`);
-      return code;
-    });
+    chmodSync(join(ws, 'stolen-token'), 0o600); // a credential file as Fleet would accept one
+    return await runSuite('extension-host-tests', server, ws, suite);
   } finally {
     await server.stop();
     // Install Agent deployed an agent (detached, as on a real host) into the hosts' HOME, and it started a program
@@ -117,6 +97,7 @@ async function main(): Promise<number> {
     await fleet.stop();
     await local.stop();
     await prom.stop();
+    await trap.stop();
     await promAgent.stop();
   }
 }

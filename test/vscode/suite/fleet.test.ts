@@ -14,6 +14,8 @@ interface TestContext {
   hosts: Array<{ name: string; address: string }>;
   /** an sshd not in fleet.json: Scan Network finds it */
   unlisted: { address: string; port: number; user: string };
+  /** a server the workspace's settings name as Prometheus: Fleet must never call it */
+  trap: string;
   zip: string;
   webPort: number;
   /** service.json of a local fleet (3 agents + built-in LB) */
@@ -87,6 +89,16 @@ export function fleetTests(): void {
       assert.doesNotMatch(cfg.get<string>('knownHostsFile') ?? '', /elsewhere/);
     });
 
+    it("a workspace's settings cannot send the user's Prometheus credentials anywhere (machine-scoped)", async () => {
+      const prom = vscode.workspace.getConfiguration('fleet.prometheus');
+      assert.equal(prom.get('url'), '', 'the workspace named its own Prometheus');
+      assert.equal(prom.get('auth'), 'none');
+      assert.equal(prom.get('tokenFile'), '');
+      await vscode.commands.executeCommand('fleet.refresh');
+      const hits = (await (await fetch(`${ctx.trap}/__trap`)).json()) as unknown[];
+      assert.deepEqual(hits, [], 'Fleet called the server the workspace named');
+    });
+
     it('asks once for every new host key, then lists the hosts under their group, each row at a glance', async () => {
       await vscode.commands.executeCommand('fleet.refresh');
       assert.equal(prompts.length, 1, `prompts: ${JSON.stringify(prompts)}`);
@@ -121,7 +133,8 @@ export function fleetTests(): void {
 
     it('with fleet.prometheus.url, takes the hosts Prometheus scrapes from it and asks the rest over SSH', async () => {
       const cfg = vscode.workspace.getConfiguration('fleet.prometheus');
-      await cfg.update('url', ctx.prometheus, vscode.ConfigurationTarget.Workspace);
+      // a machine setting: the user's own (a workspace cannot set it)
+      await cfg.update('url', ctx.prometheus, vscode.ConfigurationTarget.Global);
       try {
         // refreshed until Prometheus has web3's CPU rate (two scrapes after it started)
         const fromProm = () => {
@@ -148,7 +161,7 @@ export function fleetTests(): void {
         assert.match(hostRow('web1').tooltipMarkdown ?? '', /over SSH, \d+s ago/);
         assert.match(hostRow('web3').description ?? '', /^\d+% · [\d.]+\/[\d.]+ [KMGT]iB · agent [✓⬆] · 0 pkgs$/);
       } finally {
-        await cfg.update('url', undefined, vscode.ConfigurationTarget.Workspace);
+        await cfg.update('url', undefined, vscode.ConfigurationTarget.Global);
       }
       // the setting's change reaches the extension asynchronously: refresh until a refresh went over SSH
       const viaSsh = () => api.provider.model.states.get('web3')?.probe?.source === 'ssh';
