@@ -11,6 +11,20 @@ export class DataDir {
   get tokenFile(): string {
     return join(this.root, 'token');
   }
+  /** the read-only token of the TCP listener (metrics and status) */
+  get readTokenFile(): string {
+    return join(this.root, 'read-token');
+  }
+  get tlsKeyFile(): string {
+    return join(this.root, 'tls-key.pem');
+  }
+  get tlsCertFile(): string {
+    return join(this.root, 'tls-cert.pem');
+  }
+  /** HOST:PORT of the TCP listener when no --listen is given (fleet agent deploy --listen writes it) */
+  get listenFile(): string {
+    return join(this.root, 'listen');
+  }
   get stateFile(): string {
     return join(this.root, 'state.json');
   }

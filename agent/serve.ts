@@ -1,11 +1,15 @@
 // `serve`: starts the agent (also `fleet agent serve`). A unix socket (0600) in the data dir by
-// default; TCP only with --listen, and then with a bearer token from a 0600 token file.
+// default; TCP only with --listen (or the data dir's `listen` file, which deploy writes), and then
+// TLS with the agent's own key and two bearer tokens from 0600 files: the full one and a read-only
+// one (metrics and status).
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { connect } from 'node:net';
+import { connect, type Server as NetServer } from 'node:net';
 import { resolve } from 'node:path';
 import { ensureTokenFile } from '../core/token';
+import { listenTcp, type TcpListener } from './tcpListener';
+import { ensureTlsIdentity } from './tlsIdentity';
 import { DataDir } from './dataDir';
 import { Packages } from './packages';
 import { buildApp } from './server';
@@ -21,8 +25,11 @@ import type { AgentOptions } from './options';
 export { defaultAgentOptions, type AgentOptions } from './options';
 
 export interface RunningAgent {
-  servers: Server[];
+  servers: NetServer[];
   tokenFile?: string;
+  readTokenFile?: string;
+  /** SHA-256 fingerprint of the TCP listener's certificate */
+  tlsFingerprint?: string;
   socket: string;
   close(): Promise<void>;
 }
@@ -39,7 +46,7 @@ export async function serveAgent(o: AgentOptions): Promise<RunningAgent> {
   const upkeep = setInterval(() => packages.tick(), 10_000);
   upkeep.unref();
 
-  const servers: Server[] = [];
+  const servers: NetServer[] = [];
   const socket = o.socket ?? data.socket;
   const info: AgentInfo = {
     version: fleetVersion,
@@ -48,8 +55,15 @@ export async function serveAgent(o: AgentOptions): Promise<RunningAgent> {
     pid: process.pid,
     startedAt: new Date().toISOString(),
     runtimeBin: o.supervisor.programPathPrefix ?? null,
+    listen: null,
+    tlsFingerprint: null,
   };
-  const limits = { info, maxPackageBytes: o.maxPackageBytes, maxSeedJsonBytes: 64 * 1024 * 1024 };
+  const limits = {
+    info,
+    maxPackageBytes: o.maxPackageBytes,
+    maxSeedJsonBytes: 64 * 1024 * 1024,
+    bodyIdleTimeoutMs: o.bodyIdleTimeoutMs,
+  };
   const unixApp = buildApp(data, packages, stats, {
     ...limits,
     guard: { allowedHosts: new Set(['localhost', 'localhost:80', 'fleet-agent']) },
@@ -68,31 +82,56 @@ export async function serveAgent(o: AgentOptions): Promise<RunningAgent> {
   o.log(`listening on unix:${socket}`);
 
   let tokenFile: string | undefined;
-  if (o.listen) {
-    const hp = parseHostPort(o.listen);
-    if (!hp) throw new Error(`--listen ${o.listen}: expected HOST:PORT, e.g. 127.0.0.1:8080`);
+  let readTokenFile: string | undefined;
+  let tcp: TcpListener | undefined;
+  const listen = o.listen ?? listenFromFile(data.listenFile);
+  if (listen) {
+    const hp = parseHostPort(listen);
+    if (!hp) throw new Error(`--listen ${listen}: expected HOST:PORT, e.g. 127.0.0.1:8080`);
     const { host, port } = hp;
     tokenFile = o.tokenFile ?? data.tokenFile;
-    const token = ensureTokenFile(tokenFile);
+    readTokenFile = o.readTokenFile ?? data.readTokenFile;
+    const full = ensureTokenFile(tokenFile);
+    const read = ensureTokenFile(readTokenFile);
+    if (full === read)
+      throw new Error(
+        `${tokenFile} and ${readTokenFile} hold the same token: the read-only token must differ (delete one to have it made anew)`,
+      );
+    const tls = ensureTlsIdentity(data.tlsKeyFile, data.tlsCertFile);
+    if (tls.made) o.log(`made a TLS key and certificate: ${tls.certFile}`);
+    info.listen = formatHostPort(host, port);
+    info.tlsFingerprint = tls.fingerprint;
     const allowed = new Set([formatHostPort(host, port).toLowerCase(), `localhost:${port}`, `127.0.0.1:${port}`]);
-    const tcp = createServer(
-      buildApp(data, packages, stats, { ...limits, guard: { allowedHosts: allowed, port, token } }),
+    const app = buildApp(data, packages, stats, {
+      ...limits,
+      guard: { allowedHosts: allowed, port, tokens: { full, read, fullFile: tokenFile } },
+    });
+    tcp = await listenTcp({
+      host,
+      port,
+      app,
+      tls,
+      plainHttp: o.plainHttp,
+      httpsUrl: `https://${formatHostPort(host, port)}`,
+      limits: o.limits,
+    });
+    servers.push(tcp.server);
+    o.log(
+      `listening on https://${info.listen} (TLS certificate SHA256 ${tls.fingerprint}; token in ${tokenFile}, read-only token in ${readTokenFile}; plain http ${o.plainHttp === 'off' ? 'refused' : 'from this machine only'})`,
     );
-    hardenServer(tcp);
-    await new Promise<void>((res, rej) => tcp.once('error', rej).listen(port, host, () => res()));
-    servers.push(tcp);
-    o.log(`listening on http://${o.listen} (bearer token in ${tokenFile})`);
   }
 
   return {
     servers,
     tokenFile,
+    readTokenFile,
+    tlsFingerprint: info.tlsFingerprint ?? undefined,
     socket,
     async close() {
       clearInterval(upkeep);
       stats.stop();
       packages.detachAll();
-      await Promise.all(servers.map((s) => new Promise<void>((res) => s.close(() => res()))));
+      await Promise.all([new Promise<void>((res) => unix.close(() => res())), tcp?.close()]);
       rmSync(socket, { force: true });
     },
   };
@@ -113,6 +152,15 @@ function hardenServer(s: Server): void {
   s.headersTimeout = 10_000;
   s.requestTimeout = 30 * 60_000;
   s.keepAliveTimeout = 5_000;
+}
+
+/** the TCP listener deploy asked for (`fleet agent deploy --listen`), if any */
+function listenFromFile(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function clearStaleSocket(path: string): Promise<void> {

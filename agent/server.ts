@@ -25,6 +25,8 @@ export interface ServerOptions {
   maxPackageBytes: number;
   /** JSON body limit of the seed's base64 install route */
   maxSeedJsonBytes: number;
+  /** a body that sends nothing for this long: 408, connection closed */
+  bodyIdleTimeoutMs: number;
 }
 
 export function buildApp(data: DataDir, packages: Packages, stats: Stats, opts: ServerOptions): express.Express {
@@ -32,6 +34,7 @@ export function buildApp(data: DataDir, packages: Packages, stats: Stats, opts: 
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(guard(opts.guard));
+  app.use(bodyDeadline(opts.bodyIdleTimeoutMs));
 
   app.param('name', (_req, _res, next, name: string) => {
     const problem = packageNameProblem(name);
@@ -131,6 +134,31 @@ export function buildApp(data: DataDir, packages: Packages, stats: Stats, opts: 
     if (!res.headersSent) res.status(status).json({ error: e.message ?? String(err) });
   });
   return app;
+}
+
+/**
+ * While a request's body arrives, its connection may idle at most `ms` between bytes; then 408 and
+ * the connection closes. Cleared once the body is read: an install's unpacking may take long.
+ */
+function bodyDeadline(ms: number) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+    if (!hasBody || req.complete) return next();
+    const sock = req.socket;
+    const clear = () => sock.setTimeout(0);
+    req.once('timeout', () => {
+      if (!res.headersSent)
+        res
+          .status(408)
+          .set('connection', 'close')
+          .json({ error: `the request body stalled: nothing arrived for ${Math.round(ms / 1000)} s` });
+      sock.destroySoon();
+    });
+    req.once('end', clear);
+    res.once('close', clear);
+    sock.setTimeout(ms);
+    next();
+  };
 }
 
 function parseSpecHeader(raw: string | string[] | undefined): ReturnType<typeof installSpecSchema.parse> {

@@ -4,7 +4,8 @@ import { accessSync, constants } from 'node:fs';
 import { Command } from 'commander';
 import { agentServeCommand } from '../../agent/serveCommand';
 import { AgentClient } from '../../core/agentClient/client';
-import { parseAgentEndpoint } from '../../core/agentClient/endpoint';
+import { insecureHttpFromEnv, parseAgentEndpoint } from '../../core/agentClient/endpoint';
+import { defaultKnownAgentsFile, KnownAgents } from '../../core/agentClient/knownAgents';
 import { loadToken } from '../../core/token';
 import { UsageError, ValidationError } from '../../core/errors';
 import type { PackageStatus } from '../../core/protocol/agent';
@@ -12,10 +13,22 @@ import { addSshFlags, sshContext, type SshFlags } from '../sshOptions';
 import { registerAgentDeploy } from './agentDeploy';
 import type { CliIO } from '../io';
 
-type ClientFlags = SshFlags & { tokenFile?: string };
+type ClientFlags = SshFlags & { tokenFile?: string; knownAgents?: string; insecureHttp?: string[] };
 
 function withClientFlags(cmd: Command): Command {
-  return addSshFlags(cmd.option('--token-file <file>', 'bearer token for http:// endpoints (or FLEET_AGENT_TOKEN)'));
+  return addSshFlags(
+    cmd
+      .option(
+        '--token-file <file>',
+        "the agent's bearer token for https:// endpoints (or FLEET_AGENT_TOKEN); its read-only token suffices for list, status, stats and info",
+      )
+      .option('--known-agents <file>', "the agents' pinned TLS certificates (default ~/.fleet/known_agents.json)")
+      .option(
+        '--insecure-http <host>',
+        'allow plain http:// to this agent host (an agent from before TLS, on a network you trust); repeatable',
+        (v: string, acc: string[] = []) => [...acc, v],
+      ),
+  );
 }
 
 /** builds a client and runs fn, closing SSH connections afterwards */
@@ -35,11 +48,13 @@ async function withAgent<T>(
     }
   }
   let token: string | undefined;
-  if (ep.kind === 'http') {
+  if (ep.kind === 'http' || ep.kind === 'https') {
     token = loadToken(o.tokenFile, 'FLEET_AGENT_TOKEN', io.env);
     if (!token) throw new UsageError(`${ep.text} needs the agent's token: --token-file FILE or FLEET_AGENT_TOKEN`);
   }
-  return fn(new AgentClient(ep, { token }));
+  const knownAgents = new KnownAgents(o.knownAgents ?? defaultKnownAgentsFile(io.env.HOME || undefined));
+  const insecureHttp = [...(o.insecureHttp ?? []), ...insecureHttpFromEnv(io.env)];
+  return fn(new AgentClient(ep, { token, knownAgents, insecureHttp }));
 }
 
 function printStatus(io: CliIO, s: PackageStatus, json?: boolean): void {
@@ -60,7 +75,7 @@ export function registerAgent(program: Command, io: CliIO): void {
       .description(
         'install a zip package and start BINARY with ARGS (after --); the previous version is kept for rollback',
       )
-      .argument('<endpoint>', 'http://HOST:PORT, ssh://user@host[:port] or unix:/path')
+      .argument('<endpoint>', 'https://HOST:PORT, ssh://user@host[:port] or unix:/path')
       .argument('<name>')
       .argument('<zip>')
       .argument('<binary>', 'path of the program inside the zip')

@@ -8,6 +8,8 @@ import { RuntimeSource, runtimeSourceFor } from '../../core/agentInstall/runtime
 import { defaultCacheDir } from '../../core/cacheDir';
 import { isRuntimeTarget, runtimePins, runtimeTargets, type RuntimeTarget } from '../../core/agentInstall/runtimePins';
 import { uninstallAgent } from '../../core/agentInstall/uninstall';
+import { pinAgentCertificate } from '../../core/agentInstall/tcpListener';
+import { defaultKnownAgentsFile, KnownAgents } from '../../core/agentClient/knownAgents';
 import { errorMessage, UsageError } from '../../core/errors';
 import { mapLimit } from '../../core/limit';
 import { Exit, exitCodeOf } from '../exitCodes';
@@ -33,7 +35,65 @@ function printDeploy(io: CliIO, r: HostDeploy, json?: boolean): void {
   );
 }
 
+type DeployFlags = SshFlags & {
+  agentJs: string;
+  runtimeDir?: string;
+  rollback?: boolean;
+  listen?: string;
+  tokenFile?: string;
+  readTokenFile?: string;
+  knownAgents?: string;
+};
+
+function knownAgentsOf(io: CliIO, o: { knownAgents?: string }): KnownAgents {
+  return new KnownAgents(o.knownAgents ?? defaultKnownAgentsFile(io.env.HOME || undefined));
+}
+
 export function registerAgentDeploy(agent: Command, io: CliIO): void {
+  addSshFlags(
+    agent
+      .command('pin')
+      .description("read each host's agent TLS certificate over SSH and pin it for HOST:PORT (as deploy --listen does)")
+      .argument('<hosts...>')
+      .requiredOption('--port <port>', "the agent's TCP port (its --listen)")
+      .option('--address <host>', "the address clients use for the agent (default: the host's SSH address)")
+      .option('--known-agents <file>', 'where to pin (default ~/.fleet/known_agents.json)'),
+  ).action(async (hosts: string[], o: SshFlags & { port: string; address?: string; knownAgents?: string }) => {
+    const port = Number(o.port);
+    if (!(Number.isInteger(port) && port >= 1 && port <= 65535))
+      throw new UsageError(`--port ${o.port}: give a TCP port (1-65535)`);
+    const ctx = sshContext(io, hosts, o);
+    await preloadKeys(ctx);
+    const known = knownAgentsOf(io, o);
+    let worst = Exit.ok as number;
+    try {
+      await mapLimit(ctx.endpoints, o.concurrency, async (ep) => {
+        try {
+          const p = await pinAgentCertificate(ctx.pool, ep, port, {
+            knownAgents: known,
+            address: o.address,
+            source: `fleet agent pin ${ep.label} (over SSH)`,
+          });
+          io.out(
+            o.json
+              ? JSON.stringify({ host: ep.label, ...p }) + '\n'
+              : `${ep.label}: pinned ${p.address} SHA256 ${p.fingerprint}${p.replaced ? ` (was ${p.replaced})` : ''}\n`,
+          );
+        } catch (e) {
+          worst = Math.max(worst, exitCodeOf(e));
+          io.out(
+            o.json
+              ? JSON.stringify({ host: ep.label, error: errorMessage(e) }) + '\n'
+              : `${ep.label}: failed: ${errorMessage(e)}\n`,
+          );
+        }
+      });
+    } finally {
+      ctx.pool.close();
+    }
+    io.exitCode = worst;
+  });
+
   addSshFlags(
     agent
       .command('deploy')
@@ -43,8 +103,22 @@ export function registerAgentDeploy(agent: Command, io: CliIO): void {
       .argument('<hosts...>')
       .option('--agent-js <file>', 'the agent bundle to deploy', resolve(__dirname, 'agent.js'))
       .option('--runtime-dir <dir>', runtimeDirHelp)
-      .option('--rollback', 'switch back to the agent build kept from the deploy before'),
-  ).action(async (hosts: string[], o: SshFlags & { agentJs: string; runtimeDir?: string; rollback?: boolean }) => {
+      .option('--rollback', 'switch back to the agent build kept from the deploy before')
+      .option(
+        '--listen <host:port>',
+        'the agent also listens on TCP there, in TLS (kept by later deploys; off removes it); deploy pins its certificate',
+      )
+      .option('--token-file <file>', 'with --listen: copy this full token to every host (made 0600 here if missing)')
+      .option(
+        '--read-token-file <file>',
+        'with --listen: copy this read-only token (metrics and status, for Prometheus) to every host (made if missing)',
+      )
+      .option('--known-agents <file>', 'where to pin the certificates (default ~/.fleet/known_agents.json)'),
+  ).action(async (hosts: string[], o: DeployFlags) => {
+    if ((o.tokenFile || o.readTokenFile) && !o.listen)
+      throw new UsageError(
+        '--token-file and --read-token-file go with --listen HOST:PORT (the TCP listener uses them)',
+      );
     const runtime = runtimeSourceFor({ runtimeDir: o.runtimeDir, env: io.env, log: (m) => io.err(`${m}\n`) });
     const bundle = loadAgentBundle(o.agentJs, defaultCacheDir(io.env));
     const ctx = sshContext(io, hosts, o);
@@ -53,6 +127,8 @@ export function registerAgentDeploy(agent: Command, io: CliIO): void {
       const results = await deployToHosts(ctx.pool, ctx.endpoints, bundle, {
         runtime,
         rollback: o.rollback,
+        listen: o.listen ? { address: o.listen, tokenFile: o.tokenFile, readTokenFile: o.readTokenFile } : undefined,
+        knownAgents: knownAgentsOf(io, o),
         concurrency: o.concurrency,
         onProgress: o.json ? undefined : (host, m) => io.err(`${host}: ${m}\n`),
         onResult: (r) => printDeploy(io, r, o.json),

@@ -1,5 +1,5 @@
-// Typed client of the agent API over TCP (+ bearer token), a local unix socket, or SSH
-// stream-local forwarding to the agent's socket on the host.
+// Typed client of the agent API over TCP (TLS with the agent's pinned certificate, + bearer token),
+// a local unix socket, or SSH stream-local forwarding to the agent's socket on the host.
 import { createReadStream, statSync } from 'node:fs';
 import { Agent, request, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -13,9 +13,13 @@ import {
 } from '../protocol/agent';
 import type { SshEndpoint } from '../ssh/endpoint';
 import type { SshPool } from '../ssh/pool';
-import type { AgentEndpoint } from './endpoint';
+import { checkPlainHttp, insecureHttpFromEnv, type AgentEndpoint } from './endpoint';
 import { formatHostPort } from '../hostPort';
+import { KnownAgents } from './knownAgents';
 import { openSocketStream } from './socketStream';
+import { connectPinned } from './tlsPin';
+
+export { AgentTrustError } from './tlsPin';
 
 /** the agent answered with an error status; `message` is its {error} */
 export class AgentError extends FleetError {
@@ -29,7 +33,14 @@ export class AgentError extends FleetError {
 }
 
 export interface AgentClientOptions {
+  /** the bearer token of http(s):// endpoints: the full one, or the read-only one for metrics and status */
   token?: string;
+  /** where https:// agents' certificates are pinned (default ~/.fleet/known_agents.json) */
+  knownAgents?: KnownAgents;
+  /** the fingerprint to expect instead of the pinned one (a caller that pins elsewhere) */
+  fingerprint?: string;
+  /** hosts the user allowed plain http to (default: FLEET_AGENT_INSECURE_HTTP); loopback always is */
+  insecureHttp?: readonly string[];
   /** for ssh:// endpoints */
   pool?: SshPool;
   sshEndpoint?: SshEndpoint;
@@ -53,6 +64,7 @@ export class AgentClient {
   ) {
     if (endpoint.kind === 'ssh' && !(opts.pool && opts.sshEndpoint))
       throw new Error('ssh:// agent endpoints need an SSH pool and endpoint');
+    checkPlainHttp(endpoint, opts.insecureHttp ?? insecureHttpFromEnv());
   }
 
   async health(): Promise<string> {
@@ -119,6 +131,11 @@ export class AgentClient {
         }
       });
     }
+    if (ep.kind === 'https') {
+      const want =
+        this.opts.fingerprint ?? (this.opts.knownAgents ?? new KnownAgents()).get(ep.host, ep.port)?.fingerprint;
+      return this.send(r, () => connectPinned(ep, want, this.opts.timeoutMs ?? 60_000));
+    }
     return this.send(r);
   }
 
@@ -141,8 +158,9 @@ export class AgentClient {
     const ep = this.endpoint;
     return new Promise<Buffer>((resolve, reject) => {
       const headers: Record<string, string | number> = { ...r.headers };
-      if (ep.kind === 'http' && this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
-      headers.host = ep.kind === 'http' ? formatHostPort(ep.host, ep.port) : 'localhost';
+      const tcp = ep.kind === 'http' || ep.kind === 'https';
+      if (tcp && this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
+      headers.host = tcp ? formatHostPort(ep.host, ep.port) : 'localhost';
       const go = (sock?: Duplex) => {
         const req = request(
           {

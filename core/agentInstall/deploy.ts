@@ -17,6 +17,8 @@ import type { RuntimeSource } from './runtimeCache';
 import { runtimePins } from './runtimePins';
 import { InstallError, InstallHost } from './remoteHost';
 import { removeUnitScript, serviceModeOf, startScript, stopScript, type ServiceMode } from './service';
+import { parseListen, pinAgentCertificate, prepareListener, type ListenOptions, type PinResult } from './tcpListener';
+import type { KnownAgents } from '../agentClient/knownAgents';
 
 export type DeployOutcome = 'installed' | 'upgraded' | 'up to date' | 'started' | 'rolled back';
 
@@ -36,6 +38,8 @@ export interface DeployResult {
   via: 'sftp' | 'exec' | 'none';
   /** things a person should know (lingering, a host node used) */
   notes: string[];
+  /** with --listen: the TLS certificate read over SSH and pinned */
+  tls?: PinResult;
   durationMs: number;
 }
 
@@ -48,6 +52,10 @@ export interface DeployOptions {
   signal?: AbortSignal;
   /** how long the new agent has to answer (default 30 s) */
   healthTimeoutMs?: number;
+  /** the agent's TCP listener (TLS): set up, restarted into, and its certificate pinned */
+  listen?: ListenOptions;
+  /** where the pin goes (default ~/.fleet/known_agents.json) */
+  knownAgents?: KnownAgents;
 }
 
 export async function deployAgent(
@@ -76,7 +84,8 @@ export async function deployAgent(
     if (rt.kind === 'host') base.notes.push(`runs on the host's node ${rt.version} at ${rt.path}: ${rt.why}`);
     const runtimeText = rt.kind === 'bundled' ? rt.id : `host node ${rt.version} at ${rt.path}`;
 
-    if (facts.current === bundle.id && facts.agents.includes(bundle.id)) {
+    const listen = opts.listen ? parseListen(opts.listen.address) : undefined;
+    if (facts.current === bundle.id && facts.agents.includes(bundle.id) && !listen) {
       if ((await host.agentBuild(l)) === bundle.build)
         return {
           ...base,
@@ -115,6 +124,7 @@ export async function deployAgent(
     }
 
     const before = facts.current && facts.current !== bundle.id ? facts.current : facts.previous;
+    if (opts.listen) await prepareListener(host, l, opts.listen);
     progress(`starting the agent (${mode})`);
     base.notes.push(...(await switchAndStart(host, facts, l, mode, bundle.id, before)));
     try {
@@ -128,8 +138,20 @@ export async function deployAgent(
       );
     }
     pruneAfter = true;
+    let tls: PinResult | undefined;
+    if (listen && listen !== 'off') {
+      tls = await pinAgentCertificate(pool, ep, listen.port, {
+        knownAgents: opts.knownAgents,
+        source: `fleet agent deploy ${ep.label} (over SSH)`,
+        signal: opts.signal,
+      });
+      base.notes.push(
+        `TLS on ${opts.listen!.address}, certificate SHA256 ${tls.fingerprint} pinned for ${tls.address}${tls.replaced ? ` (it replaces ${tls.replaced})` : ''}`,
+      );
+    }
     return {
       ...base,
+      tls,
       outcome: facts.current || facts.legacyBin ? (facts.current === bundle.id ? 'started' : 'upgraded') : 'installed',
       agent: bundle.id,
       previous: before,

@@ -71,7 +71,28 @@ export interface AgentInfo {
   startedAt: string;
   /** the directory put at the front of the PATH of the programs it starts, if any */
   runtimeBin: string | null;
+  /** its TCP listener (HOST:PORT, TLS) or null; absent from agents before TLS */
+  listen?: string | null;
+  /** SHA-256 fingerprint of its TLS certificate (as `openssl x509 -fingerprint -sha256` prints it), or null */
+  tlsFingerprint?: string | null;
 }
+
+/**
+ * What the read-only credential of an agent's TCP listener may ask: the GETs that Prometheus and the
+ * Fleet view need (health, metrics, stats, which agent, the packages and their status). Everything
+ * else (install, start, stop, restart, rollback, remove, and the logs, which may hold secrets) needs
+ * the agent's full token. Exact, case-sensitive paths: a path Express would also route (a trailing
+ * slash, other case) is simply not read-only.
+ */
+export function isReadOnlyRequest(method: string, path: string): boolean {
+  if (method !== 'GET' && method !== 'HEAD') return false;
+  if (readOnlyPaths.has(path)) return true;
+  return /^\/api\/v1\/packages\/[^/]+$/.test(path);
+}
+const readOnlyPaths = new Set(['/healthz', '/metrics', '/debug/vars', '/api/v1/agent', '/api/v1/packages']);
+
+/** the DNS name every agent's certificate carries: Prometheus' tls_config.server_name for the whole job */
+export const agentTlsServerName = 'fleet-agent';
 
 export interface CpuPerf {
   ID: string;

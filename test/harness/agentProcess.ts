@@ -5,10 +5,12 @@ import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, readdirSyn
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import { AgentClient } from '../../core/agentClient/client';
 import { spawnTracked, stopTracked } from './processes';
 
-export const agentJs = resolve(__dirname, '../../dist/agent.js');
+/** FLEET_TEST_AGENT_JS runs the tests against another build (an older agent: what a regression test did before its fix) */
+export const agentJs = process.env.FLEET_TEST_AGENT_JS || resolve(__dirname, '../../dist/agent.js');
 
 export interface AgentProcessOptions {
   listen?: string;
@@ -22,6 +24,10 @@ export class AgentProcess {
   proc: ChildProcess | null = null;
   readonly socket: string;
   readonly tokenFile: string;
+  /** the read-only token of the TCP listener (metrics and status) */
+  readonly readTokenFile: string;
+  /** the TCP listener's TLS certificate (made at first start) */
+  readonly certFile: string;
   private stderr = '';
 
   constructor(
@@ -30,6 +36,8 @@ export class AgentProcess {
   ) {
     this.socket = join(dataDir, 'agent.sock');
     this.tokenFile = join(dataDir, 'token');
+    this.readTokenFile = join(dataDir, 'read-token');
+    this.certFile = join(dataDir, 'tls-cert.pem');
   }
 
   /** nodeFlags: V8/Node flags before agent.js (as deploy runs it: core/agentInstall/layout.ts agentNodeFlags) */
@@ -77,6 +85,22 @@ export class AgentProcess {
 
   get token(): string {
     return readFileSync(this.tokenFile, 'utf8').trim();
+  }
+
+  get readToken(): string {
+    return readFileSync(this.readTokenFile, 'utf8').trim();
+  }
+
+  /** SHA-256 fingerprint of the TLS certificate, as the agent's clients pin it */
+  get fingerprint(): string {
+    return new X509Certificate(readFileSync(this.certFile)).fingerprint256;
+  }
+
+  /** a client over TLS to --listen, pinned to this agent's certificate, with the full token unless told */
+  httpsClient(token = this.token): AgentClient {
+    const [host, port] = [this.opts.listen!.replace(/:\d+$/, ''), Number(/:(\d+)$/.exec(this.opts.listen!)![1])];
+    const text = `https://${this.opts.listen}`;
+    return new AgentClient({ kind: 'https', host, port, text }, { token, fingerprint: this.fingerprint });
   }
 
   get pid(): number {
