@@ -190,13 +190,17 @@ export class Forward implements AnswerSink {
         (f.kind === 'reset' &&
           this.out.body.length === 0 &&
           (this.req.method === 'GET' || this.req.method === 'HEAD')));
-    if (retriable && this.tries === 1) {
+    if (retriable && this.tries === 1 && this.pool.hasOther(b)) {
       this.firstFailure = what;
       return this.start(b);
     }
     this.over = true;
     if (this.res.headersSent) return this.res.destroy();
-    const message = this.firstFailure ? `${what}, after ${this.firstFailure}` : what;
+    const message = this.firstFailure
+      ? `${what}, after ${this.firstFailure}`
+      : retriable && this.tries === 1
+        ? `${what}; no other healthy backend in pool ${this.pool.pattern} to try`
+        : what;
     sendError(this.res, statusOf[f.kind], message, this.out.rest !== null);
   }
 

@@ -129,6 +129,12 @@ export class Pool {
     };
   }
 
+  /** another healthy backend than `b` serves the pool (a try that failed on `b` could go there) */
+  hasOther(b: Backend): boolean {
+    for (const x of this.backends.values()) if (x !== b && x.eligible) return true;
+    return false;
+  }
+
   /** requests waiting for room */
   get queued(): number {
     return this.queue.length;

@@ -419,9 +419,11 @@ export class FrontConnection {
     this.socket.resume();
   }
 
+  /** a client that takes nothing is reset: what is queued for it would never be read, and holds memory */
   private cut(why: CutReason): void {
     this.cutReason = why;
-    this.socket.destroy();
+    if (why === 'clientTimeout' && !this.socket.destroyed) this.socket.resetAndDestroy();
+    else this.socket.destroy();
   }
 
   /** the client will send no more (a half close): answer what it asked, then close */

@@ -11,16 +11,28 @@ import { RecordingBackend } from './recordingBackend';
 
 /** an LB on a free port with one pool, "/", served by `backend` */
 export async function lbWith(
-  backend: RecordingBackend,
+  backend: { addr: string },
   o: Partial<LbOptions> = {},
-): Promise<{ lb: RunningLb; port: number }> {
+): Promise<{ lb: RunningLb; port: number; control: LbControlClient }> {
+  return lbOver([backend.addr], o);
+}
+
+/**
+ * An LB on a free port with one pool, "/", served by `addrs` (added without a health check when
+ * `health` is false: a backend that answers nothing sane can still be in the pool).
+ */
+export async function lbOver(
+  addrs: string[],
+  o: Partial<LbOptions> = {},
+  health = true,
+): Promise<{ lb: RunningLb; port: number; control: LbControlClient }> {
   const port = await freePort();
   const control = `unix:${join(mkdtempSync(join(tmpdir(), 'lbf-')), 'control.sock')}`;
   const lb = await serveLb({ http: `127.0.0.1:${port}`, control, ...o });
   const c = new LbControlClient(control);
-  await c.addPool('/', { path: '/healthz', healthyValues: ['ok'], intervalSecs: 60 });
-  await c.addBackend('/', backend.addr);
-  return { lb, port };
+  await c.addPool('/', health ? { path: '/healthz', healthyValues: ['ok'], intervalSecs: 60 } : undefined);
+  for (const a of addrs) await c.addBackend('/', a);
+  return { lb, port, control: c };
 }
 
 /** sends raw bytes through a fresh LB; resolves what the client got back and what the backend saw (all of it: the LB is closed first) */

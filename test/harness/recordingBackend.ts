@@ -5,8 +5,9 @@
 // the record holds everything the LB sent. Every answer names the path it answers (`X-Seen-Path`). A request's `X-Echo` header comes back in the answer's
 // `X-Echo`, byte for byte (Node reads and writes header bytes as latin1). Paths under /chunked are
 // answered in two writes, without a length (chunked); under /stream, a part every 50 ms, never ending;
-// under /nodate, without a Date header.
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+// under /nodate, without a Date header; under /big?bytes=N, N bytes with their length, written only as
+// fast as the LB takes them (a large answer costs this process no memory).
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface Recorded {
@@ -38,6 +39,8 @@ export class RecordingBackend {
         if (req.url!.startsWith('/nodate')) res.sendDate = false;
         const seen = Buffer.from(`seen ${b.requests.length}\n`);
         res.on('close', () => (res.writableFinished ? undefined : b.cutOff++));
+        if (req.url!.startsWith('/big'))
+          return bigAnswer(res, Number(new URL(req.url!, 'http://x').searchParams.get('bytes')));
         if (req.url!.startsWith('/stream')) {
           // never ends: a part every 50 ms until the LB gives up on it
           const t = setInterval(() => res.write(Buffer.from('part, ')), 50);
@@ -74,4 +77,21 @@ export class RecordingBackend {
     this.server.closeAllConnections();
     await new Promise<void>((r) => this.server.close(() => r()));
   }
+}
+
+const bigChunk = Buffer.alloc(64 * 1024, 'b');
+
+/** `bytes` bytes of `b`, each 64 KiB written when the last was taken */
+function bigAnswer(res: ServerResponse, bytes: number): void {
+  res.writeHead(200, { 'content-length': bytes });
+  let left = bytes;
+  const more = (): void => {
+    while (left > 0) {
+      const n = Math.min(left, bigChunk.length);
+      left -= n;
+      if (!res.write(n === bigChunk.length ? bigChunk : bigChunk.subarray(0, n))) return void res.once('drain', more);
+    }
+    res.end();
+  };
+  more();
 }
