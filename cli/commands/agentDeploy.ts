@@ -55,13 +55,13 @@ export function registerAgentDeploy(agent: Command, io: CliIO): void {
       .command('pin')
       .description("read each host's agent TLS certificate over SSH and pin it for HOST:PORT (as deploy --listen does)")
       .argument('<hosts...>')
-      .requiredOption('--port <port>', "the agent's TCP port (its --listen)")
+      .requiredOption('--agent-port <port>', "the agent's TCP port (its --listen)")
       .option('--address <host>', "the address clients use for the agent (default: the host's SSH address)")
       .option('--known-agents <file>', 'where to pin (default ~/.fleet/known_agents.json)'),
-  ).action(async (hosts: string[], o: SshFlags & { port: string; address?: string; knownAgents?: string }) => {
-    const port = Number(o.port);
+  ).action(async (hosts: string[], o: SshFlags & { agentPort: string; address?: string; knownAgents?: string }) => {
+    const port = Number(o.agentPort);
     if (!(Number.isInteger(port) && port >= 1 && port <= 65535))
-      throw new UsageError(`--port ${o.port}: give a TCP port (1-65535)`);
+      throw new UsageError(`--agent-port ${o.agentPort}: give a TCP port (1-65535)`);
     const ctx = sshContext(io, hosts, o);
     await preloadKeys(ctx);
     const known = knownAgentsOf(io, o);

@@ -36,7 +36,7 @@ export function connectPinned(ep: TcpEndpoint, want: string | undefined, timeout
         'unknown',
         '',
         undefined,
-        `no TLS certificate is pinned for this agent; pin it over SSH with fleet agent pin <ssh host> --port ${ep.port} (fleet agent deploy --listen does it too), then try again`,
+        `no TLS certificate is pinned for this agent; pin it over SSH with fleet agent pin <ssh host> --agent-port ${ep.port} (fleet agent deploy --listen does it too), then try again`,
       ),
     );
   return new Promise((resolve, reject) => {
@@ -66,7 +66,7 @@ export function connectPinned(ep: TcpEndpoint, want: string | undefined, timeout
           'changed',
           got,
           want,
-          `the agent presented a TLS certificate with SHA256 fingerprint ${got}, but the one pinned for it is ${want}: someone may be intercepting the connection, or the agent's key was made anew (a new data dir); nothing was sent. If the change is expected, pin the new certificate over SSH: fleet agent pin <ssh host> --port ${ep.port}`,
+          `the agent presented a TLS certificate with SHA256 fingerprint ${got}, but the one pinned for it is ${want}: someone may be intercepting the connection, or the agent's key was made anew (a new data dir); nothing was sent. If the change is expected, pin the new certificate over SSH: fleet agent pin <ssh host> --agent-port ${ep.port}`,
         ),
       );
     });

@@ -4,6 +4,7 @@
 // the runtime again or disturbing the package, roll back, survive a build that cannot start, and
 // leave nothing behind when uninstalled.
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import {
   chmodSync,
   existsSync,
@@ -198,6 +199,65 @@ describe('agent deploy to a host without node (real sshd, node hidden in its mou
     assert.equal((await info()).build, ids[0].split('-').pop());
     assert.equal(readlinkSync(join(home(), '.fleet/agent/current')), ids[0]);
     assert.deepEqual(pidsMatching(tag), [packagePid]);
+  });
+
+  it('deploy --listen: TLS there, the certificate pinned over SSH; the read-only token only reads; a changed certificate is refused until pinned again', async () => {
+    const me = scratchHome(); // one controller: the pins stay between these commands
+    const cli = (args: string[]) => fleet(withFlags(args, flags), { home: me });
+    const addr = f.hosts[0].address;
+    const lp = await freePort();
+    const tokens = mkdtempSync(join(tmpdir(), 'agent-tokens-'));
+    const [full, read] = [join(tokens, 'agent.token'), join(tokens, 'agent-read.token')];
+    const r = await cli([
+      'agent',
+      'deploy',
+      host,
+      '--json',
+      '--listen',
+      `${addr}:${lp}`,
+      '--token-file',
+      full,
+      '--read-token-file',
+      read,
+    ]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const d = JSON.parse(r.stdout.trim().split('\n').pop()!) as DeployJson & { tls: unknown };
+    assert.equal(d.outcome, 'started');
+    const cert = readFileSync(join(home(), '.fleet-agent/tls-cert.pem'), 'utf8');
+    const fp = new X509Certificate(cert).fingerprint256;
+    assert.deepEqual(d.tls, { address: `${addr}:${lp}`, fingerprint: fp });
+    const knownFile = join(me, '.fleet/known_agents.json');
+    const pinned = JSON.parse(readFileSync(knownFile, 'utf8')).agents[`${addr}:${lp}`];
+    assert.deepEqual([pinned.fingerprint, pinned.certificate], [fp, cert]);
+    // the tokens made on this machine are the agent's now
+    assert.equal(readFileSync(join(home(), '.fleet-agent/read-token'), 'utf8'), readFileSync(read, 'utf8'));
+    assert.equal(readFileSync(join(home(), '.fleet-agent/token'), 'utf8'), readFileSync(full, 'utf8'));
+
+    const ep = `https://${addr}:${lp}`;
+    const list = await cli(['agent', 'list', ep, '--token-file', read, '--json']);
+    assert.equal(list.code, 0, list.stdout + list.stderr);
+    assert.equal(JSON.parse(list.stdout.trim()).pid, packagePid);
+    const stop = await cli(['agent', 'stop', ep, 'web', '--token-file', read]);
+    assert.equal(stop.code, 1, stop.stdout + stop.stderr);
+    assert.match(stop.stdout + stop.stderr, /read-only.*\(HTTP 403\)/);
+    assert.deepEqual(pidsMatching(tag), [packagePid], 'the read-only token stopped nothing');
+
+    // a plain deploy keeps the listener: it is in the data dir, not on the command line
+    const again = await cli(['agent', 'deploy', host]);
+    assert.match(again.stdout, /: up to date /);
+    assert.equal((await cli(['agent', 'info', ep, '--token-file', read])).code, 0);
+
+    const j = JSON.parse(readFileSync(knownFile, 'utf8'));
+    const wrong = Array(32).fill('AA').join(':');
+    j.agents[`${addr}:${lp}`].fingerprint = wrong;
+    writeFileSync(knownFile, JSON.stringify(j));
+    const bad = await cli(['agent', 'list', ep, '--token-file', full]);
+    assert.equal(bad.code, 2, bad.stdout + bad.stderr);
+    for (const want of [fp, wrong, 'fleet agent pin']) assert.ok((bad.stdout + bad.stderr).includes(want), bad.stderr);
+    const pin = await cli(['agent', 'pin', host, '--agent-port', String(lp)]);
+    assert.equal(pin.code, 0, pin.stdout + pin.stderr);
+    assert.match(pin.stdout, new RegExp(`pinned ${addr.replace(/\./g, '\\.')}:${lp} SHA256 ${fp} \\(was ${wrong}\\)`));
+    assert.equal((await cli(['agent', 'list', ep, '--token-file', full])).code, 0);
   });
 
   it('refuses to deploy while another deploy holds the host, naming the lock', async () => {
