@@ -1,11 +1,13 @@
-// Fleet with a real Prometheus (Debian's `prometheus`) scraping real agents: `fleet prometheus config`
-// generates the job and its targets from the inventory, `fleet stats --prometheus` shows what
+// Fleet with a real Prometheus (Debian's `prometheus`) scraping real agents over TLS (plain http
+// refused by the agents) with their read-only token: `fleet prometheus config` generates the job,
+// its targets and the CA file of the pinned certificates from the inventory, `fleet stats --prometheus` shows what
 // Prometheus returns (three queries, whatever the fleet's size), a stopped agent shows down within
 // two scrape intervals, and a host Prometheus does not scrape is asked over SSH.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { defaultKnownAgentsFile, KnownAgents } from '../../core/agentClient/knownAgents';
 import { buildExamples } from '../../examples/build';
 import { AgentProcess, killMatching } from '../harness/agentProcess';
 import { fleet, scratchHome } from '../harness/cli';
@@ -43,15 +45,27 @@ describe('fleet stats from a real Prometheus scraping real agents', function () 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'fleet-prom-'));
     home = scratchHome();
-    // one token for every agent, as Prometheus sends one credentials_file to the whole job
+    // one read-only token for every agent, as Prometheus sends one credentials_file to the whole job;
+    // the full token (that installs packages) never reaches Prometheus
     const token = join(dir, 'agent.token');
-    writeFileSync(token, 'a'.repeat(8) + Math.random().toString(36).slice(2).padEnd(24, 'x'), { mode: 0o600 });
+    const readToken = join(dir, 'agent-read.token');
+    writeFileSync(token, 'f'.repeat(8) + Math.random().toString(36).slice(2).padEnd(24, 'x'), { mode: 0o600 });
+    writeFileSync(readToken, 'r'.repeat(8) + Math.random().toString(36).slice(2).padEnd(24, 'x'), { mode: 0o600 });
     const ports = [await freePort(), await freePort()];
     agents = await Promise.all(
-      ports.map((p) => AgentProcess.start({ listen: `127.0.0.1:${p}`, flags: ['--token-file', token] })),
+      ports.map((p) =>
+        AgentProcess.start({
+          listen: `127.0.0.1:${p}`,
+          // TLS only: a scrape in plain http would fail
+          flags: ['--token-file', token, '--read-token-file', readToken, '--plain-http', 'off'],
+        }),
+      ),
     );
     const zips = await buildExamples(join(dir, 'zips'));
     const webPort = await freePort();
+    // what fleet agent deploy --listen (or fleet agent pin) does over SSH: pin each agent's certificate
+    const known = new KnownAgents(defaultKnownAgentsFile(home));
+    agents.forEach((a, i) => known.pin('127.0.0.1', ports[i], readFileSync(a.certFile, 'utf8'), 'test'));
     await agents[0].client().install('web', zips['web-v1'], {
       binary: 'web',
       args: ['--port', String(webPort), '--node', tag],
@@ -62,8 +76,8 @@ describe('fleet stats from a real Prometheus scraping real agents', function () 
       inventory,
       JSON.stringify({
         hosts: [
-          { name: 'a1', host: '127.0.0.1', groups: ['web'], agent: `http://127.0.0.1:${ports[0]}` },
-          { name: 'a2', host: '127.0.0.1', groups: ['web', 'canary'], agent: `http://127.0.0.1:${ports[1]}` },
+          { name: 'a1', host: '127.0.0.1', groups: ['web'], agent: `https://127.0.0.1:${ports[0]}` },
+          { name: 'a2', host: '127.0.0.1', groups: ['web', 'canary'], agent: `https://127.0.0.1:${ports[1]}` },
           // reached over SSH only: Prometheus does not scrape it
           {
             name: 's1',
@@ -75,11 +89,32 @@ describe('fleet stats from a real Prometheus scraping real agents', function () 
         ],
       }),
     );
+    const caFile = join(dir, 'agents-ca.pem');
     const gen = await fleet(
-      ['prometheus', 'config', '--inventory', inventory, '--targets', join(dir, 'targets.json'), '--token-file', token],
+      [
+        'prometheus',
+        'config',
+        '--inventory',
+        inventory,
+        '--targets',
+        join(dir, 'targets.json'),
+        '--ca-file',
+        caFile,
+        '--read-token-file',
+        readToken,
+      ],
       { home },
     );
     assert.equal(gen.code, 0, gen.stderr);
+    assert.ok(gen.stdout.includes(`scheme: https\n  tls_config:\n    ca_file: ${JSON.stringify(caFile)}`), gen.stdout);
+    assert.match(gen.stdout, /server_name: "fleet-agent"/);
+    assert.ok(gen.stdout.includes(`credentials_file: ${JSON.stringify(readToken)}`), gen.stdout);
+    assert.ok(!gen.stdout.includes(token + '"'), 'the full token file is not handed out');
+    assert.equal(
+      readFileSync(caFile, 'utf8'),
+      agents.map((a) => readFileSync(a.certFile, 'utf8')).join(''),
+      'the CA file holds the pinned certificates',
+    );
     assert.match(gen.stderr, /wrote .*targets\.json: 2 agent\(s\) to scrape/);
     assert.match(gen.stderr, /skipped s1: no agent TCP address/);
     const targets = JSON.parse(readFileSync(join(dir, 'targets.json'), 'utf8'));
@@ -88,6 +123,10 @@ describe('fleet stats from a real Prometheus scraping real agents', function () 
       labels: { host: 'a2', groups: ',web,canary,' },
     });
     assert.doesNotMatch(gen.stdout, new RegExp(readFileSync(token, 'utf8')), 'the token itself is never in the config');
+    assert.doesNotMatch(gen.stdout, new RegExp(readFileSync(readToken, 'utf8')), 'nor the read-only one');
+    const old = await fleet(['prometheus', 'config', '--inventory', inventory, '--token-file', token], { home });
+    assert.equal(old.code, 64);
+    assert.match(old.stderr, /--token-file is gone.*read-only token.*--read-token-file/);
     prom = await PrometheusProcess.startWith(gen.stdout);
     await prom.waitForTargets(2);
   });

@@ -4,6 +4,11 @@ import type { Sample } from '../../core/prometheus/client';
 import { PrometheusClient } from '../../core/prometheus/client';
 import { scrapeConfig } from '../../core/prometheus/scrapeConfig';
 import { prometheusText } from '../../agent/metrics';
+import { makeSelfSigned } from '../../agent/selfSignedCert';
+import { KnownAgents } from '../../core/agentClient/knownAgents';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const at = Date.parse('2026-11-26T10:00:00Z');
 const s = (name: string, labels: Record<string, string>, value: number): Sample => ({
@@ -13,22 +18,53 @@ const s = (name: string, labels: Record<string, string>, value: number): Sample 
 });
 
 describe('Prometheus: scrape config, host stats, agent metrics', () => {
-  it('generates a job and file_sd targets from the inventory, skipping hosts with no TCP agent', () => {
+  it('generates a TLS job, file_sd targets and a CA file of the pinned certificates; skips hosts with no TCP agent, no pin, or plain http elsewhere', () => {
+    const known = new KnownAgents(join(mkdtempSync(join(tmpdir(), 'known-')), 'known_agents.json'));
+    const certs = ['10.0.0.1', 'fd00::1', '10.0.0.9', '10.0.0.2'].map(() => makeSelfSigned(['fleet-agent']).certPem);
+    known.pin('10.0.0.1', 9100, certs[0], 'test');
+    known.pin('fd00::1', 9100, certs[1], 'test');
+    known.pin('10.0.0.9', 7000, certs[2], 'test');
+    known.pin('10.0.0.2', 9100, certs[3], 'test');
     const c = scrapeConfig(
       [
         { name: 'web1', host: '10.0.0.1', groups: ['web', 'eu'] },
         { name: 'db1', host: 'fd00::1', groups: [] },
-        { name: 'lb1', host: '10.0.0.9', groups: [], agent: 'http://10.0.0.9:7000' },
+        { name: 'lb1', host: '10.0.0.9', groups: [], agent: 'https://10.0.0.9:7000' },
         { name: 'x1', host: '10.0.0.2', groups: [], agent: 'ssh://root@10.0.0.2' },
+        { name: 'nopin', host: '10.0.0.3', groups: [] },
+        { name: 'old', host: '10.0.0.4', groups: [], agent: 'http://10.0.0.4:9100' },
+        { name: 'oldok', host: '10.0.0.5', groups: [], agent: 'http://10.0.0.5:9100' },
+        { name: 'local', host: '127.0.0.1', groups: [], agent: 'http://127.0.0.1:9101' },
       ],
-      { job: 'fleet-agents', tokenFile: '/etc/prometheus/t', targetsFile: '/srv/targets.json', agentPort: 9100 },
+      {
+        job: 'fleet-agents',
+        tokenFile: '/etc/prometheus/t',
+        targetsFile: '/srv/targets.json',
+        caFile: '/srv/ca.pem',
+        agentPort: 9100,
+        knownAgents: known,
+        insecureHttp: ['10.0.0.5'],
+      },
     );
     assert.deepEqual(c.targets, [
       { targets: ['10.0.0.1:9100'], labels: { host: 'web1', groups: ',web,eu,' } },
       { targets: ['[fd00::1]:9100'], labels: { host: 'db1' } },
       { targets: ['10.0.0.9:7000'], labels: { host: 'lb1' } },
       { targets: ['10.0.0.2:9100'], labels: { host: 'x1' } },
+      { targets: ['10.0.0.5:9100'], labels: { host: 'oldok', __scheme__: 'http' } },
+      { targets: ['127.0.0.1:9101'], labels: { host: 'local', __scheme__: 'http' } },
     ]);
+    assert.equal(c.caPem, certs.join(''));
+    assert.deepEqual(
+      c.skipped.map((x) => x.host),
+      ['nopin', 'old'],
+    );
+    assert.match(c.skipped[0].why, /no TLS certificate is pinned for 10\.0\.0\.3:9100: run fleet agent deploy nopin/);
+    assert.match(c.skipped[1].why, /plain http to another machine.*--insecure-http 10\.0\.0\.4/);
+    assert.ok(
+      c.yaml.includes(`scheme: https\n  tls_config:\n    ca_file: "/srv/ca.pem"\n    server_name: "fleet-agent"`),
+      c.yaml,
+    );
     assert.match(c.yaml, /credentials_file: "\/etc\/prometheus\/t"/);
     assert.match(c.yaml, /files: \["\/srv\/targets\.json"\]/);
     const none = scrapeConfig([{ name: 'x1', host: 'h', groups: [], agent: 'ssh://root@h' }], {
