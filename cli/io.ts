@@ -17,6 +17,8 @@ export interface CliIO {
   exitCode: number;
   /** calls fn on each Ctrl-C until the returned function is called */
   onInterrupt(fn: () => void): () => void;
+  /** leaves at once with this code (a second Ctrl-C); absent in tests */
+  exit?(code: number): void;
   /** stdout is a terminal: a region of it redrawn in place (undefined for pipes, files and tests) */
   live?(): Promise<LiveRegion>;
 }
@@ -43,6 +45,7 @@ export function processIO(argv: readonly string[] = process.argv): CliIO {
       process.on('SIGINT', fn);
       return () => void process.off('SIGINT', fn);
     },
+    exit: (code) => process.exit(code),
     ...(process.stdout.isTTY && process.env.TERM !== 'dumb' ? { live: () => liveRegion(process.stdout) } : {}),
   };
 }

@@ -25,6 +25,7 @@ export interface SshFlags {
   hostKeyPolicy?: HostKeyPolicy;
   concurrency: number;
   timeout?: number;
+  killAfter?: number;
   json?: boolean;
   inventory?: string;
   group?: string;
@@ -38,6 +39,13 @@ export function positiveInt(flag: string) {
   return (v: string): number => {
     if (!/^\d+$/.test(v) || Number(v) < 1)
       throw new UsageError(`${flag} must be a positive whole number, got ${JSON.stringify(v)}`);
+    return Number(v);
+  };
+}
+
+export function wholeNumber(flag: string) {
+  return (v: string): number => {
+    if (!/^\d+$/.test(v)) throw new UsageError(`${flag} must be a whole number of seconds, got ${JSON.stringify(v)}`);
     return Number(v);
   };
 }
@@ -57,8 +65,13 @@ export function addSshFlags(cmd: Command): Command {
     .option('--concurrency <n>', 'hosts at once', positiveInt('--concurrency'), 50)
     .option(
       '--timeout <seconds>',
-      'per-host deadline; the remote command is killed when it passes',
+      'per-host deadline; the remote command is stopped when it passes (see --kill-after)',
       positiveInt('--timeout'),
+    )
+    .option(
+      '--kill-after <seconds>',
+      'a command stopped by --timeout, Ctrl-C or an expect deadline gets SIGTERM first (its cleanup runs), then SIGKILL after this many seconds, as timeout -k (default 5; 0: SIGKILL at once)',
+      wholeNumber('--kill-after'),
     )
     .option('--inventory <file>', 'take hosts from this fleet.json')
     .option('--group <name>', 'with --inventory: only this group')

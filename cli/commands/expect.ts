@@ -21,12 +21,21 @@ export function registerExpect(program: Command, io: CliIO): void {
     const script = readJsonFile(file, expectScriptSchema);
     const ctx = sshContext(io, [host], o);
     await preloadKeys(ctx);
+    // Ctrl-C stops the program (SIGTERM, then SIGKILL after --kill-after); a second one leaves at once
+    const abort = new AbortController();
+    const offInterrupt = io.onInterrupt(() => (abort.signal.aborted ? io.exit?.(130) : abort.abort()));
     try {
       const [r] = await withHostKeyPrompt(ctx, ctx.endpoints, (eps) =>
         Promise.all(
           eps.map(async (ep) => {
             try {
-              const res = await ctx.pool.withClient(ep, (c) => runExpect(c, script, { host: ep.label }));
+              const res = await ctx.pool.withClient(ep, (c) =>
+                runExpect(c, script, {
+                  host: ep.label,
+                  signal: abort.signal,
+                  killAfterMs: o.killAfter !== undefined ? o.killAfter * 1000 : undefined,
+                }),
+              );
               return { host: ep.label, error: null, res };
             } catch (e) {
               return { host: ep.label, error: e, res: null };
@@ -57,6 +66,7 @@ export function registerExpect(program: Command, io: CliIO): void {
       else io.out(res.transcript.endsWith('\n') ? res.transcript : res.transcript + '\n');
       io.exitCode = res.exitCode === null || res.exitCode === 0 ? Exit.ok : Exit.failed;
     } finally {
+      offInterrupt();
       ctx.pool.close();
     }
   });

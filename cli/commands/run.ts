@@ -31,10 +31,14 @@ export function registerRun(program: Command, io: CliIO): void {
       throw new UsageError('no targets given: name hosts before -- or use --inventory FILE');
     const ctx = sshContext(io, targets, o);
     await preloadKeys(ctx);
-    // Ctrl-C (the way a streamed `tail -f` ends): every remote command is stopped, then the summary
+    // Ctrl-C (the way a streamed `tail -f` ends): every remote command is stopped (SIGTERM, then
+    // SIGKILL after --kill-after), then the summary; a second Ctrl-C leaves at once
     const abort = new AbortController();
     setMaxListeners(0, abort.signal); // one listener per running host, each removed when it ends
-    const offInterrupt = o.stream ? io.onInterrupt(() => abort.abort(new Error('stopped by Ctrl-C'))) : () => undefined;
+    const offInterrupt = io.onInterrupt(() => {
+      if (abort.signal.aborted) io.exit?.(130);
+      else abort.abort(new Error('stopped by Ctrl-C'));
+    });
     const width = Math.min(24, Math.max(...ctx.endpoints.map((e) => e.label.length)));
     const streamLine = (host: string, stream: 'stdout' | 'stderr', line: string) => {
       const text = o.json ? JSON.stringify({ host, stream, line }) + '\n' : `${host.padEnd(width)} | ${line}\n`;
@@ -47,6 +51,7 @@ export function registerRun(program: Command, io: CliIO): void {
         runOnHosts(ctx.pool, eps, shellJoin(argv), {
           concurrency: o.stream ? Math.max(o.concurrency, eps.length) : o.concurrency,
           timeoutMs: o.timeout ? o.timeout * 1000 : undefined,
+          killAfterMs: o.killAfter !== undefined ? o.killAfter * 1000 : undefined,
           signal: abort.signal,
           // streamed: each host keeps only what its result line needs, however long it runs
           ...(o.stream ? { onLine: streamLine, maxOutputBytes: 64 * 1024 } : {}),
@@ -68,8 +73,8 @@ export function registerRun(program: Command, io: CliIO): void {
     }
     if (o.json) {
       for (const r of results) io.out(JSON.stringify({ ...r, error: r.error ? r.error.message : null }) + '\n');
-    } else io.out(formatGroups(results));
-    io.exitCode = exitOf(results);
+    } else io.out(formatGroups(results) + (abort.signal.aborted ? '(stopped by Ctrl-C)\n' : ''));
+    io.exitCode = abort.signal.aborted ? 130 : exitOf(results);
   });
 }
 

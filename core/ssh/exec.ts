@@ -36,6 +36,8 @@ export interface ExecOptions {
   maxOutputBytes?: number;
   /** label used in errors */
   label?: string;
+  /** a command stopped (deadline, abort) gets SIGTERM, then SIGKILL after this (default 5 s, remoteProcess.ts) */
+  killAfterMs?: number;
   /** each chunk of the command's own output as it arrives, for streaming */
   onStdout?: (chunk: Buffer) => void;
   onStderr?: (chunk: Buffer) => void;
@@ -106,7 +108,7 @@ function execOnce(
       const stop = (why: Error) => {
         if (failure) return;
         failure = why;
-        stopRemote(client, ch, pid);
+        stopRemote(client, ch, pid, opts.killAfterMs);
       };
       const disarm = armDeadline(opts, stop);
       ch.on('close', () => {
@@ -135,7 +137,7 @@ function execOnce(
  * channel is signalled: a server that kills the shell on a signal request (Dropbear) would orphan
  * its children, and the tree could no longer be found from the shell.
  */
-function stopRemote(client: Client, ch: ClientChannel, pid: RemotePid | null): void {
+function stopRemote(client: Client, ch: ClientChannel, pid: RemotePid | null, killAfterMs?: number): void {
   const signalAndClose = () => {
     try {
       ch.signal('KILL');
@@ -145,5 +147,5 @@ function stopRemote(client: Client, ch: ClientChannel, pid: RemotePid | null): v
     ch.close();
   };
   if (!pid) return signalAndClose();
-  void killRemote(client, pid).then(signalAndClose);
+  void killRemote(client, pid, killAfterMs).then(signalAndClose);
 }

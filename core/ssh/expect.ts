@@ -14,6 +14,8 @@ import { killRemote, parsePidLine, type RemotePid } from './remoteProcess';
 import { execCommand } from './exec';
 import { commandMarks, loginShellKnown, loginShellOf, newNonce, pidLineOf, wireCommand } from './remoteShell';
 import { openSession } from './sessionOpen';
+import { SecretMask } from './secretMask';
+import { StringDecoder } from 'node:string_decoder';
 
 const pattern = z.string().min(1, 'expected a literal or /regex/');
 const caseSchema = z
@@ -62,15 +64,19 @@ export interface ExpectResult {
   exitCode: number | null;
 }
 
-export const mask = '********';
+export { mask } from './secretMask';
 
 export async function runExpect(
   client: Client,
   script: ExpectScript,
-  opts: { host: string; signal?: AbortSignal; env?: NodeJS.ProcessEnv },
+  /** killAfterMs: a program stopped early gets SIGTERM, then SIGKILL after this (remoteProcess.ts) */
+  opts: { host: string; signal?: AbortSignal; env?: NodeJS.ProcessEnv; killAfterMs?: number },
 ): Promise<ExpectResult> {
   const env = opts.env ?? process.env;
-  const secrets: string[] = [];
+  const secrets = new SecretMask();
+  // one decoder for the whole session: a character split across two reads is whole again (a
+  // non-ASCII secret decoded per chunk came out as replacement characters around its other letters)
+  const decoder = new StringDecoder('utf8');
   const captures: Record<string, string> = Object.create(null); // a group named constructor is a name like any other
   const buf = new ExpectBuffer();
   // a pty mixes a login shell's refusal into the program's output: learn the shell first (csh, fish)
@@ -102,17 +108,18 @@ export async function runExpect(
       if (own === null) return;
       d = own;
     }
-    buf.feed(d.toString('utf8'));
+    buf.feed(decoder.write(d));
   });
   ch.on('exit', (code: number | null) => (exitCode = code));
   ch.on('close', () => {
     // the marks never came (the command never started): what the session said is all there is
     if (pidMark && !outMark.done) buf.feed(before.text() + Buffer.concat([pidMark.rest(), outMark.rest()]).toString());
+    else buf.feed(decoder.end());
     buf.close();
   });
   const failRes = script.fail.map(compilePattern);
   /** any text with every secret sent so far masked: the transcript, and remote output quoted in errors */
-  const hide = (text: string) => secrets.reduce((t, s) => (s ? t.split(s).join(mask) : t), text);
+  const hide = (text: string) => secrets.hide(text);
   const masked = () => hide(buf.transcript);
   /** what callers see of the captures: a capture that caught an echoed secret is masked too */
   const shownCaptures = () => Object.fromEntries(Object.entries(captures).map(([k, v]) => [k, hide(v)]));
@@ -124,7 +131,7 @@ export async function runExpect(
       return v;
     });
   const send = (text: string, secret: boolean) => {
-    if (secret) secrets.push(text.replace(/\n$/, ''));
+    if (secret) secrets.add(text.replace(/\n$/, ''));
     ch.write(text);
   };
   try {
@@ -187,7 +194,7 @@ export async function runExpect(
     return { transcript: masked(), captures: shownCaptures(), exitCode };
   } finally {
     // stopped early (a deadline, a fail pattern, an abort): what the command started is killed, not left behind
-    if (!finished && remote && !buf.closed) await killRemote(client, remote);
+    if (!finished && remote && !buf.closed) await killRemote(client, remote, opts.killAfterMs);
     ch.close();
   }
 }

@@ -20,8 +20,10 @@ export type Outcome = 'ok' | 'failed' | 'unreachable';
 
 export interface FanoutOptions {
   concurrency?: number;
-  /** per host: connect and command together; the command is killed when it passes */
+  /** per host: connect and command together; the command is stopped when it passes */
   timeoutMs?: number;
+  /** a stopped command gets SIGTERM, then SIGKILL after this (`timeout -k`; default 5 s) */
+  killAfterMs?: number;
   signal?: AbortSignal;
   /** called as each host finishes, for progress */
   onResult?: (r: HostResult) => void;
@@ -59,6 +61,7 @@ async function runOnHost(pool: SshPool, ep: SshEndpoint, command: string, opts: 
   try {
     const r = await pool.exec(ep, command, {
       timeoutMs: opts.timeoutMs,
+      killAfterMs: opts.killAfterMs,
       signal: opts.signal,
       label: ep.label,
       maxOutputBytes: opts.maxOutputBytes,

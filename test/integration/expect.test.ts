@@ -1,7 +1,7 @@
 // `fleet expect` against real prompt programs over real sshd: the talk's apt-get [Y/n] question,
 // the "is already the newest" branch, a failure, and a secret that never reaches the transcript.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fleet, scratchHome } from '../harness/cli';
@@ -92,6 +92,22 @@ describe('fleet expect (real sshd, pty)', function () {
     assert.match(r.stderr, /step 1: timed out after 1s waiting for "never printed"/);
   });
 
+  it('a program stopped at a step deadline gets SIGTERM first: its cleanup runs (its lock file removed)', async () => {
+    const tag = `expect-${process.pid}-${Date.now()}`;
+    const lock = join(f.home, `${tag}.lock`);
+    const r = await run(
+      script('cleanup', {
+        command: `sh -c 'touch ${lock}; trap "rm -f ${lock}; exit 143" TERM; sleep 600 & wait'`,
+        timeoutSecs: 1,
+        steps: [{ expect: 'never printed' }],
+      }),
+    );
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, /timed out after 1s/);
+    // expect waits for the stop to finish: the cleanup has run by the time it exits
+    assert.equal(existsSync(lock), false, 'the lock file was left behind (SIGKILL without SIGTERM first)');
+  });
+
   it('never shows a secret in the transcript, even when the program echoes it', async () => {
     const secret = `pw-${process.pid}-s3cret`;
     // the interactive shell echoes the command line, and with it the secret: the mask must hide both
@@ -110,6 +126,22 @@ describe('fleet expect (real sshd, pty)', function () {
     assert.match(r.stdout, /welcome/);
     assert.ok(!r.stdout.includes('s3cret') && !r.stderr.includes('s3cret'), r.stdout);
     assert.match(r.stdout, /\*{8}/);
+  });
+
+  it('masks a secret the terminal echoes in caret form (a control byte: pa^Ass), and a non-ASCII one', async () => {
+    // the pty echoes what is typed (stty echo, echoctl: Linux's defaults): \x01 comes back as ^A
+    const secret = `pa\x01ss-${process.pid}-s3cr€t`;
+    const r = await run(
+      script('caret', {
+        command: 'printf "Token: "; read x; echo read-done',
+        steps: [{ expect: 'Token: ', send: '${env:FLEET_TEST_SECRET}\n', secret: true }, { expect: 'read-done' }],
+      }),
+      { FLEET_TEST_SECRET: secret },
+    );
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /\*{8}/, 'the echo was there to mask');
+    for (const part of ['s3cr', 'cr€t', '^Ass', 'pa\x01ss'])
+      assert.ok(!r.stdout.includes(part) && !r.stderr.includes(part), `${JSON.stringify(part)} shows: ${r.stdout}`);
   });
 
   it('masks a secret the program echoes in error messages too (timeout, fail pattern)', async () => {

@@ -297,6 +297,75 @@ describe('fleet run (real sshd)', function () {
       await waitFor(async () => assert.equal(pgrep(), '', `remote "${marker}" still runs`), 5_000);
     });
 
+    it('a command past --timeout gets SIGTERM first: its cleanup runs (a lock file removed) before it ends', async () => {
+      const tag = `cleanup-${process.pid}-${Date.now()}`;
+      const lock = join(f.home, `${tag}.lock`);
+      const cleaned = join(f.home, `${tag}.cleaned`);
+      // the talk's case: a program holding a lock, which it removes when told to stop
+      const script = `touch ${lock}; trap 'rm -f ${lock}; echo done > ${cleaned}; exit 143' TERM; sleep 600 & wait`;
+      const r = await fleet(['run', f.hosts[7].target, ...keyArgs(), '--timeout', '2', '--', 'sh', '-c', script], {
+        home,
+      });
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.match(r.stdout, /command timed out after 2s/);
+      await waitFor(async () => assert.equal(readFileSync(cleaned, 'utf8'), 'done\n'), 10_000);
+      assert.throws(() => readFileSync(lock), /ENOENT/, 'the lock file was left behind');
+    });
+
+    it('a command that ignores SIGTERM is killed after --kill-after', async () => {
+      const marker = `sleep ${1200 + Math.floor(Math.random() * 300)}`;
+      const pgrep = () => pidsMatching(marker);
+      const r = await fleet(
+        [
+          'run',
+          f.hosts[8].target,
+          ...keyArgs(),
+          '--timeout',
+          '2',
+          '--kill-after',
+          '1',
+          '--',
+          'sh',
+          '-c',
+          `trap '' TERM; ${marker}; echo never`,
+        ],
+        { home },
+      );
+      assert.equal(r.code, 1, r.stdout + r.stderr);
+      assert.doesNotMatch(r.stdout, /never/);
+      await waitFor(async () => assert.deepEqual(pgrep(), [], `remote "${marker}" still runs`), 10_000);
+    });
+
+    it('Ctrl-C without --stream stops the remote commands the same way (SIGTERM first), then exit 130', async () => {
+      const tag = `ctrlc-${process.pid}-${Date.now()}`;
+      const cleaned = join(f.home, `${tag}.cleaned`);
+      const sleeper = `sleep ${1600 + Math.floor(Math.random() * 300)}`;
+      const child = spawn(
+        process.execPath,
+        [
+          cliPath,
+          'run',
+          f.hosts[9].target,
+          ...keyArgs(),
+          '--',
+          'sh',
+          '-c',
+          `trap 'echo done > ${cleaned}; exit 143' TERM; ${sleeper} & wait`,
+        ],
+        { env: { ...process.env, HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      const exited = new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+      try {
+        // started: the remote shell has set its trap and runs sleep
+        await waitFor(async () => assert.ok(pidsMatching(sleeper).some((p) => p !== child.pid)), 30_000);
+        child.kill('SIGINT');
+        assert.equal(await exited, 130);
+        await waitFor(async () => assert.equal(readFileSync(cleaned, 'utf8'), 'done\n'), 10_000);
+      } finally {
+        child.kill('SIGKILL');
+      }
+    });
+
     it('an unknown alias fails as unreachable naming it', async () => {
       const r = await fleet(['run', 'no-such-alias.invalid', ...keyArgs(), '--', 'true'], { home });
       assert.equal(r.code, 2);
