@@ -1,6 +1,7 @@
 // Who may talk to the agent. Any Origin header is refused (no web page may drive the agent, the
-// talk's agent let any site POST to it); the Host header must name this agent (a DNS-rebinding
-// page sends its own name); on TCP every request needs `Authorization: Bearer <token>`, and which
+// talk's agent let any site POST to it); on plain http the Host header must name this agent (a
+// DNS-rebinding page sends its own name; over TLS no page gets past the self-signed certificate,
+// so there any name is fine: Prometheus sends the target's DNS name); on TCP every request needs `Authorization: Bearer <token>`, and which
 // token decides what it may do: the full token everything, the read-only token only the GETs of
 // `isReadOnlyRequest` (metrics and status). A refused request closes its connection: a client that
 // trickles a body after a 401 holds nothing.
@@ -23,7 +24,8 @@ export function guard(opts: GuardOptions) {
     if (req.headers.origin !== undefined)
       return refuse(req, res, 403, 'requests with an Origin header (from a web page) are refused');
     const host = (req.headers.host ?? '').toLowerCase();
-    if (!opts.allowedHosts.has(host) && !isIpLiteralWithPort(host, opts.port)) {
+    const tls = (req.socket as { encrypted?: boolean }).encrypted === true;
+    if (!tls && !opts.allowedHosts.has(host) && !isIpLiteralWithPort(host, opts.port)) {
       return refuse(
         req,
         res,

@@ -78,6 +78,16 @@ describe('agent TLS and credentials (real agent process)', function () {
       s.once('secureConnect', () => (res(s.authorized), s.destroy())).once('error', rej);
     });
     assert.equal(authorized, true);
+    // over TLS any Host is fine (Prometheus sends the target's DNS name; no web page gets past the certificate)
+    const status = await new Promise<number>((res, rej) => {
+      const s = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () =>
+        s.write(
+          `GET /healthz HTTP/1.1\r\nHost: agent.example:${port}\r\nAuthorization: Bearer ${agent.readToken}\r\n\r\n`,
+        ),
+      );
+      s.once('data', (d) => (res(Number(/^HTTP\/1\.1 (\d+)/.exec(d.toString())?.[1])), s.destroy())).once('error', rej);
+    });
+    assert.equal(status, 200);
   });
 
   it('an https client pins the certificate from the known-agents file: none pinned is refused, pinned works', async () => {
