@@ -15,7 +15,12 @@ export const inventoryHostSchema = z
     user: z.string().min(1).optional().describe('SSH user'),
     identityFile: z.string().optional().describe('private key file'),
     groups: z.array(name).default([]).describe('groups this host belongs to'),
-    agent: z.string().optional().describe('agent endpoint: ssh://user@host[:port] or http://host:port'),
+    agent: z
+      .string()
+      .optional()
+      .describe(
+        'agent endpoint: ssh://user@host[:port] or https://host:port (TLS, its certificate pinned by fleet agent deploy --listen)',
+      ),
   })
   .strict();
 
