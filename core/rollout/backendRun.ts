@@ -33,7 +33,7 @@ export async function runBackend(
     for (;;) {
       attempt++;
       journal.append({ t: 'step', backend: ctx.backend.addr, step: current, phase: 'start', attempt });
-      await stepFaultWait(control.hooks, ctx.signal);
+      await stepFaultWait(control.hooks, ctx.signal, ctx.backend.addr);
       try {
         const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]);
         const next: StepName | 'done' = await steps[current]({ ...ctx, signal });

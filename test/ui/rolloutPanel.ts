@@ -79,6 +79,9 @@ async function panelTest(
     assert.equal(await frame.locator('tr[data-backend]').count(), 4);
 
     process.stdout.write('  panel: Start, rows advance\n');
+    // the last backend waits at its first step until Pause is clicked: the rollout cannot end before
+    const last = (local.config.Backends.at(-1) as { Addr: string }).Addr;
+    writeFileSync(hold, `${last}\n`);
     await frame.locator('vscode-button[data-action="start"]').click();
     await frame.locator('tr[data-backend][data-phase="done"]').first().waitFor({ timeout: 60_000 });
     // live traffic per backend from the LB's counters, and the canary's analysis against the baseline
@@ -93,6 +96,7 @@ async function panelTest(
 
     process.stdout.write('  panel: Pause\n');
     await frame.locator('vscode-button[data-action="pause"]').click();
+    rmSync(hold); // the held step ends, and the rollout stops at the safe point after it
     await frame.locator('#end-banner', { hasText: 'Paused at a safe point' }).waitFor({ timeout: 30_000 });
     const doneAtPause = await frame.locator('tr[data-phase="done"]').count();
     assert.ok(doneAtPause < 4, 'paused before the end');
