@@ -49,14 +49,14 @@ describe('agent: stopping programs that left their process group (real agent pro
   });
   after(async () => {
     await agent?.stop();
-    escapees.forEach((e) => killMatching(e));
+    killMatching(tag); // the program (its argument) and the escapees (their names)
   });
 
   const running = () => escapees.map((e) => pidsMatching(e).length);
   const allStarted = () => waitFor(async () => assert.deepEqual(running(), [1, 1, 1]), 15_000);
 
   it('the escapees really left the group and session of the program', async () => {
-    await agent.client().install('escape', zip, { binary: 'run', args: [] });
+    await agent.client().install('escape', zip, { binary: 'run', args: [tag] });
     await allStarted();
     const main = (await agent.client().status('escape')).pid!;
     for (const e of escapees) {
@@ -86,7 +86,7 @@ describe('agent: stopping programs that left their process group (real agent pro
   });
 
   it('stop after the agent was killed and restarted (the program adopted) ends all of them', async () => {
-    await agent.client().install('escape', zip, { binary: 'run', args: [] });
+    await agent.client().install('escape', zip, { binary: 'run', args: [tag] });
     await allStarted();
     await agent.kill9();
     await agent.start();
