@@ -4,7 +4,7 @@
 // openssl as the reference reader of the certificate.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttp, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +41,7 @@ describe('agent TLS and credentials (real agent process)', function () {
   const stopLater: Array<() => unknown> = [];
 
   before(async () => {
+    if (!existsSync('/usr/bin/openssl')) throw new Error('openssl is missing: install the Debian package openssl');
     zips = await buildExamples(join(dir, 'zips'));
     port = await freePort();
     agent = await AgentProcess.start({ listen: `127.0.0.1:${port}` });
