@@ -2,8 +2,7 @@
 // when none has), its answer handed to the client as it comes (1xx first, a 101 into a tunnel), and
 // each try counted on its backend by how it ended: answered, failed by the backend, or ended by the
 // client. A try the backend refused (or whose connection it reset, for a GET or HEAD without a body)
-// is tried once more on another backend; one whose client left is not. A kept-alive connection the
-// backend had closed is replaced by a new one for an idempotent request, uncounted: no backend failed.
+// is tried once more on another backend; one whose client left is not.
 import type { Socket } from 'node:net';
 import type { Backend } from './backend';
 import { BodyTooLarge } from './bodyBuffer';
@@ -37,8 +36,6 @@ export interface Outgoing {
   rest: FrontRequest['body'];
   chunked: boolean;
 }
-
-const idempotent = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
 /** the status an LB answers with when a backend failed it, as HAProxy does */
 const statusOf: Record<UpstreamFailure['kind'], number> = {
@@ -89,26 +86,24 @@ export class Forward implements AnswerSink {
       this.cancelQueue = null;
       if (this.over) return;
       if (!b) return this.refuse(503, this.firstFailure ? `${this.firstFailure}; ${why}` : why);
-      this.tryOn(b, false);
+      this.tryOn(b);
     });
     // a backend with room now answered at once; else the request waits in the queue
     if (!settled) this.cancelQueue = cancel;
   }
 
-  private tryOn(b: Backend, replay: boolean): void {
+  private tryOn(b: Backend): void {
     this.b = b;
     b.begin();
-    if (!replay) {
-      this.tries++;
-      if (this.opts.stats) {
-        b.traffic.requests++;
-        this.started = performance.now();
-      }
+    this.tries++;
+    if (this.opts.stats) {
+      b.traffic.requests++;
+      this.started = performance.now();
     }
     const out = this.out;
     let head = out.head;
     if (out.needsHost) head += `host: ${b.addr}\r\n`;
-    const conn = b.sockets.take(replay);
+    const conn = b.sockets.take();
     this.ex = new Exchange(
       b.sockets,
       conn,
@@ -118,7 +113,8 @@ export class Forward implements AnswerSink {
         body: out.body,
         rest: out.rest,
         chunked: out.chunked,
-        trailers: () => (out.rest as { trailers?: string } | null)?.trailers ?? '',
+        // set on the body by the connection when it ends (front/connection.ts)
+        trailers: () => (this.req.body as { trailers?: string } | null)?.trailers ?? '',
         upgrade: this.req.upgrade !== undefined,
       },
       this,
@@ -174,7 +170,6 @@ export class Forward implements AnswerSink {
   failed(f: UpstreamFailure): void {
     const b = this.b!;
     const replayable = this.out.rest === null;
-    if (f.stale && replayable && idempotent.has(this.req.method) && !this.over) return this.tryOn(b, true);
     if (this.opts.stats) {
       if (!f.answered) b.traffic.errors++;
       else if (this.status < 500) b.traffic.brokenAnswers++;

@@ -43,16 +43,19 @@ export interface RequestFields {
   /** the client's X-Forwarded-For values, joined with ", " */
   xff?: string;
   hasHost: boolean;
+  /** the client sent a Content-Length (0 is forwarded as it came: a POST without a body says so) */
+  hasLength: boolean;
 }
 
 /** a client's request fields, as they go to the backend */
 export function requestFields(raw: readonly string[]): RequestFields {
   const named = namedInConnection(raw);
-  const out: RequestFields = { forward: [], hasHost: false };
+  const out: RequestFields = { forward: [], hasHost: false, hasLength: false };
   for (let i = 0; i < raw.length; i += 2) {
     const k = raw[i].toLowerCase();
     const v = raw[i + 1];
     if (k === 'x-forwarded-for') out.xff = out.xff === undefined ? v : `${out.xff}, ${v}`;
+    else if (k === 'content-length') out.hasLength = true;
     else if (!hopByHop.has(k) && !(named !== null && named.has(k))) {
       if (k === 'host') out.hasHost = true;
       out.forward.push(raw[i], v);

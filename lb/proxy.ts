@@ -69,6 +69,7 @@ function outgoing(req: FrontRequest): Outgoing {
   head += `x-forwarded-for: ${f.xff && peer ? `${f.xff}, ${peer}` : (f.xff ?? peer ?? '')}\r\n`;
   const framing = req.framing;
   if (framing.kind === 'length') head += `content-length: ${framing.bytes}\r\n`;
+  else if (f.hasLength) head += 'content-length: 0\r\n';
   else if (framing.kind === 'chunked') head += 'transfer-encoding: chunked\r\n';
   if (req.upgrade !== undefined) head += `connection: upgrade\r\nupgrade: ${req.upgrade}\r\n`;
   return { head, needsHost: !f.hasHost, body: [], rest: null, chunked: framing.kind === 'chunked' };

@@ -1,4 +1,4 @@
-// An error answer from the LB itself: a JSON body saying what went wrong.
+// An error answer from the LB itself: a JSON body saying what went wrong, on one line.
 import type { FrontResponse } from './response';
 
 /**
@@ -7,7 +7,8 @@ import type { FrontResponse } from './response';
  */
 export function sendError(res: FrontResponse, status: number, message: string, close = false): void {
   if (res.headersSent) return void res.destroy();
-  const body = JSON.stringify({ error: message });
+  // a line: what follows on the connection (the next answer) starts on a line of its own
+  const body = JSON.stringify({ error: message }) + '\n';
   if (close) res.closeConnection();
   res.writeHead(status, ['content-type', 'application/json', 'content-length', String(Buffer.byteLength(body))]);
   res.end(body);

@@ -122,8 +122,14 @@ function connectionMeta(raw: readonly string[], minor: 0 | 1): Meta | HeadError 
   }
   if (expect !== undefined && expect !== '100-continue')
     return { status: 417, message: `Expect ${JSON.stringify(expect)} is not supported; only 100-continue is` };
+  // h2c is not tunnelled: HTTP/2's cleartext upgrade is gone from RFC 9113, and the LB speaks HTTP/1.1 to backends
   const upgrading =
-    connectionUpgrade && upgrade !== undefined && upgrade !== '' && minor === 1 && framing.kind === 'none';
+    connectionUpgrade &&
+    upgrade !== undefined &&
+    upgrade !== '' &&
+    !/^h2c$/i.test(upgrade.trim()) &&
+    minor === 1 &&
+    framing.kind === 'none';
   return {
     framing,
     expectContinue: expect !== undefined && minor === 1 && framing.kind !== 'none',

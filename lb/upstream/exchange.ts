@@ -21,8 +21,6 @@ export interface UpstreamFailure {
   detail: string;
   /** the final answer's head had come (the answer broke off) */
   answered: boolean;
-  /** on a kept-alive connection, before any byte of answer: the backend may have closed it idle */
-  stale: boolean;
 }
 
 /** where the answer goes */
@@ -69,7 +67,6 @@ export class Exchange implements ConnUser {
   private chunks: ChunkedDecoder | null = null;
   private paused = false;
   private sentAll = false;
-  private gotBytes = false;
   private restData: ((b: Buffer) => void) | null = null;
 
   constructor(
@@ -108,7 +105,6 @@ export class Exchange implements ConnUser {
 
   onData(d: Buffer): void {
     if (this.phase === 'done') return;
-    this.gotBytes = true;
     if (!this.paused) this.deadline = Date.now() + this.t.serverMs;
     try {
       if (this.phase === 'head') this.readHead(d);
@@ -285,9 +281,8 @@ export class Exchange implements ConnUser {
   private fail(kind: FailureKind, detail: string): void {
     if (this.phase === 'done') return;
     const answered = this.phase === 'body';
-    const stale = this.conn.reused && !this.gotBytes && (kind === 'reset' || kind === 'refused');
     this.finish(false);
-    this.sink.failed({ kind, detail, answered, stale });
+    this.sink.failed({ kind, detail, answered });
   }
 
   private finish(reuse: boolean): void {

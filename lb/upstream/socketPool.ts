@@ -20,8 +20,6 @@ export interface ConnUser {
 
 export interface UpstreamConn {
   socket: Socket;
-  /** it carried an answer before: it may have been closed by the backend in the meantime */
-  reused: boolean;
   connected: boolean;
   idleUntil: number;
   user: ConnUser | null;
@@ -58,20 +56,15 @@ export class SocketPool {
     return this.all.size;
   }
 
-  /** a kept-alive connection (the newest idle one), or a new one when `fresh` or none is idle; its user is set by whoever takes it */
-  take(fresh = false): UpstreamConn {
-    if (!fresh) {
-      const now = Date.now();
-      for (let c = this.idle.pop(); c !== undefined; c = this.idle.pop()) {
-        if (!c.socket.destroyed && !c.socket.readableEnded && c.idleUntil > now) {
-          c.reused = true;
-          return c;
-        }
-        c.socket.destroy();
-      }
+  /** a kept-alive connection (the newest idle one), or a new one; its user is set by whoever takes it */
+  take(): UpstreamConn {
+    const now = Date.now();
+    for (let c = this.idle.pop(); c !== undefined; c = this.idle.pop()) {
+      if (!c.socket.destroyed && !c.socket.readableEnded && c.idleUntil > now) return c;
+      c.socket.destroy();
     }
     const socket = connect({ host: this.host, port: this.port, noDelay: true });
-    const c: UpstreamConn = { socket, reused: false, connected: false, idleUntil: 0, user: null };
+    const c: UpstreamConn = { socket, connected: false, idleUntil: 0, user: null };
     this.all.add(c);
     socket.on('connect', () => {
       c.connected = true;

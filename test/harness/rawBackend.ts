@@ -17,6 +17,8 @@ export interface RawRequest {
   body: Buffer;
   /** the body came chunked */
   chunked: boolean;
+  /** a chunked body's trailer lines, as sent */
+  trailers: string;
 }
 
 /** what the backend does once a request is read: `write` these pieces (each its own write), then `after` */
@@ -138,6 +140,7 @@ export function readRequest(buf: Buffer): { req: RawRequest; used: number } | nu
   let at = end + 4;
   const chunked = get('transfer-encoding').some((v) => /chunked/i.test(v));
   let body = Buffer.alloc(0);
+  let trailers = '';
   if (chunked) {
     const parts: Buffer[] = [];
     for (;;) {
@@ -151,6 +154,7 @@ export function readRequest(buf: Buffer): { req: RawRequest; used: number } | nu
           const e = buf.indexOf('\r\n', at);
           if (e < 0) return null;
           const empty = e === at;
+          if (!empty) trailers += buf.toString('latin1', at, e + 2);
           at = e + 2;
           if (empty) break;
         }
@@ -167,5 +171,5 @@ export function readRequest(buf: Buffer): { req: RawRequest; used: number } | nu
     body = Buffer.from(buf.subarray(at, at + n));
     at += n;
   }
-  return { req: { line: lines[0], method, path, fields, body, chunked }, used: at };
+  return { req: { line: lines[0], method, path, fields, body, chunked, trailers }, used: at };
 }

@@ -57,3 +57,87 @@ export function cutAt(wire: Buffer, cuts: readonly number[]): Buffer[] {
   pieces.push(wire.subarray(at));
   return pieces;
 }
+
+export interface ProbedExchange {
+  /** what came back for the request (the probe's answer not included) */
+  text: string;
+  /** status codes of the answers to the request, interim ones included, up to its final answer */
+  statuses: number[];
+  /** the connection did not carry the next request (the probe got no answer before the close) */
+  closed: boolean;
+  /** after a 101: what came back through the tunnel */
+  tunnel?: string;
+  /** nothing decided within the bound */
+  timedOut: boolean;
+}
+
+/**
+ * Writes `pieces`, then as soon as a final answer (or a 101) begins, `probe` (a whole request) on the same
+ * connection: its answer says the connection was kept, the close that it was not. A positive signal
+ * either way, no quiet period to wait out. After a 101, `tunnelBytes` go into the tunnel instead and
+ * their echo ends the exchange. Bounded by `boundMs`.
+ */
+export function probedExchange(
+  port: number,
+  pieces: readonly (string | Buffer)[],
+  opts: { probe: string; tunnelBytes?: string; boundMs: number },
+): Promise<ProbedExchange> {
+  return new Promise((resolve) => {
+    const s = connect(port, '127.0.0.1');
+    let text = '';
+    let probedAt = -1;
+    let tunnelAt = -1;
+    let done = false;
+    const lines = () => [...text.matchAll(/^HTTP\/1\.[01] (\d{3})[^\r\n]*\r?\n/gm)];
+    const finish = (closed: boolean, timedOut = false, cutAt = text.length) => {
+      if (done) return;
+      done = true;
+      clearTimeout(t);
+      s.destroy();
+      const mine = text.slice(0, cutAt);
+      const statuses: number[] = [];
+      for (const m of mine.matchAll(/^HTTP\/1\.[01] (\d{3})/gm)) {
+        statuses.push(Number(m[1]));
+        if (Number(m[1]) >= 200 || Number(m[1]) === 101) break;
+      }
+      resolve({
+        text: mine,
+        statuses,
+        closed,
+        timedOut,
+        ...(tunnelAt >= 0 ? { tunnel: text.slice(tunnelAt) } : {}),
+      });
+    };
+    const t = setTimeout(() => finish(false, true), opts.boundMs);
+    s.on('data', (d) => {
+      text += d.toString('latin1');
+      if (tunnelAt >= 0) {
+        if (text.slice(tunnelAt).includes(opts.tunnelBytes!)) finish(false);
+        return;
+      }
+      const finals = lines().filter((m) => Number(m[1]) >= 200 || Number(m[1]) === 101);
+      if (finals.length === 0) return;
+      if (probedAt < 0) {
+        const first = finals[0];
+        if (Number(first[1]) === 101 && opts.tunnelBytes !== undefined) {
+          const end = text.indexOf('\r\n\r\n', first.index!);
+          if (end < 0) return;
+          tunnelAt = end + 4;
+          s.write(opts.tunnelBytes);
+          return;
+        }
+        probedAt = text.length;
+        s.write(opts.probe);
+      } else if (finals.length > 1) finish(false, false, finals[1].index);
+    });
+    s.on('end', () => finish(true));
+    s.on('close', () => finish(true));
+    s.on('error', () => finish(true));
+    s.on('connect', async () => {
+      for (const p of pieces) {
+        s.write(p);
+        await new Promise((r) => setImmediate(r));
+      }
+    });
+  });
+}

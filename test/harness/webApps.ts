@@ -147,6 +147,42 @@ export class HaproxyProcess {
     return h;
   }
 
+  /**
+   * HAProxy in front of `backends` with no health check, the given timeouts (ms) and retries, reading
+   * request bodies before it connects (`option http-buffer-request`) and adding X-Forwarded-For: the
+   * peer of the built-in LB in the differential suite (test/integration/lbHaproxyDifferential.test.ts).
+   */
+  static async startPlain(
+    backends: string[],
+    t: { connect: number; client: number; server: number; httpRequest: number; retries: number },
+  ): Promise<HaproxyProcess> {
+    const h = new HaproxyProcess(await freePort(), backends);
+    writeFileSync(
+      join(h.dir, 'haproxy.cfg'),
+      [
+        'global',
+        `  stats socket ${h.socket} mode 600 level admin`,
+        'defaults',
+        '  mode http',
+        `  timeout connect ${t.connect}ms`,
+        `  timeout client ${t.client}ms`,
+        `  timeout server ${t.server}ms`,
+        `  timeout http-request ${t.httpRequest}ms`,
+        `  retries ${t.retries}`,
+        '  option http-buffer-request',
+        '  option forwardfor',
+        'frontend fe',
+        `  bind 127.0.0.1:${h.httpPort}`,
+        '  default_backend be',
+        'backend be',
+        ...backends.map((b, i) => `  server s${i} ${b}`),
+        '',
+      ].join('\n'),
+    );
+    await h.launch();
+    return h;
+  }
+
   get stateFile(): string {
     return join(this.dir, 'server-state');
   }
