@@ -19,7 +19,7 @@ import {
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, relative, sep } from 'node:path';
-import { writeAllSync, fsyncDir } from './durable';
+import { fsyncDir, writeFileDurable } from './durable';
 import { FleetError } from './errors';
 
 /** a path Fleet will not write through: a link, or not what it should be */
@@ -123,19 +123,9 @@ export async function writeWhole(
 /** writeWhole for data already in memory */
 export function writeWholeSync(file: string, data: string | Buffer, mode = 0o600): void {
   refuseLink(file);
-  const { tmp, fd } = tempBeside(file, mode);
-  try {
-    try {
-      writeAllSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    commit(tmp, file);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  const dir = dirname(file);
+  if (relative(realpathSync(dir), dir) !== '') throw new UnsafePathError(dir, 'is not the folder Fleet checked');
+  writeFileDurable(file, data, mode);
 }
 
 /**

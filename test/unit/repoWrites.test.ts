@@ -23,6 +23,7 @@ import { Journal } from '../../core/rollout/journal';
 import { acquireRolloutLock } from '../../core/rollout/lock';
 import { ownedDir, UnsafePathError, writeWholeSync } from '../../core/safeWrite';
 import { fuzzRuns } from '../harness/fuzz';
+import { minimalService } from '../harness/minimalService';
 
 const binary = Buffer.from('#!/bin/sh\necho hello\n');
 const wrapped = `app-${createHash('sha256').update(binary).digest('hex').slice(0, 16)}.zip`;
@@ -46,20 +47,6 @@ function snapshot(dir: string): Record<string, string> {
   return out;
 }
 
-/** a service.json of the seed's form, with a binary as Src (Fleet wraps it into a zip beside it) */
-function service(extra: Record<string, unknown> = {}) {
-  return {
-    Concurrency: 1,
-    CanaryNum: 0,
-    MaxFailures: 0,
-    Src: 'app',
-    LB: '127.0.0.1:1',
-    Pattern: '/',
-    Backends: ['127.0.0.1:2'],
-    ...extra,
-  };
-}
-
 /** a scratch area: `repo/` (a stranger's) and `outside/` (the user's other files, with one to protect) */
 function area() {
   const root = mkdtempSync(join(tmpdir(), 'repo-writes-'));
@@ -69,7 +56,7 @@ function area() {
   mkdirSync(outside);
   writeFileSync(join(outside, 'authorized_keys'), 'ssh-ed25519 AAAA the user\n', { mode: 0o600 });
   writeFileSync(join(repo, 'app'), binary, { mode: 0o755 });
-  writeFileSync(join(repo, 'service.json'), JSON.stringify(service()));
+  writeFileSync(join(repo, 'service.json'), JSON.stringify(minimalService()));
   writeFileSync(join(repo, 'fleet.json'), '{ "hosts": [] }\n');
   return { root, repo, outside };
 }
@@ -203,7 +190,7 @@ describe('writes beside a service.json never follow the repository', () => {
   it('Package.Binary that would escape the package is refused by the schema', async () => {
     const { repo } = area();
     for (const Binary of ['../../.ssh/authorized_keys', '/etc/passwd', 'a\nb', 'x/./y']) {
-      writeFileSync(join(repo, 'service.json'), JSON.stringify(service({ Package: { Binary } })));
+      writeFileSync(join(repo, 'service.json'), JSON.stringify(minimalService({ Package: { Binary } })));
       await assert.rejects(loadService(join(repo, 'service.json')), /Package\.Binary: a path inside the package/);
     }
   });

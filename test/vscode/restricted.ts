@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { minimalService } from '../harness/minimalService';
 import { killAllTracked } from '../harness/processes';
 import { SshFleet } from '../harness/sshFleet';
 import { startCodeServer, writeWorkspace } from './codeServer';
@@ -27,15 +28,7 @@ async function main(): Promise<void> {
         defaults: { user: fleet.loginName, port: fleet.port, identityFile: fleet.clientKey },
         hosts: [{ name: 'web1', host: fleet.hosts[0].address, groups: ['web'] }],
       }),
-      'service.json': JSON.stringify({
-        Concurrency: 1,
-        CanaryNum: 0,
-        MaxFailures: 0,
-        Src: 'app',
-        LB: '127.0.0.1:1',
-        Pattern: '/',
-        Backends: ['127.0.0.1:2'],
-      }),
+      'service.json': JSON.stringify(minimalService()),
       '.vscode/settings.json': JSON.stringify({
         'fleet.refreshIntervalSeconds': 1,
         'fleet.hostKeyPolicy': 'accept-new',
