@@ -12,6 +12,7 @@ import { registerPush } from './commands/push';
 import { registerRollout } from './commands/rollout';
 import { registerRun } from './commands/run';
 import { registerScan } from './commands/scan';
+import { registerSshConfig } from './commands/sshConfig';
 import { registerStats } from './commands/stats';
 import { Exit, exitCodeOf } from './exitCodes';
 import { processIO, type CliIO } from './io';
@@ -37,6 +38,7 @@ export function buildProgram(io: CliIO): Command {
   registerDemo(program, io);
   registerStats(program, io);
   registerPrometheus(program, io);
+  registerSshConfig(program, io);
   return program;
 }
 

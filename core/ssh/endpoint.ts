@@ -16,14 +16,29 @@ export interface SshEndpoint {
   identitiesOnly?: boolean;
   /** jump hosts, in the order they are connected (ProxyJump a,b: a first) */
   jump: SshEndpoint[];
-  /** a command whose stdin/stdout carry the connection (ProxyCommand, tokens expanded), run by /bin/sh -c */
+  /** a command whose stdin/stdout carry the connection (ProxyCommand, tokens expanded), run as ssh runs it */
   proxyCommand?: string;
   /** TCP connect + handshake deadline (ConnectTimeout) */
   connectTimeoutMs?: number;
   /** keepalive interval (ServerAliveInterval) */
   keepaliveMs?: number;
-  /** the name its key is pinned under in known_hosts, instead of the host name (HostKeyAlias) */
+  /** the name its key is pinned under in known_hosts, instead of the host name (HostKeyAlias, lower-cased) */
   hostKeyAlias?: string;
+  // ssh_config's values below are set only where the config sets them (absent: the engine's default)
+  /** certificates to offer (CertificateFile; ~, tokens and ${VAR} expanded as for IdentityFile) */
+  certificateFiles?: string[];
+  /** keepalives left unanswered before the connection counts as dead (ServerAliveCountMax) */
+  keepaliveCountMax?: number;
+  /** connection attempts, as ssh makes them a second apart (ConnectionAttempts) */
+  connectionAttempts?: number;
+  /** StrictHostKeyChecking as the config says it */
+  strictHostKeyChecking?: 'yes' | 'no' | 'ask' | 'accept-new';
+  /** known_hosts files to check and pin in (UserKnownHostsFile, expanded; [] for none) */
+  userKnownHostsFiles?: string[];
+  /** known_hosts files to check (GlobalKnownHostsFile; [] for none) */
+  globalKnownHostsFiles?: string[];
+  /** the ssh-agent socket (IdentityAgent, expanded): a path, `none` (no agent), or `SSH_AUTH_SOCK` */
+  identityAgent?: string;
 }
 
 /** `user@host:port` of an endpoint, for messages */

@@ -1,8 +1,9 @@
-// ProxyCommand: the connection runs over a command's stdin and stdout, as OpenSSH runs it:
-// `/bin/sh -c COMMAND` (tokens already expanded from the config's own words), its stderr going to
-// the log. This is how fleets behind AWS SSM, GCP IAP, Cloudflare Access or Teleport are reached.
-// The host key is still checked (the transport changes, not the trust); the command ends with the
-// connection.
+// ProxyCommand: the connection runs over a command's stdin and stdout, as OpenSSH runs it
+// (sshconnect.c): the rest of the config line as written, quotes and all, tokens expanded
+// (core/targets/resolve.ts), with `exec ` in front, handed to the user's shell (`$SHELL -c`, else
+// /bin/sh -c); its stderr goes to the log. This is how fleets behind AWS SSM, GCP IAP, Azure Bastion,
+// Cloudflare Access or Teleport are reached. The host key is still checked (the transport changes,
+// not the trust); the command ends with the connection. On Windows it runs under cmd.exe as written.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Duplex } from 'node:stream';
 
@@ -14,15 +15,22 @@ export interface ProxyProcess {
   kill(): void;
 }
 
+/** the program and arguments ssh would run for `command` */
+export function proxyArgv(
+  command: string,
+  platform: NodeJS.Platform = process.platform,
+  env: NodeJS.ProcessEnv = process.env,
+): [string, string[]] {
+  if (platform === 'win32') return [env.ComSpec ?? 'cmd.exe', ['/d', '/s', '/c', command]];
+  return [env.SHELL || '/bin/sh', ['-c', `exec ${command}`]];
+}
+
 export function startProxyCommand(
   command: string,
   log?: (line: string) => void,
-  platform = process.platform,
+  platform: NodeJS.Platform = process.platform,
 ): ProxyProcess {
-  const [file, args] =
-    platform === 'win32'
-      ? [process.env.ComSpec ?? 'cmd.exe', ['/d', '/s', '/c', command]]
-      : ['/bin/sh', ['-c', command]];
+  const [file, args] = proxyArgv(command, platform);
   const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], windowsHide: true });
   let tail = '';
   child.stderr!.setEncoding('utf8');

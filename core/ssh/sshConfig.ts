@@ -1,24 +1,32 @@
-// ~/.ssh/config read the way OpenSSH reads it (ssh_config(5), checked against `ssh -G` by a
-// differential test): Include (globs; relative paths from ~/.ssh; nested, at most 16 deep; inside a
-// Host or Match block only when that block applies), Host patterns with `!` negation, Match host /
-// originalhost / user / localuser / all / final, the first value obtained wins, IdentityFile
-// accumulates, HostName's %h. `Match exec` is never run (it would execute a command from the file):
-// such a block does not apply, and the config says so in `warnings`. Keywords Fleet does not use are
-// read and ignored; quoting and `key=value` as ssh accepts them.
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+// ssh_config read the way OpenSSH 9.2 reads it, held to `ssh -G` by a differential test over a corpus
+// of configs (test/fixtures/sshConfig/): ~/.ssh/config, then the system's /etc/ssh/ssh_config (or one
+// file, as `ssh -F`); every line checked as ssh checks it, in blocks that do not apply too, a bad one
+// refused with its file and line; Include (globs, relative to ~/.ssh, nested 16 deep, the files of a
+// block that does not apply read but never applied); Host (case as given) and Match host, originalhost,
+// user, localuser, all, canonical, final (a second pass against the final host name); the first value
+// obtained wins; IdentityFile and CertificateFile accumulate. `Match exec` is never run. Keywords are
+// read by sshConfigKeywords.ts; what Fleet honours and refuses is sshConfigPolicy.ts.
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { homedir, hostname, userInfo } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { ValidationError } from '../errors';
 import { glob } from './includeGlob';
+import { keywords, readLine, storedAs, type Parsed } from './sshConfigKeywords';
+import { evalMatch, hostLineMatches, matchPatternList } from './sshConfigMatch';
+import { refusals } from './sshConfigPolicy';
 import { parseConfigLines, type Line } from './sshConfigSyntax';
+import {
+  clientTokens,
+  originError,
+  percentExpand,
+  tildeExpand,
+  type LocalContext,
+  type Origin,
+} from './sshConfigTokens';
+import { finalHostName, parseJumpList, type UserHostPort } from './sshConfigValues';
 
-/** what resolution needs of this machine (injected in tests, and for other platforms) */
-export interface LocalContext {
-  home: string;
-  localUser: string;
-  localHost: string;
-}
+export type { LocalContext, Origin } from './sshConfigTokens';
+export { expandTokens } from './sshConfigTokens';
 
 export function localContext(): LocalContext {
   let user = process.env.USER ?? 'root';
@@ -30,10 +38,11 @@ export function localContext(): LocalContext {
   return { home: homedir(), localUser: user, localHost: hostname() };
 }
 
-/** a host's settings, as `ssh -G` reports them (tokens in IdentityFile and ProxyCommand not yet expanded) */
+/** a host's settings, as `ssh -G` reports them (IdentityFile, CertificateFile, ProxyCommand unexpanded) */
 export interface ResolvedSsh {
   /** the name that was asked for */
   host: string;
+  /** the name connected to: HostName's, lower-cased (an address in its canonical form) */
   hostname: string;
   user: string;
   port: number;
@@ -41,323 +50,361 @@ export interface ResolvedSsh {
   identityFiles: string[];
   /** the config or the command line named identity files (else the defaults, which may be absent) */
   identityFilesGiven: boolean;
+  certificateFiles: string[];
   identitiesOnly: boolean;
+  /** ProxyJump as ssh -G prints it */
   proxyJump?: string;
+  /** its hops, in the order they are connected */
+  jumpHops?: UserHostPort[];
   proxyCommand?: string;
   connectTimeoutSecs?: number;
   serverAliveIntervalSecs: number;
+  serverAliveCountMax: number;
+  connectionAttempts: number;
+  /** lower-cased, as ssh uses it */
   hostKeyAlias?: string;
+  /** as ssh -G prints it: true (yes), false (no, off), ask, accept-new */
+  strictHostKeyChecking: 'true' | 'false' | 'ask' | 'accept-new';
+  /** ~, tokens and ${VAR} expanded ("none" alone: no file) */
+  userKnownHostsFiles: string[];
+  globalKnownHostsFiles: string[];
+  /** ~, tokens and ${VAR} expanded; "none" and "SSH_AUTH_SOCK" as they are */
+  identityAgent?: string;
+  canonicalizeHostname: string;
+  /** where the values came from, by keyword, for messages (IdentityFile: each file's) */
+  origins: Record<string, Origin>;
+  identityOrigins: Origin[];
+  certificateOrigins: Origin[];
 }
 
 export interface CommandLine {
   user?: string;
   port?: number;
   identityFiles?: readonly string[];
+  /** a ProxyJump list (`--jump`, as ssh -J) */
+  jump?: string;
 }
 
 const defaultIdentities = ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk', 'id_xmss', 'id_dsa'];
 const maxIncludeDepth = 16;
-const accumulating = new Set(['identityfile']);
+const systemConfig =
+  process.platform === 'win32'
+    ? join(process.env.ProgramData ?? 'C:\\ProgramData', 'ssh', 'ssh_config')
+    : '/etc/ssh/ssh_config';
+const systemDir = process.platform === 'win32' ? join(process.env.ProgramData ?? 'C:\\ProgramData', 'ssh') : '/etc/ssh';
+
+interface Source {
+  file: string;
+  /** a user's config: `~` in Include, relative Includes from ~/.ssh */
+  user: boolean;
+  /** ssh checks the owner and mode of ~/.ssh/config and of included files, not of `-F`'s file */
+  checkPerm: boolean;
+}
+
+type Entry = { value: string; origin: Origin };
+interface Store {
+  one: Map<string, Entry>;
+  lists: Map<string, { values: string[]; origin: Origin }>;
+  /** IdentityFile, CertificateFile: value, and whether the user gave it (command line, user config) */
+  add: Map<string, Array<{ value: string; user: boolean; origin: Origin }>>;
+  wantFinal: boolean;
+}
 
 export class SshConfig {
   /** things the config does that Fleet will not (Match exec), once each */
   readonly warnings: string[] = [];
-  private readonly parsed = new Map<string, Line[]>();
+  private readonly parsed = new Map<string, Line[] | null>();
 
   private constructor(
-    readonly file: string | null,
+    private readonly sources: Source[],
     private readonly local: LocalContext,
-    text?: string,
-  ) {
-    if (file && text !== undefined) this.parsed.set(file, parseConfigLines(text, file));
-  }
+  ) {}
 
   static defaultPath(home = homedir()): string {
     return join(home, '.ssh', 'config');
   }
 
-  /** the user's config (or `file`); a missing file is an empty config, an unreadable one a ValidationError */
-  static load(file?: string, local: LocalContext = localContext()): SshConfig {
-    const f = file ?? SshConfig.defaultPath(local.home);
-    let text: string;
-    try {
-      text = readFileSync(f, 'utf8');
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return new SshConfig(null, local);
-      throw new ValidationError(f, '', `cannot read: ${(e as Error).message}`);
-    }
-    return new SshConfig(f, local, text);
+  /**
+   * `file` alone (as ssh -F), else ~/.ssh/config and then the system's ssh_config, as ssh reads them;
+   * a missing file is an empty one. Nothing is read before the first resolve.
+   */
+  static load(file?: string, local: LocalContext = localContext(), system = systemConfig): SshConfig {
+    const sources: Source[] = file
+      ? [{ file, user: true, checkPerm: false }]
+      : [
+          { file: SshConfig.defaultPath(local.home), user: true, checkPerm: true },
+          { file: system, user: false, checkPerm: false },
+        ];
+    return new SshConfig(sources, local);
   }
 
   /** a config from text (tests; Include still reads files) */
   static parse(text: string, file = '<ssh config>', local: LocalContext = localContext()): SshConfig {
-    return new SshConfig(file, local, text);
+    const c = new SshConfig([{ file, user: true, checkPerm: false }], local);
+    c.parsed.set(file, parseConfigLines(text, file));
+    return c;
   }
 
   /** the settings for `host` as OpenSSH would use them, with the command line's values first */
   resolve(host: string, cmd: CommandLine = {}): ResolvedSsh {
-    const st: Record<string, string | string[]> = Object.create(null);
-    if (cmd.user) st.user = cmd.user;
-    if (cmd.port) st.port = String(cmd.port);
-    let finalWanted = false;
-    const evalPass = (final: boolean) => {
-      if (!this.file) return;
-      const ctx: MatchContext = {
-        host,
-        original: host,
-        final,
-        local: this.local,
-        wantFinal: () => (finalWanted = true),
-      };
-      this.evaluate(this.lines(this.file), ctx, st, 0, true);
-    };
-    evalPass(false);
-    if (finalWanted) evalPass(true);
-    const one = (k: string) => st[k] as string | undefined;
-    const port = one('port');
-    if (port !== undefined && !/^\d{1,5}$/.test(port))
-      throw new ValidationError(
-        this.file ?? '',
-        `Host ${host}: Port`,
-        `expected a number, got ${JSON.stringify(port)}`,
-      );
-    const cmdIds = cmd.identityFiles ?? [];
-    const cfgIds = (st.identityfile as string[] | undefined) ?? [];
-    const given = cmdIds.length + cfgIds.length > 0;
-    const ids = given ? dedupe([...cmdIds, ...cfgIds]) : defaultIdentities.map((n) => `~/.ssh/${n}`);
-    const secs = (k: string) => {
-      const v = one(k);
-      return v === undefined || v === 'none' ? undefined : Number(v);
-    };
-    const jump = one('proxyjump');
-    const command = one('proxycommand');
-    return {
-      host,
-      hostname: hostnameOf(st, host),
-      user: one('user') ?? this.local.localUser,
-      port: port === undefined ? 22 : Number(port),
-      identityFiles: ids,
-      identityFilesGiven: given,
-      identitiesOnly: yes(one('identitiesonly')),
-      proxyJump: jump && jump !== 'none' ? jump : undefined,
-      proxyCommand: command && command !== 'none' ? command : undefined,
-      connectTimeoutSecs: secs('connecttimeout'),
-      serverAliveIntervalSecs: secs('serveraliveinterval') ?? 0,
-      hostKeyAlias: one('hostkeyalias'),
-    };
+    const st: Store = { one: new Map(), lists: new Map(), add: new Map(), wantFinal: false };
+    const cli: Origin = { file: 'the command line', lineNo: 0, keyword: '' };
+    if (cmd.user) st.one.set('user', { value: cmd.user, origin: { ...cli, keyword: 'user' } });
+    if (cmd.port) st.one.set('port', { value: String(cmd.port), origin: { ...cli, keyword: 'port' } });
+    for (const f of cmd.identityFiles ?? []) {
+      // as ssh -i: ~ expanded, and a file that is not there left out with a warning
+      const path = tildeExpand(f, this.local, { ...cli, keyword: 'identity' });
+      if (existsSync(path)) addFile(st, 'identityfile', path, true, { ...cli, keyword: 'identity' });
+      else this.warn(`identity file ${path} not accessible; left out, as ssh -i leaves it out`);
+    }
+    if (cmd.jump) {
+      if (!parseJumpList(cmd.jump))
+        throw new ValidationError('--jump', '', `invalid jump host list ${JSON.stringify(cmd.jump)}`);
+      st.one.set('proxyjump', { value: cmd.jump, origin: { ...cli, keyword: 'jump' } });
+      st.one.set('proxycommand', { value: 'none', origin: { ...cli, keyword: 'jump' } });
+    }
+    this.pass(st, host, host, false);
+    let final = st.one.get('hostname') ? expandHostName(st.one.get('hostname')!, host) : host;
+    final = finalHostName(final);
+    if (st.wantFinal) {
+      st.one.set('hostname', {
+        value: final,
+        origin: st.one.get('hostname')?.origin ?? { ...cli, keyword: 'hostname' },
+      });
+      this.pass(st, final, host, true);
+    }
+    return this.result(st, host, final);
   }
 
-  /** every concrete Host name (no wildcard, no negation) in the file and the files it includes */
+  /** every concrete Host name (no wildcard, no negation) in the files and the files they include */
   aliases(): string[] {
-    if (!this.file) return [];
     const out: string[] = [];
-    const walk = (lines: Line[], depth: number) => {
-      for (const l of lines) {
-        if (l.keyword === 'host') out.push(...l.args.filter((a) => !/[*?!]/.test(a)));
+    const walk = (src: Source, file: string, depth: number) => {
+      for (const l of this.lines(file, depth > 0 || src.checkPerm) ?? []) {
+        if (l.keyword === 'host') out.push(...l.args.filter((a) => a && !/[*?!]/.test(a)));
         if (l.keyword === 'include' && depth < maxIncludeDepth)
-          for (const f of this.includes(l)) walk(this.lines(f), depth + 1);
+          for (const f of this.includes(l, src)) walk(src, f, depth + 1);
       }
     };
-    walk(this.lines(this.file), 0);
+    for (const s of this.sources.filter((s) => s.user)) walk(s, s.file, 0);
     return [...new Set(out)];
   }
 
-  private lines(file: string): Line[] {
-    let lines = this.parsed.get(file);
-    if (!lines) {
-      lines = parseConfigLines(readFileSync(file, 'utf8'), file);
-      this.parsed.set(file, lines);
+  /** one pass over every source; `hostForHost` is what Host patterns match */
+  private pass(st: Store, hostForHost: string, original: string, finalPass: boolean): void {
+    for (const src of this.sources) {
+      const lines = this.lines(src.file, src.checkPerm);
+      if (lines) this.evaluate(lines, src, st, { hostForHost, original, finalPass }, { active: true }, false, 0);
     }
+  }
+
+  /** a file's lines (null when it does not exist); ssh's owner and mode check where it makes one */
+  private lines(file: string, checkPerm: boolean): Line[] | null {
+    if (this.parsed.has(file)) return this.parsed.get(file)!;
+    let text: string;
+    try {
+      if (checkPerm) this.checkPermissions(file);
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        this.parsed.set(file, null);
+        return null;
+      }
+      if (code === 'EISDIR') return []; // ssh reads nothing from a directory an Include names
+      if (e instanceof ValidationError) throw e;
+      throw new ValidationError(file, '', `cannot read: ${(e as Error).message}`);
+    }
+    const lines = parseConfigLines(text, file);
+    this.parsed.set(file, lines);
     return lines;
   }
 
-  /** the files an Include line names: ~ expanded, relative to ~/.ssh, globbed and sorted */
-  private includes(l: Line): string[] {
+  private checkPermissions(file: string): void {
+    if (process.platform === 'win32') return;
+    let s;
+    try {
+      s = statSync(file);
+    } catch {
+      return; // read() tells
+    }
+    const uid = this.local.uid ?? process.getuid?.() ?? 0;
+    if ((s.uid !== 0 && s.uid !== uid) || (s.mode & 0o022) !== 0)
+      throw new ValidationError(
+        file,
+        '',
+        'bad owner or permissions (ssh refuses a config file others can write, or owned by another user)',
+      );
+  }
+
+  /** the files an Include line names: ~ expanded, relative to ~/.ssh (or /etc/ssh), globbed and sorted */
+  private includes(l: Line, src: Source): string[] {
     return l.args.flatMap((arg) => {
-      const p = arg.startsWith('~/')
-        ? join(this.local.home, arg.slice(2))
+      if (arg.startsWith('~') && !src.user) throw lineError(l, `bad include path ${arg}.`);
+      const p = arg.startsWith('~')
+        ? arg.replace(/^~(?=\/|$)/, this.local.home)
         : isAbsolute(arg)
           ? arg
-          : join(this.local.home, '.ssh', arg);
+          : src.user
+            ? join(this.local.home, '.ssh', arg)
+            : join(systemDir, arg);
       return glob(p);
     });
   }
 
   private evaluate(
     lines: Line[],
-    ctx: MatchContext,
-    st: Record<string, string | string[]>,
+    src: Source,
+    st: Store,
+    ctx: { hostForHost: string; original: string; finalPass: boolean },
+    frame: { active: boolean },
+    neverMatch: boolean,
     depth: number,
-    outer: boolean,
   ): void {
-    let active = outer;
     for (const l of lines) {
-      switch (l.keyword) {
-        case 'host':
-          active = hostMatches(l.args, ctx.host);
-          break;
-        case 'match':
-          active = this.matchLine(l, ctx, st);
-          break;
-        case 'include':
-          if (!active) break;
-          if (depth + 1 > maxIncludeDepth)
-            throw new ValidationError(
-              l.file,
-              `line ${l.lineNo}: Include`,
-              `more than ${maxIncludeDepth} nested Includes (a loop?)`,
-            );
-          for (const f of this.includes(l)) this.evaluate(this.lines(f), ctx, st, depth + 1, true);
-          break;
-        default:
-          if (!active || l.args.length === 0) break;
-          if (accumulating.has(l.keyword)) {
-            st[l.keyword] = [...((st[l.keyword] as string[] | undefined) ?? []), ...l.args.slice(0, 1)];
-          } else if (l.keyword === 'proxycommand' || l.keyword === 'proxyjump') {
-            // one slot: whichever comes first wins (ProxyJump none does not take it from a ProxyCommand)
-            const taken = st.proxycommand !== undefined || (st.proxyjump !== undefined && st.proxyjump !== 'none');
-            if (!taken && st[l.keyword] === undefined)
-              st[l.keyword] = l.keyword === 'proxycommand' ? l.args.join(' ') : l.args[0];
-          } else if (st[l.keyword] === undefined) st[l.keyword] = l.args[0];
+      if (!keywords[l.keyword]) {
+        const ignored = st.one.get('ignoreunknown')?.value;
+        if (ignored !== undefined && matchPatternList(l.keyword, ignored, true) === 1) continue;
+        throw lineError(l, `Bad configuration option: ${l.keyword}`);
       }
+      const r = readLine(l);
+      if (typeof r === 'string') throw lineError(l, r);
+      if (l.keyword === 'host') {
+        if (l.args.some((a) => a === '')) throw lineError(l, 'keyword host empty argument');
+        frame.active = !neverMatch && hostLineMatches(l.args, ctx.hostForHost);
+      } else if (l.keyword === 'match') {
+        const hostname = st.one.get('hostname');
+        const m = evalMatch(l, {
+          host: ctx.finalPass ? hostname!.value : hostname ? expandHostName(hostname, ctx.original) : ctx.original,
+          original: ctx.original,
+          user: st.one.get('user')?.value ?? this.local.localUser,
+          local: this.local,
+          finalPass: ctx.finalPass,
+          wantFinal: () => (st.wantFinal = true),
+          warn: (w) => !neverMatch && this.warn(w),
+        });
+        if ('error' in m) throw lineError(l, `${m.error}; Bad Match condition`);
+        frame.active = !neverMatch && m.applies;
+      } else if (l.keyword === 'include') {
+        if (l.args.some((a) => a === '')) throw lineError(l, 'keyword include empty argument');
+        const outer = frame.active;
+        for (const f of this.includes(l, src)) {
+          if (depth + 1 > maxIncludeDepth) throw lineError(l, `more than ${maxIncludeDepth} nested Includes (a loop?)`);
+          const inc = this.lines(f, true);
+          if (inc) this.evaluate(inc, src, st, ctx, frame, neverMatch || !outer, depth + 1);
+          frame.active = outer; // an included file's Host and Match lines end with it
+        }
+      } else if (frame.active) apply(st, l, r, src.user);
     }
-  }
-
-  private matchLine(l: Line, ctx: MatchContext, st: Record<string, string | string[]>): boolean {
-    const a = l.args;
-    let result = true;
-    for (let i = 0; i < a.length; i++) {
-      let crit = a[i].toLowerCase();
-      const negate = crit.startsWith('!');
-      if (negate) crit = crit.slice(1);
-      let hit: boolean;
-      switch (crit) {
-        case 'all':
-          hit = true;
-          break;
-        case 'canonical':
-          hit = false; // Fleet does not canonicalize host names (CanonicalizeHostname)
-          break;
-        case 'final':
-          ctx.wantFinal();
-          hit = ctx.final;
-          break;
-        case 'exec':
-          i++;
-          this.warn(
-            `${l.file} line ${l.lineNo}: Match exec is not run by Fleet (it would execute a command from the config); that block is skipped`,
-          );
-          return false;
-        case 'host':
-          hit = patternList(a[++i] ?? '', hostnameOf(st, ctx.host));
-          break;
-        case 'originalhost':
-          hit = patternList(a[++i] ?? '', ctx.original);
-          break;
-        case 'user':
-          hit = patternList(a[++i] ?? '', (st.user as string | undefined) ?? ctx.local.localUser);
-          break;
-        case 'localuser':
-          hit = patternList(a[++i] ?? '', ctx.local.localUser);
-          break;
-        default:
-          this.warn(`${l.file} line ${l.lineNo}: Match ${crit} is not supported by Fleet; that block is skipped`);
-          return false;
-      }
-      if (hit === negate) result = false;
-    }
-    return result;
   }
 
   private warn(w: string): void {
     if (!this.warnings.includes(w)) this.warnings.push(w);
   }
-}
 
-interface MatchContext {
-  host: string;
-  original: string;
-  final: boolean;
-  local: LocalContext;
-  wantFinal: () => void;
-}
-
-function hostnameOf(st: Record<string, string | string[]>, host: string): string {
-  const h = st.hostname as string | undefined;
-  return h === undefined ? host.toLowerCase() : h.replace(/%(%|h)/g, (_, k: string) => (k === '%' ? '%' : host));
-}
-
-function yes(v: string | undefined): boolean {
-  return v !== undefined && /^(yes|true)$/i.test(v);
-}
-
-function dedupe(xs: string[]): string[] {
-  return [...new Set(xs)];
-}
-
-/** Host: any positive pattern matches and no negated one does */
-function hostMatches(patterns: string[], host: string): boolean {
-  let hit = false;
-  for (const p of patterns) {
-    if (p.startsWith('!')) {
-      if (wildcard(p.slice(1), host)) return false;
-    } else if (wildcard(p, host)) hit = true;
-  }
-  return hit;
-}
-
-/** a comma-separated pattern list (Match): the same rule as Host */
-function patternList(list: string, value: string): boolean {
-  return hostMatches(list.split(','), value);
-}
-
-function wildcard(pattern: string, s: string): boolean {
-  const re = new RegExp(
-    `^${pattern
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')}$`,
-  );
-  return re.test(s);
-}
-
-/**
- * OpenSSH's % tokens for IdentityFile (and ~): %% %d (home) %h (remote host name) %i (uid) %L (short
- * local host name) %l (local host name) %n (the host as asked for) %p (port) %r (remote user) %u
- * (local user) %C (a hash of %l%h%p%r); ProxyCommand takes %h %n %p %r.
- */
-export function expandTokens(
-  value: string,
-  r: Pick<ResolvedSsh, 'host' | 'hostname' | 'port' | 'user'>,
-  local: LocalContext = localContext(),
-): string {
-  const withHome = value.replace(/^~(?=\/|$)/, local.home);
-  return withHome.replace(/%(.)/g, (all, k: string) => {
-    switch (k) {
-      case '%':
-        return '%';
-      case 'd':
-        return local.home;
-      case 'h':
-        return r.hostname;
-      case 'i':
-        return String(process.getuid?.() ?? 0);
-      case 'L':
-        return local.localHost.split('.')[0];
-      case 'l':
-        return local.localHost;
-      case 'n':
-        return r.host;
-      case 'p':
-        return String(r.port);
-      case 'r':
-        return r.user;
-      case 'u':
-        return local.localUser;
-      case 'C':
-        return createHash('sha1').update(`${local.localHost}${r.hostname}${r.port}${r.user}`).digest('hex');
-      default:
-        return all;
+  private result(st: Store, host: string, hostname: string): ResolvedSsh {
+    const one = (k: string) => st.one.get(k)?.value;
+    const origins: Record<string, Origin> = {};
+    for (const [k, e] of st.one) origins[k] = e.origin;
+    for (const [k, e] of st.lists) origins[k] = e.origin;
+    for (const [k, v] of Object.entries(refusals)) {
+      const e = st.one.get(k);
+      const why = e && v(e.value);
+      if (why) throw originError(e.origin, why);
     }
-  });
+    const user = one('user') ?? this.local.localUser;
+    const port = Number(one('port') ?? 22);
+    const jumpText = one('proxyjump');
+    const jump = jumpText && jumpText.toLowerCase() !== 'none' ? parseJumpList(jumpText) : null;
+    const proxyCommand = one('proxycommand');
+    const ids = st.add.get('identityfile') ?? [];
+    const certs = st.add.get('certificatefile') ?? [];
+    const attempts = Number(one('connectionattempts') ?? 1);
+    if (attempts <= 0)
+      throw originError(st.one.get('connectionattempts')!.origin, 'Invalid number of ConnectionAttempts');
+    if (jump && typeof jump === 'object') {
+      const last = jump.hops[jump.hops.length - 1];
+      if (last.host === hostname && (last.port > 0 ? last.port : 22) === port && (last.user ?? user) === user)
+        throw originError(st.one.get('proxyjump')!.origin, `jumphost loop via ${last.host}`);
+    }
+    const alias = one('hostkeyalias')?.toLowerCase();
+    const tokens = clientTokens({ host: hostname, original: host, port, user, keyAlias: alias ?? host }, this.local);
+    const expandPath = (p: string, o: Origin) =>
+      percentExpand(tildeExpand(p, this.local, o), tokens, o, { dollar: true, env: this.local.env });
+    const userKh = st.lists.get('userknownhostsfile');
+    const userKnownHostsFiles = userKh
+      ? userKh.values.map((p) => (p.toLowerCase() === 'none' ? p : expandPath(p, userKh.origin)))
+      : ['~/.ssh/known_hosts', '~/.ssh/known_hosts2'].map((p) =>
+          expandPath(p, { file: 'ssh', lineNo: 0, keyword: 'UserKnownHostsFile' }),
+        );
+    const agent = st.one.get('identityagent');
+    return {
+      host,
+      hostname,
+      user,
+      port,
+      identityFiles: ids.length ? ids.map((i) => i.value) : defaultIdentities.map((n) => `~/.ssh/${n}`),
+      identityFilesGiven: ids.length > 0,
+      certificateFiles: certs.map((c) => c.value),
+      identitiesOnly: one('identitiesonly') === 'yes',
+      proxyJump: jump && typeof jump === 'object' ? jump.display : undefined,
+      jumpHops: jump && typeof jump === 'object' ? jump.hops : undefined,
+      proxyCommand: !jump && proxyCommand && proxyCommand.toLowerCase() !== 'none' ? proxyCommand : undefined,
+      connectTimeoutSecs: one('connecttimeout') === undefined ? undefined : Number(one('connecttimeout')),
+      serverAliveIntervalSecs: Number(one('serveraliveinterval') ?? 0),
+      serverAliveCountMax: Number(one('serveralivecountmax') ?? 3),
+      connectionAttempts: attempts,
+      hostKeyAlias: alias,
+      strictHostKeyChecking: (one('stricthostkeychecking') ?? 'ask') as ResolvedSsh['strictHostKeyChecking'],
+      userKnownHostsFiles,
+      globalKnownHostsFiles: st.lists.get('globalknownhostsfile')?.values ?? [
+        '/etc/ssh/ssh_known_hosts',
+        '/etc/ssh/ssh_known_hosts2',
+      ],
+      identityAgent: agent && expandPath(agent.value, agent.origin),
+      canonicalizeHostname: one('canonicalizehostname') ?? 'false',
+      origins,
+      identityOrigins: ids.map((i) => i.origin),
+      certificateOrigins: certs.map((c) => c.origin),
+    };
+  }
+}
+
+function lineError(l: Line, message: string): ValidationError {
+  return new ValidationError(l.file, `line ${l.lineNo}`, message);
+}
+
+/** HostName's %h (and %%): the name as given; any other token is an error, as ssh makes it */
+function expandHostName(e: Entry, original: string): string {
+  return percentExpand(e.value, { h: original }, e.origin);
+}
+
+function addFile(st: Store, k: string, value: string, user: boolean, origin: Origin): void {
+  const list = st.add.get(k) ?? [];
+  if (!list.some((x) => x.value === value && x.user === user)) list.push({ value, user, origin });
+  st.add.set(k, list);
+}
+
+/** an active line's value into the store: the first value obtained wins */
+function apply(st: Store, l: Line, r: Parsed, userConfig: boolean): void {
+  const k = storedAs(l.keyword);
+  const origin: Origin = { file: l.file, lineNo: l.lineNo, keyword: l.keyword };
+  switch (r.kind) {
+    case 'one':
+    case 'command':
+      // a ProxyJump came first (ProxyJump none keeps a later ProxyCommand, as ssh 9.2 does)
+      if (k === 'proxycommand' && (st.one.get('proxyjump')?.value.toLowerCase() ?? 'none') !== 'none') return;
+      if (!st.one.has(k)) st.one.set(k, { value: r.value, origin });
+      return;
+    case 'jump':
+      if (!st.one.has('proxycommand') && !st.one.has('proxyjump')) st.one.set(k, { value: r.value, origin });
+      return;
+    case 'list':
+      if (!st.lists.has(k)) st.lists.set(k, { values: r.values, origin });
+      return;
+    case 'add':
+      return addFile(st, k, r.value, userConfig, origin);
+    default:
+      return;
+  }
 }

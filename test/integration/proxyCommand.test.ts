@@ -1,9 +1,12 @@
 // ProxyCommand from ~/.ssh/config: the connection runs over a command's stdin/stdout (here a small
 // relay to a harness sshd, as SSM, IAP or Teleport's commands would be), host keys are still
 // checked, its stderr goes to the debug log, it ends with the connection, and a failing command is
-// an unreachable host with the command's own words.
+// an unreachable host with the command's own words. The line goes to the shell as written, quotes and
+// all (AWS's `sh -c "aws ssm start-session … --parameters 'portNumber=%p'"`), and %h is the host name
+// lower-cased, as ssh gives it (a hashed known_hosts entry of that name is found).
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pidsMatching } from '../harness/agentProcess';
@@ -22,6 +25,21 @@ describe('ProxyCommand (real sshd behind a relay command)', function () {
       "const s = require('node:net').connect(Number(process.argv[3]), process.argv[2]);",
       "s.on('connect', () => process.stderr.write(`relay: connected to ${process.argv[2]}:${process.argv[3]}\\n`));",
       's.on("error", (e) => { process.stderr.write(`relay: ${e.message}\\n`); process.exit(1); });',
+      'process.stdin.pipe(s); s.pipe(process.stdout);',
+    ].join('\n'),
+  );
+  // an SSM look-alike: `ssm-relay --target NAME --address ADDR --parameters portNumber=PORT`, recording NAME
+  const ssm = join(dir, 'fleet-test-ssm.js');
+  writeFileSync(
+    ssm,
+    [
+      'const a = process.argv.slice(2);',
+      'const opt = (n) => a[a.indexOf(n) + 1];',
+      "const m = /^portNumber=(\\d+)$/.exec(opt('--parameters') ?? '');",
+      "if (!m || a.indexOf('--target') < 0) { process.stderr.write(`ssm: bad arguments ${JSON.stringify(a)}\\n`); process.exit(2); }",
+      "require('node:fs').writeFileSync(process.env.FLEET_TEST_SEEN, opt('--target'));",
+      "const s = require('node:net').connect(Number(m[1]), opt('--address'));",
+      's.on("error", (e) => { process.stderr.write(`ssm: ${e.message}\\n`); process.exit(1); });',
       'process.stdin.pipe(s); s.pipe(process.stdout);',
     ].join('\n'),
   );
@@ -78,5 +96,52 @@ describe('ProxyCommand (real sshd behind a relay command)', function () {
     const r = await fleet(['run', 'broken', '--json', '--', 'true'], { home: home('') });
     assert.equal(r.code, 2, r.stdout + r.stderr);
     assert.match(JSON.parse(r.stdout).error, /ProxyCommand .*relay: connect ECONNREFUSED 127\.0\.0\.1:1/);
+  });
+
+  it("hands the shell the line as written: AWS SSM's quoted form works, %h lower-cased finds a hashed known_hosts entry", async () => {
+    const h = scratchHome();
+    const [a] = f.hosts;
+    const seen = join(mkdtempSync(join(tmpdir(), 'ssm-seen-')), 'target');
+    writeFileSync(
+      join(h, '.ssh', 'config'),
+      [
+        'Host i-* mi-*',
+        `  ProxyCommand sh -c "${process.execPath} ${ssm} --target %h --address ${a.address} --document-name AWS-StartSSHSession --parameters 'portNumber=%p'"`,
+        `  Port ${f.port}`,
+        `  User ${f.loginName}`,
+        `  IdentityFile ${f.clientKey}`,
+        'Host i-MixedCase',
+        '  HostName I-0ABC.Fleet.Test',
+      ].join('\n') + '\n',
+    );
+    // the host's key under the lower-cased name, hashed as HashKnownHosts writes it
+    const kh = join(h, '.ssh', 'known_hosts');
+    writeFileSync(kh, a.knownHostsLine.replace(/^\S+/, `[i-0abc.fleet.test]:${f.port}`) + '\n');
+    execFileSync('ssh-keygen', ['-q', '-H', '-f', kh], { stdio: 'ignore' });
+    assert.doesNotMatch(readFileSync(kh, 'utf8'), /fleet\.test/, 'hashed');
+    const r = await fleet(['run', 'i-MixedCase', '--json', '--host-key-policy', 'strict', '--', 'echo', 'via-ssm'], {
+      home: h,
+      env: { FLEET_TEST_SEEN: seen },
+    });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(JSON.parse(r.stdout).stdout, 'via-ssm\n');
+    assert.equal(readFileSync(seen, 'utf8'), 'i-0abc.fleet.test');
+  });
+
+  it('a jump host reached through a ProxyCommand (the first hop of a ProxyJump list keeps its own)', async () => {
+    const h = home(
+      [
+        'Host behind',
+        `  HostName ${f.hosts[1].address}`,
+        `  Port ${f.port}`,
+        `  User ${f.loginName}`,
+        `  IdentityFile ${f.clientKey}`,
+        '  ProxyJump viaproxy',
+      ].join('\n'),
+    );
+    // viaproxy logs in as root in this file's config: the jump only forwards
+    const r = await fleet(['run', 'behind', '--json', '--', 'echo', 'behind-proxy'], { home: h });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(JSON.parse(r.stdout).stdout, 'behind-proxy\n');
   });
 });
