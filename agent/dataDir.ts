@@ -28,6 +28,18 @@ export class DataDir {
   get stateFile(): string {
     return join(this.root, 'state.json');
   }
+  /** the leases of its packages (agent/leases.ts) */
+  get leasesFile(): string {
+    return join(this.root, 'leases.json');
+  }
+  /** each package's history, `<name>.jsonl` (agent/history.ts) */
+  get historyDir(): string {
+    return join(this.root, 'history');
+  }
+  /** each package's latest rollout as recorded by its controller, `<name>.jsonl` */
+  get rolloutsDir(): string {
+    return join(this.root, 'rollouts');
+  }
   get packagesRoot(): string {
     return join(this.root, 'packages');
   }

@@ -175,6 +175,10 @@ export class Packages {
     });
   }
 
+  has(name: string): boolean {
+    return this.state.get(name) !== undefined;
+  }
+
   list(): PackageStatus[] {
     return this.state.names().map((n) => this.status(n));
   }

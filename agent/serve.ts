@@ -11,6 +11,7 @@ import { ensureTokenFile } from '../core/token';
 import { listenTcp, type TcpListener } from './tcpListener';
 import { ensureTlsIdentity } from './tlsIdentity';
 import { DataDir } from './dataDir';
+import { Ledger } from './ledger';
 import { Packages } from './packages';
 import { buildApp } from './server';
 import { StateStore } from './state';
@@ -40,6 +41,8 @@ export async function serveAgent(o: AgentOptions): Promise<RunningAgent> {
   const state = new StateStore(data.stateFile);
   for (const p of state.problems) o.log(p);
   const packages = new Packages(data, state, o.supervisor, defaultUnzipLimits, o.log);
+  const ledger = new Ledger(data, packages);
+  for (const p of ledger.problems) o.log(p);
   const stats = new Stats(o.statsIntervalSecs);
   stats.start();
   await packages.recover();
@@ -64,7 +67,7 @@ export async function serveAgent(o: AgentOptions): Promise<RunningAgent> {
     maxSeedJsonBytes: 64 * 1024 * 1024,
     bodyIdleTimeoutMs: o.bodyIdleTimeoutMs,
   };
-  const unixApp = buildApp(data, packages, stats, {
+  const unixApp = buildApp(data, packages, stats, ledger, {
     ...limits,
     guard: { allowedHosts: new Set(['localhost', 'localhost:80', 'fleet-agent']) },
   });
@@ -102,7 +105,7 @@ export async function serveAgent(o: AgentOptions): Promise<RunningAgent> {
     info.listen = formatHostPort(host, port);
     info.tlsFingerprint = tls.fingerprint;
     const allowed = new Set([formatHostPort(host, port).toLowerCase(), `localhost:${port}`, `127.0.0.1:${port}`]);
-    const app = buildApp(data, packages, stats, {
+    const app = buildApp(data, packages, stats, ledger, {
       ...limits,
       guard: { allowedHosts: allowed, port, tokens: { full, read, fullFile: tokenFile } },
     });

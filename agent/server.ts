@@ -13,6 +13,7 @@ import {
 import type { DataDir } from './dataDir';
 import { guard, type GuardOptions } from './guard';
 import { HttpError } from './httpError';
+import type { Ledger } from './ledger';
 import type { Packages } from './packages';
 import { prometheusText } from './metrics';
 import type { Stats } from './stats';
@@ -29,7 +30,13 @@ export interface ServerOptions {
   bodyIdleTimeoutMs: number;
 }
 
-export function buildApp(data: DataDir, packages: Packages, stats: Stats, opts: ServerOptions): express.Express {
+export function buildApp(
+  data: DataDir,
+  packages: Packages,
+  stats: Stats,
+  ledger: Ledger,
+  opts: ServerOptions,
+): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -68,21 +75,26 @@ export function buildApp(data: DataDir, packages: Packages, stats: Stats, opts: 
     if (type !== 'application/zip' && type !== 'application/octet-stream')
       throw new HttpError(415, 'send the package as the body with Content-Type: application/zip');
     const spec = parseSpecHeader(req.headers[installSpecHeader]);
-    const status = await packages.install(req.params.name, spec, () =>
-      receiveUpload(req, data.tmp, opts.maxPackageBytes),
+    const name = req.params.name;
+    const status = await ledger.change(req, name, 'install', () =>
+      packages.install(name, spec, () => receiveUpload(req, data.tmp, opts.maxPackageBytes)),
     );
     res.json(status);
   });
 
   for (const op of ['start', 'stop', 'restart', 'rollback'] as const) {
     app.post(`/api/v1/packages/:name/${op}`, async (req, res) => {
-      res.json(await packages[op](req.params.name));
+      const name = req.params.name;
+      res.json(await ledger.change(req, name, op, () => packages[op](name)));
     });
   }
   app.delete('/api/v1/packages/:name', async (req, res) => {
-    await packages.remove(req.params.name);
+    const name = req.params.name;
+    await ledger.change(req, name, 'remove', () => packages.remove(name));
     res.status(204).end();
   });
+  // leases, the latest rollout's record, history
+  app.use(ledger.routes());
   app.get('/api/v1/packages/:name/logs', (req, res) => {
     packages.status(req.params.name); // 404 when unknown
     const tail = req.query.tail === undefined ? 100 : Number(req.query.tail);
@@ -106,11 +118,13 @@ export function buildApp(data: DataDir, packages: Packages, stats: Stats, opts: 
     }
     const dir = mkdtempSync(join(data.tmp, 'seed-'));
     try {
-      await packages.install(Name, { binary: Binary, args: Args }, async () => {
-        const file = join(dir, 'package.zip');
-        writeFileSync(file, body, { mode: 0o600 });
-        return { file, size: body.length, sha256: createHash('sha256').update(body).digest('hex') };
-      });
+      await ledger.change(req, Name, 'install', () =>
+        packages.install(Name, { binary: Binary, args: Args }, async () => {
+          const file = join(dir, 'package.zip');
+          writeFileSync(file, body, { mode: 0o600 });
+          return { file, size: body.length, sha256: createHash('sha256').update(body).digest('hex') };
+        }),
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -131,7 +145,8 @@ export function buildApp(data: DataDir, packages: Packages, stats: Stats, opts: 
             ? 400
             : 500;
     if (disk) e.message = disk.message;
-    if (!res.headersSent) res.status(status).json({ error: e.message ?? String(err) });
+    if (!res.headersSent)
+      res.status(status).json({ error: e.message ?? String(err), ...(err instanceof HttpError ? err.extra : {}) });
   });
   return app;
 }

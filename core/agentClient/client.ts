@@ -11,6 +11,24 @@ import {
   type InstallSpec,
   type PackageStatus,
 } from '../protocol/agent';
+import {
+  actorHeader,
+  forceHeader,
+  historyAnswerSchema,
+  leaseGrantSchema,
+  leaseHeader,
+  leaseHeldStatus,
+  leaseViewSchema,
+  rolloutRecordSchema,
+  type Actor,
+  type HistoryAnswer,
+  type LeaseGrant,
+  type LeaseRequest,
+  type LeaseView,
+  type RolloutEvents,
+  type RolloutRecord,
+} from '../protocol/agentRecords';
+import { AgentTooOldError, checkAnswer, LeaseHeldError, LeaseLostError, MalformedAnswerError } from './records';
 import type { SshEndpoint } from '../ssh/endpoint';
 import type { SshPool } from '../ssh/pool';
 import { checkPlainHttp, insecureHttpFromEnv, type AgentEndpoint } from './endpoint';
@@ -20,6 +38,7 @@ import { openSocketStream } from './socketStream';
 import { connectPinned } from './tlsPin';
 
 export { AgentTrustError } from './tlsPin';
+export { AgentTooOldError, LeaseHeldError, LeaseLostError, MalformedAnswerError } from './records';
 
 /** the agent answered with an error status; `message` is its {error} */
 export class AgentError extends FleetError {
@@ -27,6 +46,8 @@ export class AgentError extends FleetError {
     readonly endpoint: string,
     readonly status: number,
     message: string,
+    /** the answer's JSON beside {error} (a refused change's lease), unchecked */
+    readonly body?: unknown,
   ) {
     super(`agent ${endpoint}: ${message} (HTTP ${status})`);
   }
@@ -45,6 +66,14 @@ export interface AgentClientOptions {
   pool?: SshPool;
   sshEndpoint?: SshEndpoint;
   timeoutMs?: number;
+  /** who this controller is: sent with every change, recorded in the package's history */
+  actor?: Actor;
+}
+
+/** how a change is made: under a lease this client holds (useLease), or forced with a reason */
+export interface ChangeOptions {
+  /** change a package another controller holds; the reason is recorded in its history */
+  force?: string;
 }
 
 interface Req {
@@ -57,6 +86,8 @@ interface Req {
 
 export class AgentClient {
   private remoteSocket?: Promise<string>;
+  /** the leases this client holds, by package: its changes of those packages go under them */
+  private readonly leaseIds = new Map<string, string>();
 
   constructor(
     readonly endpoint: AgentEndpoint,
@@ -80,21 +111,111 @@ export class AgentClient {
   async status(name: string): Promise<PackageStatus> {
     return this.json({ method: 'GET', path: `/api/v1/packages/${encodeURIComponent(name)}` });
   }
-  async install(name: string, zipFile: string, spec: InstallSpec): Promise<PackageStatus> {
+  async install(name: string, zipFile: string, spec: InstallSpec, o: ChangeOptions = {}): Promise<PackageStatus> {
     const size = statSync(zipFile).size;
     return this.json({
       method: 'PUT',
       path: `/api/v1/packages/${encodeURIComponent(name)}`,
-      headers: { 'content-type': 'application/zip', 'content-length': size, [installSpecHeader]: JSON.stringify(spec) },
+      headers: {
+        'content-type': 'application/zip',
+        'content-length': size,
+        [installSpecHeader]: JSON.stringify(spec),
+        ...this.changeHeaders(name, o),
+      },
       body: () => createReadStream(zipFile),
       timeoutMs: 30 * 60_000,
     });
   }
-  async action(name: string, op: 'start' | 'stop' | 'restart' | 'rollback'): Promise<PackageStatus> {
-    return this.json({ method: 'POST', path: `/api/v1/packages/${encodeURIComponent(name)}/${op}` });
+  async action(
+    name: string,
+    op: 'start' | 'stop' | 'restart' | 'rollback',
+    o: ChangeOptions = {},
+  ): Promise<PackageStatus> {
+    return this.json({
+      method: 'POST',
+      path: `/api/v1/packages/${encodeURIComponent(name)}/${op}`,
+      headers: this.changeHeaders(name, o),
+    });
   }
-  async remove(name: string): Promise<void> {
-    await this.call({ method: 'DELETE', path: `/api/v1/packages/${encodeURIComponent(name)}` });
+  async remove(name: string, o: ChangeOptions = {}): Promise<void> {
+    await this.call({
+      method: 'DELETE',
+      path: `/api/v1/packages/${encodeURIComponent(name)}`,
+      headers: this.changeHeaders(name, o),
+    });
+  }
+
+  /** changes of `name` from now on go under this lease (undefined: none) */
+  useLease(name: string, leaseId: string | undefined): void {
+    if (leaseId) this.leaseIds.set(name, leaseId);
+    else this.leaseIds.delete(name);
+  }
+  /** who holds the package here, or null (AgentTooOldError: an agent from before leases) */
+  async lease(name: string): Promise<LeaseView | null> {
+    const r = await this.records({ method: 'GET', path: this.recordPath(name, 'lease') });
+    return checkAnswer(this.endpoint.text, 'lease', leaseViewSchema.nullable(), (r as { lease?: unknown }).lease);
+  }
+  /** takes the package here for a rollout; LeaseHeldError naming the holder when another one has it */
+  async takeLease(name: string, req: LeaseRequest): Promise<LeaseGrant> {
+    const r = await this.records({
+      method: 'POST',
+      path: this.recordPath(name, 'lease'),
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(req),
+    });
+    return checkAnswer(this.endpoint.text, 'lease grant', leaseGrantSchema, r);
+  }
+  /** renews the lease; LeaseLostError when another rollout took it over or it was broken */
+  async renewLease(name: string, leaseId: string): Promise<LeaseView> {
+    const r = await this.records({
+      method: 'PUT',
+      path: this.recordPath(name, 'lease'),
+      headers: { [leaseHeader]: leaseId },
+    });
+    return checkAnswer(this.endpoint.text, 'lease', leaseViewSchema, (r as { lease?: unknown }).lease);
+  }
+  /** gives the lease back, saying how the rollout ended (recorded in the history) */
+  async releaseLease(name: string, leaseId: string, outcome: string): Promise<void> {
+    await this.records({
+      method: 'DELETE',
+      path: `${this.recordPath(name, 'lease')}?outcome=${encodeURIComponent(outcome)}`,
+      headers: { [leaseHeader]: leaseId },
+    });
+  }
+  /** removes another controller's lease (recorded with the reason) */
+  async breakLease(name: string, reason: string): Promise<void> {
+    await this.records({
+      method: 'DELETE',
+      path: this.recordPath(name, 'lease'),
+      headers: this.changeHeaders(name, { force: reason }),
+    });
+  }
+  /** the package's latest rollout as this agent recorded it, or null */
+  async rolloutRecord(name: string): Promise<RolloutRecord | null> {
+    const r = await this.records({ method: 'GET', path: this.recordPath(name, 'rollout') });
+    return checkAnswer(
+      this.endpoint.text,
+      'rollout record',
+      rolloutRecordSchema.nullable(),
+      (r as { record?: unknown }).record,
+    );
+  }
+  /** records the holder's rollout events on this agent */
+  async recordEvents(name: string, leaseId: string, body: RolloutEvents): Promise<void> {
+    await this.records({
+      method: 'POST',
+      path: this.recordPath(name, 'rollout'),
+      headers: { 'content-type': 'application/json', [leaseHeader]: leaseId },
+      body: JSON.stringify(body),
+    });
+  }
+  /** the package's history here, oldest first */
+  async history(name: string, limit?: number): Promise<HistoryAnswer> {
+    const r = await this.records({
+      method: 'GET',
+      path: `${this.recordPath(name, 'history')}${limit ? `?limit=${limit}` : ''}`,
+    });
+    return checkAnswer(this.endpoint.text, 'history', historyAnswerSchema, r);
   }
   async logs(name: string, tail = 100): Promise<string> {
     return (
@@ -110,6 +231,40 @@ export class AgentClient {
 
   private async json<T>(r: Req): Promise<T> {
     return JSON.parse((await this.call(r)).toString('utf8')) as T;
+  }
+
+  private recordPath(name: string, what: 'lease' | 'rollout' | 'history'): string {
+    return `/api/v1/packages/${encodeURIComponent(name)}/${what}`;
+  }
+
+  private changeHeaders(name: string, o: ChangeOptions): Record<string, string> {
+    const lease = this.leaseIds.get(name);
+    return {
+      ...(this.opts.actor ? { [actorHeader]: JSON.stringify(this.opts.actor) } : {}),
+      ...(lease ? { [leaseHeader]: lease } : {}),
+      ...(o.force !== undefined ? { [forceHeader]: o.force.replace(/[^\x20-\x7e]/g, ' ').slice(0, 200) || '1' } : {}),
+    };
+  }
+
+  /** a call to a route of leases, records or history, its refusals typed; the answer's JSON unchecked */
+  private async records(r: Req): Promise<unknown> {
+    r.headers = { ...(this.opts.actor ? { [actorHeader]: JSON.stringify(this.opts.actor) } : {}), ...r.headers };
+    let body: Buffer;
+    try {
+      body = await this.call(r);
+    } catch (e) {
+      if (!(e instanceof AgentError)) throw e;
+      if (e.status === 404 && /no such route/.test(e.message)) throw new AgentTooOldError(this.endpoint.text, e);
+      if (e.status === leaseHeldStatus) throw new LeaseHeldError(this.endpoint.text, e.body);
+      if (e.status === 409) throw new LeaseLostError(this.endpoint.text, e.body);
+      throw e;
+    }
+    if (body.length === 0) return null;
+    try {
+      return JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new MalformedAnswerError(this.endpoint.text, r.path, 'not JSON');
+    }
   }
 
   private async call(r: Req): Promise<Buffer> {
@@ -183,12 +338,18 @@ export class AgentClient {
               const body = Buffer.concat(parts);
               if ((res.statusCode ?? 500) >= 400) {
                 let msg = body.toString('utf8');
+                let json: unknown;
                 try {
-                  msg = (JSON.parse(msg) as { error?: string }).error ?? msg;
+                  json = JSON.parse(msg);
+                  msg = (json as { error?: string }).error ?? msg;
                 } catch {
                   // not JSON
                 }
-                reject(new AgentError(ep.text, res.statusCode ?? 500, msg));
+                reject(
+                  res.statusCode === leaseHeldStatus
+                    ? new LeaseHeldError(ep.text, json)
+                    : new AgentError(ep.text, res.statusCode ?? 500, String(msg).slice(0, 2000), json),
+                );
               } else resolve(body);
             });
             res.on('error', reject);

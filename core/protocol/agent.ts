@@ -79,15 +79,17 @@ export interface AgentInfo {
 
 /**
  * What the read-only credential of an agent's TCP listener may ask: the GETs that Prometheus and the
- * Fleet view need (health, metrics, stats, which agent, the packages and their status). Everything
- * else (install, start, stop, restart, rollback, remove, and the logs, which may hold secrets) needs
- * the agent's full token. Exact, case-sensitive paths: a path Express would also route (a trailing
- * slash, other case) is simply not read-only.
+ * Fleet view need (health, metrics, stats, which agent, the packages and their status), and the
+ * rollout records `fleet status` and `fleet history` read (a package's lease holder, its latest
+ * rollout's progress, its history: who changed what, never a secret). Everything else (install,
+ * start, stop, restart, rollback, remove, taking or releasing a lease, recording progress, and the
+ * logs, which may hold secrets) needs the agent's full token. Exact, case-sensitive paths: a path
+ * Express would also route (a trailing slash, other case) is simply not read-only.
  */
 export function isReadOnlyRequest(method: string, path: string): boolean {
   if (method !== 'GET' && method !== 'HEAD') return false;
   if (readOnlyPaths.has(path)) return true;
-  return /^\/api\/v1\/packages\/[^/]+$/.test(path);
+  return /^\/api\/v1\/packages\/[^/]+(\/(lease|rollout|history))?$/.test(path);
 }
 const readOnlyPaths = new Set(['/healthz', '/metrics', '/debug/vars', '/api/v1/agent', '/api/v1/packages']);
 
