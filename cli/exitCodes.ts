@@ -1,5 +1,8 @@
 // The one place where error types become exit codes (design.md's CLI contract).
 import { LbError } from '../core/lb/types';
+import { LeaseHeldError } from '../core/agentClient/records';
+import { DriftError } from '../core/rollout/fleetStatus';
+import { LeaseUnavailableError, RolloutHeldError } from '../core/rollout/leases';
 import { RolloutBusyError } from '../core/rollout/lock';
 import { PreconditionError } from '../core/rollout/workflow';
 import {
@@ -26,8 +29,18 @@ export const Exit = {
 } as const;
 
 export function exitCodeOf(err: unknown): number {
-  // refused before anything changed: the pool was not as service.json says, or another process runs it
-  if (err instanceof PreconditionError || err instanceof RolloutBusyError) return Exit.precondition;
+  // refused before anything changed: the pool was not as service.json says, another process or
+  // controller runs it (its lock, its lease on the agents), or a change by hand met a rollout's lease
+  if (
+    err instanceof PreconditionError ||
+    err instanceof RolloutBusyError ||
+    err instanceof RolloutHeldError ||
+    err instanceof LeaseUnavailableError ||
+    err instanceof LeaseHeldError
+  )
+    return Exit.precondition;
+  // fleet status --fail-on-drift: a backend is not what the last successful rollout left
+  if (err instanceof DriftError) return Exit.failed;
   if (err instanceof UsageError) return Exit.usage;
   if (err instanceof ValidationError) return Exit.invalidInput;
   if (err instanceof MissingProgramError) return Exit.missingProgram;

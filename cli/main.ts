@@ -4,6 +4,7 @@ import { errorMessage } from '../core/errors';
 import { registerAgent } from './commands/agent';
 import { registerDemo } from './commands/demo';
 import { registerExpect } from './commands/expect';
+import { registerHistory } from './commands/history';
 import { registerHostkeys } from './commands/hostkeys';
 import { registerLb } from './commands/lb';
 import { registerPing } from './commands/ping';
@@ -14,6 +15,7 @@ import { registerRun } from './commands/run';
 import { registerScan } from './commands/scan';
 import { registerSshConfig } from './commands/sshConfig';
 import { registerStats } from './commands/stats';
+import { registerStatus } from './commands/status';
 import { Exit, exitCodeOf } from './exitCodes';
 import { processIO, type CliIO } from './io';
 
@@ -35,6 +37,8 @@ export function buildProgram(io: CliIO): Command {
   registerAgent(program, io);
   registerLb(program, io);
   registerRollout(program, io);
+  registerHistory(program, io);
+  registerStatus(program, io);
   registerDemo(program, io);
   registerStats(program, io);
   registerPrometheus(program, io);

@@ -3,7 +3,8 @@
 import { accessSync, constants } from 'node:fs';
 import { Command } from 'commander';
 import { agentServeCommand } from '../../agent/serveCommand';
-import { AgentClient } from '../../core/agentClient/client';
+import { AgentClient, LeaseHeldError, type ChangeOptions } from '../../core/agentClient/client';
+import { controllerIdentity } from '../../core/rollout/controller';
 import { insecureHttpFromEnv, parseAgentEndpoint } from '../../core/agentClient/endpoint';
 import { defaultKnownAgentsFile, KnownAgents } from '../../core/agentClient/knownAgents';
 import { loadToken } from '../../core/token';
@@ -13,7 +14,26 @@ import { addSshFlags, sshContext, type SshFlags } from '../sshOptions';
 import { registerAgentDeploy } from './agentDeploy';
 import type { CliIO } from '../io';
 
-type ClientFlags = SshFlags & { tokenFile?: string; knownAgents?: string; insecureHttp?: string[] };
+type ClientFlags = SshFlags & { tokenFile?: string; knownAgents?: string; insecureHttp?: string[]; force?: string };
+
+/** a change of a package: refused while a rollout holds it, unless --force (recorded on the agent) */
+function withForceFlag(cmd: Command): Command {
+  return cmd.option(
+    '--force <reason>',
+    "change the package even while a rollout holds it (the agent records the change, the reason and who made it in the package's history)",
+  );
+}
+
+/** the change's options; a refusal says how to force it */
+async function change<T>(o: ClientFlags, fn: (opts: ChangeOptions) => Promise<T>): Promise<T> {
+  try {
+    return await fn(o.force !== undefined ? { force: o.force } : {});
+  } catch (e) {
+    if (e instanceof LeaseHeldError)
+      e.message += `; to change it anyway, repeat with --force REASON (recorded in the package's history)`;
+    throw e;
+  }
+}
 
 function withClientFlags(cmd: Command): Command {
   return addSshFlags(
@@ -39,10 +59,11 @@ async function withAgent<T>(
   fn: (c: AgentClient) => Promise<T>,
 ): Promise<T> {
   const ep = parseAgentEndpoint(endpointText);
+  const actor = controllerIdentity('cli', io.env);
   if (ep.kind === 'ssh') {
     const ctx = sshContext(io, [ep.target], o);
     try {
-      return await fn(new AgentClient(ep, { pool: ctx.pool, sshEndpoint: ctx.endpoints[0] }));
+      return await fn(new AgentClient(ep, { pool: ctx.pool, sshEndpoint: ctx.endpoints[0], actor }));
     } finally {
       ctx.pool.close();
     }
@@ -54,7 +75,7 @@ async function withAgent<T>(
   }
   const knownAgents = new KnownAgents(o.knownAgents ?? defaultKnownAgentsFile(io.env.HOME || undefined));
   const insecureHttp = [...(o.insecureHttp ?? []), ...insecureHttpFromEnv(io.env)];
-  return fn(new AgentClient(ep, { token, knownAgents, insecureHttp }));
+  return fn(new AgentClient(ep, { token, knownAgents, insecureHttp, actor }));
 }
 
 function printStatus(io: CliIO, s: PackageStatus, json?: boolean): void {
@@ -70,8 +91,7 @@ export function registerAgent(program: Command, io: CliIO): void {
   agent.addCommand(agentServeCommand());
 
   withClientFlags(
-    agent
-      .command('install')
+    withForceFlag(agent.command('install'))
       .description(
         'install a zip package and start BINARY with ARGS (after --); the previous version is kept for rollback',
       )
@@ -90,7 +110,7 @@ export function registerAgent(program: Command, io: CliIO): void {
       throw new ValidationError(zip, '', `cannot read the zip file: ${(e as NodeJS.ErrnoException).code}`);
     }
     await withAgent(io, endpoint, o, async (c) =>
-      printStatus(io, await c.install(name, zip, { binary, args: programArgs }), o.json),
+      printStatus(io, await change(o, (f) => c.install(name, zip, { binary, args: programArgs }, f)), o.json),
     );
   });
 
@@ -114,16 +134,20 @@ export function registerAgent(program: Command, io: CliIO): void {
     },
   );
   for (const op of ['start', 'stop', 'restart', 'rollback'] as const) {
-    withClientFlags(agent.command(op).description(`${op} a package`).argument('<endpoint>').argument('<name>')).action(
-      async (endpoint: string, name: string, o: ClientFlags) => {
-        await withAgent(io, endpoint, o, async (c) => printStatus(io, await c.action(name, op), o.json));
-      },
-    );
+    withClientFlags(
+      withForceFlag(agent.command(op).description(`${op} a package`).argument('<endpoint>').argument('<name>')),
+    ).action(async (endpoint: string, name: string, o: ClientFlags) => {
+      await withAgent(io, endpoint, o, async (c) =>
+        printStatus(io, await change(o, (f) => c.action(name, op, f)), o.json),
+      );
+    });
   }
   withClientFlags(
-    agent.command('remove').description('stop a package and delete it').argument('<endpoint>').argument('<name>'),
+    withForceFlag(
+      agent.command('remove').description('stop a package and delete it').argument('<endpoint>').argument('<name>'),
+    ),
   ).action(async (endpoint: string, name: string, o: ClientFlags) => {
-    await withAgent(io, endpoint, o, (c) => c.remove(name));
+    await withAgent(io, endpoint, o, (c) => change(o, (f) => c.remove(name, f)));
   });
   withClientFlags(
     agent

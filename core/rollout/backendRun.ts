@@ -12,6 +12,8 @@ export interface RunControl {
   readonly pausing: boolean;
   /** the tests' hooks: wait after journaling a step's start (lets fault tests kill or reload mid-step) */
   readonly hooks: FaultHooks;
+  /** resolves once the backend's journal events are recorded on its agent (a step starts only then) */
+  recorded?(backend: string): Promise<void>;
 }
 
 export type BackendOutcome =
@@ -33,6 +35,7 @@ export async function runBackend(
     for (;;) {
       attempt++;
       journal.append({ t: 'step', backend: ctx.backend.addr, step: current, phase: 'start', attempt });
+      await control.recorded?.(ctx.backend.addr);
       await stepFaultWait(control.hooks, ctx.signal, ctx.backend.addr);
       try {
         const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]);

@@ -34,6 +34,12 @@ export interface LoadedService {
   /** the zip to install (Src itself, or a wrapper made in .fleet/packages/) */
   zip: string;
   sha256: string;
+  /**
+   * sha256 of the settings (service.json read and canonicalised: key order, spacing and line ends
+   * do not count): two clones of one repository agree on it, so a resume from another machine can
+   * check it continues the same rollout
+   */
+  serviceSha256: string;
   backends: BackendTarget[];
   /** the agents' bearer token (http:// agents) */
   token?: string;
@@ -124,6 +130,9 @@ export async function loadService(file: string, overrides: ServiceOverrides = {}
     binary,
     zip,
     sha256,
+    serviceSha256: createHash('sha256')
+      .update(canonicalJson({ ...config, $schema: undefined }))
+      .digest('hex'),
     backends,
     token,
     lbToken,
@@ -182,4 +191,16 @@ async function wrapBinary(src: string, name: string, serviceDir: string): Promis
     0o644,
   );
   return out;
+}
+
+/** JSON with object keys sorted at every level (undefined members left out) */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map((x) => canonicalJson(x ?? null)).join(',')}]`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(v);
 }

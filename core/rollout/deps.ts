@@ -32,6 +32,11 @@ export function makeLb(svc: LoadedService): LoadBalancer {
 }
 
 export function rolloutDeps(svc: LoadedService, ssh?: () => SshAccess): RolloutDeps {
+  return { lb: makeLb(svc), agentFor: agentClients(svc, ssh), agentRecords: true };
+}
+
+/** one agent client per agent endpoint of service.json, made when first asked for */
+export function agentClients(svc: LoadedService, ssh?: () => SshAccess): (b: BackendTarget) => AgentClient {
   const clients = new Map<string, AgentClient>();
   let access: SshAccess | undefined;
   const agentFor = (b: BackendTarget): AgentClient => {
@@ -59,5 +64,5 @@ export function rolloutDeps(svc: LoadedService, ssh?: () => SshAccess): RolloutD
     clients.set(b.agent, c);
     return c;
   };
-  return { lb: makeLb(svc), agentFor };
+  return agentFor;
 }

@@ -4,14 +4,22 @@
 // state from it.
 import { closeSync, fstatSync, fsyncSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { writeAllSync } from '../durable';
-import { openAppend, ownedDir } from '../safeWrite';
+import { openAppend, ownedDir, writeWholeSync } from '../safeWrite';
 import { basename, dirname, join } from 'node:path';
 import type { Verdict, WindowSummary } from './analysis';
 import type { EndState, FinalizeOutcome, StepName } from './constants';
 
 export type { EndState } from './constants';
 
-export type JournalEvent =
+export type JournalEvent = JournalEventBody & {
+  /**
+   * the event's number in its rollout (1, 2, …), the same in the journal and on the agents that
+   * record it (absent from journals before Fleet 0.2: read as the line's number)
+   */
+  seq?: number;
+};
+
+type JournalEventBody =
   | {
       t: 'plan';
       id: string;
@@ -58,21 +66,31 @@ export type JournalEvent =
       at: string;
     }
   | { t: 'paused'; at: string }
+  /** the rollout's leases on its agents (core/rollout/leases.ts): taken, taken over, released, lost */
+  | { t: 'lease'; phase: 'taken' | 'released' | 'lost'; agents: number; ttlSecs: number; detail: string; at: string }
   | { t: 'end'; state: EndState; failures: number; error?: string; at: string };
 
 /** an event before the journal stamps it */
-export type NewEvent = JournalEvent extends infer E ? (E extends { at: string } ? Omit<E, 'at'> : never) : never;
+export type NewEvent = JournalEventBody extends infer E ? (E extends { at: string } ? Omit<E, 'at'> : never) : never;
 
 export class Journal {
   private fd: number;
   /** the file does not end with a newline (a torn write): the next event starts on a fresh line */
   private torn: boolean;
+  /** the last event's seq */
+  private seq: number;
   /** called with every event once it is on disk */
   onAppend?: (e: JournalEvent) => void;
 
   constructor(readonly file: string) {
     this.fd = openAppend(file); // never through a link a repository put there
     this.torn = endsTorn(this.fd);
+    this.seq = fstatSync(this.fd).size ? lastSeq(readJournal(file)) : 0;
+  }
+
+  /** the seq of the last event written */
+  get lastSeq(): number {
+    return this.seq;
   }
 
   static dirFor(serviceDir: string): string {
@@ -87,11 +105,12 @@ export class Journal {
 
   /** writes the event and fsyncs it before returning; throws (a full disk) rather than lose part of it silently */
   append(e: NewEvent): JournalEvent {
-    const full = { ...e, at: new Date().toISOString() } as JournalEvent;
+    const full = { ...e, at: new Date().toISOString(), seq: this.seq + 1 } as JournalEvent;
     try {
       writeAllSync(this.fd, Buffer.from((this.torn ? '\n' : '') + JSON.stringify(full) + '\n'));
       fsyncSync(this.fd);
       this.torn = false;
+      this.seq++;
     } catch (err) {
       this.torn = true; // part of the line may be on disk
       throw err;
@@ -100,9 +119,26 @@ export class Journal {
     return full;
   }
 
+  /**
+   * Replaces the whole journal with `events` (a rollout's events as its agents recorded them, more
+   * than this machine saw): written beside it and renamed over it, never through a link.
+   */
+  replace(events: readonly JournalEvent[]): void {
+    writeWholeSync(this.file, events.map((e) => JSON.stringify(e) + '\n').join(''));
+    closeSync(this.fd);
+    this.fd = openAppend(this.file);
+    this.torn = false;
+    this.seq = lastSeq(events);
+  }
+
   close(): void {
     closeSync(this.fd);
   }
+}
+
+/** the highest seq of these events (a journal before seqs counts its lines) */
+export function lastSeq(events: readonly JournalEvent[]): number {
+  return events.reduce((m, e) => Math.max(m, e.seq ?? 0), 0);
 }
 
 /**
@@ -118,6 +154,8 @@ export function readJournal(file: string, onTorn?: (lineNo: number, text: string
       try {
         const e = JSON.parse(line);
         if (typeof e?.t !== 'string' || typeof e?.at !== 'string') throw new Error('not an event');
+        // a journal from before seqs: each event is numbered after the last one read
+        if (!Number.isInteger(e.seq)) e.seq = lastSeq(out) + 1;
         out.push(upgrade(e));
       } catch {
         onTorn?.(i + 1, line.slice(0, 200));
@@ -146,7 +184,7 @@ function upgrade(e: JournalEvent & { action?: string }): JournalEvent {
       : a.startsWith('left out')
         ? 'leftOut'
         : 'error';
-  return { t: 'finalize', backend: e.backend, outcome, detail: m?.[1] ?? a, at: e.at };
+  return { t: 'finalize', backend: e.backend, outcome, detail: m?.[1] ?? a, at: e.at, seq: e.seq };
 }
 
 /** the newest journal of a service file, or undefined */

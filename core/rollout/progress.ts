@@ -179,6 +179,7 @@ export function applyEvent(p: RolloutProgress, e: JournalEvent): RolloutProgress
       break;
     }
     case 'note':
+    case 'lease':
       break;
   }
   const canaries = rows.filter((r) => r.canary);
@@ -229,6 +230,8 @@ export function describeEvent(e: JournalEvent): string {
       return `${who(e.backend)} analysis ${e.final ? 'final' : 'so far'}: ${e.verdict.toUpperCase()}; canary ${describeWindow(e.canary)}; baseline ${describeWindow(e.baseline)}${e.prometheus ? `; prometheus ${e.prometheus.value ?? 'no data'}` : ''}${e.reasons.length ? ` (${e.reasons.join('; ')})` : ''}`;
     case 'paused':
       return 'paused at a safe point';
+    case 'lease':
+      return `lease ${e.phase} on ${e.agents} agent(s)${e.phase === 'taken' ? ` for ${e.ttlSecs} s at a time, renewed while it runs` : ''}${e.detail ? `: ${e.detail}` : ''}`;
     case 'end':
       return `end state: ${e.state}${e.error ? ` (${e.error})` : ''}${
         e.state === 'ESSuccess' && e.failures > 0

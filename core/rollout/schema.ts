@@ -147,6 +147,14 @@ export const serviceSchema = z
       .max(10)
       .default(2)
       .describe('retries of a failed step before the backend counts as failed'),
+    LeaseSecs: z
+      .number()
+      .min(2)
+      .max(3600)
+      .default(120)
+      .describe(
+        "how long the rollout's lease on each agent lasts without a renewal (renewed every quarter of it): after a controller dies, others can take the rollout over this long after its last renewal",
+      ),
     RollbackOnFailure: z
       .boolean()
       .default(false)

@@ -19,6 +19,12 @@ import type { PoolHealthReport } from '../protocol/lb';
 import { judgeCanary } from './canaryJudge';
 import { finalizeBackends, recoverBackend, type FinalizerContext } from './finalizer';
 import { maxUnavailableOf } from './schema';
+import { rmSync } from 'node:fs';
+import type { LeaseLostError } from '../agentClient/records';
+import type { Actor } from '../protocol/agentRecords';
+import { controllerIdentity } from './controller';
+import { FleetSession } from './fleetSession';
+import { agentsOf, type RolloutHeldError } from './leases';
 
 export type RolloutResult = EndState | 'Paused';
 
@@ -27,6 +33,11 @@ export interface RolloutDeps {
   agentFor: (b: BackendTarget) => AgentClient;
   /** is a backend serving (default: HTTP against service.json's Health) */
   health?: HealthCheck;
+  /**
+   * the agents keep the rollout's lease, progress and history (fleetSession.ts); rolloutDeps turns
+   * it on, the workflow's unit tests against an in-memory fleet leave it off
+   */
+  agentRecords?: boolean;
 }
 
 export interface RolloutOptions {
@@ -37,6 +48,12 @@ export interface RolloutOptions {
   stepDelayMs?: number;
   /** who runs it, for the lock others see (`fleet rollout`, `VS Code`) */
   by?: string;
+  /** who runs it, for the lease and the history on the agents (default: this user and machine, the CLI or a CI job) */
+  actor?: Actor;
+  /** wait this long for another controller's lease before refusing (default: refuse at once) */
+  leaseWaitMs?: number;
+  /** told each time the rollout waits for another controller's lease */
+  onLeaseWait?: (e: RolloutHeldError) => void;
 }
 
 export class RolloutError extends FleetError {}
@@ -51,6 +68,10 @@ export class Rollout {
   private readonly releaseLock: () => void;
   /** MaxUnavailable as a count, when set */
   private readonly budget?: number;
+  /** the lease and the progress on the agents, while the rollout holds them */
+  private session?: FleetSession;
+  /** the lease was lost to another controller: stop, touch nothing more */
+  private lost?: LeaseLostError;
 
   /** takes the service file's lock (RolloutBusyError when another process runs it); run() releases it */
   constructor(
@@ -76,7 +97,10 @@ export class Rollout {
       this.releaseLock();
       throw e;
     }
-    this.journal.onAppend = opts.onEvent;
+    this.journal.onAppend = (e) => {
+      this.session?.record(e);
+      opts.onEvent?.(e);
+    };
   }
 
   /** stop starting steps; in-flight steps finish, then run() resolves 'Paused' (resumable) */
@@ -96,14 +120,35 @@ export class Rollout {
 
   async run(): Promise<RolloutResult> {
     try {
+      await this.takeLease();
+    } catch (e) {
+      // refused before anything changed: a new rollout leaves no journal behind, a resumed one is untouched
+      const empty = !this.opts.resumeJournal && this.journal.lastSeq === 0;
+      this.journal.close();
+      if (empty) rmSync(this.journal.file, { force: true });
+      this.releaseLock();
+      throw e;
+    }
+    let outcome: string = 'Aborted';
+    try {
       const result = await this.runPhases();
-      await finalizeBackends(this.finalizerContext());
+      // a rollout that lost its lease touches nothing more: the controller that has it now finishes
+      if (!this.lost) await finalizeBackends(this.finalizerContext());
+      outcome = result;
       if (result === 'Paused') this.journal.append({ t: 'paused' });
-      else this.journal.append({ t: 'end', state: result, failures: this.failures });
+      else
+        this.journal.append({
+          t: 'end',
+          state: result,
+          failures: this.failures,
+          ...(this.lost ? { error: this.lost.message } : {}),
+        });
       return result;
     } catch (e) {
       // a failed precondition changed nothing, and nothing may change now (no finaliser either)
-      if (!(e instanceof PreconditionError)) await finalizeBackends(this.finalizerContext()).catch(() => undefined);
+      if (!(e instanceof PreconditionError) && !this.lost)
+        await finalizeBackends(this.finalizerContext()).catch(() => undefined);
+      outcome = e instanceof PreconditionError ? 'ESPreconditionFailure' : 'Aborted';
       this.journal.append({
         t: 'end',
         state: e instanceof PreconditionError ? 'ESPreconditionFailure' : 'Aborted',
@@ -112,9 +157,31 @@ export class Rollout {
       });
       throw e;
     } finally {
+      await this.session?.end(outcome).catch(() => undefined);
       this.journal.close();
       this.releaseLock();
     }
+  }
+
+  /**
+   * Takes the rollout's lease on its agents (RolloutHeldError naming the holder, or
+   * LeaseUnavailableError: nothing changed) and starts recording its progress there.
+   */
+  private async takeLease(): Promise<void> {
+    if (!this.deps.agentRecords) return;
+    this.session = await FleetSession.start(this.svc, this.journal, agentsOf(this.svc, this.deps.agentFor), {
+      actor: this.opts.actor ?? controllerIdentity(this.opts.by === 'VS Code' ? 'editor' : 'cli'),
+      rolloutId: this.id,
+      resuming: Boolean(this.opts.resumeJournal),
+      leaseWaitMs: this.opts.leaseWaitMs,
+      onLeaseWait: this.opts.onLeaseWait,
+      signal: this.abortCtl.signal,
+      onLost: (e) => {
+        this.lost = e;
+        this.pausing = true;
+        this.abortCtl.abort(e);
+      },
+    });
   }
 
   /** the resumed journal as progress: where each backend continues */
@@ -327,6 +394,7 @@ export class Rollout {
         ...faultHooksFromEnv(),
         ...(this.opts.stepDelayMs !== undefined ? { stepDelayMs: this.opts.stepDelayMs } : {}),
       },
+      recorded: (backend: string) => this.session?.flush(backend) ?? Promise.resolve(),
     };
   }
 
