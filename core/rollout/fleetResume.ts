@@ -122,7 +122,9 @@ function readWarnings(reads: readonly AgentRead[]): string[] {
 
 /**
  * --auto-resume: the rollout to continue when the last one of this package (here or on its agents)
- * stopped mid-way (interrupted or paused) with the same package and settings; undefined: start anew.
+ * has the same package and settings and did not end: interrupted, paused, or still held by a
+ * controller (whose lease this one then waits for: when it ends, the resume finds it ended and has
+ * nothing left to do; when its holder died, the resume takes it over). Undefined: start anew.
  */
 export function autoResume(svc: LoadedService, reads: readonly AgentRead[]): FleetResumable | undefined {
   const remote = fleetRollout(svc, reads);
@@ -133,7 +135,7 @@ export function autoResume(svc: LoadedService, reads: readonly AgentRead[]): Fle
     remote &&
     remote.merged.sha256 === svc.sha256 &&
     remote.merged.service.sha256 === svc.serviceSha256 &&
-    (remote.state === 'interrupted' || remote.state === 'paused');
+    remote.state !== 'ended';
   const localFits =
     local &&
     local.sha256 === svc.sha256 &&
