@@ -13,7 +13,7 @@ import { ValidationError } from '../errors';
 import { glob } from './includeGlob';
 import { keywords, readLine, storedAs, type Parsed } from './sshConfigKeywords';
 import { evalMatch, hostLineMatches, matchPatternList } from './sshConfigMatch';
-import { refusals } from './sshConfigPolicy';
+import { notActedOn, refusals } from './sshConfigPolicy';
 import { parseConfigLines, type Line } from './sshConfigSyntax';
 import {
   clientTokens,
@@ -114,6 +114,7 @@ export class SshConfig {
   /** things the config does that Fleet will not (Match exec), once each */
   readonly warnings: string[] = [];
   private readonly parsed = new Map<string, Line[] | null>();
+  private readonly resolved = new Map<string, ResolvedSsh>();
 
   private constructor(
     private readonly sources: Source[],
@@ -126,7 +127,8 @@ export class SshConfig {
 
   /**
    * `file` alone (as ssh -F), else ~/.ssh/config and then the system's ssh_config, as ssh reads them;
-   * a missing file is an empty one. Nothing is read before the first resolve.
+   * a missing file is an empty one. A config ssh would refuse for any host (a bad line anywhere, in any
+   * file it includes) is refused here, with the file and line, as ssh refuses it before connecting.
    */
   static load(file?: string, local: LocalContext = localContext(), system = systemConfig): SshConfig {
     const sources: Source[] = file
@@ -135,7 +137,22 @@ export class SshConfig {
           { file: SshConfig.defaultPath(local.home), user: true, checkPerm: true },
           { file: system, user: false, checkPerm: false },
         ];
-    return new SshConfig(sources, local);
+    const config = new SshConfig(sources, local);
+    config.check();
+    return config;
+  }
+
+  /**
+   * Every line of every file, in no block that applies: what ssh refuses whatever the host (an unknown
+   * keyword that an IgnoreUnknown before it may cover waits for resolve, which knows whether one applies).
+   */
+  private check(): void {
+    const st: Store = { one: new Map(), lists: new Map(), add: new Map(), wantFinal: false };
+    const ctx = { hostForHost: '', original: '', finalPass: false, checkOnly: [] as string[] };
+    for (const src of this.sources) {
+      const lines = this.lines(src.file, src.checkPerm);
+      if (lines) this.evaluate(lines, src, st, ctx, { active: false }, true, 0);
+    }
   }
 
   /** a config from text (tests; Include still reads files) */
@@ -147,6 +164,14 @@ export class SshConfig {
 
   /** the settings for `host` as OpenSSH would use them, with the command line's values first */
   resolve(host: string, cmd: CommandLine = {}): ResolvedSsh {
+    // the same jump host for a thousand targets is resolved once
+    const key = JSON.stringify([host, cmd.user, cmd.port, cmd.identityFiles, cmd.jump]);
+    let r = this.resolved.get(key);
+    if (!r) this.resolved.set(key, (r = this.resolveUncached(host, cmd)));
+    return r;
+  }
+
+  private resolveUncached(host: string, cmd: CommandLine): ResolvedSsh {
     const st: Store = { one: new Map(), lists: new Map(), add: new Map(), wantFinal: false };
     const cli: Origin = { file: 'the command line', lineNo: 0, keyword: '' };
     if (cmd.user) st.one.set('user', { value: cmd.user, origin: { ...cli, keyword: 'user' } });
@@ -256,19 +281,34 @@ export class SshConfig {
     lines: Line[],
     src: Source,
     st: Store,
-    ctx: { hostForHost: string; original: string; finalPass: boolean },
+    ctx: {
+      hostForHost: string;
+      original: string;
+      finalPass: boolean;
+      /** checking alone: the IgnoreUnknown lists seen so far, in any block */
+      checkOnly?: string[];
+    },
     frame: { active: boolean },
     neverMatch: boolean,
     depth: number,
   ): void {
     for (const l of lines) {
+      const k = l.keyword;
+      // most lines are settings in a block that does not apply: checked once (readLine keeps it), skipped
+      if (!frame.active && k !== 'host' && k !== 'match' && k !== 'include' && keywords[k]) {
+        const r = readLine(l);
+        if (typeof r === 'string') throw lineError(l, r);
+        if (k === 'ignoreunknown' && r.kind === 'one') ctx.checkOnly?.push(r.value);
+        continue;
+      }
       if (!keywords[l.keyword]) {
-        const ignored = st.one.get('ignoreunknown')?.value;
-        if (ignored !== undefined && matchPatternList(l.keyword, ignored, true) === 1) continue;
+        const ignored = ctx.checkOnly ?? [st.one.get('ignoreunknown')?.value ?? ''];
+        if (ignored.some((p) => matchPatternList(l.keyword, p, true) === 1)) continue;
         throw lineError(l, `Bad configuration option: ${l.keyword}`);
       }
       const r = readLine(l);
       if (typeof r === 'string') throw lineError(l, r);
+      if (l.keyword === 'ignoreunknown' && r.kind === 'one') ctx.checkOnly?.push(r.value);
       if (l.keyword === 'host') {
         if (l.args.some((a) => a === '')) throw lineError(l, 'keyword host empty argument');
         frame.active = !neverMatch && hostLineMatches(l.args, ctx.hostForHost);
@@ -338,6 +378,20 @@ export class SshConfig {
           expandPath(p, { file: 'ssh', lineNo: 0, keyword: 'UserKnownHostsFile' }),
         );
     const agent = st.one.get('identityagent');
+    const agentPath = agent && expandPath(agent.value, agent.origin);
+    // values carried to the connection that it does not act on yet: said, where they ask for something else
+    for (const [k, note] of Object.entries(notActedOn)) {
+      const o = origins[k];
+      if (!o) continue;
+      const values =
+        k === 'userknownhostsfile'
+          ? userKnownHostsFiles
+          : k === 'identityagent'
+            ? [agentPath!]
+            : (st.lists.get(k)?.values ?? [st.one.get(k)!.value]);
+      const why = note(values, this.local.home);
+      if (why) this.warn(`${o.file} line ${o.lineNo}: ${o.keyword} is not used by Fleet yet: ${why}`);
+    }
     return {
       host,
       hostname,
@@ -361,7 +415,7 @@ export class SshConfig {
         '/etc/ssh/ssh_known_hosts',
         '/etc/ssh/ssh_known_hosts2',
       ],
-      identityAgent: agent && expandPath(agent.value, agent.origin),
+      identityAgent: agentPath,
       canonicalizeHostname: one('canonicalizehostname') ?? 'false',
       origins,
       identityOrigins: ids.map((i) => i.origin),

@@ -298,16 +298,9 @@ export const newerKeywords = new Set([
   'refuseconnection',
 ]);
 
-const readCache = new WeakMap<Line, Parsed | string>();
-
-/** the line's value, or ssh's refusal of it (memoised per line: a config is read once, resolved often) */
+/** the line's value, or ssh's refusal of it (kept on the line: a config is read once, resolved often) */
 export function readLine(l: Line): Parsed | string {
-  let r = readCache.get(l);
-  if (r === undefined) {
-    r = l.error ?? keywords[l.keyword].reader(l);
-    readCache.set(l, r);
-  }
-  return r;
+  return (l.read ??= l.error ?? keywords[l.keyword].reader(l));
 }
 
 /** the name ssh stores a keyword's value under (challengeresponseauthentication → kbdinteractiveauthentication) */

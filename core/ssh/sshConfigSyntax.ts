@@ -5,6 +5,7 @@
 // arguments as `argv_split` does: words apart at spaces and tabs, single or double quotes anywhere in a
 // word, `\'` `\"` `\\` (and `\ ` outside quotes) escaped, other backslashes kept, a word starting with
 // `#` ends the line. A quote left open is an error ssh refuses the file for.
+import type { Parsed } from './sshConfigKeywords';
 
 /** one line of an ssh_config file, where it came from for messages */
 export interface Line {
@@ -18,6 +19,8 @@ export interface Line {
   lineNo: number;
   /** a lexical error (ssh: "no argument after keyword", "invalid quotes") */
   error?: string;
+  /** the value read from it, or why ssh refuses it (sshConfigKeywords.ts's readLine fills it once) */
+  read?: Parsed | string;
 }
 
 const ws = ' \t\r\n';

@@ -6,7 +6,7 @@
 // finds a difference becomes a corpus case.
 import fc from 'fast-check';
 import { compareCase, type Case } from '../harness/sshConfigCase';
-import { fuzzRuns, fuzzSeed } from '../harness/fuzz';
+import { fuzzing, fuzzRuns, fuzzSeed } from '../harness/fuzz';
 import { createTestUser, type TestUser } from '../harness/testUser';
 
 const hosts = ['a', 'A', 'b1', 'web1', 'WEB1', 'c.example.com'];
@@ -81,7 +81,7 @@ const config = fc
   .map((lines) => lines.join('\n') + '\n');
 
 describe('ssh_config: Fleet against ssh -G on generated configs (property)', function () {
-  this.timeout(600_000);
+  this.timeout(fuzzing ? 6 * 3600_000 : 120_000);
   let u: TestUser;
   before(() => (u = createTestUser('fleetgen')));
   after(() => u?.remove());

@@ -171,6 +171,38 @@ describe('ssh_config to endpoints', () => {
     assert.equal(e.keepaliveMs, 30_000);
   });
 
+  it('says so where a value carried to the connection asks for what the connection does not do yet', () => {
+    const c = config(
+      [
+        'Host t',
+        '  StrictHostKeyChecking yes',
+        '  UserKnownHostsFile /dev/null',
+        '  IdentityAgent none',
+        '  ConnectionAttempts 3',
+        '  ServerAliveCountMax 10',
+        '  GlobalKnownHostsFile /etc/ssh/other',
+        'Host quiet',
+        '  StrictHostKeyChecking accept-new',
+        '  UserKnownHostsFile ~/.ssh/known_hosts',
+        '  IdentityAgent SSH_AUTH_SOCK',
+        '  ConnectionAttempts 1',
+        '  GlobalKnownHostsFile none',
+      ].join('\n'),
+    );
+    resolveTarget('quiet', c, {}, 0, local);
+    assert.deepEqual(c.warnings, []);
+    resolveTarget('t', c, {}, 0, local);
+    assert.deepEqual(
+      c.warnings.map((w) => w.replace(/ is not used by Fleet yet: .*/, '')).sort(),
+      [2, 3, 4, 5, 6, 7]
+        .map(
+          (n) =>
+            `/home/ann/.ssh/config line ${n}: ${['stricthostkeychecking', 'userknownhostsfile', 'identityagent', 'connectionattempts', 'serveralivecountmax', 'globalknownhostsfile'][n - 2]}`,
+        )
+        .sort(),
+    );
+  });
+
   it('a keyword Fleet cannot honour for a host is refused there, with the file and line', () => {
     for (const [line, why] of [
       ['BindAddress 10.0.0.5', /local address/],
