@@ -54,7 +54,7 @@ export function resumeFromFleet(svc: LoadedService, reads: readonly AgentRead[])
   }
   if (!localFile)
     throw new UsageError(
-      `cannot resume: no rollout of ${svc.file} in ${svc.dir}/.fleet/rollouts, and its agents recorded none of package ${svc.packageName}; start a rollout instead`,
+      `cannot resume: no rollout of ${svc.file} in ${svc.dir}/.fleet/rollouts, and its agents recorded none of package ${svc.packageName}; start a rollout instead${warnings.length ? ` (${warnings.join('; ')})` : ''}`,
     );
   const progress = progressOf(svc, local);
   if (progress.sha256 !== svc.sha256)
