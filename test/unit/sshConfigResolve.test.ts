@@ -190,7 +190,7 @@ describe('ssh_config to endpoints', () => {
       ].join('\n'),
     );
     resolveTarget('quiet', c, {}, 0, local);
-    assert.deepEqual(c.warnings, []);
+    assert.equal(c.warnings.length, 0, c.warnings.join('\n'));
     resolveTarget('t', c, {}, 0, local);
     assert.deepEqual(
       c.warnings.map((w) => w.replace(/ is not used by Fleet yet: .*/, '')).sort(),
