@@ -287,6 +287,8 @@ def('addkeystoagent', addKeys);
 // newer OpenSSH (9.4-10.x; 9.2 refuses them): read, so a config written for a newer ssh works
 def('channeltimeout obscurekeystroketiming tag versionaddendum warnweakcrypto', nothing);
 def('refuseconnection', flag);
+// macOS's ssh knows UseKeychain (passphrases from the keychain), and Mac users' configs carry it
+if (process.platform === 'darwin') def('usekeychain', flag);
 
 /** keywords OpenSSH 9.2 does not know but later versions do (a documented difference from 9.2) */
 export const newerKeywords = new Set([
