@@ -153,7 +153,12 @@ export class AgentClient {
   /** who holds the package here, or null (AgentTooOldError: an agent from before leases) */
   async lease(name: string): Promise<LeaseView | null> {
     const r = await this.records({ method: 'GET', path: this.recordPath(name, 'lease') });
-    return checkAnswer(this.endpoint.text, 'lease', leaseViewSchema.nullable(), (r as { lease?: unknown }).lease);
+    return checkAnswer(
+      this.endpoint.text,
+      'lease',
+      leaseViewSchema.nullable(),
+      (r as { lease?: unknown } | null)?.lease,
+    );
   }
   /** takes the package here for a rollout; LeaseHeldError naming the holder when another one has it */
   async takeLease(name: string, req: LeaseRequest): Promise<LeaseGrant> {
@@ -172,7 +177,7 @@ export class AgentClient {
       path: this.recordPath(name, 'lease'),
       headers: { [leaseHeader]: leaseId },
     });
-    return checkAnswer(this.endpoint.text, 'lease', leaseViewSchema, (r as { lease?: unknown }).lease);
+    return checkAnswer(this.endpoint.text, 'lease', leaseViewSchema, (r as { lease?: unknown } | null)?.lease);
   }
   /** gives the lease back, saying how the rollout ended (recorded in the history) */
   async releaseLease(name: string, leaseId: string, outcome: string): Promise<void> {
@@ -197,7 +202,7 @@ export class AgentClient {
       this.endpoint.text,
       'rollout record',
       rolloutRecordSchema.nullable(),
-      (r as { record?: unknown }).record,
+      (r as { record?: unknown } | null)?.record,
     );
   }
   /** records the holder's rollout events on this agent */

@@ -88,7 +88,7 @@ export function controllerIdentity(
     user,
     machine: clean(facts.machine, 255) || 'unknown',
     tool: ci ? 'ci' : tool,
-    pid: Math.max(0, Math.min(2 ** 31, Math.trunc(facts.pid))),
+    pid: Number.isFinite(facts.pid) ? Math.max(0, Math.min(2 ** 31, Math.trunc(facts.pid))) : 0,
     ...(ci
       ? {
           ci: {
