@@ -60,8 +60,10 @@ export const serviceSchema = z
         'expected HOST:PORT like 127.0.0.1:9091, or unix:/path of the control socket',
       )
       .refine((s) => s.startsWith('unix:') || parseHostPort(s) !== null, 'expected a port from 1 to 65535')
+      // HAProxy is reached through HAProxySocket: LB means nothing there and may be left out
+      .default('')
       .describe(
-        'control address of the built-in LB: HOST:PORT (with LBTokenFile or FLEET_LB_TOKEN) or unix:/path of its socket',
+        'control address of the built-in LB: HOST:PORT (with LBTokenFile or FLEET_LB_TOKEN) or unix:/path of its socket; not used with LBKind haproxy',
       ),
     Pattern: z
       .string()
@@ -82,7 +84,7 @@ export const serviceSchema = z
       .describe('haproxy: the admin socket (stats socket … level admin); relative to this file'),
     HAProxyBackend: z
       .string()
-      .regex(/^[A-Za-z0-9._:-]+$/)
+      .regex(/^[A-Za-z0-9._:-]+$/, 'expected the name of a backend section of haproxy.cfg: letters, digits, . _ : -')
       .optional()
       .describe('haproxy: the backend whose servers are the Backends'),
     Package: z
@@ -115,7 +117,7 @@ export const serviceSchema = z
       .object({
         Path: z
           .string()
-          .regex(/^\/\S*$/)
+          .regex(/^\/\S*$/, 'expected a URL path like /healthz')
           .default('/healthz'),
         Expect: z.string().default('ok').describe('the body a healthy backend answers (trimmed); empty: any 2xx'),
         TimeoutSecs: z
@@ -217,6 +219,13 @@ export const serviceSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.LBKind === 'builtin' && !c.LB)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['LB'],
+        message:
+          "the built-in LB's control address is needed: HOST:PORT like 127.0.0.1:9091, or unix:/path of its socket",
+      });
     if (c.LBKind === 'haproxy' && (!c.HAProxySocket || !c.HAProxyBackend)) {
       ctx.addIssue({
         code: 'custom',
