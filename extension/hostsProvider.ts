@@ -106,6 +106,7 @@ export class HostsProvider implements vscode.TreeDataProvider<TreeNode>, vscode.
     item.description = n.description;
     item.tooltip = n.tooltipMarkdown ? new vscode.MarkdownString(n.tooltipMarkdown) : n.tooltip;
     item.contextValue = n.contextValue;
+    if (n.command) item.command = { command: n.command, title: n.label, arguments: [n] };
     if (n.icon)
       item.iconPath = new vscode.ThemeIcon(n.icon.id, n.icon.color ? new vscode.ThemeColor(n.icon.color) : undefined);
     return item;
@@ -199,8 +200,9 @@ export class HostsProvider implements vscode.TreeDataProvider<TreeNode>, vscode.
     this.status.text = `$(${down.length ? 'warning' : 'server'}) ${statusText(states)}`;
     this.status.backgroundColor = down.length ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     this.status.tooltip = down.length
-      ? `Fleet: down: ${down.slice(0, 20).join(', ')}${down.length > 20 ? ` and ${down.length - 20} more` : ''}`
+      ? `Fleet: down: ${down.slice(0, 20).join(', ')}${down.length > 20 ? ` and ${down.length - 20} more` : ''}. Click to show them.`
       : 'Fleet: every host answers';
+    this.status.command = 'fleet.showDownHosts';
     this.status.show();
   }
 

@@ -31,8 +31,13 @@ export interface TreeNode {
   tooltipMarkdown?: string;
   /** a codicon id and a theme colour id */
   icon?: { id: string; color?: string };
-  /** drives the menus: group, host.up, host.up.agent(.outdated), host.down, agent.absent, package.running, … */
+  /**
+   * drives the menus: group, host.up, host.up.agent(.outdated), host.down, host.down.keyChanged,
+   * host.unknown, agent.absent, package.running, …
+   */
   contextValue: string;
+  /** a command (by id) run with this node when the row is clicked */
+  command?: string;
   children?: TreeNode[];
   /** shown expanded at first (a group) */
   expanded?: boolean;
@@ -228,14 +233,16 @@ export function hostNode(
     );
   } else if (h.probe && !h.probe.ok) {
     description = hostKeyNote(h) ?? `unreachable${h.lastSeen ? ` · seen ${ago(h.lastSeen, now)}` : ''}`;
+    const changed = h.probe.hostKey === 'changed';
     children.push({
       id: `${id}/error`,
       label: h.probe.hostKey ? 'Host key' : 'Unreachable',
-      description: h.probe.error,
+      description: changed ? 'changed: click to compare the fingerprints and replace it' : h.probe.error,
       tooltip: h.probe.error,
       icon: { id: 'error', color: 'errorForeground' },
-      contextValue: 'error',
+      contextValue: changed ? 'error.keyChanged' : 'error',
       host: h.name,
+      ...(changed ? { command: 'fleet.replaceHostKey' } : {}),
     });
   }
   return {
@@ -244,7 +251,7 @@ export function hostNode(
     description,
     tooltipMarkdown: hostTooltip(h, now, p?.agentId, pkgs, hostKeyTrust),
     icon: dot[live],
-    contextValue: `host.${live}${hasAgent ? '.agent' : ''}${outdated ? '.outdated' : ''}`,
+    contextValue: `host.${live}${hasAgent ? '.agent' : ''}${outdated ? '.outdated' : ''}${h.probe?.ok === false && h.probe.hostKey === 'changed' ? '.keyChanged' : ''}`,
     children,
     host: h.name,
   };

@@ -12,6 +12,8 @@ import { mapLimit } from '../../core/limit';
 import type { PackageStatus } from '../../core/protocol/agent';
 import type { HostsProvider } from '../hostsProvider';
 import type { Session } from '../session';
+import type { PackageNames } from '../rollout/packageNames';
+import { agentMark, askAnswers, remember } from './deployPicks';
 import { targetHosts } from './pickHosts';
 
 /**
@@ -92,7 +94,11 @@ export interface DeployArgs {
   args?: string[];
 }
 
-/** deploys a zip through the hosts' agents; resolves each host's status or error */
+/**
+ * Deploys a zip through the hosts' agents: the zip, the hosts (marked by their agent), then the
+ * package name, the program and its arguments as pick lists (deployPicks.ts), remembered per zip.
+ * Resolves each host's status or error.
+ */
 export async function deployZip(
   session: Session,
   provider: HostsProvider,
@@ -100,6 +106,8 @@ export async function deployZip(
   node?: TreeNode,
   uri?: vscode.Uri,
   nodes?: readonly TreeNode[],
+  memento?: vscode.Memento,
+  names?: PackageNames,
 ): Promise<Array<{ host: string; status?: PackageStatus; error?: string }>> {
   const zip =
     given.zip ??
@@ -112,34 +120,14 @@ export async function deployZip(
       })
     )?.[0]?.fsPath;
   if (!zip) return [];
-  const hosts = given.hosts ?? (await targetHosts(provider, `Deploy ${basename(zip)} to`, node, nodes));
+  const hosts =
+    given.hosts ?? (await targetHosts(provider, `Deploy ${basename(zip)} to`, node, nodes, (h) => agentMark(h)));
   if (!hosts?.length) return [];
-  const name =
-    given.name ??
-    (await vscode.window.showInputBox({
-      prompt: 'Package name',
-      value: basename(zip)
-        .replace(/\.zip$/i, '')
-        .replace(/[^A-Za-z0-9._-]/g, '-'),
-      ignoreFocusOut: true,
-    }));
-  if (!name) return [];
-  const binary =
-    given.binary ??
-    (await vscode.window.showInputBox({
-      prompt: 'Program inside the zip to start',
-      placeHolder: 'bin/server',
-      ignoreFocusOut: true,
-    }));
-  if (!binary) return [];
-  const args =
-    given.args ??
-    splitArgs(
-      (await vscode.window.showInputBox({
-        prompt: 'Arguments (space separated; quote with "…")',
-        ignoreFocusOut: true,
-      })) ?? '',
-    );
+  const answers = await askAnswers(provider, zip, hosts, memento, given);
+  if (!answers) return [];
+  const { name, binary, args } = answers;
+  await remember(memento, zip, answers);
+  void names?.learnFile(zip).catch(() => undefined);
   const results = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Fleet: deploying ${name}` },
     (progress) =>
@@ -193,7 +181,4 @@ export async function packageAction(
   return last;
 }
 
-/** `a "b c" d` -> [a, b c, d] */
-export function splitArgs(s: string): string[] {
-  return [...s.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]);
-}
+export { splitArgs } from './deployPicks';

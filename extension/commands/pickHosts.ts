@@ -2,7 +2,7 @@
 // selection; a group row stands for its hosts), else a pick from the list (up hosts first) with
 // the view's selection preselected: the view's title buttons and the palette ask, never guess.
 import * as vscode from 'vscode';
-import { liveness, shortUname, type TreeNode } from '../../core/fleetView/treeModel';
+import { liveness, shortUname, type HostState, type TreeNode } from '../../core/fleetView/treeModel';
 import type { HostsProvider } from '../hostsProvider';
 
 /** the host names of tree rows: a host row its host, a group row its hosts, a package or stat row its host */
@@ -19,17 +19,22 @@ export async function targetHosts(
   title: string,
   node?: TreeNode,
   nodes?: readonly TreeNode[],
+  mark?: HostMark,
 ): Promise<string[] | undefined> {
   const rows = nodes && nodes.length > 1 ? nodes : node ? [node] : [];
   const named = hostsOfNodes(rows);
   if (named.length) return named;
-  return pickHosts(provider, title, hostsOfNodes(provider.selection()));
+  return pickHosts(provider, title, hostsOfNodes(provider.selection()), mark);
 }
+
+/** how a command sees a host in the picker: a description, and whether it can act on it now (listed first) */
+export type HostMark = (h: HostState) => { description: string; ready: boolean };
 
 export async function pickHosts(
   provider: HostsProvider,
   title: string,
   preselect: string[] = [],
+  mark?: HostMark,
 ): Promise<string[] | undefined> {
   const states = [...provider.model.states.values()];
   if (states.length === 0) {
@@ -38,11 +43,12 @@ export async function pickHosts(
     );
     return undefined;
   }
+  const ready = (h: HostState) => (mark ? mark(h).ready : liveness(h) === 'up');
   const items = states
-    .sort((a, b) => Number(liveness(b) === 'up') - Number(liveness(a) === 'up'))
+    .sort((a, b) => Number(ready(b)) - Number(ready(a)))
     .map((h) => ({
       label: h.name,
-      description: h.probe?.ok ? shortUname(h.probe.probe.uname) : liveness(h),
+      description: mark ? mark(h).description : h.probe?.ok ? shortUname(h.probe.probe.uname) : liveness(h),
       detail: h.address,
       picked: preselect.includes(h.name),
     }));
