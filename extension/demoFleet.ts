@@ -2,16 +2,17 @@
 // agents running web v1 on 9092-9099) started from the editor, with steady traffic through the LB,
 // its service.json opened beside the rollout panel, and a "Demo fleet" node in the Fleet view that
 // shows each backend's version as the rollout goes. Stop Demo, or closing the window, stops it all.
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import * as vscode from 'vscode';
 import type { TreeNode } from '../core/fleetView/treeModel';
 import { inventoryTemplate } from '../core/inventory/editInventory';
 import { startDemoLoad, type DemoLoad } from '../demo/load';
 import { LocalFleet } from '../demo/localFleet';
 import { buildExamples } from '../examples/build';
+import { confirm } from './confirm';
 import type { HostsProvider } from './hostsProvider';
 import type { RolloutManager } from './rollout/rolloutManager';
 
@@ -20,8 +21,12 @@ const readme = `# The Fleet demo
 Started by **Fleet: Try the Demo Fleet**: a load balancer on http://127.0.0.1:9090 (control API on 9091)
 and 8 agents on 127.0.0.1:7092-7099, each running the sample web app v1 on 9092-9099, with steady traffic
 through the load balancer. \`service.json\` rolls web v2 out to them, a canary first, judged by the traffic it
-serves. Click **Start** in the rollout panel. **Fleet: Stop Demo** (or closing the window) stops it all and
-removes this folder.
+serves. Click **Start** in the rollout panel.
+
+To watch a canary fail, point \`Src\` at \`dist/web-v2-flaky.zip\` (healthy, but every 4th request fails), save,
+and click **Start**: the canary analysis stops it and rolls the canary back to web v1.
+
+**Fleet: Stop Demo** (or closing the window) stops it all, closes what it opened and removes this folder.
 `;
 
 export class DemoFleet implements vscode.Disposable {
@@ -30,6 +35,8 @@ export class DemoFleet implements vscode.Disposable {
   private timer?: NodeJS.Timeout;
   private rows: TreeNode[] = [];
   private stopping?: Promise<void>;
+  /** folders this demo made besides the fleet's own (its zips, the node wrapper): removed at stop */
+  private temp: string[] = [];
   private readonly status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 8);
 
   constructor(
@@ -38,6 +45,8 @@ export class DemoFleet implements vscode.Disposable {
     private readonly provider: HostsProvider,
     private readonly log: vscode.LogOutputChannel,
     private readonly openPanel: (file: string) => unknown,
+    /** closes the rollout panel of a file (the demo's, whose folder goes away) */
+    private readonly closePanel: (file: string) => void = () => undefined,
   ) {
     provider.extraRoots = () => this.roots();
   }
@@ -56,15 +65,15 @@ export class DemoFleet implements vscode.Disposable {
     const local = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Fleet: starting the demo fleet' },
       async (progress) => {
-        const zips = await buildExamples(
-          mkdtempSync(join(tmpdir(), 'fleet-demo-zips-')),
-          this.ctx.asAbsolutePath('examples'),
-        );
+        const zipsDir = mkdtempSync(join(tmpdir(), 'fleet-demo-zips-'));
+        const nodeDir = nodeForPrograms();
+        this.temp = [zipsDir, nodeDir];
+        const zips = await buildExamples(zipsDir, this.ctx.asAbsolutePath('examples'));
         const fleet = new LocalFleet({
           serviceJson: this.ctx.asAbsolutePath(join('examples', 'service.json')),
           zips,
           agentJs: this.ctx.asAbsolutePath(join('dist', 'agent.js')),
-          runtimeBin: nodeForPrograms(),
+          runtimeBin: nodeDir,
           log: (m) => {
             this.log.info(`demo: ${m}`);
             progress.report({ message: m });
@@ -74,6 +83,7 @@ export class DemoFleet implements vscode.Disposable {
           await fleet.start();
         } catch (e) {
           await fleet.stop().catch(() => undefined);
+          this.removeTemp();
           throw e;
         }
         return fleet;
@@ -91,8 +101,8 @@ export class DemoFleet implements vscode.Disposable {
     this.load = startDemoLoad(local.proxyUrl);
     void vscode.commands.executeCommand('setContext', 'fleet.demoRunning', true);
     this.status.text = '$(beaker) Fleet demo';
-    this.status.tooltip = 'The demo fleet runs on 127.0.0.1: click to stop it';
-    this.status.command = 'fleet.stopDemo';
+    this.status.tooltip = 'The demo fleet runs on 127.0.0.1: click to stop it (asks first)';
+    this.status.command = { command: 'fleet.stopDemo', title: 'Stop Demo', arguments: [{ ask: true }] };
     this.status.show();
     this.timer = setInterval(() => void this.poll(), 2000);
     await this.poll();
@@ -106,10 +116,29 @@ export class DemoFleet implements vscode.Disposable {
     this.openPanel(file);
   }
 
-  /** stops the traffic, any rollout of the demo, the LB, the agents and their programs */
-  stop(): Promise<void> {
+  /**
+   * stops the traffic, any rollout of the demo, the LB, the agents and their programs; closes the
+   * editors and the panel it opened on its folder and removes every folder it made. `ask`: a
+   * question first (the status bar item's click); resolves false when the person said no.
+   */
+  async stop(opts: { ask?: boolean } = {}): Promise<boolean> {
     const local = this.local;
-    if (!local) return this.stopping ?? Promise.resolve();
+    if (!local) {
+      await this.stopping;
+      return true;
+    }
+    if (
+      opts.ask &&
+      !(await confirm(
+        'Fleet: stop the demo fleet?',
+        `Its load balancer (${local.proxyUrl}), the 8 agents and their web programs, and the traffic stop${
+          this.rollouts.state(local.serviceFile).can.abort ? ', the rollout running is aborted' : ''
+        }; its folder ${local.dir} is deleted.`,
+        'Stop Demo',
+      ))
+    )
+      return false;
+    if (this.local !== local) return true; // stopped meanwhile
     this.local = undefined;
     clearInterval(this.timer);
     this.rows = [];
@@ -119,11 +148,22 @@ export class DemoFleet implements vscode.Disposable {
     this.stopping = (async () => {
       this.rollouts.abort(local.serviceFile);
       await this.rollouts.settled(local.serviceFile).catch(() => undefined);
+      // what it opened on its folder goes before the folder does: no panel on a deleted file
+      this.closePanel(local.serviceFile);
+      await closeEditorsUnder(local.dir);
+      this.rollouts.forget(local.serviceFile);
       await this.load?.stop();
       await local.stop();
-      this.log.info('demo: stopped the LB, the agents and their programs');
+      this.removeTemp();
+      this.log.info('demo: stopped the LB, the agents and their programs; removed its folders');
     })();
-    return this.stopping;
+    await this.stopping;
+    return true;
+  }
+
+  private removeTemp(): void {
+    for (const d of this.temp) rmSync(d, { recursive: true, force: true });
+    this.temp = [];
   }
 
   private roots(): TreeNode[] {
@@ -185,6 +225,20 @@ function nodeForPrograms(): string {
   writeFileSync(node, `#!/bin/sh\nELECTRON_RUN_AS_NODE=1 exec '${process.execPath.replace(/'/g, `'\\''`)}' "$@"\n`);
   chmodSync(node, 0o755);
   return dir;
+}
+
+/** closes the editor tabs of files under `dir` (unsaved changes there are dropped: the folder is going away) */
+async function closeEditorsUnder(dir: string): Promise<void> {
+  const under = (u: vscode.Uri) => u.scheme === 'file' && u.fsPath.startsWith(dir + sep);
+  for (const doc of vscode.workspace.textDocuments)
+    if (under(doc.uri) && doc.isDirty) {
+      await vscode.window.showTextDocument(doc, { preview: false });
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    }
+  const tabs = vscode.window.tabGroups.all
+    .flatMap((g) => g.tabs)
+    .filter((t) => t.input instanceof vscode.TabInputText && under(t.input.uri));
+  if (tabs.length) await vscode.window.tabGroups.close(tabs, true);
 }
 
 function text(url: string): Promise<string> {

@@ -13,6 +13,15 @@ import { scanNetwork } from './commands/scanNetwork';
 import { openSshTerminal } from './commands/sshTerminal';
 import { modalHostKeyPrompt, type HostKeyPrompt } from './hostKeyPrompt';
 import { createInventory, importSshConfig } from './commands/firstRun';
+import {
+  copyAddresses,
+  removeHosts,
+  replaceHostKey,
+  retryHosts,
+  revealInInventory,
+  showDownHosts,
+} from './commands/hostActions';
+import { setConfirm, type Confirm } from './confirm';
 import { pickOneHost, pickPackage } from './commands/pickHosts';
 import { DemoFleet } from './demoFleet';
 import { HostsProvider } from './hostsProvider';
@@ -20,6 +29,8 @@ import { prometheusSource, setPrometheusCredentials } from './prometheusSource';
 import { LogsDocuments } from './logsDocument';
 import { RolloutManager } from './rollout/rolloutManager';
 import { PanelMemory } from './rollout/panelMemory';
+import { PackageNames } from './rollout/packageNames';
+import { ServiceDiagnostics } from './rollout/serviceDiagnostics';
 import { RolloutPanel, viewType } from './rollout/rolloutPanel';
 import { Session } from './session';
 import { isTrusted, refusals, requireTrust } from './trust';
@@ -31,6 +42,8 @@ export interface FleetApi {
   session: Session;
   demo: DemoFleet;
   setHostKeyPrompt(p: HostKeyPrompt): void;
+  /** answers Fleet's modal questions (replace a host key, remove a host, stop the demo); undefined: ask a person */
+  setConfirm(c: Confirm | undefined): void;
   activationMs: number;
   /** the actions refused because the folder is not trusted (Restricted Mode), in order */
   restrictedRefusals: readonly string[];
@@ -42,7 +55,7 @@ export function activate(context: vscode.ExtensionContext): FleetApi {
   const log = vscode.window.createOutputChannel('Fleet', { log: true });
   const runOutput = vscode.window.createOutputChannel('Fleet: Run');
   const status = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 10);
-  status.command = 'fleet.hosts.focus';
+  status.command = 'fleet.showDownHosts';
   const session = new Session(log, context.secrets);
   const provider = new HostsProvider(session, status, modalHostKeyPrompt);
   const view = vscode.window.createTreeView('fleet.hosts', {
@@ -71,6 +84,8 @@ export function activate(context: vscode.ExtensionContext): FleetApi {
   if (isTrusted()) void usePrometheus().finally(() => view.visible && provider.setVisible(true));
 
   const agentJs = context.asAbsolutePath('dist/agent.js');
+  // packages by the file names a person knows them by (the rollout panel, Deploy Zip)
+  const names = new PackageNames(context.globalState);
   // `needs`: what the command does, when it connects, starts or writes: refused in Restricted Mode
   const cmd = (id: string, fn: (...args: never[]) => unknown, needs?: string) =>
     context.subscriptions.push(
@@ -107,12 +122,23 @@ export function activate(context: vscode.ExtensionContext): FleetApi {
   cmd(
     'fleet.deployZip',
     (a?: TreeNode | DeployArgs, all?: TreeNode[]) =>
-      deployZip(session, provider, isNode(a) ? {} : (a ?? {}), isNode(a) ? a : undefined, undefined, all),
+      deployZip(
+        session,
+        provider,
+        isNode(a) ? {} : (a ?? {}),
+        isNode(a) ? a : undefined,
+        undefined,
+        all,
+        context.workspaceState,
+        names,
+      ),
     'Deploy Zip',
   );
-  cmd('fleet.filterHosts', async (text?: string) => {
+  // a view-title button gets the focused row (and the selection) as arguments: it asks, whatever has focus
+  cmd('fleet.view.runCommand', () => runCommand(session, provider, runOutput, {}), 'Run Command');
+  cmd('fleet.filterHosts', async (given?: unknown) => {
     const value =
-      text ??
+      (typeof given === 'string' ? given : undefined) ??
       (await vscode.window.showInputBox({
         title: 'Filter the Fleet view',
         prompt:
@@ -124,7 +150,7 @@ export function activate(context: vscode.ExtensionContext): FleetApi {
   cmd('fleet.clearFilter', () => provider.setFilter(undefined));
   cmd(
     'fleet.deployZipFromExplorer',
-    (uri?: vscode.Uri) => deployZip(session, provider, {}, undefined, uri),
+    (uri?: vscode.Uri) => deployZip(session, provider, {}, undefined, uri, undefined, context.workspaceState, names),
     'Deploy Zip',
   );
   cmd(
@@ -151,7 +177,7 @@ export function activate(context: vscode.ExtensionContext): FleetApi {
   );
   cmd(
     'fleet.scanNetwork',
-    (a?: { cidr?: string; user?: string; port?: number }) => scanNetwork(session, provider, a),
+    (a?: { cidr?: string; user?: string; port?: number }) => scanNetwork(session, provider, isNode(a) ? undefined : a),
     'Scan Network',
   );
   for (const op of ['start', 'stop', 'restart', 'rollback'] as const) {
@@ -165,6 +191,17 @@ export function activate(context: vscode.ExtensionContext): FleetApi {
       `${title} Package`,
     );
   }
+  // a host that is down, or whose key changed: its row's menu
+  cmd('fleet.retryHost', (n?: TreeNode, all?: TreeNode[]) => retryHosts(provider, n, all), 'Retry (checking the host)');
+  cmd('fleet.revealHost', (n?: TreeNode) => revealInInventory(session, provider, n));
+  cmd('fleet.copyAddress', (n?: TreeNode, all?: TreeNode[]) => copyAddresses(provider, n, all));
+  cmd(
+    'fleet.removeHost',
+    (n?: TreeNode, all?: TreeNode[]) => removeHosts(session, provider, n, all),
+    'Remove from fleet.json',
+  );
+  cmd('fleet.replaceHostKey', (n?: TreeNode) => replaceHostKey(session, provider, n), 'Replace Pinned Host Key');
+  cmd('fleet.showDownHosts', () => showDownHosts(provider));
   const logs = new LogsDocuments(provider);
   context.subscriptions.push(logs);
   cmd(
@@ -180,17 +217,18 @@ export function activate(context: vscode.ExtensionContext): FleetApi {
   cmd('fleet.logs.unfollow', () => logs.toggleFollow());
 
   const memory = new PanelMemory(context.workspaceState);
-  const rollouts = new RolloutManager(session, log, memory);
-  context.subscriptions.push(
-    rollouts,
-    vscode.languages.onDidChangeDiagnostics((e) => rollouts.diagnosticsChanged(e.uris)),
-  );
+  const rollouts = new RolloutManager(session, log, memory, names);
+  // Fleet's own checks of service.json in the Problems view (and of any file a rollout panel shows)
+  const serviceChecks = new ServiceDiagnostics((f) => Boolean(RolloutPanel.get(f)));
+  context.subscriptions.push(rollouts, serviceChecks);
   cmd(
     'fleet.openRolloutPanel',
     (uri?: vscode.Uri) => {
       const file = uri?.fsPath ?? vscode.window.activeTextEditor?.document.uri.fsPath;
       if (!file || !file.endsWith('.json')) throw new Error('open a service.json first (or right-click one)');
-      return RolloutPanel.show(context, rollouts, memory, file);
+      const panel = RolloutPanel.show(context, rollouts, memory, file);
+      serviceChecks.checkFile(file);
+      return panel;
     },
     // the panel wraps a binary Src into .fleet/packages and asks the agents and the LB what runs
     'Open Rollout Panel',
@@ -229,13 +267,21 @@ export function activate(context: vscode.ExtensionContext): FleetApi {
     watcher.onDidCreate(() => provider.reloadHosts()),
   );
 
-  const demo = new DemoFleet(context, rollouts, provider, log, (file) =>
-    RolloutPanel.show(context, rollouts, memory, file),
+  const demo = new DemoFleet(
+    context,
+    rollouts,
+    provider,
+    log,
+    (file) => RolloutPanel.show(context, rollouts, memory, file),
+    (file) => {
+      RolloutPanel.get(file)?.panel.dispose();
+      serviceChecks.clear(file);
+    },
   );
   context.subscriptions.push(demo);
   stopDemo = () => demo.stop();
   cmd('fleet.tryDemo', () => demo.start(), 'Try the Demo Fleet (it starts processes on this machine)');
-  cmd('fleet.stopDemo', () => demo.stop());
+  cmd('fleet.stopDemo', (o?: { ask?: boolean }) => demo.stop({ ask: Boolean(o && !isNode(o) && o.ask) }));
   cmd('fleet.createInventory', () => createInventory(session), 'Create fleet.json');
   cmd(
     'fleet.importSshConfig',
@@ -259,12 +305,13 @@ export function activate(context: vscode.ExtensionContext): FleetApi {
     session,
     demo,
     setHostKeyPrompt: (p) => (provider.prompt = p),
+    setConfirm,
     activationMs,
     restrictedRefusals: refusals,
   };
 }
 
-let stopDemo: (() => Promise<void>) | undefined;
+let stopDemo: (() => Promise<unknown>) | undefined;
 
 /** VS Code waits for this: the demo fleet's processes must not outlive the window */
 export async function deactivate(): Promise<void> {

@@ -1,39 +1,47 @@
 // Rollouts started from the editor, one per service.json, alive while the window is: they keep
 // running when their panel is closed (the panel re-attaches), show in the status bar, and
-// announce their end state. Resuming after a window reload continues the journal.
+// announce how they ended in a sentence. Resuming after a window reload continues the journal.
+// Each file is checked as the editor checks it (core/rollout/diagnostics.ts) before it is loaded:
+// a file with errors shows them, with their places, instead of a plan.
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { errorMessage, ValidationError } from '../../core/errors';
 import { loadService, type LoadedService } from '../../core/rollout/config';
-import { rolloutDeps } from '../../core/rollout/deps';
+import { makeLb, rolloutDeps } from '../../core/rollout/deps';
+import { checkService } from '../../core/rollout/diagnostics';
+import { latestJournal, readJournal } from '../../core/rollout/journal';
 import { lockHolder } from '../../core/rollout/lock';
-import { makePlan } from '../../core/rollout/plan';
 import {
   applyEvent,
-  describeEnd,
   describeEvent,
   emptyProgress,
+  foldProgress,
   type RolloutProgress,
 } from '../../core/rollout/progress';
-import { basename } from 'node:path';
-import { canResume, isInterrupted, latestProgress, resumableJournal } from '../../core/rollout/resume';
+import { canResume, isInterrupted, resumableJournal } from '../../core/rollout/resume';
 import { Rollout } from '../../core/rollout/workflow';
-import { liveTraffic, type LiveTraffic } from '../../core/rollout/liveTraffic';
-import type { LoadBalancer } from '../../core/lb/types';
-import type { TrafficReport } from '../../core/protocol/lb';
-import type { PanelState } from '../../webviews/rollout/protocol';
+import type { LiveTraffic } from '../../core/rollout/liveTraffic';
+import type { Issue, PanelState } from '../../webviews/rollout/protocol';
 import type { Session } from '../session';
+import { applyExtra, emptyExtras, foldExtras, type JournalExtras } from './journalExtras';
+import { describeOutcome } from './outcome';
+import type { PackageNames } from './packageNames';
 import type { PanelMemory } from './panelMemory';
-
-type Invalid = NonNullable<PanelState['invalid']>;
+import { issuesOf, panelState } from './panelState';
+import { TrafficWatch } from './trafficWatch';
 
 interface Run {
   svc?: LoadedService;
-  traffic?: LiveTraffic | { error: string };
-  stopTraffic?: () => void;
-  invalid?: Invalid;
+  invalid?: PanelState['invalid'];
+  warnings?: Issue[];
   rollout?: Rollout;
   progress?: RolloutProgress;
+  extras: JournalExtras;
   done?: Promise<unknown>;
+  traffic?: LiveTraffic | { error: string };
+  watch?: TrafficWatch;
+  watchers: number;
 }
 
 export class RolloutManager implements vscode.Disposable {
@@ -48,92 +56,108 @@ export class RolloutManager implements vscode.Disposable {
     private readonly session: Session,
     private readonly log: vscode.LogOutputChannel,
     private readonly memory: PanelMemory,
+    readonly names: PackageNames,
   ) {}
 
-  /** (re)loads service.json and, when no rollout runs, the latest journal's progress */
+  private run(file: string): Run {
+    let run = this.runs.get(file);
+    if (!run) this.runs.set(file, (run = { extras: emptyExtras(), watchers: 0 }));
+    return run;
+  }
+
+  /** (re)checks and loads service.json and, when no rollout runs, the latest journal */
   async load(file: string): Promise<void> {
-    const run = this.runs.get(file) ?? {};
-    this.runs.set(file, run);
+    const run = this.run(file);
     if (run.rollout && run.progress?.status === 'running') return;
+    let text: string;
     try {
-      run.svc = await loadService(file);
-      run.invalid = undefined;
-      run.progress =
-        latestProgress(run.svc) ??
-        emptyProgress(
-          run.svc.backends.map((b) => b.addr),
-          run.svc.config.CanaryNum,
-        );
+      text = readFileSync(file, 'utf8');
     } catch (e) {
       run.svc = undefined;
-      run.invalid =
-        e instanceof ValidationError
-          ? {
-              message: e.message,
-              field: e.field,
-              issues: [
-                { field: e.field, message: e.expected },
-                ...e.more.map((m) => ({ field: m.field, message: m.expected })),
-              ],
-            }
-          : { message: errorMessage(e), field: '', issues: [{ field: '', message: errorMessage(e) }] };
+      run.invalid = { message: `${file}: cannot read: ${errorMessage(e)}`, field: '', issues: [] };
+      this.changed.fire(file);
+      return;
+    }
+    const diags = await checkService(file, text, { lb: true });
+    const issues = issuesOf(text, diags);
+    const errors = issues.filter((i) => i.severity === 'error');
+    run.warnings = issues.filter((i) => i.severity !== 'error');
+    try {
+      if (errors.length) throw new ValidationError(file, errors[0].field, errors[0].message);
+      run.svc = await loadService(file);
+      run.invalid = undefined;
+      const journal = latestJournal(run.svc.file);
+      const events = journal ? readJournal(journal) : [];
+      const addrs = run.svc.backends.map((b) => b.addr);
+      run.progress = journal
+        ? foldProgress(addrs, run.svc.config.CanaryNum, events)
+        : emptyProgress(addrs, run.svc.config.CanaryNum);
+      run.extras = foldExtras(events);
+      void this.learnNames(file);
+    } catch (e) {
+      run.svc = undefined;
+      run.invalid = {
+        message: errorMessage(e),
+        field: e instanceof ValidationError ? e.field : '',
+        issues: errors.length
+          ? errors
+          : e instanceof ValidationError
+            ? [
+                { field: e.field, message: e.expected, severity: 'error' },
+                ...e.more.map((m) => ({ field: m.field, message: m.expected, severity: 'error' as const })),
+              ]
+            : [{ field: '', message: errorMessage(e), severity: 'error' }],
+      };
     }
     this.changed.fire(file);
   }
 
+  /** the packages this file's journal names, by the names of the zips beside it */
+  private async learnNames(file: string): Promise<void> {
+    const run = this.run(file);
+    const svc = run.svc;
+    if (!svc) return;
+    const shas = [run.progress?.sha256, svc.sha256, ...(run.progress?.rows.map((r) => r.from?.sha256) ?? [])];
+    const learned = await this.names
+      .learnFrom([dirname(svc.src), svc.dir, join(svc.dir, 'dist')], shas)
+      .catch(() => false);
+    if (learned) this.changed.fire(file);
+  }
+
   state(file: string): PanelState {
-    const run = this.runs.get(file);
-    const svc = run?.svc;
-    const p = run?.progress;
-    const running = Boolean(run?.rollout) && p?.status === 'running';
-    const elsewhere = svc && !run?.rollout ? lockHolder(svc.file) : null;
-    return {
+    const run = this.run(file);
+    const svc = run.svc;
+    const running = Boolean(run.rollout) && run.progress?.status === 'running';
+    const holder = svc && !run.rollout ? lockHolder(svc.file) : null;
+    return panelState({
       file,
-      invalid: run?.invalid && { ...run.invalid, editor: editorProblems(file) },
-      summary: svc && {
-        file: svc.file,
-        packageName: svc.packageName,
-        sha256: svc.sha256,
-        lb: svc.config.LBKind === 'haproxy' ? `haproxy ${svc.config.HAProxyBackend}` : `builtin ${svc.config.LB}`,
-        pattern: svc.config.Pattern,
-        concurrency: svc.config.Concurrency,
-        canaryNum: svc.config.CanaryNum,
-        maxFailures: svc.config.MaxFailures,
-        soakSecs: svc.config.SoakSecs,
-        backends: svc.backends.length,
-        rollbackOnFailure: svc.config.RollbackOnFailure,
-      },
-      plan: svc && makePlan(svc),
-      progress: p,
-      headline: p ? describeEnd(p) : undefined,
-      packageFile: svc ? basename(svc.src) : undefined,
-      traffic: running ? run?.traffic : undefined,
-      interrupted: this.interrupted(file),
-      runningElsewhere: elsewhere
-        ? `${elsewhere.by} (pid ${elsewhere.pid}${elsewhere.host ? ` on ${elsewhere.host}` : ''}) since ${elsewhere.since}`
+      svc,
+      invalid: run.invalid,
+      warnings: run.warnings,
+      progress: run.progress,
+      extras: run.extras,
+      traffic: run.traffic,
+      running,
+      elsewhere: holder
+        ? `${holder.by} (pid ${holder.pid}${holder.host ? ` on ${holder.host}` : ''}) since ${holder.since}`
         : undefined,
-      can: {
-        start: Boolean(svc) && !running && !elsewhere,
-        pause: running,
-        resume: Boolean(svc) && !running && canResume(svc!, p ?? null),
-        abort: running,
-      },
-    };
+      interrupted: this.interrupted(file),
+      resumable: Boolean(svc) && !running && canResume(svc!, run.progress ?? null),
+      label: (sha) => this.labelFor(run, sha),
+    });
   }
 
   async start(file: string, resume = false): Promise<void> {
     await this.load(file);
-    const run = this.runs.get(file)!;
+    const run = this.run(file);
     if (!run.svc || run.rollout) return;
     const svc = run.svc;
+    this.names.remember(svc.sha256, basename(svc.src));
     // the same rules as `fleet rollout --resume`: the newest journal, same package, nobody else running it
     const resumed = resume ? resumableJournal(svc) : undefined;
-    const progress =
-      resumed?.progress ??
-      emptyProgress(
-        svc.backends.map((b) => b.addr),
-        svc.config.CanaryNum,
-      );
+    const addrs = svc.backends.map((b) => b.addr);
+    const progress = resumed?.progress ?? emptyProgress(addrs, svc.config.CanaryNum);
+    if (!resumed) run.extras = emptyExtras();
     const deps = rolloutDeps(svc, () => ({ pool: this.session.pool, endpoint: (t) => this.session.endpointFor(t) }));
     const rollout = new Rollout(svc, deps, {
       resumeJournal: resumed?.journal,
@@ -141,56 +165,82 @@ export class RolloutManager implements vscode.Disposable {
       onEvent: (e) => {
         this.log.info(`rollout ${svc.packageName}: ${describeEvent(e)}`);
         run.progress = applyEvent(run.progress!, e);
-        this.paintStatus(run);
+        applyExtra(run.extras, e);
+        if (e.t === 'found' && e.sha256 && !this.names.has(e.sha256)) void this.learnNames(file);
+        this.paintStatus(file, run);
         this.changed.fire(file);
       },
     });
     run.progress = progress;
     run.rollout = rollout;
-    run.stopTraffic = this.watchTraffic(file, run, deps.lb);
     void this.memory.setRunning(file, true);
     this.changed.fire(file);
     run.done = rollout
       .run()
       .then(
-        (end) =>
-          void vscode.window[end === 'ESSuccess' ? 'showInformationMessage' : 'showWarningMessage'](
-            `Fleet rollout of ${svc.packageName}: ${end}`,
-          ),
-        (e) => void vscode.window.showErrorMessage(`Fleet rollout of ${svc.packageName}: ${errorMessage(e)}`),
+        () => undefined,
+        (e) => this.log.warn(`rollout ${svc.packageName}: ${errorMessage(e)}`),
       )
       .finally(() => {
         // a rollout the window's going away paused stays "running" here, so the next window shows it
         if (!this.disposing) void this.memory.setRunning(file, false);
         run.rollout = undefined;
-        run.stopTraffic?.();
-        run.traffic = undefined;
         this.status.hide();
         this.changed.fire(file);
+        if (!this.disposing) this.announce(file, run);
       });
   }
 
-  /** reads the LB's counters every 2 s while the rollout runs: the panel's live traffic */
-  private watchTraffic(file: string, run: Run, lb: LoadBalancer): () => void {
-    let prev: TrafficReport | undefined;
-    let busy = false;
-    const timer = setInterval(() => {
-      if (busy) return;
-      busy = true;
-      lb.stats()
-        .then(
-          (now) => {
-            if (prev) run.traffic = liveTraffic(prev, now);
-            prev = now;
-          },
-          (e) => (run.traffic = { error: `traffic unavailable: ${errorMessage(e)}` }),
-        )
-        .finally(() => {
-          busy = false;
-          this.changed.fire(file);
-        });
-    }, 2000);
-    return () => clearInterval(timer);
+  /** the end as a notification, in the banner's sentence, with a way back to the panel */
+  private announce(file: string, run: Run): void {
+    const p = run.progress;
+    if (!p || p.status === 'running') return;
+    const o = describeOutcome({
+      progress: p,
+      finals: run.extras.finals,
+      label: (sha) => this.labelFor(run, sha),
+      maxFailures: run.svc?.config.MaxFailures,
+    });
+    if (!o) return;
+    const show = 'Show Rollout';
+    const text = `Fleet: ${o.sentence}.${o.detail && o.tone === 'bad' ? ` ${o.detail}` : ''}`;
+    const say =
+      o.tone === 'good' || o.tone === 'info'
+        ? vscode.window.showInformationMessage
+        : o.tone === 'warn'
+          ? vscode.window.showWarningMessage
+          : vscode.window.showErrorMessage;
+    void say(text, show).then(
+      (pick) => pick === show && vscode.commands.executeCommand('fleet.openRolloutPanel', vscode.Uri.file(file)),
+    );
+  }
+
+  private labelFor(run: Run, sha: string | null | undefined): string {
+    const svc = run.svc;
+    return sha && sha === svc?.sha256 && !this.names.has(sha) ? basename(svc.src) : this.names.label(sha);
+  }
+
+  /** live traffic while a panel shows the file: call the result to stop watching */
+  watchTraffic(file: string): () => void {
+    const run = this.run(file);
+    run.watch ??= new TrafficWatch(
+      () => (run.svc ? { key: run.svc, make: () => makeLb(run.svc!) } : undefined),
+      (t) => {
+        run.traffic = t;
+        this.changed.fire(file);
+      },
+    );
+    run.watchers++;
+    run.watch.start();
+    let stopped = false;
+    return () => {
+      if (stopped) return;
+      stopped = true;
+      if (--run.watchers === 0) {
+        run.watch?.stop();
+        run.traffic = undefined;
+      }
+    };
   }
 
   pause(file: string): void {
@@ -212,31 +262,33 @@ export class RolloutManager implements vscode.Disposable {
     return Boolean(run?.svc && run.progress && !run.rollout && isInterrupted(run.svc, run.progress));
   }
 
-  private paintStatus(run: Run): void {
+  /** forgets a file (the demo's, once its folder is gone) */
+  forget(file: string): void {
+    const run = this.runs.get(file);
+    if (run?.rollout) return;
+    run?.watch?.stop();
+    this.runs.delete(file);
+  }
+
+  private paintStatus(file: string, run: Run): void {
     const p = run.progress!;
     const done = p.rows.filter((r) => r.phase === 'done').length;
     this.status.text = `$(sync~spin) Rollout ${run.svc?.packageName}: ${done}/${p.rows.length}${p.failures ? `, ${p.failures} failed` : ''}`;
-    this.status.command = 'fleet.openRolloutPanel';
+    this.status.command = {
+      command: 'fleet.openRolloutPanel',
+      title: 'Show Rollout',
+      arguments: [vscode.Uri.file(file)],
+    };
     if (p.status === 'running') this.status.show();
-  }
-
-  /** the editor's squiggles changed (the JSON Schema check of an open service.json): repaint an invalid panel */
-  diagnosticsChanged(uris: readonly vscode.Uri[]): void {
-    for (const u of uris) if (this.runs.get(u.fsPath)?.invalid) this.changed.fire(u.fsPath);
   }
 
   dispose(): void {
     this.disposing = true;
-    for (const r of this.runs.values()) r.rollout?.pause();
+    for (const r of this.runs.values()) {
+      r.rollout?.pause();
+      r.watch?.stop();
+    }
     this.status.dispose();
     this.changed.dispose();
   }
-}
-
-/** what the editor itself says is wrong with the file (its JSON Schema check), in its words and places */
-function editorProblems(file: string): NonNullable<Invalid['editor']> {
-  return vscode.languages
-    .getDiagnostics(vscode.Uri.file(file))
-    .filter((d) => d.severity <= vscode.DiagnosticSeverity.Warning)
-    .map((d) => ({ message: d.message, line: d.range.start.line, character: d.range.start.character }));
 }

@@ -84,12 +84,26 @@ export class RolloutPanel {
       ),
       manager.onDidChange((f) => f === file && this.post()),
       panel.onDidDispose(() => this.dispose()),
+      // live traffic only while someone can see it
+      panel.onDidChangeViewState((e) => this.watch(e.webviewPanel.visible)),
+      { dispose: () => this.watch(false) },
       // the panel follows its file: saved in the editor or changed on disk, it is read again (never
       // under a running rollout, which keeps the config it started with)
       vscode.workspace.onDidSaveTextDocument((d) => d.uri.fsPath === file && void manager.load(file)),
       watchFile(file, () => void manager.load(file)),
     );
     void manager.load(file);
+    this.watch(panel.visible);
+  }
+
+  private stopTraffic?: () => void;
+
+  private watch(on: boolean): void {
+    if (on && !this.stopTraffic) this.stopTraffic = this.manager.watchTraffic(this.file);
+    else if (!on && this.stopTraffic) {
+      this.stopTraffic();
+      this.stopTraffic = undefined;
+    }
   }
 
   /** the last state posted, for tests */
@@ -112,14 +126,20 @@ export class RolloutPanel {
       case 'start': {
         // a finished rollout started again reinstalls the package on every backend: ask first
         const st = this.manager.state(this.file);
-        if (st.progress?.endState) {
-          const again = 'Start again';
+        const p = st.progress;
+        if (p?.endState && st.summary) {
+          // the package Src names now: the one that ran last, or another (Src changed since)
+          const same = p.sha256 === st.summary.sha256;
+          const pkg = `${st.packageFile} (${st.summary.sha256.slice(0, 8)})`;
+          const go = same ? 'Start Again' : 'Start New Rollout';
           const pick = await vscode.window.showWarningMessage(
-            `This rollout already ended (${st.headline}). Start it again? Every backend gets ${st.packageFile} once more, canaries first.`,
+            same
+              ? `This rollout already ended: ${st.headline}. Start it again? Every backend gets ${pkg} once more, canaries first.`
+              : `The last rollout of this file ended: ${st.headline}. Start a new rollout of ${pkg}? Src changed since: it is not the package that ran last.`,
             { modal: true },
-            again,
+            go,
           );
-          if (pick !== again) return;
+          if (pick !== go) return;
         }
         return this.manager.start(this.file);
       }

@@ -78,3 +78,17 @@ export class LogView {
     if (atBottom || !grows) this.node.scrollTop = this.node.scrollHeight;
   }
 }
+
+/** names and addresses in prose (`web-v1.zip`, `127.0.0.1:9092`) kept whole: the text wraps only at spaces */
+export function prose(text: string): Array<Node | string> {
+  const out: Array<Node | string> = [];
+  let last = 0;
+  for (const m of text.matchAll(/[^\s]*[A-Za-z0-9][.:/-][^\s]*/g)) {
+    if (m[0].length > 40) continue; // a long URL may break rather than overflow a narrow panel
+    if (m.index > last) out.push(text.slice(last, m.index));
+    out.push(el('span', { class: 'nowrap' }, m[0]));
+    last = m.index + m[0].length;
+  }
+  if (last < text.length) out.push(text.slice(last));
+  return out;
+}

@@ -1,14 +1,14 @@
 // The rollout panel's browser code: renders PanelState and sends the buttons' intents. No logic
-// beyond presentation: every decision is the extension's (and core's).
+// beyond presentation: every decision (what a button does, what serves now, the outcome's words) is
+// the extension's. The page is made once and updated in place (dom.ts): rows by address, the log
+// appended, charts redrawn only when their data or their width changes.
 import '@vscode-elements/elements/dist/vscode-button/index.js';
-import '@vscode-elements/elements/dist/vscode-badge/index.js';
-import '@vscode-elements/elements/dist/vscode-divider/index.js';
-import { stepNames } from '../../core/rollout/constants';
-import type { BackendRow } from '../../core/rollout/progress';
-import type { WindowSummary } from '../../core/rollout/analysis';
 import type { BackendRate } from '../../core/rollout/liveTraffic';
-import { el, KeyedRows, LogView, Slot } from './dom';
-import type { FromWebview, PanelState, ToWebview } from './protocol';
+import { backendRow, headerRow } from './backendRows';
+import { canarySection, drawAll, type DrawnChart } from './canaryView';
+import { el, KeyedRows, LogView, prose, Slot } from './dom';
+import type { FromWebview, Issue, PanelState, ToWebview } from './protocol';
+import { css } from './style';
 
 declare function acquireVsCodeApi(): {
   postMessage(m: FromWebview): void;
@@ -20,120 +20,36 @@ const vscode = acquireVsCodeApi();
 vscode.setState({ file: document.body.dataset.file });
 
 const style = document.createElement('style');
-style.textContent = `
-body { font-family: var(--vscode-font-family); color: var(--vscode-foreground); padding: 0 12px; }
-h2 { font-size: 1.1em; margin: 12px 0 4px; }
-.summary { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; }
-.summary dt { color: var(--vscode-descriptionForeground); }
-.buttons { display: flex; gap: 8px; margin: 12px 0; }
-.error { color: var(--vscode-errorForeground); cursor: pointer; text-decoration: underline; }
-table { border-collapse: collapse; width: 100%; }
-td, th { text-align: left; padding: 3px 8px 3px 0; vertical-align: top; overflow-wrap: anywhere; }
-.progress { height: 6px; border-radius: 3px; background: var(--vscode-editorWidget-border, #8884); margin: 4px 0 2px; }
-.progress div { height: 100%; border-radius: 3px; background: var(--vscode-progressBar-background, #07f); }
-.progress.bad div { background: var(--vscode-testing-iconFailed, #d33); }
-.issues li { margin: 4px 0; }
-.issues .link { cursor: pointer; text-decoration: underline; }
-.small { font-size: 0.9em; }
-th { color: var(--vscode-descriptionForeground); font-weight: normal; }
-.strip { display: flex; gap: 2px; flex-wrap: wrap; }
-.strip span { font-size: 0.75em; padding: 0 3px; border-radius: 2px; background: var(--vscode-editorWidget-border, #8884); color: var(--vscode-foreground); }
-.strip span.done { background: var(--vscode-testing-iconPassed, #3a3); color: var(--vscode-editor-background, #fff); }
-.strip span.running { background: var(--vscode-progressBar-background, #07f); color: var(--vscode-editor-background, #fff); }
-.strip span.failed { background: var(--vscode-testing-iconFailed, #d33); color: var(--vscode-editor-background, #fff); }
-.banner { padding: 8px 12px; margin: 12px 0; border-radius: 4px; border: 1px solid var(--vscode-editorWidget-border); }
-.banner.ESSuccess { border-color: var(--vscode-testing-iconPassed); }
-.banner.bad { border-color: var(--vscode-testing-iconFailed); }
-.traffic { font-variant-numeric: tabular-nums; min-width: 9em; }
-.verdict { font-weight: bold; }
-.verdict.FAIL { color: var(--vscode-testing-iconFailed, #d33); }
-.verdict.PASS { color: var(--vscode-testing-iconPassed, #3a3); }
-.verdict.WARN { color: var(--vscode-editorWarning-foreground, #c90); }
-.analysis { margin: 8px 0; }
-pre.log { max-height: 240px; overflow: auto; background: var(--vscode-textCodeBlock-background); padding: 6px; font-family: var(--vscode-editor-font-family); font-size: 0.9em; }
-.muted { color: var(--vscode-descriptionForeground); }
-`;
+style.textContent = css;
 document.head.appendChild(style);
 
+type Action = 'start' | 'pause' | 'resume' | 'abort';
+
 /** a button made once; `setButton` enables it or not, so a click never lands on a node being replaced */
-function button(label: string, type: FromWebview['type'], secondary = false): HTMLElement {
+function button(label: string, type: Action, secondary = false): HTMLElement {
   const b = el('vscode-button', { 'data-action': type, ...(secondary ? { secondary: '' } : {}), disabled: '' }, label);
-  b.addEventListener('click', () => !b.hasAttribute('disabled') && vscode.postMessage({ type } as FromWebview));
+  b.addEventListener('click', () => !b.hasAttribute('disabled') && vscode.postMessage({ type }));
   return b;
 }
 
-function setButton(b: HTMLElement, enabled: boolean): void {
+function setButton(b: HTMLElement, enabled: boolean, hint?: { label: string; title: string }): void {
   if (enabled) b.removeAttribute('disabled');
   else b.setAttribute('disabled', '');
-}
-
-/** what each step does, in a word: the strip's labels */
-const stepLabels: Record<(typeof stepNames)[number], string> = {
-  findApp: 'find',
-  rmBackend: 'drain',
-  jobKill: 'stop',
-  cp: 'install',
-  jobStart: 'start',
-  reachable: 'health',
-  addBackend: 'add',
-};
-
-function strip(r: BackendRow): HTMLElement {
-  const idx = r.step ? stepNames.indexOf(r.step) : -1;
-  const s = el('div', { class: 'strip', title: r.step ? `${r.step} (${r.phase})` : 'pending' });
-  stepNames.forEach((name, i) => {
-    const cls = r.phase === 'done' || i < idx ? 'done' : i === idx ? r.phase : '';
-    s.append(el('span', { class: cls, title: name, 'data-step': name }, stepLabels[name]));
-  });
-  return s;
-}
-
-/** `169e8140 → 48a375b5`: what the backend ran before, and the package it gets */
-function fromTo(r: BackendRow, to: string | null | undefined): string {
-  if (!r.from) return '';
-  const from = r.from.sha256 ? r.from.sha256.slice(0, 8) : 'nothing';
-  return `${from} → ${to ? to.slice(0, 8) : '?'}`;
-}
-
-const fmtMs = (x: number | null) => (x === null ? '-' : `${x < 10 ? x.toFixed(1) : Math.round(x)} ms`);
-const fmtPct = (r: number | null) => (r === null ? '-' : `${(r * 100).toFixed(1)} %`);
-
-/** `12.5 req/s · 0.0 % errors · p95 3.1 ms` */
-function rateText(r: BackendRate | undefined): string {
-  if (!r) return '';
-  return `${r.reqPerSec} req/s · ${r.errorPct === null ? '-' : `${r.errorPct.toFixed(1)} %`} errors · ${r.latencyKind} ${fmtMs(r.latencyMs)}`;
-}
-
-/** `201 requests, 21.4 % errors, p95 12 ms` */
-function windowText(w: WindowSummary): string {
-  return `${w.requests} requests, ${fmtPct(w.errorRate)} errors, ${w.latencyKind} ${fmtMs(w.latencyMs)}`;
-}
-
-/** the newest canary analysis: its verdict, the canary against the baseline, and why */
-function analysisBlock(rows: BackendRow[]): HTMLElement | null {
-  const r = [...rows].reverse().find((x) => x.analysis);
-  if (!r?.analysis) return null;
-  const a = r.analysis;
-  const verdict = a.verdict.toUpperCase();
-  return el(
-    'div',
-    { class: 'analysis', id: 'analysis', 'data-verdict': a.verdict },
-    el('span', { class: `verdict ${verdict}` }, verdict),
-    ` canary ${r.addr} ${a.final ? '(end of soak)' : '(so far)'}`,
-    el('div', {}, `canary: ${windowText(a.canary)}`),
-    el('div', {}, `baseline: ${windowText(a.baseline)}`),
-    ...(a.prometheus ? [el('div', {}, `Prometheus: ${a.prometheus.value ?? 'no data'}`)] : []),
-    ...a.reasons.map((t) => el('div', { class: a.verdict === 'fail' ? 'error' : 'muted' }, t)),
-  );
+  if (hint) {
+    if (b.textContent !== hint.label) b.textContent = hint.label;
+    b.title = hint.title;
+  }
 }
 
 /** the page's parts, made once: each update changes only what changed in it */
 interface Page {
-  summary: Slot;
-  buttons: Record<'start' | 'pause' | 'resume' | 'abort', HTMLElement>;
+  title: Slot;
+  buttons: Record<Action, HTMLElement>;
   banner: Slot;
-  plan: Slot;
+  warnings: Slot;
   progress: Slot;
+  plan: Slot;
+  config: Slot;
   analysis: Slot;
   rows: KeyedRows;
   trafficNote: Slot;
@@ -142,6 +58,11 @@ interface Page {
 
 let page: Page | undefined;
 const app = document.getElementById('app')!;
+/** rows whose details are open, by address (kept across updates) */
+const openRows = new Set<string>();
+/** the charts on the page, redrawn when the panel's width changes */
+let charts: DrawnChart[] = [];
+let configOpen: boolean | undefined;
 
 function makePage(): Page {
   const buttons = {
@@ -152,32 +73,28 @@ function makePage(): Page {
   };
   const slot = (attrs: Record<string, string> = {}) => new Slot(el('div', attrs));
   const p: Page = {
-    summary: new Slot(el('dl', { class: 'summary' })),
+    title: new Slot(el('h1')),
     buttons,
     banner: slot(),
-    plan: slot({ class: 'muted' }),
+    warnings: slot(),
     progress: slot(),
-    analysis: slot(),
-    rows: new KeyedRows(el('tbody')),
-    trafficNote: slot({ class: 'muted' }),
-    log: new LogView(el('pre', { class: 'log' })),
+    plan: slot({ class: 'muted small' }),
+    config: slot(),
+    analysis: slot({ id: 'analysis' }),
+    rows: new KeyedRows(el('div', { class: 'bk-body' })),
+    trafficNote: slot({ class: 'muted small' }),
+    log: new LogView(el('pre', { class: 'log', tabindex: '0' })),
   };
-  const table = el(
-    'table',
-    { id: 'backends' },
-    el('thead', {}, el('tr', {}, ...['Backend', 'Steps', 'LB', 'Traffic', 'Error'].map((h) => el('th', {}, h)))),
-  );
-  table.append(p.rows.body);
   app.replaceChildren(
-    el('h2', {}, 'Rollout'),
-    p.summary.node,
-    el('div', { class: 'buttons' }, ...Object.values(buttons)),
+    el('div', { class: 'top' }, p.title.node, el('div', { class: 'buttons' }, ...Object.values(buttons))),
     p.banner.node,
-    p.plan.node,
+    p.warnings.node,
     p.progress.node,
+    p.plan.node,
+    p.config.node,
     p.analysis.node,
     el('h2', {}, 'Backends'),
-    table,
+    el('div', { id: 'backends', role: 'table' }, headerRow(), p.rows.body),
     p.trafficNote.node,
     el('h2', {}, 'Log'),
     p.log.node,
@@ -185,29 +102,46 @@ function makePage(): Page {
   return p;
 }
 
+function issueItem(i: Issue): HTMLElement {
+  const where = i.line !== undefined ? `line ${i.line + 1}` : '';
+  const item = el(
+    'li',
+    {
+      class: i.severity === 'error' ? 'error' : i.severity,
+      'data-field': i.field,
+      ...(where ? { 'data-line': String(i.line) } : {}),
+    },
+    ...(where || i.field ? [el('span', { class: 'where' }, [where, i.field].filter(Boolean).join(' · ')), ' '] : []),
+    el('span', { class: 'msg' }, ...prose(i.message)),
+  );
+  item.addEventListener('click', () =>
+    vscode.postMessage(
+      i.line !== undefined
+        ? { type: 'revealAt', line: i.line, character: i.character ?? 0 }
+        : { type: 'reveal', field: i.field },
+    ),
+  );
+  return item;
+}
+
 function renderInvalid(inv: NonNullable<PanelState['invalid']>): void {
   page = undefined;
-  const n = Math.max(inv.issues.length, inv.editor?.length ?? 0);
-  // the editor's own words and places first (its JSON Schema check), then what Fleet checks beyond it
-  const list = el('ul', { class: 'issues', id: 'issues' });
-  for (const d of inv.editor ?? []) {
-    const item = el('li', { class: 'error link', 'data-line': String(d.line) }, `line ${d.line + 1}: ${d.message}`);
-    item.addEventListener('click', () =>
-      vscode.postMessage({ type: 'revealAt', line: d.line, character: d.character }),
-    );
-    list.append(item);
-  }
-  for (const i of inv.issues) {
-    const item = el(
-      'li',
-      { class: 'error link', 'data-field': i.field },
-      i.field ? `${i.field}: ${i.message}` : i.message,
-    );
-    item.addEventListener('click', () => vscode.postMessage({ type: 'reveal', field: i.field }));
-    list.append(item);
-  }
+  charts = [];
+  const n = inv.issues.length || 1;
+  const list = el(
+    'ul',
+    { class: 'issues', id: 'issues' },
+    ...(inv.issues.length ? inv.issues : [{ field: inv.field, message: inv.message, severity: 'error' as const }]).map(
+      issueItem,
+    ),
+  );
   app.replaceChildren(
-    el('h2', {}, `service.json has ${n === 1 ? 'a problem' : `${n} problems`}: fix them and save`),
+    el(
+      'h2',
+      {},
+      `service.json has ${n === 1 ? 'a problem' : `${n} problems`}: fix ${n === 1 ? 'it' : 'them'} and save`,
+    ),
+    el('div', { class: 'muted small' }, 'The Problems view lists them too; click one to go there.'),
     list,
   );
 }
@@ -215,78 +149,43 @@ function renderInvalid(inv: NonNullable<PanelState['invalid']>): void {
 function summaryItems(st: PanelState): Node[] {
   const s = st.summary!;
   const out: Node[] = [];
-  const add = (k: string, v: string) => out.push(el('dt', {}, k), el('dd', {}, v));
-  add('Package', `${st.packageFile ?? '?'} → ${s.packageName} (${s.sha256.slice(0, 12)})`);
-  // where the package comes from and where it goes, resolved: a service.json from someone else's repository shows it here
-  if (st.plan) add('Package file', st.plan.src);
+  const add = (k: string, v: string | Node) => out.push(el('dt', {}, k), el('dd', {}, v));
+  add('Package', `${s.src} → ${s.packageName} (${s.sha256.slice(0, 12)})`);
   add('Load balancer', st.plan?.lb ?? `${s.lb} ${s.pattern}`);
-  add('Backends', String(s.backends));
-  add('Canaries', `${s.canaryNum}, soak ${s.soakSecs}s`);
-  add('Concurrency', String(s.concurrency));
-  add('Max failures', String(s.maxFailures));
-  add('Rollback on failure', s.rollbackOnFailure ? 'yes' : 'no');
+  add('Backends', `${s.backends}; ${s.canaryNum} canar${s.canaryNum === 1 ? 'y' : 'ies'} first, soak ${s.soakSecs} s`);
+  add(
+    'Concurrency',
+    `${s.concurrency} at a time; stop after ${s.maxFailures} failure${s.maxFailures === 1 ? '' : 's'}`,
+  );
+  add('On failure', s.rollbackOnFailure ? 'roll the backend back' : 'leave it as it is (RollbackOnFailure is off)');
   if (st.plan?.maxUnavailable !== undefined)
     add('Max unavailable', `${st.plan.maxUnavailable} of ${s.backends}, counting those already out`);
   if (st.plan?.analysis) add('Canary analysis', st.plan.analysis);
   return out;
 }
 
-/** the banner under the buttons: how it ended, or why it waits; none while it runs */
-function bannerOf(st: PanelState): { cls: string; text: string; title?: string; endState?: string } | null {
+/** while it runs: what happens now, in a line */
+function runningBanner(st: PanelState): { tone: string; sentence: string } | null {
   const p = st.progress;
-  if (p?.endState)
-    return {
-      cls: p.endState === 'ESSuccess' ? 'ESSuccess' : 'bad',
-      text: st.headline ?? p.endState,
-      title: `end state ${p.endState}`,
-      endState: p.endState,
-    };
-  if (p?.status === 'paused') return { cls: '', text: 'Paused at a safe point: Resume continues, Abort ends.' };
   if (st.runningElsewhere)
     return {
-      cls: '',
-      text: `Running in another process: ${st.runningElsewhere}. This panel shows its journal; it cannot start, pause or resume it.`,
+      tone: 'info',
+      sentence: `Running in another process: ${st.runningElsewhere}. This panel shows its journal; it cannot start, pause or resume it.`,
     };
-  if (st.interrupted)
-    return {
-      cls: 'bad',
-      text: 'Interrupted: the window went away while this rollout ran. Resume continues at the step where the journal stops.',
-    };
-  return null;
-}
-
-function backendRow(
-  r: BackendRow,
-  agent: string | undefined,
-  sha256: string | null | undefined,
-  rate: string,
-): HTMLElement {
-  const ms = Object.values(r.durations).reduce((a, b) => a + (b ?? 0), 0);
-  return el(
-    'tr',
-    { 'data-backend': r.addr, 'data-phase': r.phase },
-    el(
-      'td',
-      {},
-      r.addr,
-      ...(r.canary ? [' ', el('vscode-badge', {}, 'canary')] : []),
-      ...(agent ? [el('div', { class: 'muted agent small' }, `agent ${agent}`)] : []),
-      ...(r.from ? [el('div', { class: 'muted small from' }, fromTo(r, sha256))] : []),
-    ),
-    el(
-      'td',
-      {},
-      strip(r),
-      el(
-        'div',
-        { class: 'muted small' },
-        `${r.step ? `${r.step} ${r.phase === 'done' ? '✓' : r.phase}` : 'pending'}${ms ? ` · ${(ms / 1000).toFixed(1)} s` : ''}`,
-      ),
-    ),
-    el('td', {}, r.lb),
-    el('td', { class: 'traffic' }, rate),
-    el('td', { class: r.error ? 'error' : '' }, r.error ?? ''),
-  );
+  if (p?.status !== 'running' || st.outcome) return null;
+  const busy = p.rows.filter((r) => r.phase === 'running').map((r) => `${r.addr} at ${r.step}`);
+  const soaking = st.canaries?.find((c) => !c.ended);
+  const done = p.rows.filter((r) => r.result === 'done').length;
+  return {
+    tone: 'info',
+    sentence: `Running: ${done} of ${p.rows.length} serve ${st.packageFile ?? 'the new package'}${
+      soaking
+        ? `; canary ${soaking.backend} soaking`
+        : busy.length
+          ? `; ${busy.slice(0, 3).join(', ')}${busy.length > 3 ? '…' : ''}`
+          : ''
+    }`,
+  };
 }
 
 function render(st: PanelState): void {
@@ -294,31 +193,33 @@ function render(st: PanelState): void {
   if (!st.summary) return;
   page ??= makePage();
   const pg = page;
-  pg.summary.show(JSON.stringify([st.summary, st.plan, st.packageFile]), () => summaryItems(st));
-  setButton(pg.buttons.start, st.can.start);
-  setButton(pg.buttons.pause, st.can.pause);
-  setButton(pg.buttons.resume, st.can.resume);
-  setButton(pg.buttons.abort, st.can.abort);
+  const p = st.progress;
+  pg.title.show(st.packageFile ?? '', () => [`Rollout of ${st.packageFile ?? st.summary!.packageName}`]);
+  for (const a of ['start', 'pause', 'resume', 'abort'] as const) setButton(pg.buttons[a], st.can[a], st.hints?.[a]);
 
-  const b = bannerOf(st);
-  pg.banner.show(JSON.stringify(b), () => {
-    if (!b) return [];
-    const attrs: Record<string, string> = { class: `banner ${b.cls}`.trim(), id: 'end-banner' };
-    if (b.title) attrs.title = b.title;
-    if (b.endState) attrs['data-end-state'] = b.endState;
-    return [el('div', attrs, b.text)];
+  const o = st.outcome ?? runningBanner(st);
+  pg.banner.show(JSON.stringify([o, p?.endState]), () => {
+    if (!o) return [];
+    const attrs: Record<string, string> = { class: `banner ${o.tone}`, id: 'end-banner' };
+    if (p?.endState) {
+      attrs.title = `end state ${p.endState}`;
+      attrs['data-end-state'] = p.endState;
+    }
+    const full = st.outcome;
+    return [
+      el(
+        'div',
+        attrs,
+        el('div', { class: 'sentence' }, ...prose(o.sentence)),
+        ...(full?.detail ? [el('div', { class: 'detail muted' }, ...prose(full.detail))] : []),
+        ...(full?.next ? [el('div', { class: 'next' }, ...prose(full.next))] : []),
+      ),
+    ];
   });
-
-  const plan = st.plan;
-  pg.plan.show(JSON.stringify(plan && [plan.canaries, plan.batches]), () =>
-    plan
-      ? [
-          `Plan: canaries ${plan.canaries.join(', ') || 'none'}; then ${plan.batches.map((x) => `[${x.join(', ')}]`).join(' ')}`,
-        ]
-      : [],
+  pg.warnings.show(JSON.stringify(st.warnings ?? []), () =>
+    st.warnings?.length ? [el('ul', { class: 'warnings', id: 'warnings' }, ...st.warnings.map(issueItem))] : [],
   );
 
-  const p = st.progress;
   const total = p?.rows.length ?? 0;
   const done = p?.rows.filter((r) => r.result === 'done').length ?? 0;
   const bad = p?.endState !== undefined && p.endState !== 'ESSuccess';
@@ -328,38 +229,90 @@ function render(st: PanelState): void {
       ? [
           el(
             'div',
-            { class: `progress${bad ? ' bad' : ''}`, id: 'overall', title: `${done}/${total} upgraded` },
+            { class: `progress${bad ? ' bad' : ''}`, id: 'overall', title: `${done} of ${total} upgraded` },
             el('div', { style: `width: ${total ? Math.round((done / total) * 100) : 0}%` }),
           ),
-          el('div', { class: 'muted small' }, `${done}/${total} upgraded${p.failures ? `, ${p.failures} failed` : ''}`),
+          el(
+            'div',
+            { class: 'muted small' },
+            `${done} of ${total} upgraded${p.failures ? `, ${p.failures} failed` : ''}`,
+          ),
         ]
       : [],
   );
 
-  const rows = p?.rows ?? [];
-  const withAnalysis = [...rows].reverse().find((x) => x.analysis);
-  pg.analysis.show(JSON.stringify(withAnalysis ? [withAnalysis.addr, withAnalysis.analysis] : null), () => {
-    const a = analysisBlock(rows);
-    return a ? [el('h2', {}, 'Canary analysis'), a] : [];
+  const plan = st.plan;
+  pg.plan.show(JSON.stringify(plan && [plan.canaries, plan.batches]), () => {
+    if (!plan) return [];
+    const rest = plan.batches.flat().length;
+    return [
+      `Plan: ${plan.canaries.length ? `canary ${plan.canaries.join(', ')}, then ` : ''}${rest} backend${rest === 1 ? '' : 's'}, ${st.summary!.concurrency} at a time`,
+    ];
+  });
+  configOpen ??= !p || p.status === 'idle';
+  pg.config.show(JSON.stringify([st.summary, st.plan]), () => {
+    const d = el(
+      'details',
+      { class: 'config', ...(configOpen ? { open: '' } : {}) },
+      el('summary', {}, 'Configuration'),
+      el('dl', { class: 'summary' }, ...summaryItems(st)),
+    );
+    d.addEventListener('toggle', () => (configOpen = (d as HTMLDetailsElement).open));
+    return [d];
   });
 
+  pg.analysis.show(JSON.stringify([st.canaries, st.thresholds]), () => {
+    charts = [];
+    chartsDirty = true;
+    return canarySection(st.canaries ?? [], st.thresholds, charts);
+  });
+  if (chartsDirty) drawPending();
+
   const live = st.traffic && 'backends' in st.traffic ? st.traffic : undefined;
-  const rateOf = new Map((live?.backends ?? []).map((x) => [x.backend, rateText(x)]));
+  const rateOf = new Map<string, BackendRate>((live?.backends ?? []).map((x) => [x.backend, x]));
   const agentOf = new Map((st.plan?.agents ?? []).map((a) => [a.addr, a.agent]));
+  const to = st.journalPackage ?? st.packageFile ?? '';
+  const soaking = new Set(
+    p?.status === 'running' ? (st.canaries ?? []).filter((c) => !c.ended).map((c) => c.backend) : [],
+  );
   pg.rows.update(
-    rows,
+    p?.rows ?? [],
     (r) => r.addr,
-    (r) => JSON.stringify([r, agentOf.get(r.addr), p?.sha256, rateOf.get(r.addr)]),
-    (r) => backendRow(r, agentOf.get(r.addr), p?.sha256, rateOf.get(r.addr) ?? ''),
+    (r) => JSON.stringify([r, st.now?.[r.addr], agentOf.get(r.addr), rateOf.get(r.addr), to, soaking.has(r.addr)]),
+    (r) =>
+      backendRow(
+        {
+          row: r,
+          now: st.now?.[r.addr],
+          agent: agentOf.get(r.addr),
+          rate: rateOf.get(r.addr),
+          to,
+          soaking: soaking.has(r.addr),
+          open: openRows.has(r.addr),
+        },
+        (addr, open) => (open ? openRows.add(addr) : openRows.delete(addr)),
+      ),
   );
   const note = live
-    ? `Traffic: the last ${live.windowSecs} s, from the LB's counters`
+    ? `Traffic: the last ${live.windowSecs} s, from the load balancer's counters`
     : st.traffic && 'error' in st.traffic
       ? st.traffic.error
       : '';
   pg.trafficNote.show(note, () => (note ? [note] : []));
   pg.log.update(p?.log ?? []);
 }
+
+/** charts are drawn once their box is on the page and has a width */
+let drawnWidth = 0;
+let chartsDirty = false;
+function drawPending(): void {
+  chartsDirty = false;
+  drawnWidth = app.clientWidth;
+  drawAll(charts);
+}
+new ResizeObserver(() => {
+  if (Math.abs(app.clientWidth - drawnWidth) >= 4) drawPending();
+}).observe(app);
 
 window.addEventListener('message', (e: MessageEvent<ToWebview>) => {
   if (e.data.type === 'state') render(e.data.state);

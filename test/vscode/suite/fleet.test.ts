@@ -1,9 +1,11 @@
 // Extension-host tests: the real `vscode` API, the extension loaded from source, a real sshd
 // fleet (started by test/vscode/run.ts, described in the workspace's test-context.json).
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { NewHostKey } from '../../../core/ssh/hostKeyPolicy';
 import type { HostResult } from '../../../core/ssh/fanout';
@@ -248,10 +250,25 @@ export function fleetTests(): void {
         if (!body) await new Promise((r) => setTimeout(r, 100));
       }
       assert.match(body, /Hello web from node vscode-test \(v1\)/);
+      // again, answering nothing: the pick lists offer the answers given for this zip first (Enter takes them)
+      const again = vscode.commands.executeCommand('fleet.deployZip', {
+        zip: ctx.zip,
+        hosts: [node.label],
+      }) as Thenable<Array<{ status?: { state: string; args: string[] }; error?: string }>>;
+      let settled = false;
+      void Promise.resolve(again).finally(() => (settled = true));
+      for (let i = 0; i < 200 && !settled; i++) {
+        await new Promise((r) => setTimeout(r, 150));
+        await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+      }
+      const [redeployed] = await again;
+      assert.equal(redeployed.error, undefined);
+      assert.deepEqual(redeployed.status?.args, ['--port', String(ctx.webPort), '--node', 'vscode-test']);
       const pkgNode = hostRow(node.label)
         .children!.find((c) => c.label === 'Agent')!
         .children!.find((c) => c.label === 'web')!;
-      assert.equal(pkgNode.contextValue, 'package.running');
+      // deployed twice: the first build is kept for a rollback
+      assert.equal(pkgNode.contextValue, 'package.running.rollback');
       // its logs: a read-only document titled `web @ host`, nothing to save on close
       await vscode.commands.executeCommand('fleet.package.logs', pkgNode);
       const editor = await until('the logs document', () =>
@@ -279,7 +296,18 @@ export function fleetTests(): void {
       await api.rollouts.settled(ctx.service);
       const after = panel.lastPosted!.state;
       assert.equal(after.progress?.endState, 'ESSuccess');
-      assert.match(after.headline ?? '', /^Succeeded: 3\/3 upgraded in \d+ s$/);
+      assert.match(after.headline ?? '', /^Succeeded: all 3 backends serve web-v2\.zip; 3 of 3 upgraded in \d+ s$/);
+      assert.deepEqual(
+        Object.values(after.now ?? {}).map((n) => [n.text, n.tone]),
+        [
+          ['web-v2.zip', 'new'],
+          ['web-v2.zip', 'new'],
+          ['web-v2.zip', 'new'],
+        ],
+      );
+      // nothing to resume after a clean success, and the button says why
+      assert.equal(after.can.resume, false);
+      assert.match(after.hints?.resume.title ?? '', /every backend was upgraded/);
       assert.ok(after.progress!.rows.every((r) => r.phase === 'done' && r.lb === 'in'));
       assert.ok(
         after.progress!.rows.every((r) => r.from?.sha256 && r.from.sha256 !== after.progress!.sha256),
@@ -313,6 +341,25 @@ export function fleetTests(): void {
         st.progress!.rows.filter((r) => !r.canary).every((r) => r.phase === 'pending'),
         'the others were not touched',
       );
+      // the outcome says what serves now: the canary was rolled back to what it ran (web-v2.zip, from the test before)
+      assert.match(
+        st.headline ?? '',
+        new RegExp(`^Rolled back: the canary ${canary.addr} serves web-v2\\.zip again; 0 of 3 upgraded`),
+      );
+      assert.deepEqual(st.now?.[canary.addr], {
+        text: 'web-v2.zip again',
+        tone: 'old',
+        note: st.now?.[canary.addr].note,
+      });
+      assert.match(st.now?.[canary.addr].note ?? '', /^rolled back to /);
+      assert.equal(st.outcome?.tone, 'bad');
+      // a health check that failed may have been the host's fault: Resume retries the canary, and says so
+      assert.equal(st.can.resume, true);
+      assert.equal(st.hints?.resume.label, 'Retry Canary');
+      assert.match(
+        st.hints?.resume.title ?? '',
+        new RegExp(`^Try ${canary.addr.replace(/\\./g, '\\\\.')} again from findApp with the same package`),
+      );
     });
 
     it('lists every problem of an invalid service.json, and follows the file when it is fixed', async () => {
@@ -334,6 +381,51 @@ export function fleetTests(): void {
       // another service.json opens in the column the rollout panels already use
       const other = await openPanel(ctx.service, (s) => Boolean(s.summary));
       assert.equal(other.panel.viewColumn, panel.panel.viewColumn);
+    });
+
+    it("the Problems view lists Fleet's own checks of service.json: a missing Src, a misspelt field and its quick fix", async () => {
+      const dir = join(vscode.workspace.workspaceFolders![0].uri.fsPath, 'problems');
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, 'service.json');
+      const svc = JSON.parse(readFileSync(ctx.service, 'utf8'));
+      delete svc.CanaryNum;
+      writeFileSync(file, JSON.stringify({ ...svc, Canarys: 1, Src: 'dist/missing.zip' }, null, 2));
+      const doc = await vscode.workspace.openTextDocument(file);
+      await vscode.window.showTextDocument(doc);
+      const fleetDiags = () => vscode.languages.getDiagnostics(doc.uri).filter((d) => d.source === 'Fleet');
+      const src = await until('the missing Src in Problems', () =>
+        fleetDiags().find((d) => /dist\/missing\.zip does not exist/.test(d.message)),
+      );
+      assert.equal(src.severity, vscode.DiagnosticSeverity.Error);
+      assert.equal(doc.getText(src.range), '"dist/missing.zip"', 'the range is the value of Src');
+      assert.doesNotMatch(src.message, /npm run/, 'no developer hint');
+      const typo = fleetDiags().find(
+        (d) => d.message === 'Canarys is not a field of service.json: did you mean CanaryNum?',
+      );
+      assert.ok(typo, JSON.stringify(fleetDiags().map((d) => d.message)));
+      assert.equal(doc.getText(typo.range), '"Canarys"');
+      const actions = (await vscode.commands.executeCommand(
+        'vscode.executeCodeActionProvider',
+        doc.uri,
+        typo.range,
+      )) as vscode.CodeAction[];
+      const rename = actions.find((a) => a.title === 'Rename Canarys to CanaryNum');
+      assert.ok(rename?.edit, JSON.stringify(actions.map((a) => a.title)));
+      await vscode.workspace.applyEdit(rename.edit);
+      assert.match(doc.getText(), /"CanaryNum": 1/);
+      // a missing Src offers the packages that are there
+      const useZip = (
+        (await vscode.commands.executeCommand(
+          'vscode.executeCodeActionProvider',
+          doc.uri,
+          src.range,
+        )) as vscode.CodeAction[]
+      )
+        .map((a) => a.title)
+        .filter((t) => t.startsWith('Use '));
+      assert.deepEqual(useZip, [], 'no package beside this file: no fix to offer');
+      await until('the typo gone once fixed', () => !fleetDiags().some((d) => /Canarys/.test(d.message)));
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
     });
 
     it('Import Hosts from ~/.ssh/config adds its hosts to fleet.json, keeping what was there', async () => {
@@ -378,8 +470,110 @@ export function fleetTests(): void {
       assert.equal(prompts.length, before + 1);
     });
 
+    it('a host that is down: Retry, Copy Address, Reveal in fleet.json, the status bar shows it, Remove (after a question)', async () => {
+      const ws = vscode.workspace.workspaceFolders![0].uri.fsPath;
+      const inv = join(ws, 'fleet.json');
+      const before = readFileSync(inv, 'utf8');
+      // a host nothing answers on (a port nobody listens on)
+      writeFileSync(
+        inv,
+        before.replace(
+          '"hosts": [',
+          `"hosts": [\n    { "name": "downhost", "host": "127.0.0.1", "port": ${ctx.webPort} },`,
+        ),
+      );
+      await until('downhost down', () => hostRow('downhost')?.contextValue === 'host.down', 60_000);
+      const row = hostRow('downhost');
+      assert.deepEqual(await vscode.commands.executeCommand('fleet.retryHost', row), ['downhost']);
+      assert.equal(hostRow('downhost').contextValue, 'host.down');
+      assert.equal(
+        await vscode.commands.executeCommand('fleet.copyAddress', row),
+        `${ctx.unlisted.user}@127.0.0.1:${ctx.webPort}`,
+      );
+      assert.equal(await vscode.env.clipboard.readText(), `${ctx.unlisted.user}@127.0.0.1:${ctx.webPort}`);
+      assert.equal(await vscode.commands.executeCommand('fleet.revealHost', row), true);
+      const ed = vscode.window.activeTextEditor!;
+      assert.equal(ed.document.uri.fsPath, inv);
+      assert.match(ed.document.getText(ed.selection), /^\{ "name": "downhost"/);
+      // the status bar's click: the view filtered to the hosts that are down
+      await vscode.commands.executeCommand('fleet.showDownHosts');
+      assert.equal(api.provider.filter?.text, 'state:down');
+      assert.deepEqual(
+        hostRows().map((n) => n.label),
+        ['downhost'],
+      );
+      await vscode.commands.executeCommand('fleet.clearFilter');
+      // Remove asks first; no: nothing changes; yes: its entry leaves fleet.json, the rest stays as written
+      const asked: string[] = [];
+      api.setConfirm(async (m) => (asked.push(m), false));
+      assert.deepEqual(await vscode.commands.executeCommand('fleet.removeHost', row), []);
+      assert.match(readFileSync(inv, 'utf8'), /downhost/);
+      api.setConfirm(async (m) => (asked.push(m), true));
+      assert.deepEqual(await vscode.commands.executeCommand('fleet.removeHost', row), ['downhost']);
+      api.setConfirm(undefined);
+      assert.deepEqual(asked, ['Fleet: remove downhost from fleet.json?', 'Fleet: remove downhost from fleet.json?']);
+      assert.equal(readFileSync(inv, 'utf8'), before);
+      await until('downhost gone from the view', () => !hostRow('downhost'));
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    });
+
+    it('a host whose key changed: both fingerprints shown, the pinned key replaced only once confirmed', async () => {
+      const known = vscode.workspace.getConfiguration('fleet').get<string>('knownHostsFile')!;
+      const name = 'web2';
+      const addr = ctx.hosts[1].address;
+      const original = readFileSync(known, 'utf8');
+      const lines = original.split('\n');
+      const i = lines.findIndex((l) => l.startsWith(`[${addr.split('@').pop()!.split(':')[0]}]`));
+      assert.ok(i >= 0, `no known_hosts line for ${addr}:\n${original}`);
+      const [pattern, type, realKey] = lines[i].split(' ');
+      assert.equal(type, 'ssh-ed25519', 'the test fleet uses ed25519 host keys');
+      // another ed25519 key pinned instead of the host's: to Fleet the host's key "changed"
+      const jwk = generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }) as { x: string };
+      const str = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
+      const fake = Buffer.concat([str(Buffer.from('ssh-ed25519')), str(Buffer.from(jwk.x, 'base64url'))]).toString(
+        'base64',
+      );
+      lines[i] = `${pattern} ${type} ${fake}`;
+      writeFileSync(known, lines.join('\n'));
+      // a host key is checked when a connection is made: the window's kept connections go, as after a reload
+      api.session.reset();
+      api.provider.reloadHosts(false);
+      await vscode.commands.executeCommand('fleet.retryHost', hostRow(name));
+      assert.equal(hostRow(name).contextValue, 'host.down.keyChanged');
+      const keyRow = hostRow(name).children!.find((c) => c.contextValue === 'error.keyChanged');
+      assert.equal(keyRow?.command, 'fleet.replaceHostKey', 'the row opens the flow when clicked');
+      const fp = (b64: string) =>
+        `SHA256:${createHash('sha256').update(Buffer.from(b64, 'base64')).digest('base64').replace(/=+$/, '')}`;
+      const shown: string[] = [];
+      api.setConfirm(async (m, detail) => (shown.push(`${m}\n${detail}`), false));
+      assert.equal(await vscode.commands.executeCommand('fleet.replaceHostKey', hostRow(name)), 'cancelled');
+      assert.match(shown[0], /^Fleet: the host key of web2 changed\./);
+      assert.ok(shown[0].includes(fp(fake)) && shown[0].includes(fp(realKey)), shown[0]);
+      assert.ok(readFileSync(known, 'utf8').includes(fake), 'cancelled: nothing replaced');
+      api.setConfirm(async () => true);
+      assert.equal(await vscode.commands.executeCommand('fleet.replaceHostKey', hostRow(name)), 'replaced');
+      api.setConfirm(undefined);
+      const after = readFileSync(known, 'utf8');
+      assert.ok(!after.includes(fake), 'the old pin is gone');
+      assert.ok(after.includes(`${pattern} ${type} ${realKey}`), 'the key the host shows is pinned');
+      assert.equal(after.split('\n').filter((l) => l.startsWith(pattern)).length, 1);
+      assert.match(hostRow(name).contextValue, /^host\.up/);
+    });
+
     it('Try the Demo Fleet: a local LB and 8 agents, its rollout in the panel, everything stopped after', async () => {
+      const temps = () => new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('fleet-demo')));
+      const tempsBefore = temps();
       const file = (await vscode.commands.executeCommand('fleet.tryDemo')) as string;
+      const demoDir = dirname(file);
+      const demoTabs = () =>
+        vscode.window.tabGroups.all
+          .flatMap((g) => g.tabs)
+          .filter(
+            (t) =>
+              (t.input instanceof vscode.TabInputText && t.input.uri.fsPath.startsWith(demoDir)) ||
+              (t.input instanceof vscode.TabInputWebview && t.label.includes(demoDir)),
+          );
+      await until('the demo service.json and its rollout panel open', () => demoTabs().length === 2);
       const demoRoot = await until('the demo node', () =>
         api.provider.getChildren().find((n) => n.contextValue === 'demo'),
       );
@@ -402,12 +596,29 @@ export function fleetTests(): void {
           .find((n) => n.contextValue === 'demo')
           ?.children?.every((c) => /^web v2/.test(c.description ?? '')),
       );
+      // the status bar's Stop asks first: no, and it runs on
+      api.setConfirm(async () => false);
+      assert.equal(await vscode.commands.executeCommand('fleet.stopDemo', { ask: true }), false);
+      assert.ok(api.provider.getChildren().find((n) => n.contextValue === 'demo'));
+      api.setConfirm(undefined);
       await vscode.commands.executeCommand('fleet.stopDemo');
       assert.equal(
         api.provider.getChildren().find((n) => n.contextValue === 'demo'),
         undefined,
       );
       await assert.rejects(httpText('http://127.0.0.1:9090/'), /ECONNREFUSED/);
+      // what it opened is closed, what it made is gone: no panel on a deleted file, no temp folders left
+      await until('the demo panel and service.json closed', () => demoTabs().length === 0, 10_000).catch(() =>
+        assert.deepEqual(
+          demoTabs().map((t) => t.label),
+          [],
+        ),
+      );
+      assert.equal(existsSync(demoDir), false);
+      assert.deepEqual(
+        [...temps()].filter((n) => !tempsBefore.has(n)),
+        [],
+      );
     });
   });
 }
