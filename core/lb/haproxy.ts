@@ -70,7 +70,7 @@ export class HaproxyLb implements LoadBalancer {
   }
 
   /**
-   * From `show stat`: req_tot, hrsp_1xx…5xx, econ + eresp (no answer), and rtime, HAProxy's mean
+   * From `show stat`: req_tot, hrsp_1xx…5xx, econ + eresp (no answer), cli_abrt, and rtime, HAProxy's mean
    * response time over a server's last 1024 requests (it keeps no histogram: the analysis compares
    * means then). Servers are named by their address, as everywhere in Fleet.
    */
@@ -103,6 +103,8 @@ export class HaproxyLb implements LoadBalancer {
           '5xx': n(r.hrsp_5xx),
         },
         errors: n(r.econ) + n(r.eresp),
+        // requests its clients abandoned: never counted against the server (the canary's error rate reads econ + eresp)
+        clientAborts: n(r.cli_abrt),
         latency: { kind: 'mean' as const, meanMs: n(r.rtime) },
       })),
     };

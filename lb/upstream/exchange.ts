@@ -67,6 +67,8 @@ export class Exchange implements ConnUser {
   private chunks: ChunkedDecoder | null = null;
   private paused = false;
   private sentAll = false;
+  /** the final head went to the sink: a failure now breaks an answer off */
+  private headOut = false;
   private restData: ((b: Buffer) => void) | null = null;
 
   constructor(
@@ -125,7 +127,7 @@ export class Exchange implements ConnUser {
     const code = error?.code;
     if (!this.conn.connected)
       return this.fail('refused', `refused the connection (${code ?? error?.message ?? 'closed'})`);
-    if (this.phase === 'body')
+    if (this.headOut)
       return this.fail(
         code === 'ECONNRESET' ? 'reset' : 'malformed',
         `closed the connection before the answer was whole (${code ?? 'FIN'})`,
@@ -220,6 +222,7 @@ export class Exchange implements ConnUser {
       const pieces: Buffer[] = [];
       const whole =
         buf.length > 0 ? this.take(buf, pieces) : f.kind === 'none' || (f.kind === 'length' && f.bytes === 0);
+      this.headOut = true;
       this.sink.head(head);
       // the sink may have given up on it (the client left meanwhile)
       if ((this.phase as Phase) === 'done') return;
@@ -280,7 +283,7 @@ export class Exchange implements ConnUser {
 
   private fail(kind: FailureKind, detail: string): void {
     if (this.phase === 'done') return;
-    const answered = this.phase === 'body';
+    const answered = this.headOut;
     this.finish(false);
     this.sink.failed({ kind, detail, answered });
   }
