@@ -5,7 +5,7 @@
 import { faultHooksFromEnv } from './faultHooks';
 import { randomBytes } from 'node:crypto';
 import type { AgentClient } from '../agentClient/client';
-import { errorMessage, FleetError } from '../errors';
+import { errorMessage } from '../errors';
 import type { LoadBalancer } from '../lb/types';
 import { runBackend, type BackendOutcome } from './backendRun';
 import type { BackendTarget, LoadedService } from './config';
@@ -15,10 +15,10 @@ import { Journal, readJournal, type JournalEvent } from './journal';
 import { acquireRolloutLock } from './lock';
 import { foldProgress } from './progress';
 import { sleep } from '../sleep';
-import type { PoolHealthReport } from '../protocol/lb';
 import { judgeCanary } from './canaryJudge';
 import { finalizeBackends, recoverBackend, type FinalizerContext } from './finalizer';
 import { maxUnavailableOf } from './schema';
+import { checkPrecondition, PreconditionError, RolloutError, waitForBudget, type PoolContext } from './poolChecks';
 import { rmSync } from 'node:fs';
 import type { LeaseLostError } from '../agentClient/records';
 import type { Actor } from '../protocol/agentRecords';
@@ -56,7 +56,7 @@ export interface RolloutOptions {
   onLeaseWait?: (e: RolloutHeldError) => void;
 }
 
-export class RolloutError extends FleetError {}
+export { PreconditionError, RolloutError } from './poolChecks';
 
 export class Rollout {
   readonly journal: Journal;
@@ -209,7 +209,8 @@ export class Rollout {
       for (const r of st.rows) progress.set(r.addr, { next: r.next, result: r.result === 'done' ? 'done' : undefined });
       canaryDone = st.canaryPhaseDone;
       this.journal.append({ t: 'resume' });
-      await this.precondition(
+      await checkPrecondition(
+        this.poolContext(),
         new Set(order.filter((a) => progress.get(a)!.next === 'findApp' && !progress.get(a)!.result)),
       );
     } else {
@@ -224,7 +225,7 @@ export class Rollout {
         maxFailures: c.MaxFailures,
         ...(this.budget !== undefined ? { maxUnavailable: this.budget } : {}),
       });
-      await this.precondition(new Set(order));
+      await checkPrecondition(this.poolContext(), new Set(order));
     }
 
     // canaries, one at a time; any failure stops the rollout
@@ -233,7 +234,8 @@ export class Rollout {
       for (const [i, addr] of canaries.entries()) {
         const p = progress.get(addr)!;
         if (p.result !== 'done') {
-          if ((await this.waitForBudget(addr, new Set())) === 'paused') return this.aborted ? 'Aborted' : 'Paused';
+          if ((await waitForBudget(this.poolContext(), addr, new Set())) === 'paused')
+            return this.aborted ? 'Aborted' : 'Paused';
           const out = await this.backend(addr, p.next === 'done' ? 'findApp' : p.next);
           if (out.result === 'paused') return this.aborted ? 'Aborted' : 'Paused';
           if (out.result === 'failed') return this.aborted ? 'Aborted' : 'ESCanaryFailure';
@@ -258,7 +260,7 @@ export class Rollout {
       if (
         !this.pausing &&
         this.failures <= c.MaxFailures &&
-        (await this.waitForBudget(addr, inProgress, running)) === 'paused'
+        (await waitForBudget(this.poolContext(), addr, inProgress, running)) === 'paused'
       )
         this.pausing = true;
       if (this.pausing) {
@@ -279,76 +281,6 @@ export class Rollout {
     if (this.aborted) return 'Aborted';
     if (paused) return 'Paused';
     return this.failures > c.MaxFailures ? 'ESMaxFailures' : 'ESSuccess';
-  }
-
-  /**
-   * The pool holds exactly the configured backends and those not yet touched serve: throws
-   * PreconditionError. With MaxUnavailable, backends already out (missing, draining, sick) are
-   * allowed but counted, and there must be room left for one more.
-   */
-  private async precondition(untouched: Set<string>): Promise<void> {
-    let why = '';
-    try {
-      const h = await this.deps.lb.poolHealth(this.abortCtl.signal);
-      const inPool = new Set(h.backends.filter((b) => !b.draining).map((b) => b.backend));
-      const configured = new Set(this.svc.backends.map((b) => b.addr));
-      const missing = [...untouched].filter((a) => !inPool.has(a));
-      const extra = [...inPool].filter((a) => !configured.has(a));
-      const sick = h.backends
-        .filter((b) => untouched.has(b.backend) && b.status !== 'BS_HEALTHY')
-        .map((b) => b.backend);
-      if (extra.length) why = `the pool has backends that ${this.svc.file} does not list: ${extra.join(', ')}`;
-      else if (this.budget !== undefined) {
-        const out = outOfService(h, [...configured]);
-        if (out.size >= this.budget)
-          why = `${out.size} of ${configured.size} backends are already out of service (${[...out].join(', ')}), and MaxUnavailable is ${this.budget}: taking one more out would leave fewer than ${configured.size - this.budget} serving. Bring them back, or raise MaxUnavailable`;
-      } else if (missing.length) why = `backends missing from the pool: ${missing.join(', ')}`;
-      else if (sick.length) why = `backends not healthy: ${sick.join(', ')}`;
-      else if (untouched.size === configured.size && h.status !== 'PS_FULL')
-        why = `pool status is ${h.status}, expected PS_FULL`;
-    } catch (e) {
-      why = errorMessage(e);
-    }
-    if (!why) return;
-    throw new PreconditionError(`precondition failed: ${why}; nothing was changed`);
-  }
-
-  /**
-   * Waits until taking `addr` out keeps the pool within MaxUnavailable: the backends out of service
-   * now (missing, draining, sick: whoever took them out) and those this rollout has in progress. A
-   * backend already out costs nothing more. Returns 'paused' when nothing of ours runs and others
-   * keep the budget used up for Health.TimeoutSecs: the rollout pauses (resumable) and says why.
-   */
-  private async waitForBudget(
-    addr: string,
-    inProgress: ReadonlySet<string>,
-    running: ReadonlySet<Promise<void>> = new Set(),
-  ): Promise<'ok' | 'paused'> {
-    const budget = this.budget;
-    if (budget === undefined) return 'ok';
-    const configured = this.svc.backends.map((b) => b.addr);
-    const giveUpAt = Date.now() + this.svc.config.Health.TimeoutSecs * 1000;
-    for (;;) {
-      if (this.pausing) return 'ok'; // the caller sees the pause itself
-      let out: Set<string>;
-      try {
-        out = outOfService(await this.deps.lb.poolHealth(this.abortCtl.signal), configured);
-      } catch (e) {
-        if (this.aborted) return 'ok';
-        throw e;
-      }
-      for (const a of inProgress) out.add(a);
-      if (out.has(addr) || out.size < budget) return 'ok';
-      if (running.size === 0 && Date.now() > giveUpAt) {
-        this.journal.append({
-          t: 'note',
-          backend: addr,
-          text: `paused: ${out.size} backends are out of service outside this rollout (${[...out].join(', ')}) and MaxUnavailable is ${budget}; resume when they are back`,
-        });
-        return 'paused';
-      }
-      await Promise.race([...running, sleep(1000, this.abortCtl.signal).catch(() => undefined)]);
-    }
   }
 
   private async backend(addr: string, from: StepName): Promise<BackendOutcome> {
@@ -398,6 +330,19 @@ export class Rollout {
     };
   }
 
+  /** what the pool's checks may see of this rollout */
+  private poolContext(): PoolContext {
+    return {
+      svc: this.svc,
+      lb: this.deps.lb,
+      budget: this.budget,
+      signal: this.abortCtl.signal,
+      journal: this.journal,
+      pausing: () => this.pausing,
+      aborted: () => this.aborted,
+    };
+  }
+
   private finalizerContext(): FinalizerContext {
     return {
       svc: this.svc,
@@ -438,12 +383,4 @@ export class Rollout {
     this.journal.append({ t: 'soak', backend: addr, phase: 'done', secs });
     return null;
   }
-}
-
-export class PreconditionError extends RolloutError {}
-
-/** the configured backends not serving: missing from the pool, draining, or failing their health check */
-function outOfService(h: PoolHealthReport, configured: readonly string[]): Set<string> {
-  const serving = new Set(h.backends.filter((b) => !b.draining && b.status === 'BS_HEALTHY').map((b) => b.backend));
-  return new Set(configured.filter((a) => !serving.has(a)));
 }
