@@ -75,9 +75,21 @@ export class Session implements vscode.Disposable {
     return ws ? join(ws.uri.fsPath, p) : undefined;
   }
 
-  /** hosts from fleet.json (and ~/.ssh/config when enabled); problems are logged and shown once */
+  /**
+   * hosts from fleet.json (and ~/.ssh/config when enabled); problems are logged and shown once. A
+   * host its ssh_config refuses (a keyword Fleet cannot honour, a jump loop) is left out, named;
+   * the others are listed
+   */
   hosts(): FleetHost[] {
     const out: FleetHost[] = [];
+    const refused: string[] = [];
+    const add = (name: string, groups: string[], endpoint: () => FleetHost['endpoint']) => {
+      try {
+        out.push({ name, groups, endpoint: endpoint() });
+      } catch (e) {
+        refused.push(`${name}: ${errorMessage(e)}`);
+      }
+    };
     try {
       this.sshConfig = SshConfig.load();
     } catch (e) {
@@ -88,8 +100,7 @@ export class Session implements vscode.Disposable {
     if (file && existsSync(file)) {
       try {
         const inv = loadInventory(file);
-        for (const h of inventoryHosts(inv))
-          out.push({ name: h.name, groups: h.groups, endpoint: resolveInventoryHost(h, inv, this.sshConfig) });
+        for (const h of inventoryHosts(inv)) add(h.name, h.groups, () => resolveInventoryHost(h, inv, this.sshConfig));
       } catch (e) {
         this.log.error(errorMessage(e));
         void vscode.window.showErrorMessage(`Fleet: ${errorMessage(e)}`);
@@ -97,10 +108,14 @@ export class Session implements vscode.Disposable {
     }
     if (vscode.workspace.getConfiguration('fleet').get<boolean>('includeSshConfigHosts', false) && this.sshConfig) {
       for (const alias of this.sshConfig.aliases()) {
-        if (!out.some((h) => h.name === alias))
-          out.push({ name: alias, groups: ['ssh-config'], endpoint: resolveTarget(alias, this.sshConfig) });
+        if (!out.some((h) => h.name === alias)) add(alias, ['ssh-config'], () => resolveTarget(alias, this.sshConfig));
       }
     }
+    for (const r of refused) this.log.error(r);
+    if (refused.length)
+      void vscode.window.showErrorMessage(
+        `Fleet: ${refused.length === 1 ? 'a host is' : `${refused.length} hosts are`} left out of the view: ${refused[0]}${refused.length > 1 ? ' (the others: see the Fleet log)' : ''}`,
+      );
     for (const w of this.sshConfig?.warnings ?? []) this.log.warn(w);
     return out;
   }
