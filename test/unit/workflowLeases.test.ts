@@ -69,12 +69,18 @@ describe('rollout workflow with leases on its agents (in-memory fleet, the agent
     const fleet = new FakeFleet(fakeAddrs);
     const { deps, stores } = withLeases(fleet, svc);
     let opsBeforeLease = 0;
+    const ttls = new Set<number>();
     fleet.onOp = () => {
-      if (!stores.get(fakeAddrs[0])!.leases.get(svc.packageName)) opsBeforeLease++;
+      const l = stores.get(fakeAddrs[0])!.leases.view(svc.packageName);
+      if (!l) opsBeforeLease++;
+      else ttls.add(l.ttlSecs);
     };
     const r = new Rollout(svc, deps, { actor });
     assert.equal(await r.run(), 'ESSuccess');
     assert.equal(opsBeforeLease, 0, 'nothing touched before the lease was held');
+    // the default: two minutes after the last renewal (README: three renewals may fail before it lapses)
+    assert.equal(svc.config.LeaseSecs, 120);
+    assert.deepEqual([...ttls], [120]);
     for (const a of fakeAddrs) {
       assert.equal(stores.get(a)!.leases.get(svc.packageName), null, 'given back');
       const rec = stores.get(a)!.records.read(svc.packageName)!;
