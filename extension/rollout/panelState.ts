@@ -26,6 +26,8 @@ export interface PanelInput {
   interrupted: boolean;
   resumable: boolean;
   label: (sha256: string | null | undefined) => string;
+  /** the agents' records (the History view) */
+  fleet?: PanelState['fleet'];
 }
 
 export function panelState(i: PanelInput): PanelState {
@@ -104,6 +106,7 @@ export function panelState(i: PanelInput): PanelState {
     ...(i.elsewhere ? { runningElsewhere: i.elsewhere } : {}),
     can: b.can,
     hints: b.hints,
+    ...(i.fleet ? { fleet: i.fleet } : {}),
   };
 }
 

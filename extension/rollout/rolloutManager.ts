@@ -30,6 +30,7 @@ import type { PackageNames } from './packageNames';
 import type { PanelMemory } from './panelMemory';
 import { issuesOf, panelState } from './panelState';
 import { TrafficWatch } from './trafficWatch';
+import { FleetWatch } from './fleetWatch';
 
 interface Run {
   svc?: LoadedService;
@@ -42,6 +43,9 @@ interface Run {
   traffic?: LiveTraffic | { error: string };
   watch?: TrafficWatch;
   watchers: number;
+  /** the agents' records while a panel shows the file (a rollout run elsewhere, the History view) */
+  fleet?: PanelState['fleet'];
+  fleetWatch?: FleetWatch;
 }
 
 export class RolloutManager implements vscode.Disposable {
@@ -129,18 +133,24 @@ export class RolloutManager implements vscode.Disposable {
     const svc = run.svc;
     const running = Boolean(run.rollout) && run.progress?.status === 'running';
     const holder = svc && !run.rollout ? lockHolder(svc.file) : null;
+    // a rollout another machine (or CI job) runs on these agents: its rows, and who holds it
+    const remote = !run.rollout && run.fleet && 'history' in run.fleet ? run.fleet.rollout : undefined;
+    const away = remote?.state === 'running' && remote.progress.sha256 ? remote : undefined;
     return panelState({
       file,
       svc,
       invalid: run.invalid,
       warnings: run.warnings,
-      progress: run.progress,
+      progress: away && !holder ? away.progress : run.progress,
+      fleet: run.fleet,
       extras: run.extras,
       traffic: run.traffic,
       running,
       elsewhere: holder
         ? `${holder.by} (pid ${holder.pid}${holder.host ? ` on ${holder.host}` : ''}) since ${holder.since}`
-        : undefined,
+        : away
+          ? `${away.holder ?? 'another controller'}, rollout ${away.id} (its lease on the agents)`
+          : undefined,
       interrupted: this.interrupted(file),
       resumable: Boolean(svc) && !running && canResume(svc!, run.progress ?? null),
       label: (sha) => this.labelFor(run, sha),
@@ -230,14 +240,21 @@ export class RolloutManager implements vscode.Disposable {
         this.changed.fire(file);
       },
     );
+    run.fleetWatch ??= new FleetWatch(
+      () => run.svc,
+      () => ({ pool: this.session.pool, endpoint: (t) => this.session.endpointFor(t) }),
+      (d) => ((run.fleet = d), this.changed.fire(file)),
+    );
     run.watchers++;
     run.watch.start();
+    run.fleetWatch.start();
     let stopped = false;
     return () => {
       if (stopped) return;
       stopped = true;
       if (--run.watchers === 0) {
         run.watch?.stop();
+        run.fleetWatch?.stop();
         run.traffic = undefined;
       }
     };
@@ -267,6 +284,7 @@ export class RolloutManager implements vscode.Disposable {
     const run = this.runs.get(file);
     if (run?.rollout) return;
     run?.watch?.stop();
+    run?.fleetWatch?.stop();
     this.runs.delete(file);
   }
 
@@ -287,6 +305,7 @@ export class RolloutManager implements vscode.Disposable {
     for (const r of this.runs.values()) {
       r.rollout?.pause();
       r.watch?.stop();
+      r.fleetWatch?.stop();
     }
     this.status.dispose();
     this.changed.dispose();

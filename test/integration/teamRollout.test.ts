@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { loadService } from '../../core/rollout/config';
 import { agentClients } from '../../core/rollout/deps';
 import { agentsOf, FleetLease, RolloutHeldError } from '../../core/rollout/leases';
+import { readFleetPanel } from '../../core/rollout/fleetPanel';
 import type { Actor } from '../../core/protocol/agentRecords';
 import { fleet, scratchHome } from '../harness/cli';
 import { startLoad } from '../harness/load';
@@ -208,6 +209,13 @@ describe('a fleet run by a team (real agents, built-in LB)', function () {
         st.stdout,
         new RegExp(`rollout \\S+: running, 0/2 upgraded, held by \\S+ \\(the fleet CLI, pid ${a.proc.pid}\\)`),
       );
+      // and so does the rollout panel of any window (what it reads: core/rollout/fleetPanel.ts)
+      const svc = await loadService(cloneServiceFolder(f));
+      const panel = await readFleetPanel(svc, agentsOf(svc, agentClients(svc)));
+      assert.equal(panel.rollout?.state, 'running');
+      assert.match(panel.rollout?.holder ?? '', new RegExp(`\\(the fleet CLI, pid ${a.proc.pid}\\)`));
+      assert.equal(panel.rollout?.progress.rows.length, 2);
+      assert.ok(panel.history.some((h) => h.action === 'lease' && h.origin === `rollout ${panel.rollout?.id}`));
 
       const forced = await install(['--force', 'hotfix INC-9']);
       assert.equal(forced.code, 0, forced.stderr);

@@ -7,6 +7,7 @@ import type { BackendRate } from '../../core/rollout/liveTraffic';
 import { backendRow, headerRow } from './backendRows';
 import { canarySection, drawAll, type DrawnChart } from './canaryView';
 import { el, KeyedRows, LogView, prose, Slot } from './dom';
+import { renderHistory } from './historyView';
 import type { FromWebview, Issue, PanelState, ToWebview } from './protocol';
 import { css } from './style';
 
@@ -300,6 +301,7 @@ function render(st: PanelState): void {
       : '';
   pg.trafficNote.show(note, () => (note ? [note] : []));
   pg.log.update(p?.log ?? []);
+  renderHistory(app, st.fleet);
 }
 
 /** charts are drawn once their box is on the page and has a width */

@@ -6,6 +6,7 @@ import type { LiveTraffic } from '../../core/rollout/liveTraffic';
 import type { CanarySeries } from '../../extension/rollout/journalExtras';
 import type { Outcome, RowNow } from '../../extension/rollout/outcome';
 import type { Buttons } from '../../extension/rollout/buttonHints';
+import type { FleetPanelData } from '../../core/rollout/fleetPanel';
 
 export type { CanarySeries, Outcome, RowNow };
 
@@ -75,6 +76,8 @@ export interface PanelState {
   /** what the buttons may do now, and what they would do */
   can: Buttons['can'];
   hints?: Buttons['hints'];
+  /** what the agents recorded: a rollout another controller runs there, and the History view */
+  fleet?: FleetPanelData | { error: string };
 }
 
 export type ToWebview = { type: 'state'; state: PanelState };
