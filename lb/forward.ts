@@ -129,10 +129,12 @@ export class Forward implements AnswerSink {
   // ---- the answer
 
   informational(h: ResponseHead): void {
+    if (this.answeredElsewhere()) return;
     this.res.writeInformational(h.status, answerFields(h.rawHeaders, false));
   }
 
   head(h: ResponseHead): void {
+    if (this.answeredElsewhere()) return;
     this.status = h.status;
     if (this.opts.stats) this.b!.traffic.answered(h.status, performance.now() - this.started);
     const keepLength = h.framing.kind === 'length' || this.req.method === 'HEAD' || h.status === 304;
@@ -197,6 +199,17 @@ export class Forward implements AnswerSink {
         ? `${what}; no other healthy backend in pool ${this.pool.pattern} to try`
         : what;
     sendError(this.res, statusOf[f.kind], message, this.out.rest !== null);
+  }
+
+  /**
+   * The connection answered the client itself meanwhile (a 408 for a body past the request timeout):
+   * this try's answer has nowhere to go. Its end is counted where the body's failure is heard.
+   */
+  private answeredElsewhere(): boolean {
+    if (!this.res.headersSent && !this.res.cut) return false;
+    this.over = true;
+    this.ex?.abort();
+    return true;
   }
 
   // ---- the client's side

@@ -116,9 +116,12 @@ export class Pool {
       cb,
       timer: setTimeout(() => {
         this.dequeue(w);
+        const left = [...this.backends.values()].some((x) => x.eligible && x !== exclude);
         cb(
           null,
-          `no backend of pool ${this.pattern} had room within ${this.limits.queueTimeoutMs} ms (each takes ${this.limits.maxConnsPerBackend} requests at once)`,
+          left
+            ? `no backend of pool ${this.pattern} had room within ${this.limits.queueTimeoutMs} ms (each takes ${this.limits.maxConnsPerBackend} requests at once)`
+            : `no healthy backend left in pool ${this.pattern} after ${this.limits.queueTimeoutMs} ms in its queue`,
         );
       }, this.limits.queueTimeoutMs),
     };

@@ -114,6 +114,35 @@ describe('built-in LB under slow clients', function () {
     }
   });
 
+  it('a client that stalls its body after it began to stream is answered 408, the try counted as its timeout', async () => {
+    const backend = await RecordingBackend.start();
+    const { lb, port, control } = await lbOver([backend.addr], { clientTimeouts: { requestTimeoutMs: 500 } });
+    try {
+      // more than the 16 KiB read before a backend connection is taken: the try streams the rest
+      const s = await open(
+        port,
+        `POST /stalled HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n${'a'.repeat(20_000)}`,
+        true,
+      );
+      let text = '';
+      s.on('data', (d: Buffer) => (text += d.toString('latin1')));
+      const closed = new Promise<void>((r) => s.once('close', () => r()));
+      await waitFor(async () => assert.equal(backend.requests.filter((r) => r.path === '/stalled').length, 1));
+      await closed; // bounded by the request timeout
+      assert.match(text, /^HTTP\/1\.1 408 /);
+      await waitFor(async () => {
+        const t = (await control.stats('/')).backends[0];
+        assert.equal(t.clientTimeouts, 1, JSON.stringify(t));
+        assert.equal(t.errors, 0);
+        assert.equal((await control.poolHealth('/')).backends[0].inflight, 0);
+      });
+      await backend.idle(10_000); // its connection to the backend is closed: the backend saw the request end
+    } finally {
+      await lb.close();
+      await backend.stop();
+    }
+  });
+
   it('each backend takes its budget of requests at once; the next waits in the queue and goes when one ends', async () => {
     const backend = await RecordingBackend.start();
     const { lb, port, control } = await lbOver([backend.addr], { poolLimits: { maxConnsPerBackend: 2 } });
