@@ -4,53 +4,17 @@
 // is whole and taken. Bodies are streamed with backpressure; a connection that idles, trickles its
 // head or its body, or leaves its answer unread past the limits is closed. Every change of state goes
 // through `to(event)`, which looks the next state up in the table.
-import { Readable } from 'node:stream';
 import type { Socket } from 'node:net';
-import { ChunkedDecoder, ChunkedError } from './chunked';
+import { ChunkedError } from './chunked';
 import { next, type ConnEvent, type ConnState } from './connectionStates';
 import { sendError } from './errorAnswer';
-import { parseRequestHead, type Framing } from './requestHead';
+import type { FrontHandler, FrontLimits, FrontRequest } from './handler';
+import { BodyError, RequestBody } from './requestBody';
+import { parseRequestHead } from './requestHead';
 import { FrontResponse, type CutReason, type ResponseHooks } from './response';
 
-export interface FrontRequest {
-  method: string;
-  /** origin-form request target: path and query */
-  url: string;
-  rawHeaders: string[];
-  framing: Framing;
-  /** 0 for HTTP/1.0 */
-  minor: 0 | 1;
-  remoteAddress: string | undefined;
-  /** the body as it arrives (null when the request has none); it fails with a BodyError */
-  body: Readable | null;
-  /** the protocol the client asks to switch to (Upgrade), when it may */
-  upgrade?: string;
-}
-
-/** why a request's body ended before it was whole */
-export class BodyError extends Error {
-  constructor(
-    readonly reason: 'clientGone' | 'clientTimeout' | 'malformed',
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export type FrontHandler = (req: FrontRequest, res: FrontResponse) => void;
-
-export interface FrontLimits {
-  /** bytes of one request head (request line and fields); more is refused with 431 */
-  maxHeadBytes: number;
-  /** from the first byte of a head to its end */
-  headersTimeoutMs: number;
-  /** from the first byte of a head to the end of its body */
-  requestTimeoutMs: number;
-  /** an idle connection between requests */
-  keepAliveTimeoutMs: number;
-  /** an answer the client takes nothing of for this long is cut (HAProxy's `timeout client`) */
-  clientTimeoutMs: number;
-}
+export { BodyError } from './requestBody';
+export type { FrontHandler, FrontLimits, FrontRequest } from './handler';
 
 /** how long a closing connection's late bytes are read and dropped */
 const lingerMs = 2000;
@@ -71,9 +35,7 @@ export class FrontConnection {
   shuttingDown = false;
   private buf: Buffer | null = null;
   private requestStarted = 0;
-  private body: Readable | null = null;
-  private bodyLeft = 0;
-  private chunked: ChunkedDecoder | null = null;
+  private body: RequestBody | null = null;
   private res: FrontResponse | null = null;
   /** the client has ended its side (it may still read) */
   private clientEnded = false;
@@ -254,12 +216,12 @@ export class FrontConnection {
     this.body = null;
     if (framing.kind === 'none') this.to('headWholeNoBody');
     else {
-      this.body = new Readable({ read: () => this.readerWants(), destroy: (e, cb) => this.readerGone(e, cb) });
-      // the body ends in an error when the client leaves or sends it malformed; whoever reads it
-      // hears that, and a body nobody reads (an answer given before it: 404) must not crash the LB
-      this.body.on('error', () => undefined);
-      this.bodyLeft = framing.kind === 'length' ? framing.bytes : 0;
-      this.chunked = framing.kind === 'chunked' ? new ChunkedDecoder() : null;
+      const body: RequestBody = new RequestBody(
+        framing,
+        () => this.readerWants(),
+        () => this.readerGone(body),
+      );
+      this.body = body;
       this.to('headWhole');
       if (head.expectContinue) this.socket.write(continueLine);
     }
@@ -270,7 +232,7 @@ export class FrontConnection {
       framing,
       minor: head.minor,
       remoteAddress: this.socket.remoteAddress,
-      body: this.body,
+      body: this.body?.stream ?? null,
       ...(head.upgrade !== undefined ? { upgrade: head.upgrade } : {}),
     };
     try {
@@ -289,37 +251,20 @@ export class FrontConnection {
 
   private readBody(): void {
     const buf = this.buf;
-    const body = this.body!;
     if (buf === null || buf.length === 0) return;
-    let used: number;
-    let done: boolean;
-    let more = true;
-    if (this.chunked) {
-      let step;
-      try {
-        step = this.chunked.push(buf);
-      } catch (e) {
-        if (!(e instanceof ChunkedError)) throw e;
-        return this.badBody(`malformed chunked body: ${e.message}`);
-      }
-      for (const d of step.data) more = body.push(d) && more;
-      used = step.used;
-      done = step.done;
-    } else {
-      used = Math.min(this.bodyLeft, buf.length);
-      more = body.push(used === buf.length ? buf : buf.subarray(0, used));
-      this.bodyLeft -= used;
-      done = this.bodyLeft === 0;
+    let step;
+    try {
+      step = this.body!.take(buf);
+    } catch (e) {
+      if (!(e instanceof ChunkedError)) throw e;
+      return this.badBody(`malformed chunked body: ${e.message}`);
     }
-    this.buf = used === buf.length ? null : buf.subarray(used);
-    if (done) {
-      (body as Readable & { trailers?: string }).trailers = this.chunked?.trailers ?? '';
-      body.push(null);
+    this.buf = step.used === buf.length ? null : buf.subarray(step.used);
+    if (step.done) {
       this.body = null;
-      this.chunked = null;
       this.to('bodyWhole');
       this.again = true;
-    } else if (!more) this.to('readerFull');
+    } else if (step.full) this.to('readerFull');
   }
 
   private readerWants(): void {
@@ -329,20 +274,17 @@ export class FrontConnection {
   }
 
   /** whoever read the body gave up on it (the upstream failed, it was too large): read no more of it */
-  private readerGone(e: Error | null, cb: (e: Error | null) => void): void {
-    if (this.body !== null) {
-      this.body = null;
-      this.chunked = null;
-      this.to('readerGone');
-    }
-    cb(e);
+  private readerGone(body: RequestBody): void {
+    if (this.body !== body) return; // the connection ended it itself
+    this.body = null;
+    this.to('readerGone');
   }
 
   private badBody(message: string): void {
     const body = this.body;
     this.body = null;
     this.to('bodyBad');
-    body?.destroy(new BodyError('malformed', message));
+    body?.fail(new BodyError('malformed', message));
     if (this.res && !this.res.headersSent) sendError(this.res, 400, message);
     else this.cut('lbCut');
   }
@@ -391,7 +333,7 @@ export class FrontConnection {
   private failRequest(status: number, message: string, why: BodyError['reason']): void {
     const body = this.body;
     this.body = null;
-    body?.destroy(new BodyError(why, message));
+    body?.fail(new BodyError(why, message));
     const res = this.res ?? new FrontResponse(this.socket, false, 1, this.hooksFor(true));
     if (res.headersSent) return this.cut(why === 'clientTimeout' ? 'clientTimeout' : 'lbCut');
     this.res = res;
@@ -445,9 +387,7 @@ export class FrontConnection {
     this.sendDeadline = 0;
     const body = this.body;
     this.body = null;
-    body?.destroy(
-      new BodyError(this.cutReason === 'clientTimeout' ? 'clientTimeout' : 'clientGone', 'client went away'),
-    );
+    body?.fail(new BodyError(this.cutReason === 'clientTimeout' ? 'clientTimeout' : 'clientGone', 'client went away'));
     this.res?.socketClosed(this.cutReason);
   }
 }
