@@ -10,7 +10,7 @@ import { cliPath, scratchHome, testCacheDir } from '../harness/cli';
 import { waitFor } from '../harness/net';
 import { spawnTracked } from '../harness/processes';
 import { rolloutFleet } from '../harness/rolloutFleet';
-import { addrs, cloneServiceFolder, controller } from './teamFleet';
+import { addrs, adopt, cloneServiceFolder, controller, stopFleet } from './teamFleet';
 
 const script = resolve(__dirname, '../../examples/ci/deploy.sh');
 
@@ -36,6 +36,7 @@ function runner(runId: string) {
       env: { ...env, ...extra },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    adopt(p);
     let out = '';
     let err = '';
     p.stdout!.on('data', (b) => (out += b));
@@ -80,7 +81,7 @@ describe('examples/ci/deploy.sh in a CI job (sh, real agents, built-in LB)', fun
         url: 'https://github.com/acme/web/actions/runs/101',
       });
     } finally {
-      await f.stop();
+      await stopFleet(f);
     }
   });
 
@@ -105,7 +106,7 @@ describe('examples/ci/deploy.sh in a CI job (sh, real agents, built-in LB)', fun
       assert.equal(await alice.exited, 0, alice.stderr());
     } finally {
       rmSync(hold, { force: true });
-      await f.stop();
+      await stopFleet(f);
     }
   });
 
@@ -134,7 +135,7 @@ describe('examples/ci/deploy.sh in a CI job (sh, real agents, built-in LB)', fun
       assert.equal(ev.at(-1)?.state, 'ESSuccess');
     } finally {
       rmSync(hold, { force: true });
-      await f.stop();
+      await stopFleet(f);
     }
   });
 });

@@ -9,7 +9,7 @@ import type { StatusReport } from '../../core/rollout/fleetStatus';
 import type { TimelineEntry } from '../../core/rollout/fleetHistory';
 import { fleet, scratchHome } from '../harness/cli';
 import { rolloutFleet } from '../harness/rolloutFleet';
-import { addrs } from './teamFleet';
+import { addrs, stopFleet } from './teamFleet';
 
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 const github = {
@@ -145,7 +145,7 @@ describe('fleet history and fleet status after a mixed day (real agents, built-i
       assert.match(text.stdout, /rollback +ok +[0-9a-f]{12} +by hand, \S+ \(the fleet CLI, pid \d+\)/);
       assert.match(text.stdout, /github job acme\/web run 77 \(alice@/);
     } finally {
-      await f.stop();
+      await stopFleet(f);
     }
   });
 });

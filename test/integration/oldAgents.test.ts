@@ -4,7 +4,7 @@
 // --resume from another controller has nothing to read there and says so. README.md ("Old agents").
 import assert from 'node:assert/strict';
 import { fleet, scratchHome } from '../harness/cli';
-import { agentBeforeLeases, buildAgentOf, cloneServiceFolder, fleetOfAgents } from './teamFleet';
+import { agentBeforeLeases, buildAgentOf, cloneServiceFolder, fleetOfAgents, stopFleet } from './teamFleet';
 
 describe('agents from before leases (the agent of the previous commit, built from git)', function () {
   this.timeout(300_000);
@@ -50,7 +50,7 @@ describe('agents from before leases (the agent of the previous commit, built fro
       assert.match(resume.stderr, /predates rollout records/);
       assert.match(resume.stderr, /cannot resume: no rollout of .* and its agents recorded none of package web/);
     } finally {
-      await f.stop();
+      await stopFleet(f);
     }
   });
 });

@@ -9,7 +9,7 @@ import { LocalFleet } from '../../demo/localFleet';
 import { buildExamples } from '../../examples/build';
 import { freePort } from '../harness/net';
 import { cliPath, scratchHome, testCacheDir } from '../harness/cli';
-import { spawnTracked } from '../harness/processes';
+import { spawnTracked, stopTracked } from '../harness/processes';
 
 /** a copy of the fleet's service folder, as another person's clone of the repository has it */
 export function cloneServiceFolder(f: LocalFleet): string {
@@ -27,6 +27,27 @@ export interface Controller {
   exited: Promise<number | null>;
 }
 
+/** controllers a test started, ended by stopFleet if the test left them running */
+const started = new Set<ChildProcess>();
+
+/**
+ * Stops a fleet whatever a test left behind: its controllers still running are ended, and the
+ * leases on its agents are broken, so LocalFleet.stop can remove the packages (a leased package
+ * refuses removal) and no program outlives the test.
+ */
+export async function stopFleet(f: LocalFleet, pkg = 'web'): Promise<void> {
+  await Promise.all([...started].map((p) => stopTracked(p)));
+  started.clear();
+  await Promise.all(f.agents.map((a) => a.client.breakLease(pkg, 'test cleanup').catch(() => undefined)));
+  await f.stop();
+}
+
+/** a process that drives the fleet (a controller, a CI job's script): stopFleet ends it if it still runs */
+export function adopt(p: ChildProcess): void {
+  started.add(p);
+  p.once('exit', () => started.delete(p));
+}
+
 /** `fleet ARGS` as its own process, with its own HOME (another person, another machine) */
 export function controller(args: string[], env: NodeJS.ProcessEnv = {}, home = scratchHome()): Controller {
   const proc = spawnTracked(process.execPath, [cliPath, ...args], {
@@ -37,7 +58,8 @@ export function controller(args: string[], env: NodeJS.ProcessEnv = {}, home = s
   let err = '';
   proc.stdout!.on('data', (b) => (out += b));
   proc.stderr!.on('data', (b) => (err += b));
-  const exited = new Promise<number | null>((r) => proc.once('exit', (c) => r(c)));
+  started.add(proc);
+  const exited = new Promise<number | null>((r) => proc.once('exit', (c) => (started.delete(proc), r(c))));
   return { proc, stdout: () => out, stderr: () => err, exited };
 }
 

@@ -18,7 +18,7 @@ import { fleet, scratchHome } from '../harness/cli';
 import { startLoad } from '../harness/load';
 import { waitFor } from '../harness/net';
 import { rolloutFleet } from '../harness/rolloutFleet';
-import { addrs, cloneServiceFolder, controller } from './teamFleet';
+import { addrs, cloneServiceFolder, controller, stopFleet } from './teamFleet';
 
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
@@ -67,7 +67,7 @@ describe('a fleet run by a team (real agents, built-in LB)', function () {
       }
     } finally {
       rmSync(hold, { force: true });
-      await f.stop();
+      await stopFleet(f);
     }
   });
 
@@ -98,7 +98,7 @@ describe('a fleet run by a team (real agents, built-in LB)', function () {
         await winner.release('ESSuccess');
       }
     } finally {
-      await f.stop();
+      await stopFleet(f);
     }
   });
 
@@ -160,7 +160,7 @@ describe('a fleet run by a team (real agents, built-in LB)', function () {
     } finally {
       await load.stop();
       rmSync(hold, { force: true });
-      await f.stop();
+      await stopFleet(f);
     }
   });
 
@@ -235,7 +235,7 @@ describe('a fleet run by a team (real agents, built-in LB)', function () {
       assert.equal((await f.agents[1].client.status('web')).sha256, sha(join(f.dir, 'dist', 'web-v2.zip')));
     } finally {
       rmSync(hold, { force: true });
-      await f.stop();
+      await stopFleet(f);
     }
   });
 });
