@@ -109,7 +109,11 @@ describe('controller identity (leases and history name it)', () => {
           },
           { requiredKeys: [] },
         ),
-        fc.record({ user: text, machine: text, pid: fc.oneof(fc.integer(), fc.double(), fc.constantFrom(NaN, Infinity, -1, 2 ** 40)) }),
+        fc.record({
+          user: text,
+          machine: text,
+          pid: fc.oneof(fc.integer(), fc.double(), fc.constantFrom(NaN, Infinity, -1, 2 ** 40)),
+        }),
         (env, f) => {
           const a = controllerIdentity('cli', env, f);
           const r = actorSchema.safeParse(a);
