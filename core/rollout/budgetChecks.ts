@@ -46,15 +46,16 @@ export function budgetChecks(input: CheckInput): Finding[] {
   };
   const either = (path: Array<string | number>) =>
     given(path) || !given(['StepTimeoutSecs']) ? path : ['StepTimeoutSecs'];
+  const dflt = (path: Array<string | number>) => (given(path) ? '' : ', the default');
   if (c.Health.TimeoutSecs >= step)
     warn(
       either(['Health', 'TimeoutSecs']),
-      `the health check may wait ${c.Health.TimeoutSecs} s, but each step ends after StepTimeoutSecs ${step} s: a slow start fails at the step's deadline; raise StepTimeoutSecs above ${c.Health.TimeoutSecs}`,
+      `the health check may wait ${c.Health.TimeoutSecs} s (Health.TimeoutSecs${dflt(['Health', 'TimeoutSecs'])}), but each step ends after StepTimeoutSecs ${step} s: a slow start fails at the step's deadline; raise StepTimeoutSecs above ${c.Health.TimeoutSecs}`,
     );
   if (c.DrainTimeoutSecs >= step)
     warn(
       either(['DrainTimeoutSecs']),
-      `draining may take ${c.DrainTimeoutSecs} s, but each step ends after StepTimeoutSecs ${step} s: a long drain fails at the step's deadline; raise StepTimeoutSecs above ${c.DrainTimeoutSecs}`,
+      `draining may take ${c.DrainTimeoutSecs} s (DrainTimeoutSecs${dflt(['DrainTimeoutSecs'])}), but each step ends after StepTimeoutSecs ${step} s: a long drain fails at the step's deadline; raise StepTimeoutSecs above ${c.DrainTimeoutSecs}`,
     );
   if (c.Analysis && !c.RollbackOnFailure && c.CanaryNum > 0) {
     const given = 'RollbackOnFailure' in input.value;

@@ -13,6 +13,8 @@ export interface RowNow {
   tone: 'new' | 'old' | 'bad' | 'busy' | 'none';
   /** one more fact for the tooltip and the details */
   note?: string;
+  /** what it ran before the rollout touched it, by name (`web-v1.zip`) */
+  before?: string;
 }
 
 export interface Outcome {
@@ -38,6 +40,11 @@ const cpIndex = stepNames.indexOf('cp');
 
 /** what one backend serves now, from its row and what the finaliser did to it */
 export function rowNow(r: BackendRow, input: Pick<OutcomeInput, 'finals' | 'label' | 'progress'>): RowNow {
+  const now = serving(r, input);
+  return r.from ? { ...now, before: input.label(r.from.sha256) } : now;
+}
+
+function serving(r: BackendRow, input: Pick<OutcomeInput, 'finals' | 'label' | 'progress'>): RowNow {
   const to = input.label(input.progress.sha256);
   const from = r.from ? input.label(r.from.sha256) : undefined;
   const f = input.finals[r.addr];

@@ -26,6 +26,8 @@ export interface PanelInput {
   interrupted: boolean;
   resumable: boolean;
   label: (sha256: string | null | undefined) => string;
+  /** the rollout waits for a lease its window left on the agents */
+  waiting?: string;
   /** the agents' records (the History view) */
   fleet?: PanelState['fleet'];
 }
@@ -103,6 +105,7 @@ export function panelState(i: PanelInput): PanelState {
     ...(i.extras.canaries.length ? { canaries: i.extras.canaries } : {}),
     ...(i.traffic ? { traffic: i.traffic } : {}),
     interrupted: i.interrupted,
+    ...(i.waiting ? { waiting: i.waiting } : {}),
     ...(i.elsewhere ? { runningElsewhere: i.elsewhere } : {}),
     can: b.can,
     hints: b.hints,

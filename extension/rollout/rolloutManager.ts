@@ -21,6 +21,8 @@ import {
 } from '../../core/rollout/progress';
 import { canResume, isInterrupted, resumableJournal } from '../../core/rollout/resume';
 import { Rollout } from '../../core/rollout/workflow';
+import type { RolloutHeldError } from '../../core/rollout/leases';
+import { describeActor } from '../../core/protocol/agentRecords';
 import type { LiveTraffic } from '../../core/rollout/liveTraffic';
 import type { Issue, PanelState } from '../../webviews/rollout/protocol';
 import type { Session } from '../session';
@@ -43,6 +45,8 @@ interface Run {
   traffic?: LiveTraffic | { error: string };
   watch?: TrafficWatch;
   watchers: number;
+  /** the rollout waits for a lease its window left behind: why, in words */
+  waiting?: string;
   /** the agents' records while a panel shows the file (a rollout run elsewhere, the History view) */
   fleet?: PanelState['fleet'];
   fleetWatch?: FleetWatch;
@@ -135,7 +139,12 @@ export class RolloutManager implements vscode.Disposable {
     const holder = svc && !run.rollout ? lockHolder(svc.file) : null;
     // a rollout another machine (or CI job) runs on these agents: its rows, and who holds it
     const remote = !run.rollout && run.fleet && 'history' in run.fleet ? run.fleet.rollout : undefined;
-    const away = remote?.state === 'running' && remote.progress.sha256 ? remote : undefined;
+    // only when the agents know more than this window's journal: a reading taken just before this
+    // window's own rollout paused or ended still says "running", and must not replace what it knows
+    const local = run.progress?.log ?? [];
+    const knowsMore = (log: readonly string[]) => log.length > 0 && !local.includes(log[log.length - 1]);
+    const away =
+      remote?.state === 'running' && remote.progress.sha256 && knowsMore(remote.progress.log) ? remote : undefined;
     return panelState({
       file,
       svc,
@@ -154,6 +163,7 @@ export class RolloutManager implements vscode.Disposable {
       interrupted: this.interrupted(file),
       resumable: Boolean(svc) && !running && canResume(svc!, run.progress ?? null),
       label: (sha) => this.labelFor(run, sha),
+      ...(run.waiting ? { waiting: run.waiting } : {}),
     });
   }
 
@@ -169,10 +179,27 @@ export class RolloutManager implements vscode.Disposable {
     const progress = resumed?.progress ?? emptyProgress(addrs, svc.config.CanaryNum);
     if (!resumed) run.extras = emptyExtras();
     const deps = rolloutDeps(svc, () => ({ pool: this.session.pool, endpoint: (t) => this.session.endpointFor(t) }));
+    // a rollout whose window went away (a reload) may still hold its lease on the agents: no process
+    // renews it, so Resume waits for it to expire rather than refuse
+    const orphaned = resume && this.interrupted(file);
+    let events = 0;
     const rollout = new Rollout(svc, deps, {
       resumeJournal: resumed?.journal,
       by: 'VS Code',
+      ...(orphaned
+        ? {
+            leaseWaitMs: (svc.config.LeaseSecs + 10) * 1000,
+            onLeaseWait: (e: RolloutHeldError) => {
+              run.waiting = `Waiting for the lease the window that ran this rollout left on the agents${
+                e.lease ? ` (${describeActor(e.lease.holder)}) to expire in ${e.lease.expiresInSecs} s` : ' to expire'
+              }; the rollout continues then.`;
+              this.changed.fire(file);
+            },
+          }
+        : {}),
       onEvent: (e) => {
+        events++;
+        run.waiting = undefined;
         this.log.info(`rollout ${svc.packageName}: ${describeEvent(e)}`);
         run.progress = applyEvent(run.progress!, e);
         applyExtra(run.extras, e);
@@ -185,19 +212,30 @@ export class RolloutManager implements vscode.Disposable {
     run.rollout = rollout;
     void this.memory.setRunning(file, true);
     this.changed.fire(file);
+    let failure: unknown;
     run.done = rollout
       .run()
       .then(
         () => undefined,
-        (e) => this.log.warn(`rollout ${svc.packageName}: ${errorMessage(e)}`),
+        (e) => {
+          failure = e;
+          this.log.warn(`rollout ${svc.packageName}: ${errorMessage(e)}`);
+        },
       )
       .finally(() => {
         // a rollout the window's going away paused stays "running" here, so the next window shows it
         if (!this.disposing) void this.memory.setRunning(file, false);
         run.rollout = undefined;
+        run.waiting = undefined;
         this.status.hide();
         this.changed.fire(file);
-        if (!this.disposing) this.announce(file, run);
+        if (this.disposing) return;
+        // refused before anything happened (another controller holds it): said as it is, not as an outcome
+        if (failure && events === 0)
+          void vscode.window.showErrorMessage(
+            `Fleet: the rollout of ${svc.packageName} did not start: ${errorMessage(failure)}`,
+          );
+        else this.announce(file, run);
       });
   }
 

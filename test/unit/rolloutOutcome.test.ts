@@ -101,6 +101,7 @@ describe('rollout outcome in words', () => {
       text: 'web-v1.zip again',
       tone: 'old',
       note: 'rolled back to x-aaaa',
+      before: 'web-v1.zip',
     });
     assert.deepEqual(rowNow(progress.rows[1], { progress, finals: extras.finals, label }), {
       text: 'not touched',
@@ -188,6 +189,7 @@ describe('rollout outcome in words', () => {
       text: 'nothing (out of the LB)',
       tone: 'bad',
       note: 'failed at reachable; left out of the LB: GET /healthz answered HTTP 500',
+      before: 'web-v1.zip',
     });
     const b = buttons({
       progress,
@@ -280,6 +282,7 @@ describe('rollout outcome in words', () => {
     assert.deepEqual(rowNow(running.progress.rows[0], { ...running, finals: running.extras.finals, label }), {
       text: 'web-v1.zip → web-v2-flaky.zip',
       tone: 'busy',
+      before: 'web-v1.zip',
     });
   });
 });

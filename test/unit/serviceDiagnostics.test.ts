@@ -152,8 +152,14 @@ describe('service.json diagnostics', () => {
     });
     const by = (f: string) => diags.find((d) => d.field === f);
     assert.match(by('MaxFailures')!.message, /MaxFailures 2 lets all 2 backends after the canaries fail/);
-    assert.match(by('Health.TimeoutSecs')!.message, /may wait 30 s, but each step ends after StepTimeoutSecs 10 s/);
-    assert.match(by('DrainTimeoutSecs')?.message ?? by('StepTimeoutSecs')!.message, /draining may take 30 s/);
+    assert.match(
+      by('Health.TimeoutSecs')!.message,
+      /may wait 30 s \(Health\.TimeoutSecs\), but each step ends after StepTimeoutSecs 10 s/,
+    );
+    assert.match(
+      by('DrainTimeoutSecs')?.message ?? by('StepTimeoutSecs')!.message,
+      /draining may take 30 s \(DrainTimeoutSecs, the default\)/,
+    );
     const rb = by('Analysis')!;
     assert.equal(rb.severity, 'warning');
     assert.equal(at(text, rb), '"Analysis"');

@@ -95,7 +95,6 @@ export interface RowData {
   rate?: BackendRate;
   /** the package the rollout installs, as a person knows it */
   to: string;
-  from?: string;
   /** its soak runs now (a canary) */
   soaking: boolean;
   open: boolean;
@@ -166,11 +165,15 @@ function details(d: RowData): HTMLElement {
     dl.append(el('dt', {}, k), el('dd', attrs, v));
   if (d.agent) add('Agent', d.agent, { class: 'agent', 'data-nowrap': '' });
   if (d.now?.text) add('Serves', `${d.now.text}${d.now.note ? ` (${d.now.note})` : ''}`);
-  if (r.from)
+  if (r.from) {
+    const name = d.now?.before ?? (r.from.sha256 ? r.from.sha256.slice(0, 12) : 'nothing');
+    const sha = r.from.sha256?.slice(0, 12);
+    const when = r.from.installedAt?.slice(0, 16).replace('T', ' ');
     add(
       'Before',
-      `${d.from ?? (r.from.sha256 ? r.from.sha256.slice(0, 12) : 'nothing')}${r.from.sha256 ? ` (${r.from.sha256.slice(0, 12)})` : ''}${r.from.installedAt ? `, installed ${r.from.installedAt.slice(0, 16).replace('T', ' ')}` : ''}`,
+      `${name}${sha && !name.startsWith(sha.slice(0, 8)) ? ` (${sha})` : ''}${when ? `, installed ${when}` : ''}`,
     );
+  }
   add('Package', d.to);
   const took = stepNames.filter((n) => r.durations[n] !== undefined).map((n) => `${n} ${secs(r.durations[n]!)}`);
   if (took.length) add('Steps', took.join(' · '));

@@ -168,6 +168,7 @@ function summaryItems(st: PanelState): Node[] {
 /** while it runs: what happens now, in a line */
 function runningBanner(st: PanelState): { tone: string; sentence: string } | null {
   const p = st.progress;
+  if (st.waiting) return { tone: 'info', sentence: st.waiting };
   if (st.runningElsewhere)
     return {
       tone: 'info',

@@ -69,6 +69,8 @@ export interface PanelState {
   journalPackage?: string;
   /** the journal stops mid-rollout and nothing runs it: the window went away while it ran */
   interrupted: boolean;
+  /** the rollout waits for the lease its window left on the agents before a reload: why, in words */
+  waiting?: string;
   /** another process (a terminal, another window) runs this file's rollout: who, since when */
   runningElsewhere?: string;
   /** each backend's traffic over the last few seconds, from the LB's counters (whenever the LB answers) */

@@ -350,6 +350,7 @@ export function fleetTests(): void {
         text: 'web-v2.zip again',
         tone: 'old',
         note: st.now?.[canary.addr].note,
+        before: 'web-v2.zip',
       });
       assert.match(st.now?.[canary.addr].note ?? '', /^rolled back to /);
       assert.equal(st.outcome?.tone, 'bad');
