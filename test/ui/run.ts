@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { freePort } from '../harness/net';
 import { SshFleet } from '../harness/sshFleet';
 import {
   openBrowser,
@@ -169,7 +170,83 @@ async function main(): Promise<void> {
       },
       page,
     );
-    process.stdout.write('  ui: 5 passed, 0 failed\n');
+    await step(
+      "the view's title buttons ask, whatever row has the focus",
+      async () => {
+        const sidebar = page.locator('.part.sidebar');
+        const titleButton = (label: string) =>
+          sidebar
+            .locator(
+              `.title-actions .action-label[aria-label^="${label}"], .actions .action-label[aria-label^="${label}"]`,
+            )
+            .first();
+        await page.locator('.monaco-list-row[aria-level="2"]', { hasText: 'web1' }).click();
+        await sidebar.hover();
+        await titleButton('Filter Hosts').click();
+        const input = page.locator('.quick-input-widget input');
+        await page
+          .locator('.quick-input-widget', { hasText: 'Words every shown host matches' })
+          .waitFor({ timeout: 10_000 });
+        await input.fill('web2');
+        await input.press('Enter');
+        await page
+          .locator('.monaco-list-row[aria-level="2"]', { hasText: 'web1' })
+          .waitFor({ state: 'detached', timeout: 10_000 });
+        assert.equal(await page.locator('.monaco-list-row[aria-level="2"]', { hasText: 'web2' }).count(), 1);
+        await sidebar.hover();
+        await titleButton('Clear Filter').click();
+        await page.locator('.monaco-list-row[aria-level="2"]', { hasText: 'web1' }).waitFor({ timeout: 10_000 });
+        // Run Command… from the title: the host picker (the focused row preselected), not a command for that row
+        await page.locator('.monaco-list-row[aria-level="2"]', { hasText: 'web1' }).click();
+        await sidebar.hover();
+        await titleButton('Run Command').click();
+        const picker = page.locator('.quick-input-widget', { hasText: 'Run a command on' });
+        await picker.waitFor({ timeout: 10_000 });
+        for (const name of ['web1', 'web2']) await picker.locator('.monaco-list-row', { hasText: name }).waitFor();
+        await screenshot(page, '5b-run-command-title-button');
+        await page.keyboard.press('Escape');
+      },
+      page,
+    );
+
+    await step(
+      'a host that is down: the status bar opens it, its menu offers Retry, Reveal, Copy Address, Remove',
+      async () => {
+        const closed = await freePort();
+        writeWorkspace(ws, {
+          'fleet.json': JSON.stringify(
+            {
+              defaults: { user: fleet.loginName, port: fleet.port, identityFile: fleet.clientKey },
+              hosts: [
+                ...fleet.hosts.map((h, i) => ({ name: `web${i + 1}`, host: h.address, groups: ['web'] })),
+                { name: 'web3', host: '127.0.0.1', port: closed, groups: ['web'] },
+              ],
+            },
+            null,
+            2,
+          ),
+        });
+        const status = page.locator('.statusbar-item', { hasText: 'Fleet: 2/3 up' });
+        await status.waitFor({ timeout: 30_000 });
+        await status.click();
+        // the view shows only the hosts that are down
+        await page
+          .locator('.monaco-list-row[aria-level="2"]', { hasText: 'web1' })
+          .waitFor({ state: 'detached', timeout: 10_000 });
+        const row = page.locator('.monaco-list-row[aria-level="2"]', { hasText: 'web3' });
+        await row.locator('.label-description', { hasText: /^unreachable/ }).waitFor();
+        await screenshot(page, '6-down-hosts-from-status-bar');
+        await row.click({ button: 'right' });
+        for (const item of ['Retry', 'Reveal in fleet.json', 'Copy Address', 'Remove from fleet.json…'])
+          await page.locator('.context-view .action-item', { hasText: item }).first().waitFor({ timeout: 10_000 });
+        await page.waitForTimeout(400); // let the menu finish fading in before the picture
+        await screenshot(page, '6b-down-host-menu');
+        await page.locator('.context-view .action-item', { hasText: 'Reveal in fleet.json' }).click();
+        await page.locator('.tabs-container .tab', { hasText: 'fleet.json' }).waitFor({ timeout: 10_000 });
+      },
+      page,
+    );
+    process.stdout.write('  ui: 7 passed, 0 failed\n');
   } finally {
     await browser.close();
     await server.stop();
