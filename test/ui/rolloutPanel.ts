@@ -102,6 +102,11 @@ async function panelTest(
   const frame = panelFrame(page);
   await frame.locator('#backends').waitFor({ timeout: 30_000 });
   assert.equal(await frame.locator('.bk[data-backend]').count(), 4);
+  // the LB carries traffic before any rollout: the panel shows it already
+  await frame
+    .locator('.c-traffic', { hasText: /^\d+(\.\d)?\/s · \d+\.\d % · p95 / })
+    .first()
+    .waitFor({ timeout: 30_000 });
 
   process.stdout.write('  panel: Start, rows advance, traffic and the canary chart\n');
   // the last backend waits at its first step until Pause is clicked: the rollout cannot end before

@@ -161,6 +161,42 @@ describe('rollout outcome in words', () => {
       ],
     );
     assert.deepEqual(s.reasons, ['canary error rate 25.0 % (10 of 40) is over MaxErrorRate 5.0 %']);
+    // the Prometheus query's number rides along, look by look (null: no data)
+    const withProm = foldExtras(
+      journal(
+        plan,
+        { t: 'soak', backend: A, phase: 'start', secs: 5 },
+        {
+          t: 'analysis',
+          backend: A,
+          final: false,
+          verdict: 'pending',
+          canary: w(5, 0, 3),
+          baseline: w(20, 0, 3),
+          prometheus: { query: 'q', value: null },
+          reasons: [],
+        },
+        {
+          t: 'analysis',
+          backend: A,
+          final: true,
+          verdict: 'pass',
+          canary: w(50, 0, 3),
+          baseline: w(200, 0, 3),
+          prometheus: { query: 'q', value: 0.01 },
+          reasons: [],
+        },
+        { t: 'soak', backend: A, phase: 'done', secs: 5 },
+      ),
+    );
+    assert.deepEqual(
+      withProm.canaries[0].points.map((p) => [p.t, p.prometheus, p.final]),
+      [
+        [1, null, false],
+        [2, 0.01, true],
+      ],
+    );
+    assert.equal(withProm.canaries[0].ended, true);
     // a new rollout (plan) starts over
     assert.deepEqual(foldExtras(journal(...failedCanary, plan)).canaries, []);
   });

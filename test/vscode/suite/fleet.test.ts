@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { NewHostKey } from '../../../core/ssh/hostKeyPolicy';
 import type { HostResult } from '../../../core/ssh/fanout';
+import { agentMark } from '../../../extension/commands/deployPicks';
 import type { FleetApi } from '../../../extension/extension';
 import type { PanelState } from '../../../webviews/rollout/protocol';
 
@@ -230,6 +231,14 @@ export function fleetTests(): void {
       assert.deepEqual(installed, [node.label, second.label]);
       const after = hostRow(node.label);
       assert.equal(after.contextValue, 'host.up.agent', 'the agent runs the bundled build: nothing to update');
+      // Deploy Zip's host picker marks each host by its agent
+      const mark = (n: string) => agentMark(api.provider.model.states.get(n)!);
+      assert.equal(mark(node.label).ready, true);
+      assert.match(mark(node.label).description, /^\$\(vm-running\) agent \d+\.\d+\.\d+/);
+      assert.deepEqual(mark(ctx.hosts[2].name), {
+        description: '$(circle-slash) no agent: Install Agent first',
+        ready: false,
+      });
       const agentRow = after.children!.find((c) => c.label === 'Agent')!;
       assert.match(agentRow.description ?? '', /^running \d+\.\d+\.\d+$/);
       // Update Agent on a current host goes through the same deploy and finds it up to date
