@@ -1,5 +1,8 @@
 // The SSH flags every remote command takes (design.md), and what they build: resolved
-// endpoints, a host-key checker with its policy, a key store and a connection pool.
+// endpoints, a host-key checker with its policy, a key store and a connection pool. The flags are
+// the command line, as ssh's -o is: --known-hosts replaces a host's UserKnownHostsFile; a
+// --host-key-policy given is made stricter by a host's StrictHostKeyChecking, never looser; without
+// it the config's value applies, else ask on a terminal and strict without (hostKeyPolicy.ts).
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
@@ -22,6 +25,8 @@ export interface SshFlags {
   port?: number;
   identity?: string[];
   knownHosts: string;
+  /** --known-hosts was given (not its default): it replaces a host's UserKnownHostsFile */
+  knownHostsGiven?: boolean;
   hostKeyPolicy?: HostKeyPolicy;
   concurrency: number;
   timeout?: number;
@@ -51,15 +56,23 @@ export function wholeNumber(flag: string) {
 }
 
 export function addSshFlags(cmd: Command): Command {
+  // whether --known-hosts was given, or is its default, decides whether ssh_config's files apply
+  cmd.hook('preAction', (c) => {
+    c.setOptionValue('knownHostsGiven', c.getOptionValueSource('knownHosts') === 'cli');
+  });
   return cmd
     .option('--user <name>', 'SSH user (default: from ~/.ssh/config, else the local user)')
     .option('--port <n>', 'SSH port (default 22)', positiveInt('--port'))
     .option('--identity <file>', 'private key file (repeatable)', (v: string, acc: string[] = []) => [...acc, v])
-    .option('--known-hosts <file>', 'known_hosts file', join(homedir(), '.ssh', 'known_hosts'))
+    .option(
+      '--known-hosts <file>',
+      "known_hosts file (replaces ssh_config's UserKnownHostsFile; default: that, else ~/.ssh/known_hosts)",
+      join(homedir(), '.ssh', 'known_hosts'),
+    )
     .addOption(
       new Option(
         '--host-key-policy <policy>',
-        'unknown host keys: strict refuses, accept-new pins, ask shows one table (default: ask on a TTY, else strict)',
+        "unknown host keys: strict refuses, accept-new pins, ask shows one table (default: ssh_config's StrictHostKeyChecking, else ask on a TTY, else strict; a host's StrictHostKeyChecking may make it stricter)",
       ).choices(['strict', 'accept-new', 'ask']),
     )
     .option('--concurrency <n>', 'hosts at once', positiveInt('--concurrency'), 50)
@@ -109,7 +122,11 @@ export function sshContext(io: CliIO, targets: readonly string[], f: SshFlags): 
   } else if (f.group) throw new UsageError('--group needs --inventory FILE');
   // what the config asks and Fleet will not do (Match exec), said once
   for (const w of config.warnings) io.err(`fleet: ${w}\n`);
-  const checker = new HostKeyChecker(new KnownHosts(f.knownHosts), policy);
+  const checker = new HostKeyChecker(new KnownHosts(f.knownHosts), policy, {
+    policyGiven: f.hostKeyPolicy !== undefined,
+    knownHostsGiven: f.knownHostsGiven ?? true,
+    canAsk: io.interactive,
+  });
   // FLEET_DEBUG=1: what ssh -v would say (skipped identity files, a ProxyCommand's stderr)
   const debug = io.env.FLEET_DEBUG ? (m: string) => io.err(`fleet debug: ${m}\n`) : undefined;
   const keys = new KeyStore({ passphrase: (q) => askSecret(io, q), password: passwordSource(io, f), debug });
@@ -176,9 +193,7 @@ async function askOnTerminal(ctx: SshContext, keys: NewHostKey[]): Promise<strin
   io.err(`The authenticity of ${keys.length} host(s) can't be established:\n`);
   io.err(`  ${'HOST'.padEnd(width)}  TYPE                 FINGERPRINT\n`);
   for (const p of keys) io.err(`  ${p.name.padEnd(width)}  ${p.type.padEnd(20)} ${p.fingerprint}\n`);
-  const yes = await askYesNo(
-    io,
-    `Trust these ${keys.length} host key(s) and add them to ${ctx.checker.knownHosts.file}? [y/N] `,
-  );
+  const files = [...new Set(keys.map((k) => k.file ?? ctx.checker.knownHosts.file))].join(', ');
+  const yes = await askYesNo(io, `Trust these ${keys.length} host key(s) and add them to ${files}? [y/N] `);
   return yes ? keys.map((k) => k.name) : [];
 }

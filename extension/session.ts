@@ -32,7 +32,13 @@ export class Session implements vscode.Disposable {
     this.pool?.close();
     const cfg = vscode.workspace.getConfiguration('fleet');
     const knownHosts = cfg.get<string>('knownHostsFile') || join(homedir(), '.ssh', 'known_hosts');
-    this.checker = new HostKeyChecker(new KnownHosts(knownHosts), cfg.get<HostKeyPolicy>('hostKeyPolicy', 'ask'));
+    // as the CLI's flags: a policy the user set is made stricter by a host's StrictHostKeyChecking,
+    // never looser (left at its default, the config's applies); a file the user named replaces the
+    // config's UserKnownHostsFile (core/ssh/hostKeyPolicy.ts)
+    this.checker = new HostKeyChecker(new KnownHosts(knownHosts), cfg.get<HostKeyPolicy>('hostKeyPolicy', 'ask'), {
+      policyGiven: cfg.inspect<HostKeyPolicy>('hostKeyPolicy')?.globalValue !== undefined,
+      knownHostsGiven: !!cfg.get<string>('knownHostsFile'),
+    });
     const keys = new KeyStore({
       passphrase: (q) => this.secret(`passphrase:${q}`, q),
       // asked only when no key worked and the server takes passwords (core/ssh/auth.ts); one per user@host

@@ -1,4 +1,5 @@
-// Credentials for SSH, tried in this order: the ssh-agent (SSH_AUTH_SOCK; not with IdentitiesOnly),
+// Credentials for SSH, tried in this order: the ssh-agent (the host's IdentityAgent, else
+// SSH_AUTH_SOCK; not with IdentitiesOnly),
 // the identity files (those named on the command line or in the inventory, which must be readable;
 // then ssh_config's, skipped when missing as ssh skips them; with neither, ~/.ssh/id_ed25519,
 // id_ecdsa, id_rsa), then password or keyboard-interactive when the front end supplies a way to ask.
@@ -28,6 +29,8 @@ import type { SshCertificate } from './sshCert';
 /** an endpoint as auth reads it; `certificateFiles` is ssh_config's CertificateFile (tokens expanded) */
 export type AuthEndpoint = Pick<SshEndpoint, 'user' | 'identityFiles' | 'optionalIdentityFiles' | 'identitiesOnly'> & {
   certificateFiles?: string[];
+  /** ssh_config's IdentityAgent: a socket, `none`, `SSH_AUTH_SOCK`, or `$NAME` (the socket in that variable) */
+  identityAgent?: string;
 };
 
 export interface SecretPrompt {
@@ -36,8 +39,10 @@ export interface SecretPrompt {
 }
 
 export interface AuthOptions {
-  /** socket of ssh-agent; default SSH_AUTH_SOCK; '' disables the agent */
+  /** socket of ssh-agent, standing for SSH_AUTH_SOCK (a host's IdentityAgent wins); default SSH_AUTH_SOCK; '' disables the agent */
   agentSocket?: string;
+  /** the environment IdentityAgent's `$NAME` is read from (default process.env) */
+  env?: NodeJS.ProcessEnv;
   /** asks for key passphrases (a TTY prompt without echo, or the extension's password box) */
   passphrase?: SecretPrompt;
   /**
@@ -103,9 +108,25 @@ export class KeyStore {
     return key;
   }
 
-  /** the ssh-agent to ask: AuthOptions.agentSocket, else defaultAgent() */
-  private agent(): string | undefined {
-    return this.opts.agentSocket === undefined ? defaultAgent() : this.opts.agentSocket || undefined;
+  /**
+   * The ssh-agent to ask for `ep`, as ssh chooses it: its IdentityAgent (`none`: no agent; a path, ~
+   * and tokens expanded by the reader; `$NAME`: the socket that variable names; `SSH_AUTH_SOCK`: as
+   * without it), else AuthOptions.agentSocket, else defaultAgent(). A socket that does not exist is no
+   * agent, as for ssh (FLEET_DEBUG says so).
+   */
+  private agent(ep?: Pick<AuthEndpoint, 'identityAgent'>): string | undefined {
+    const ia = ep?.identityAgent;
+    if (ia === undefined || ia === 'SSH_AUTH_SOCK')
+      return this.opts.agentSocket === undefined ? defaultAgent(this.opts.env) : this.opts.agentSocket || undefined;
+    if (ia === 'none') return undefined;
+    // ssh's legacy form: `$NAME` alone names the variable holding the socket (unset: no agent)
+    const sock = /^\$[A-Za-z0-9_]+$/.test(ia) ? (this.opts.env ?? process.env)[ia.slice(1)] : ia;
+    if (!sock) return undefined;
+    if (process.platform !== 'win32' && !existsSync(sock)) {
+      this.opts.debug?.(`IdentityAgent ${sock} does not exist; no ssh-agent is asked, as ssh asks none`);
+      return undefined;
+    }
+    return sock;
   }
 
   private cert(file: string): SshCertificate | null | Error {
@@ -121,7 +142,7 @@ export class KeyStore {
   async methods(ep: AuthEndpoint): Promise<AnyAuthMethod[]> {
     const methods: AnyAuthMethod[] = [];
     const certs: UserCert[] = [];
-    const agent = this.agent();
+    const agent = this.agent(ep);
     // IdentitiesOnly: the files' keys only (ssh would still use the agent for those same keys; Fleet reads the files)
     if (agent && !ep.identitiesOnly) methods.push({ type: 'agent', username: ep.user, agent });
     const optional = ep.optionalIdentityFiles ?? [];
@@ -191,7 +212,7 @@ export class KeyStore {
    * given when its authentication failed.
    */
   async certificates(ep: AuthEndpoint): Promise<UserCert[]> {
-    const agent = this.agent();
+    const agent = this.agent(ep);
     const inAgent = agent && !ep.identitiesOnly ? agentCertificates(await agentIdentities(agent)) : [];
     return [...inAgent, ...(this.found.get(foundKey(ep)) ?? [])];
   }
@@ -245,7 +266,14 @@ export class KeyStore {
 }
 
 function foundKey(ep: AuthEndpoint): string {
-  return JSON.stringify([ep.user, ep.identityFiles, ep.optionalIdentityFiles, ep.certificateFiles, ep.identitiesOnly]);
+  return JSON.stringify([
+    ep.user,
+    ep.identityFiles,
+    ep.optionalIdentityFiles,
+    ep.certificateFiles,
+    ep.identitiesOnly,
+    ep.identityAgent,
+  ]);
 }
 
 /**

@@ -1,6 +1,8 @@
 // Opens one authenticated ssh2 connection to an endpoint, through its jump hosts, with the host
-// key checked at every hop before any credential is sent. Failures become typed errors; a
-// connection dropped before authentication (sshd's MaxStartups) is marked retryable.
+// key checked at every hop before any credential is sent (each hop in its own known_hosts files,
+// under its own policy: hostKeyPolicy.ts). Failures become typed errors; a connection dropped
+// before authentication (sshd's MaxStartups) is marked retryable, and one that was never made
+// (refused, unreachable, timed out connecting) is told apart (failedToConnect) for ConnectionAttempts.
 import { advice } from '../advice';
 import type { Duplex } from 'node:stream';
 import { Client, type AnyAuthMethod, type ClientChannel, type ParsedKey } from 'ssh2';
@@ -22,6 +24,7 @@ export interface ConnectOptions {
   /** where a ProxyCommand's stderr goes */
   log?: (line: string) => void;
   keepaliveIntervalMs?: number;
+  /** keepalives left unanswered before the connection counts as dead (an endpoint's ServerAliveCountMax wins) */
   keepaliveCountMax?: number;
   signal?: AbortSignal;
 }
@@ -47,6 +50,25 @@ export function hostKeyOrder(known: string[], certAuthority = false): string[] {
     ...(certAuthority ? certHostKeyAlgorithms : []),
     ...new Set([...pref.filter((t) => defaultHostKeyAlgos.includes(t)), ...defaultHostKeyAlgos]),
   ];
+}
+
+/** errors of a TCP connection to the first hop that was never made: what ssh's ConnectionAttempts retries */
+const neverConnected = new WeakSet<object>();
+
+/**
+ * Did the connection fail before its TCP connection was made (refused, no route, timed out
+ * connecting)? ssh retries those, one a second, ConnectionAttempts times; not a connection the server
+ * accepted and then dropped, nor one through a ProxyCommand or a jump host.
+ */
+export function failedToConnect(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && neverConnected.has(err);
+}
+
+/** a failure to make the TCP connection (a name that does not resolve is not: ssh resolves it once, before its attempts) */
+function neverMade(err: unknown): boolean {
+  if (err instanceof TimeoutError) return true;
+  const code = (err as { cause?: { code?: string } }).cause?.code;
+  return err instanceof UnreachableError && code !== 'ENOTFOUND' && code !== 'EAI_AGAIN';
 }
 
 export async function connect(ep: SshEndpoint, opts: ConnectOptions): Promise<Client> {
@@ -120,17 +142,21 @@ async function connectOne(
   const auth = opts.keys.handler(hop.user, hop.host, methods, role);
   const where = label === hop.label ? label : `${label} (jump host ${hop.label})`;
   const name = endpointKeyName(hop);
+  const knownHosts = opts.hostKeys.filesFor(hop);
   const readyTimeout = hop.connectTimeoutMs ?? opts.readyTimeoutMs ?? 20_000;
   return new Promise<Client>((resolve, reject) => {
     const c = new Client();
     let keyError: FleetError | null = null;
     let settled = false;
+    let tcpUp = !!sock;
+    c.once('connect', () => (tcpUp = true));
     const finish = (err: unknown, ok?: Client) => {
       if (settled) return;
       settled = true;
       opts.signal?.removeEventListener('abort', onAbort);
       if (err) {
         c.end();
+        if (!tcpUp && neverMade(err)) neverConnected.add(err as object);
         reject(err);
       } else resolve(ok!);
     };
@@ -159,16 +185,14 @@ async function connectOne(
       username: hop.user,
       readyTimeout,
       keepaliveInterval: hop.keepaliveMs ?? opts.keepaliveIntervalMs ?? 15_000,
-      keepaliveCountMax: opts.keepaliveCountMax ?? 3,
+      // as ssh: that many keepalives unanswered, then the connection is dead (0: at the first interval)
+      keepaliveCountMax: hop.keepaliveCountMax ?? opts.keepaliveCountMax ?? 3,
       algorithms: {
-        serverHostKey: hostKeyOrder(
-          opts.hostKeys.knownHosts.knownTypes(name),
-          opts.hostKeys.knownHosts.hasCertAuthority(name),
-        ) as never,
+        serverHostKey: hostKeyOrder(knownHosts.knownTypes(name), knownHosts.hasCertAuthority(name)) as never,
       },
       // Checked during the key exchange: returning false ends the connection before auth.
       hostVerifier: (key: Buffer) => {
-        keyError = opts.hostKeys.check(hop.label, hop.host, hop.port, key, hop.hostKeyAlias);
+        keyError = opts.hostKeys.checkHop(hop, key);
         return keyError === null;
       },
       authHandler: auth.handler,

@@ -16,6 +16,8 @@ export interface KnownHostLine {
   patterns: string; // as written: comma list, or one hashed entry
   keyType: string;
   key: Buffer;
+  /** the file it was read from (a host's key may be checked in several, knownHostsFiles.ts) */
+  file?: string;
 }
 
 /** a line as ssh-keygen -F lists it: its key type's name is known, its key may still be broken */
@@ -56,7 +58,7 @@ export function parseKnownHosts(text: string): KnownHostLine[] {
   return parseLines(text).filter((l) => !l.broken);
 }
 
-function parseLines(text: string): ParsedLine[] {
+function parseLines(text: string, file?: string): ParsedLine[] {
   const out: ParsedLine[] = [];
   text.split('\n').forEach((raw, i) => {
     const line = raw.trim();
@@ -77,6 +79,7 @@ function parseLines(text: string): ParsedLine[] {
       keyType: key ? keyTypeOf(key) : type,
       key: key ?? Buffer.alloc(0),
       broken: !key,
+      ...(file === undefined ? {} : { file }),
     });
   });
   return out;
@@ -165,18 +168,24 @@ export class KnownHosts {
     readonly file: string,
     text?: string,
   ) {
-    this.all = parseLines(text ?? readIfExists(file));
+    this.all = parseLines(text ?? readIfExists(file), file);
     this.lines = this.all.filter((l) => !l.broken);
   }
 
   /** re-reads the file (another process, or `ssh`, may have changed it) */
   reload(): void {
-    this.all = parseLines(readIfExists(this.file));
+    this.all = parseLines(readIfExists(this.file), this.file);
     this.lines = this.all.filter((l) => !l.broken);
     this.matches.clear();
   }
 
-  private linesFor(name: string): KnownHostLine[] {
+  /** the lines ssh reads (those whose key parses), in file order */
+  entries(): readonly KnownHostLine[] {
+    return this.lines;
+  }
+
+  /** the lines whose host patterns match `name` */
+  linesFor(name: string): KnownHostLine[] {
     let m = this.matches.get(name);
     if (!m) {
       m = this.lines.filter((l) => patternsMatch(l.patterns, name));
@@ -191,21 +200,7 @@ export class KnownHosts {
    * certificate is checked against `cert` (without it, only its key counts, as if it were plain)
    */
   verdict(name: string, key: Buffer, cert?: CertCheck): Verdict {
-    const type = keyTypeOf(key);
-    const mine = this.linesFor(name);
-    if (type.endsWith(certSuffix))
-      return certificateVerdict(this.lines, mine, key, cert, (plain) => this.verdict(name, plain));
-    const revoked = this.lines.find((l) => l.marker === '@revoked' && l.key.equals(key));
-    if (revoked) return { kind: 'revoked', line: revoked };
-    const plain = mine.filter((l) => l.marker === '');
-    if (plain.some((l) => l.key.equals(key))) return { kind: 'known' };
-    const sameType = plain.filter((l) => l.keyType === type);
-    if (sameType.length > 0) return { kind: 'changed', want: sameType };
-    const otherTypes = [...new Set(plain.map((l) => l.keyType))];
-    // a host that has keys of other types on file but shows a new type is treated as changed:
-    // trusting it silently would let an attacker pick a type we have not pinned
-    if (otherTypes.length > 0) return { kind: 'changed', want: plain };
-    return { kind: 'unknown', otherTypes, certAuthority: mine.some((l) => l.marker === '@cert-authority') };
+    return verdictIn(this.lines, this.linesFor(name), key, cert);
   }
 
   /** the lines whose host patterns match `name`, as `ssh-keygen -F name` lists them (broken keys too) */
@@ -238,6 +233,33 @@ export class KnownHosts {
     appendFileSync(this.file, (needsNewline ? '\n' : '') + text, { mode: 0o600 });
     this.reload();
   }
+}
+
+/**
+ * What the lines `all` say of `key` shown by a host whose matching lines are `mine` (those of
+ * `all` whose patterns match its name): of one file, or of several read as one, as ssh reads its
+ * UserKnownHostsFile and GlobalKnownHostsFile lists (a key pinned in any of them is known).
+ */
+export function verdictIn(
+  all: readonly KnownHostLine[],
+  mine: readonly KnownHostLine[],
+  key: Buffer,
+  cert?: CertCheck,
+): Verdict {
+  const type = keyTypeOf(key);
+  if (type.endsWith(certSuffix))
+    return certificateVerdict(all, mine, key, cert, (plain) => verdictIn(all, mine, plain));
+  const revoked = all.find((l) => l.marker === '@revoked' && l.key.equals(key));
+  if (revoked) return { kind: 'revoked', line: revoked };
+  const plain = mine.filter((l) => l.marker === '');
+  if (plain.some((l) => l.key.equals(key))) return { kind: 'known' };
+  const sameType = plain.filter((l) => l.keyType === type);
+  if (sameType.length > 0) return { kind: 'changed', want: sameType };
+  const otherTypes = [...new Set(plain.map((l) => l.keyType))];
+  // a host that has keys of other types on file but shows a new type is treated as changed:
+  // trusting it silently would let an attacker pick a type we have not pinned
+  if (otherTypes.length > 0) return { kind: 'changed', want: plain };
+  return { kind: 'unknown', otherTypes, certAuthority: mine.some((l) => l.marker === '@cert-authority') };
 }
 
 export function formatLine(name: string, key: Buffer, hash: boolean): string {

@@ -1,13 +1,14 @@
 // A pool of SSH connections, one per endpoint, shared by every command of a run (and by the
 // extension's refreshes). Bounds: channels per connection stay under sshd's MaxSessions (10);
 // handshakes in flight are capped overall and per server address (sshd's MaxStartups 10:30:100
-// drops unauthenticated connections beyond 10); dropped handshakes are retried with jitter.
+// drops unauthenticated connections beyond 10); dropped handshakes are retried with jitter, and a
+// connection that could not be made at all is tried again as ssh's ConnectionAttempts says (open()).
 // Idle connections close after idleMs.
 import type { Client } from 'ssh2';
 import { FleetError } from '../errors';
 import { Semaphore } from '../limit';
 import type { KeyStore } from './auth';
-import { connect } from './connect';
+import { connect, failedToConnect } from './connect';
 import { endpointAddress, type SshEndpoint } from './endpoint';
 import { execCommand, type ExecOptions, type ExecResult } from './exec';
 import type { HostKeyChecker } from './hostKeyPolicy';
@@ -27,7 +28,7 @@ export interface PoolOptions {
   channelsPerConnection?: number;
   /** close a connection unused for this long (default 60 s) */
   idleMs?: number;
-  /** attempts for a handshake the server dropped before auth (default 4) */
+  /** attempts for a handshake the server dropped before auth (default 4; see open() for ConnectionAttempts) */
   connectAttempts?: number;
   readyTimeoutMs?: number;
   /**
@@ -109,8 +110,19 @@ export class SshPool {
     const server = `${first.host}:${first.port}`;
     let perServer = this.perServer.get(server);
     if (!perServer) this.perServer.set(server, (perServer = new Semaphore(this.opts.maxHandshakesPerServer ?? 8)));
-    const attempts = this.opts.connectAttempts ?? 4;
-    for (let attempt = 1; ; attempt++) {
+    // Two kinds of failure, each with its own count, in one loop:
+    // - the TCP connection to the first hop was never made (refused, no route, timed out connecting):
+    //   tried ConnectionAttempts times in all (the first hop's ssh_config; default 1), one second apart,
+    //   as ssh tries (ssh_connect_direct). Not through a ProxyCommand, where ssh does not retry either;
+    // - the server accepted the connection, then dropped it before authentication (sshd's MaxStartups,
+    //   which a fan-out meets and one ssh rarely does): retried up to connectAttempts in all, after a
+    //   jittered, doubling pause, so many hosts' retries do not arrive together. ssh gives up on these
+    //   at once; ConnectionAttempts does not multiply them.
+    // A host costs at most ConnectionAttempts + connectAttempts - 1 attempts; a run stops waiting when
+    // its signal aborts. Every other failure (host key, authentication) is final at once.
+    const connects = first.proxyCommand ? 1 : (first.connectionAttempts ?? 1);
+    const drops = this.opts.connectAttempts ?? 4;
+    for (let failedConnects = 0, dropped = 0; ;) {
       try {
         return await perServer.run(
           () =>
@@ -127,9 +139,16 @@ export class SshPool {
           signal,
         );
       } catch (err) {
-        if (!(err instanceof FleetError && err.retryable) || attempt >= attempts || signal?.aborted) throw err;
-        this.stats.retries++;
-        await sleep(Math.random() * 250 * 2 ** attempt, signal);
+        if (signal?.aborted) throw err;
+        if (failedToConnect(err)) {
+          if (++failedConnects >= connects) throw err;
+          this.stats.retries++;
+          await sleep(1000, signal);
+        } else {
+          if (!(err instanceof FleetError && err.retryable) || ++dropped >= drops) throw err;
+          this.stats.retries++;
+          await sleep(Math.random() * 250 * 2 ** dropped, signal);
+        }
       }
     }
   }
@@ -161,10 +180,24 @@ export class SshPool {
   }
 }
 
+/**
+ * Endpoints that share a connection: the same hops, proxy and keys, and the same host-key and agent
+ * settings at every hop (two names of one host whose configs trust differently never share one)
+ */
 function poolKey(ep: SshEndpoint): string {
   return [
     [...ep.jump, ep].map(endpointAddress).join(' via '),
     ep.proxyCommand ?? '',
     [...ep.identityFiles, ...(ep.optionalIdentityFiles ?? [])].join(','),
+    JSON.stringify(
+      [...ep.jump, ep].map((h) => [
+        h.hostKeyAlias,
+        h.strictHostKeyChecking,
+        h.userKnownHostsFiles,
+        h.globalKnownHostsFiles,
+        h.identityAgent,
+        h.keepaliveCountMax,
+      ]),
+    ),
   ].join(' ');
 }

@@ -85,23 +85,8 @@ export const refusals: Record<string, (value: string) => string | null> = {
  * Keywords resolved and carried on the SshEndpoint whose value the connection does not act on yet:
  * where the value asks for something other than what Fleet does, Fleet says so (once per line), and
  * goes on the way it would without it. Each returns the note, or null when Fleet does that anyway.
- * (`values`: the setting's values, ~ and tokens expanded; `home`: the user's home.)
+ * (`values`: the setting's values, ~ and tokens expanded; `home`: the user's home.) None today: the
+ * known-hosts files, StrictHostKeyChecking, IdentityAgent, ConnectionAttempts and ServerAliveCountMax
+ * are acted on (hostKeyPolicy.ts, knownHostsFiles.ts, auth.ts, pool.ts, connect.ts).
  */
-export const notActedOn: Record<string, (values: string[], home: string) => string | null> = {
-  userknownhostsfile: (v, home) =>
-    v.join(' ') === `${home}/.ssh/known_hosts` || v.join(' ') === `${home}/.ssh/known_hosts ${home}/.ssh/known_hosts2`
-      ? null
-      : 'Fleet checks host keys in --known-hosts (default ~/.ssh/known_hosts), not in these files',
-  globalknownhostsfile: (v) =>
-    v.join(' ') === 'none' || v.join(' ') === '/etc/ssh/ssh_known_hosts /etc/ssh/ssh_known_hosts2'
-      ? null
-      : 'Fleet reads no global known_hosts file',
-  stricthostkeychecking: (v) =>
-    v[0] === 'true'
-      ? 'Fleet asks about unknown host keys on a terminal (--host-key-policy strict refuses them, as this asks)'
-      : null, // no, accept-new, ask: Fleet is at least as strict (it never takes a changed key)
-  identityagent: (v) => (v[0] === 'SSH_AUTH_SOCK' ? null : "Fleet asks SSH_AUTH_SOCK's agent, not this one"),
-  connectionattempts: (v) =>
-    v[0] === '1' ? null : 'Fleet makes one TCP attempt (it retries a handshake the server drops, up to 4 times)',
-  serveralivecountmax: (v) => (v[0] === '3' ? null : 'Fleet gives up after 3 unanswered keepalives'),
-};
+export const notActedOn: Record<string, (values: string[], home: string) => string | null> = {};
