@@ -39,6 +39,7 @@ export async function runBackend(
       await stepFaultWait(control.hooks, ctx.signal, ctx.backend.addr);
       try {
         const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]);
+        await ctx.lease?.(); // nothing of an agent changes without the rollout's lease there
         const next: StepName | 'done' = await steps[current]({ ...ctx, signal });
         journal.append({ t: 'step', backend: ctx.backend.addr, step: current, phase: 'done', attempt, next });
         step = next;

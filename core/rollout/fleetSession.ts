@@ -8,7 +8,7 @@ import type { Actor } from '../protocol/agentRecords';
 import type { LoadedService } from './config';
 import { readFleetRecords } from './fleetRecords';
 import { catchUp } from './fleetResume';
-import type { Journal, JournalEvent } from './journal';
+import { readJournal, type Journal, type JournalEvent } from './journal';
 import { FleetLease, type FleetAgent, type RolloutHeldError } from './leases';
 import { ProgressRecorder } from './recorder';
 
@@ -46,7 +46,7 @@ export class FleetSession {
     const lease = await FleetLease.acquire(
       svc,
       agents,
-      { actor: o.actor, rolloutId: o.rolloutId, ttlSecs },
+      { actor: o.actor, rolloutId: o.rolloutId, ttlSecs, resumes: o.resuming },
       { waitMs: o.leaseWaitMs, onWait: o.onLeaseWait, signal: o.signal },
     );
     const s = new FleetSession(svc, journal, lease);
@@ -67,13 +67,21 @@ export class FleetSession {
       },
       (backend, text) => s.note(backend, text),
     );
-    const took = lease.tookOver.map((l) => `${l.holder.user}@${l.holder.machine} (rollout ${l.rolloutId})`);
+    const took = lease.tookOver.map(
+      (l) =>
+        `${l.expired ? 'the expired lease' : 'the lease of a controller that died on this machine'} of ${l.holder.user}@${l.holder.machine} (pid ${l.holder.pid}, rollout ${l.rolloutId})`,
+    );
+    for (const a of lease.unreachable)
+      s.note(
+        a.backends[0],
+        `agent ${a.endpoint} could not be reached to take the lease: taken before its backends' first step, which fail until it answers (nothing there changes without the lease)`,
+      );
     journal.append({
       t: 'lease',
       phase: 'taken',
       agents: lease.held.length,
       ttlSecs,
-      detail: took.length ? `took over the expired lease of ${[...new Set(took)].join(', ')}` : '',
+      detail: took.length ? `took over ${[...new Set(took)].join(', ')}` : '',
     });
     for (const a of lease.old)
       s.note(
@@ -97,6 +105,19 @@ export class FleetSession {
       },
     );
     return s;
+  }
+
+  /**
+   * Before a step of `agent`'s backend: the lease there, if the start could not take it (the agent
+   * was unreachable); its events so far go to it once it is held. Throws what the agent answered.
+   */
+  async leaseAgent(agent: string): Promise<void> {
+    const a = this.lease.unreachable.find((x) => x.endpoint === agent);
+    if (!a) return;
+    if (await this.lease.takeLate(agent)) {
+      this.recorder?.add(a, readJournal(this.journal.file));
+      this.note(a.backends[0], `agent ${agent} answers again: the rollout's lease is taken there now`);
+    }
   }
 
   /** every journal event goes to the agents */

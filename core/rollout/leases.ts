@@ -3,14 +3,18 @@
 // after another in a fixed order (by backend address), so of two controllers starting the same
 // rollout at once the first agent decides: one wins, the other is refused there with the holder
 // named and gives back whatever it took. An agent from before leases (AgentTooOldError) is rolled
-// out without one, with a warning; an agent that cannot be reached refuses the start (nothing
-// changed): without its lease nobody knows who else may be changing it.
+// out without one, with a warning. An agent that cannot be reached is taken later, before its
+// backends' first step (takeLate): its backends fail like any unreachable backend, counted against
+// MaxFailures, and nothing of it changes without the lease; when no agent at all can be reached the
+// start is refused (nothing changed). A resume whose lease is still held by the controller it
+// resumes, dead on this very machine (its pid gone), breaks that lease at once instead of waiting
+// for it to expire (deadHolderHere).
 import { randomBytes } from 'node:crypto';
 import type { AgentClient } from '../agentClient/client';
 import { AgentTooOldError, LeaseHeldError, LeaseLostError } from '../agentClient/records';
-import { errorMessage, FleetError } from '../errors';
+import { errorMessage, FleetError, UnreachableError } from '../errors';
 import { mapLimit } from '../limit';
-import { describeLease, type Actor, type LeaseView } from '../protocol/agentRecords';
+import { describeActor, describeLease, type Actor, type LeaseView } from '../protocol/agentRecords';
 import { sleep } from '../sleep';
 import type { BackendTarget, LoadedService } from './config';
 
@@ -67,12 +71,32 @@ export interface LeaseTerms {
   actor: Actor;
   rolloutId: string;
   ttlSecs: number;
+  /** a resume of rolloutId from this machine's journal: a lease of it whose controller died here is broken */
+  resumes?: boolean;
+}
+
+/**
+ * Is `l` this rollout's lease left by a controller that died on this machine? Its rollout is the one
+ * being resumed, its holder names this machine, and no process has its pid (kill 0: ESRCH). A pid
+ * taken again by another process counts as alive (the lease is then waited for), and so does
+ * anything on another machine, which cannot be asked.
+ */
+export function deadHolderHere(l: LeaseView, terms: LeaseTerms): boolean {
+  if (!terms.resumes || l.rolloutId !== terms.rolloutId || l.holder.machine !== terms.actor.machine) return false;
+  if (l.holder.pid === process.pid || l.holder.pid <= 1) return false;
+  try {
+    process.kill(l.holder.pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 export class FleetLease {
   private timer?: NodeJS.Timeout;
   private renewing = false;
   private lostWith?: LeaseLostError;
+  private readonly lateTakes = new Map<string, Promise<boolean>>();
 
   private constructor(
     private readonly svc: LoadedService,
@@ -84,6 +108,8 @@ export class FleetLease {
     readonly terms: LeaseTerms,
     /** leases of controllers that stopped renewing, taken over */
     readonly tookOver: LeaseView[],
+    /** agents that could not be reached at the start: taken before their backends' first step */
+    readonly unreachable: FleetAgent[] = [],
   ) {}
 
   /**
@@ -114,26 +140,19 @@ export class FleetLease {
 
   private static async tryAcquire(svc: LoadedService, agents: readonly FleetAgent[], terms: LeaseTerms) {
     const leaseId = randomBytes(16).toString('hex');
-    const held: FleetAgent[] = [];
-    const old: FleetAgent[] = [];
-    const tookOver: LeaseView[] = [];
-    const lease = new FleetLease(svc, held, old, leaseId, terms, tookOver);
+    const lease = new FleetLease(svc, [], [], leaseId, terms, []);
+    let unreachable: unknown;
     for (const a of agents) {
       try {
-        const g = await a.client.takeLease(svc.packageName, {
-          leaseId,
-          holder: terms.actor,
-          rolloutId: terms.rolloutId,
-          service: { path: svc.file.slice(0, 1024), sha256: svc.serviceSha256 },
-          sha256: svc.sha256,
-          ttlSecs: terms.ttlSecs,
-        });
-        a.client.useLease(svc.packageName, leaseId);
-        held.push(a);
-        if (g.tookOver) tookOver.push(g.tookOver);
+        await lease.takeOn(a);
       } catch (e) {
         if (e instanceof AgentTooOldError) {
-          old.push(a);
+          lease.old.push(a);
+          continue;
+        }
+        if (e instanceof UnreachableError) {
+          lease.unreachable.push(a);
+          unreachable ??= e;
           continue;
         }
         await lease.release('ESPreconditionFailure');
@@ -141,7 +160,67 @@ export class FleetLease {
         throw new LeaseUnavailableError(a.endpoint, e);
       }
     }
+    // not one agent answered: nothing could be rolled out, and nobody knows who else is at it
+    if (agents.length && lease.unreachable.length === agents.length)
+      throw new LeaseUnavailableError(agents[0].endpoint, unreachable);
     return lease;
+  }
+
+  /** takes the lease on one agent (breaking this rollout's own lease left by a controller dead here) */
+  private async takeOn(a: FleetAgent): Promise<void> {
+    const req = {
+      leaseId: this.leaseId,
+      holder: this.terms.actor,
+      rolloutId: this.terms.rolloutId,
+      service: { path: this.svc.file.slice(0, 1024), sha256: this.svc.serviceSha256 },
+      sha256: this.svc.sha256,
+      ttlSecs: this.terms.ttlSecs,
+    };
+    let grant;
+    try {
+      grant = await a.client.takeLease(this.svc.packageName, req);
+    } catch (e) {
+      if (!(e instanceof LeaseHeldError && e.lease && deadHolderHere(e.lease, this.terms))) throw e;
+      const h = e.lease.holder;
+      await a.client.breakLease(
+        this.svc.packageName,
+        `its controller ${describeActor(h)} is gone (no process ${h.pid} on ${h.machine}); rollout ${this.terms.rolloutId} resumed by pid ${process.pid}`,
+      );
+      this.tookOver.push(e.lease);
+      grant = await a.client.takeLease(this.svc.packageName, req);
+    }
+    a.client.useLease(this.svc.packageName, this.leaseId);
+    this.held.push(a);
+    if (grant.tookOver) this.tookOver.push(grant.tookOver);
+  }
+
+  /**
+   * Takes the lease on an agent that could not be reached at the start, before its backend's step:
+   * a no-op once held; throws what the agent answered (unreachable again, held by another
+   * controller). Returns true when it was taken just now.
+   */
+  takeLate(endpoint: string): Promise<boolean> {
+    const a = this.unreachable.find((x) => x.endpoint === endpoint);
+    if (!a || this.lostWith) return Promise.resolve(false);
+    // backends of one agent start together: one take for all of them
+    let p = this.lateTakes.get(endpoint);
+    if (!p) {
+      p = this.takeOn(a).then(
+        () => {
+          this.unreachable.splice(this.unreachable.indexOf(a), 1);
+          return true;
+        },
+        (e: unknown) => {
+          if (!(e instanceof LeaseHeldError)) throw e;
+          throw new FleetError(
+            `agent ${endpoint} could not be reached when this rollout took its lease, and is held now by ${e.lease ? describeLease(e.lease) : 'another controller'}; its backends are left as they are`,
+          );
+        },
+      );
+      this.lateTakes.set(endpoint, p);
+      void p.finally(() => this.lateTakes.delete(endpoint)).catch(() => undefined);
+    }
+    return p;
   }
 
   /** renews every ttlSecs/4 until released; `onLost` hears once that another controller took the package */

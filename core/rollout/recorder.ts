@@ -48,6 +48,19 @@ export class ProgressRecorder {
     for (const q of this.queues) for (const b of q.agent.backends) this.byBackend.set(b, q);
   }
 
+  /** records on `agent` too from now on, starting with `past`: the events so far that concern it (taken late) */
+  add(agent: FleetAgent, past: readonly JournalEvent[]): void {
+    if (this.queues.some((q) => q.agent.endpoint === agent.endpoint)) return;
+    const q: Queue = { agent, pending: [] };
+    this.queues.push(q);
+    for (const b of agent.backends) this.byBackend.set(b, q);
+    for (const e of past) {
+      const backend = (e as { backend?: string }).backend;
+      if (backend === undefined || agent.backends.includes(backend)) q.pending.push(e);
+    }
+    if (q.pending.length) this.kick(q);
+  }
+
   /** queues the event for its agents and starts sending */
   record(e: JournalEvent): void {
     const backend = (e as { backend?: string }).backend;

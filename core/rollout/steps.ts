@@ -29,6 +29,8 @@ export interface StepContext {
   note: (text: string) => void;
   /** reports what the backend runs before the rollout touches it (the panel's "from") */
   found?: (status: PackageStatus | null) => void;
+  /** holds the rollout's lease on the backend's agent before any step (taken late if the start could not) */
+  lease?: () => Promise<void>;
 }
 
 export class StepError extends FleetError {}

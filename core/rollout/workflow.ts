@@ -294,6 +294,7 @@ export class Rollout {
         health: this.health,
         signal: this.abortCtl.signal,
         note: (text) => void this.journal.append({ t: 'note', backend: addr, text }),
+        lease: () => this.session?.leaseAgent(target.agent) ?? Promise.resolve(),
         found: (st) =>
           void this.journal.append({
             t: 'found',

@@ -128,7 +128,9 @@ describe('a fleet run by a team (real agents, built-in LB)', function () {
       assert.match(b.stdout(), /resuming from the journal/);
       assert.match(
         b.stdout(),
-        new RegExp(`lease taken on 4 agent\\(s\\).*took over the expired lease of \\S+ \\(rollout ${rolloutId}\\)`),
+        new RegExp(
+          `lease taken on 4 agent\\(s\\).*took over the expired lease of \\S+ \\(pid \\d+, rollout ${rolloutId}\\)`,
+        ),
       );
       assert.match(b.stdout(), /end state: ESSuccess/);
       // what was done stays done: the canary and b1 are not touched again, b2 starts where it stopped

@@ -14,7 +14,8 @@ import { LeaseHeldError, LeaseLostError, type AgentClient } from '../../core/age
 import type { LeaseRequest, RolloutEvents } from '../../core/protocol/agentRecords';
 import type { LoadedService } from '../../core/rollout/config';
 import { readJournal } from '../../core/rollout/journal';
-import { RolloutHeldError } from '../../core/rollout/leases';
+import { UnreachableError } from '../../core/errors';
+import { deadHolderHere, RolloutHeldError } from '../../core/rollout/leases';
 import { Rollout, type RolloutDeps } from '../../core/rollout/workflow';
 import { FakeFleet, fakeAddrs, fakeService } from './fakeFleet';
 
@@ -148,5 +149,93 @@ describe('rollout workflow with leases on its agents (in-memory fleet, the agent
     const end = ev.at(-1)!;
     assert.ok(end.t === 'end' && end.state === 'Aborted' && /lease is gone/.test(end.error ?? ''), JSON.stringify(end));
     assert.ok(installs < fakeAddrs.length, `${installs} installs`);
+  });
+
+  it('an agent unreachable at the start: the rest go on; its lease is taken before its first step, its events follow', async () => {
+    const svc = await fakeService({ CanaryNum: 0, Concurrency: 1, MaxFailures: 0, Retries: 2 });
+    const fleet = new FakeFleet(fakeAddrs);
+    const { deps, stores } = withLeases(fleet, svc);
+    const late = fakeAddrs[3];
+    let refusals = 1; // the start's take fails; the late take answers
+    const agentFor = deps.agentFor;
+    deps.agentFor = (b) => {
+      const c = agentFor(b);
+      if (b.addr !== late) return c;
+      const take = c.takeLease.bind(c);
+      return Object.assign(c, {
+        takeLease: (n: string, r: LeaseRequest) =>
+          refusals-- > 0
+            ? Promise.reject(new UnreachableError(b.agent, 'cannot reach the agent: ECONNREFUSED'))
+            : take(n, r),
+      });
+    };
+    const unleased: string[] = [];
+    fleet.onOp = (op, addr) => {
+      if (op.startsWith('lb')) return;
+      if (!stores.get(addr)!.leases.live(svc.packageName)) unleased.push(`${op} ${addr}`);
+    };
+    const r = new Rollout(svc, deps, { actor });
+    assert.equal(await r.run(), 'ESSuccess');
+    assert.deepEqual(unleased, [], 'nothing of an agent was done without the lease there');
+    const notes = readJournal(r.journal.file).flatMap((e) => (e.t === 'note' ? [e.text] : []));
+    assert.ok(
+      notes.some((t) => /could not be reached to take the lease/.test(t)),
+      notes.join('\n'),
+    );
+    assert.ok(notes.some((t) => /answers again: the rollout's lease is taken there now/.test(t)));
+    const rec = stores.get(late)!.records.read(svc.packageName)!;
+    const kinds = rec.events.map((e) => (e.event as { t: string }).t);
+    assert.ok(kinds.includes('plan'), 'the events from before the late take are recorded there too');
+    assert.equal(kinds.at(-1), 'end');
+    assert.equal(stores.get(late)!.leases.get(svc.packageName), null, 'given back with the others');
+  });
+
+  it('an agent that never answers: its backend fails (counted against MaxFailures) and is never touched', async () => {
+    const svc = await fakeService({ CanaryNum: 0, Concurrency: 2, MaxFailures: 1, Retries: 1 });
+    const fleet = new FakeFleet(fakeAddrs);
+    const { deps } = withLeases(fleet, svc);
+    const down = fakeAddrs[1];
+    const agentFor = deps.agentFor;
+    deps.agentFor = (b) =>
+      b.addr !== down
+        ? agentFor(b)
+        : Object.assign(agentFor(b), {
+            takeLease: () => Promise.reject(new UnreachableError(b.agent, 'cannot reach the agent: ETIMEDOUT')),
+          });
+    const touched: string[] = [];
+    fleet.onOp = (op, addr) => void (addr === down && !op.startsWith('lb') && touched.push(op));
+    const r = new Rollout(svc, deps, { actor });
+    assert.equal(await r.run(), 'ESSuccess');
+    assert.deepEqual(touched, [], 'the silent agent was asked nothing past its lease');
+    assert.equal((await fleet.deps(svc).lb.state(down)).lb, 'serving', 'its backend serves on in the LB');
+    const failed = readJournal(r.journal.file).find((e) => e.t === 'backend' && e.result === 'failed');
+    assert.match(
+      (failed as { error?: string } | undefined)?.error ?? '',
+      /^findApp: host .*: cannot reach the agent: ETIMEDOUT/,
+    );
+  });
+
+  it('a resume breaks its own lease only when its controller died on this machine', () => {
+    const me = { user: 'tester', machine: 'box', tool: 'cli' as const, pid: process.pid };
+    const terms = { actor: me, rolloutId: 'r1', ttlSecs: 60, resumes: true };
+    const lease = (holder: Partial<typeof me>, rolloutId = 'r1') => ({
+      holder: { ...me, ...holder },
+      rolloutId,
+      service: { path: '/s/service.json', sha256: 'a'.repeat(64) },
+      sha256: 'b'.repeat(64),
+      since: '2026-12-02T00:00:00.000Z',
+      expiresAt: '2026-12-02T00:02:00.000Z',
+      expiresInSecs: 100,
+      expired: false,
+      ttlSecs: 60,
+    });
+    // a pid no process has: above the kernel's pid_max
+    const gone = 2 ** 22 + 1;
+    assert.equal(deadHolderHere(lease({ pid: gone }) as never, terms), true);
+    assert.equal(deadHolderHere(lease({ pid: gone }) as never, { ...terms, resumes: false }), false, 'a new rollout');
+    assert.equal(deadHolderHere(lease({ pid: gone }, 'r0') as never, terms), false, 'another rollout');
+    assert.equal(deadHolderHere(lease({ pid: gone, machine: 'laptop' }) as never, terms), false, 'another machine');
+    assert.equal(deadHolderHere(lease({ pid: process.ppid }) as never, terms), false, 'a live process');
+    assert.equal(deadHolderHere(lease({ pid: process.pid }) as never, terms), false, 'this very process');
   });
 });
