@@ -11,6 +11,10 @@ chmod 755 "$run" # test users (other login shells, ssh -G as another user) have 
 export TMPDIR=$run FLEET_TEST_RUN=${run##*/}
 # one cache of the agent's runtime for every phase (the CLI, the extension host), filled by test-setup.sh
 export FLEET_CACHE_DIR="${FLEET_CACHE_DIR:-$PWD/.tools/cache}"
+# as on a developer's terminal: a CI system's variables would make every controller the tests start a
+# CI job (test/harness/plainEnv.ts lists them; tests about CI set them themselves)
+unset CI CI_JOB_NAME GITHUB_ACTIONS GITHUB_ACTOR GITLAB_CI GITLAB_USER_LOGIN BUILDKITE BUILDKITE_BUILD_CREATOR \
+  JENKINS_URL CIRCLECI CIRCLE_USERNAME
 status=0
 for phase in lint typecheck build test:unit test:integration test:vscode; do
   echo "== npm run $phase"
