@@ -11,6 +11,7 @@ import type { TreeNode } from '../core/fleetView/treeModel';
 import { inventoryTemplate } from '../core/inventory/editInventory';
 import { startDemoLoad, type DemoLoad } from '../demo/load';
 import { LocalFleet } from '../demo/localFleet';
+import { sleep } from '../core/sleep';
 import { buildExamples } from '../examples/build';
 import { confirm } from './confirm';
 import type { HostsProvider } from './hostsProvider';
@@ -121,7 +122,7 @@ export class DemoFleet implements vscode.Disposable {
    * editors and the panel it opened on its folder and removes every folder it made. `ask`: a
    * question first (the status bar item's click); resolves false when the person said no.
    */
-  async stop(opts: { ask?: boolean } = {}): Promise<boolean> {
+  async stop(opts: { ask?: boolean; quiet?: boolean } = {}): Promise<boolean> {
     const local = this.local;
     if (!local) {
       await this.stopping;
@@ -148,9 +149,12 @@ export class DemoFleet implements vscode.Disposable {
     this.stopping = (async () => {
       this.rollouts.abort(local.serviceFile);
       await this.rollouts.settled(local.serviceFile).catch(() => undefined);
-      // what it opened on its folder goes before the folder does: no panel on a deleted file
-      this.closePanel(local.serviceFile);
-      await closeEditorsUnder(local.dir);
+      // what it opened on its folder goes before the folder does: no panel on a deleted file. Not when
+      // the window closes (quiet): then nothing is left to close, and the processes must stop whatever the UI does
+      if (!opts.quiet) {
+        this.closePanel(local.serviceFile);
+        await Promise.race([closeEditorsUnder(local.dir).catch(() => undefined), sleep(3000)]);
+      }
       this.rollouts.forget(local.serviceFile);
       await this.load?.stop();
       await local.stop();
@@ -208,7 +212,7 @@ export class DemoFleet implements vscode.Disposable {
   }
 
   dispose(): void {
-    void this.stop();
+    void this.stop({ quiet: true });
     this.status.dispose();
   }
 }

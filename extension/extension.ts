@@ -279,7 +279,7 @@ export function activate(context: vscode.ExtensionContext): FleetApi {
     },
   );
   context.subscriptions.push(demo);
-  stopDemo = () => demo.stop();
+  stopDemo = () => demo.stop({ quiet: true });
   cmd('fleet.tryDemo', () => demo.start(), 'Try the Demo Fleet (it starts processes on this machine)');
   cmd('fleet.stopDemo', (o?: { ask?: boolean }) => demo.stop({ ask: Boolean(o && !isNode(o) && o.ask) }));
   cmd('fleet.createInventory', () => createInventory(session), 'Create fleet.json');
