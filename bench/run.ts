@@ -1,9 +1,10 @@
 // Runs the benchmarks named on the command line (all when none) and prints markdown for
-// BENCHMARKS.md. Usage: npm run bench -- [ssh] [ssh-latency] [lb] [agent] [agent-deploy] [rollout] [extension] [push] [prometheus-view] [ping]
+// BENCHMARKS.md. Usage: npm run bench -- [ssh] [ssh-latency] [lb] [lb-slow] [agent] [agent-deploy] [rollout] [extension] [push] [prometheus-view] [ping]
 import { benchAgent } from './agent';
 import { benchAgentDeploy } from './agentDeploy';
 import { benchExtension } from './extension';
 import { benchLb } from './lb';
+import { benchLbSlowClients } from './lbSlowClients';
 import { benchPing } from './ping';
 import { benchPrometheusView } from './prometheusView';
 import { benchPush } from './push';
@@ -15,6 +16,7 @@ const suites: Record<string, () => Promise<string>> = {
   // the 50 hosts 40 ms away (20 ms each way), through the harness's latency proxy
   'ssh-latency': () => benchSshFanout(50, 3, { oneWayMs: 20 }),
   lb: () => benchLb(),
+  'lb-slow': () => benchLbSlowClients(),
   agent: () => benchAgent(),
   'agent-deploy': () => benchAgentDeploy(),
   rollout: () => benchRollout(),
