@@ -1,5 +1,6 @@
 // Agent endpoints as users write them: https://host:port (TLS, the certificate pinned), http://host:port
 // (loopback, or an old agent the user named with --insecure-http), unix:/path, ssh://user@host[:port][/socket].
+import { advice } from '../advice';
 import { isIP } from 'node:net';
 import { UsageError } from '../errors';
 import { unbracket } from '../hostPort';
@@ -59,7 +60,7 @@ export function checkPlainHttp(ep: AgentEndpoint, allowed: readonly string[]): v
   if (ep.kind !== 'http' || isLoopbackHost(ep.host)) return;
   if (allowed.some((h) => unbracket(h).toLowerCase() === ep.host.toLowerCase())) return;
   throw new UsageError(
-    `agent ${ep.text}: plain http to an agent on another machine would send its token in clear; use https://${ep.text.slice('http://'.length)} (an agent of this Fleet speaks TLS there; fleet agent deploy --listen pins its certificate), or for an old agent on a network you trust, name it: --insecure-http ${ep.host} (or FLEET_AGENT_INSECURE_HTTP=${ep.host})`,
+    `agent ${ep.text}: plain http to an agent on another machine would send its token in clear; use https://${ep.text.slice('http://'.length)} (an agent of this Fleet speaks TLS there; ${advice().agentListen()} pins its certificate), or for an old agent on a network you trust, name it: ${advice().insecureHttp(ep.host)}`,
   );
 }
 

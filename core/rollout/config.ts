@@ -4,6 +4,7 @@
 // (Src, the token files) must lie inside its own folder, symlinks resolved, so a checked-in file
 // cannot make Fleet upload ~/.ssh/id_ed25519 or send it as a token. A file elsewhere is given on the
 // command line (`--src`, `--agent-token-file`, `--lb-token-file`), never by the file itself.
+import { advice } from '../advice';
 import { createHash } from 'node:crypto';
 import { createWriteStream, readFileSync, realpathSync, statSync } from 'node:fs';
 import { ownedDir, writeWhole } from '../safeWrite';
@@ -60,7 +61,7 @@ export async function loadService(file: string, overrides: ServiceOverrides = {}
   const abs = resolve(file);
   const config = readJsonFile(abs, serviceSchema);
   const dir = dirname(abs);
-  const src = overrides.src ? resolve(overrides.src) : inside(abs, 'Src', config.Src, '--src');
+  const src = overrides.src ? resolve(overrides.src) : inside(abs, 'Src', config.Src);
   let st;
   try {
     st = statSync(src);
@@ -96,19 +97,19 @@ export async function loadService(file: string, overrides: ServiceOverrides = {}
       .replace(/[^A-Za-z0-9._-]/g, '-')
       .replace(/^[^A-Za-z0-9]+/, '') ??
     'app';
-  const tokenFile = (given: string | undefined, field: 'AgentTokenFile' | 'LBTokenFile', flag: string) =>
-    given ? resolve(given) : config[field] ? inside(abs, field, config[field]!, flag) : undefined;
+  const tokenFile = (given: string | undefined, field: 'AgentTokenFile' | 'LBTokenFile') =>
+    given ? resolve(given) : config[field] ? inside(abs, field, config[field]!) : undefined;
   let token: string | undefined;
   let lbToken: string | undefined;
   try {
-    token = loadToken(tokenFile(overrides.agentTokenFile, 'AgentTokenFile', '--agent-token-file'), 'FLEET_AGENT_TOKEN');
+    token = loadToken(tokenFile(overrides.agentTokenFile, 'AgentTokenFile'), 'FLEET_AGENT_TOKEN');
   } catch (e) {
     throw new ValidationError(abs, 'AgentTokenFile', errorMessage(e));
   }
   try {
     lbToken = config.LB.startsWith('unix:')
       ? undefined
-      : loadToken(tokenFile(overrides.lbTokenFile, 'LBTokenFile', '--lb-token-file'), 'FLEET_LB_TOKEN');
+      : loadToken(tokenFile(overrides.lbTokenFile, 'LBTokenFile'), 'FLEET_LB_TOKEN');
   } catch (e) {
     throw new ValidationError(abs, 'LBTokenFile', errorMessage(e));
   }
@@ -144,7 +145,7 @@ export async function loadService(file: string, overrides: ServiceOverrides = {}
  * `rel` resolved against the folder of service.json, refused when it (or what a symlink in it points
  * to) lies outside that folder.
  */
-function inside(file: string, field: string, rel: string, flag: string): string {
+function inside(file: string, field: 'Src' | 'AgentTokenFile' | 'LBTokenFile', rel: string): string {
   const dir = dirname(file);
   const p = resolve(dir, rel);
   let real = p;
@@ -160,7 +161,7 @@ function inside(file: string, field: string, rel: string, flag: string): string 
     throw new ValidationError(
       file,
       field,
-      `${rel} is outside the folder of this file (${real}); a service.json may only name files beside it. To use that file, give it on the command line (${flag} FILE)`,
+      `${rel} is outside the folder of this file (${real}); a service.json may only name files beside it. To use that file, ${advice().outsideFile(field)}`,
     );
   }
   return p;

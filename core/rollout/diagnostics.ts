@@ -5,6 +5,7 @@
 // the files it names exist and lie beside it (fileChecks.ts), budgets that contradict each other
 // (budgetChecks.ts), a misspelt field (did you mean CanaryNum?), and, when asked, whether its load
 // balancer answers (a warning). Pure of vscode; reads only the files service.json names.
+import { advice } from '../advice';
 import { findNodeAtLocation, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import type { z } from 'zod';
 import { fieldPath } from '../jsonFile';
@@ -236,7 +237,7 @@ async function lbFindings(input: CheckInput): Promise<Finding[]> {
         {
           severity: 'warning',
           path: ['LB'],
-          message: `the load balancer at ${c.LB} does not answer: ${why}; a rollout would stop before changing anything. Start it (fleet lb serve --control ${c.LB} …), or fix LB`,
+          message: `the load balancer at ${c.LB} does not answer: ${why}; a rollout would stop before changing anything. Start it (${advice().startLb(c.LB)}), or fix LB`,
         },
       ]
     : [];

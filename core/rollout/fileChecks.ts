@@ -2,6 +2,7 @@
 // Src exists beside the file (symlinks resolved, as a service.json may only name files in its
 // folder), a zip's Package.Binary is one of its entries and executable, the token files exist and
 // are private. A missing Src offers the packages that are there as quick fixes.
+import { advice } from '../advice';
 import { closeSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { modify } from 'jsonc-parser';
@@ -19,7 +20,7 @@ export async function fileChecks(input: CheckInput): Promise<Finding[]> {
       out.push({
         severity: 'error',
         path: ['Src'],
-        message: `${v.Src} is outside the folder of this file; a service.json may only name files beside it (give another file on the command line: fleet rollout --src FILE)`,
+        message: `${v.Src} is outside the folder of this file; a service.json may only name files beside it (${advice().otherSrc})`,
       });
     else {
       const kind = kindOf(src.path);

@@ -3,6 +3,7 @@
 // agent's own entries keep their order (seq); between agents, entries are ordered by time, so clocks
 // that disagree by a second can interleave two hosts' entries that close out of order (a limit,
 // said in README). The merge and the words are pure.
+import { advice } from '../advice';
 import { AgentTooOldError } from '../agentClient/records';
 import { errorMessage } from '../errors';
 import { mapLimit } from '../limit';
@@ -71,7 +72,7 @@ export function historyWarnings(histories: readonly AgentHistory[]): string[] {
       : []),
     ...(h.error ? [`agent ${h.endpoint} could not be read: ${h.error}`] : []),
     ...(h.answer?.pruned
-      ? [`agent ${h.endpoint}: ${h.answer.pruned} older entries not shown (pruned, or past --limit)`]
+      ? [`agent ${h.endpoint}: ${h.answer.pruned} older entries not shown (${advice().historyLimit})`]
       : []),
   ]);
 }

@@ -4,6 +4,7 @@
 // on from there: the same rules as a resume from the journal (resume.ts), plus the same settings
 // (service.json's sha256) as the rollout on the agents. Whether another controller still holds it
 // is the lease's business: taking it refuses with the holder named.
+import { advice } from '../advice';
 import { UsageError } from '../errors';
 import type { LoadedService } from './config';
 import { type AgentRead, fleetRollout, type FleetRollout, unionEvents } from './fleetRecords';
@@ -78,7 +79,7 @@ function check(svc: LoadedService, r: FleetRollout): void {
   const m = r.merged;
   if (m.sha256 !== svc.sha256)
     throw new UsageError(
-      `cannot resume: the agents' latest rollout of ${svc.packageName} (${m.rolloutId}) installs package ${m.sha256.slice(0, 12)}, this service.json's Src is ${svc.sha256.slice(0, 12)}; resume it with that package (--src), or start a new rollout`,
+      `cannot resume: the agents' latest rollout of ${svc.packageName} (${m.rolloutId}) installs package ${m.sha256.slice(0, 12)}, this service.json's Src is ${svc.sha256.slice(0, 12)}; resume it with that package (${advice().resumeWithSrc}), or start a new rollout`,
     );
   if (m.service.sha256 !== svc.serviceSha256)
     throw new UsageError(

@@ -9,6 +9,7 @@
 // start is refused (nothing changed). A resume whose lease is still held by the controller it
 // resumes, dead on this very machine (its pid gone), breaks that lease at once instead of waiting
 // for it to expire (deadHolderHere).
+import { advice } from '../advice';
 import { randomBytes } from 'node:crypto';
 import type { AgentClient } from '../agentClient/client';
 import { AgentTooOldError, LeaseHeldError, LeaseLostError } from '../agentClient/records';
@@ -50,7 +51,7 @@ export class RolloutHeldError extends FleetError {
     readonly lease: LeaseView | null,
   ) {
     super(
-      `${file} is being rolled out by ${lease ? describeLease(lease) : 'another controller'} (its lease on agent ${endpoint}); nothing was changed. Wait for it (fleet status ${file} shows where it is), or let this command wait with --lease-wait SECS; if that controller is gone, its lease expires${lease ? ` in ${lease.expiresInSecs} s` : ''} and a new rollout or --resume takes over`,
+      `${file} is being rolled out by ${lease ? describeLease(lease) : 'another controller'} (its lease on agent ${endpoint}); nothing was changed. Wait for it (fleet status ${file} shows where it is), or ${advice().waitForLease}; if that controller is gone, its lease expires${lease ? ` in ${lease.expiresInSecs} s` : ''} and a new rollout or ${advice().resumeWord} takes over`,
     );
   }
 }

@@ -1,6 +1,7 @@
 // The one reading of a rollout journal: events folded into progress (each backend's row, where a
 // resume continues, the end state) by applyEvent, and each event in words by describeEvent. The
 // workflow resumes from it, the CLI prints it, the panel and the editor's output show it.
+import { advice } from '../advice';
 import type { EndState, RowPhase, StepName } from './constants';
 import { describeWindow, type Verdict, type WindowSummary } from './analysis';
 import type { JournalEvent } from './journal';
@@ -235,7 +236,7 @@ export function describeEvent(e: JournalEvent): string {
     case 'end':
       return `end state: ${e.state}${e.error ? ` (${e.error})` : ''}${
         e.state === 'ESSuccess' && e.failures > 0
-          ? ` with ${e.failures} failed backend(s) within MaxFailures; --resume retries them`
+          ? ` with ${e.failures} failed backend(s) within MaxFailures; ${advice().resume}`
           : ''
       }`;
   }

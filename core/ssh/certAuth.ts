@@ -3,6 +3,7 @@
 // which then signs). Certificates ssh-agent holds itself (ssh-add puts a key's -cert.pub there) are
 // offered by ssh2's own agent method (Fleet's ssh2 patch reads them). When authentication fails,
 // `certificateAdvice` says what is wrong with each certificate in words a person can act on.
+import { advice } from '../advice';
 import { existsSync, readFileSync } from 'node:fs';
 import { BaseAgent, createAgent, utils, type ParsedKey } from 'ssh2';
 import {
@@ -109,7 +110,7 @@ export function certificateAdvice(certs: readonly UserCert[], user: string, now 
     if (cert.principals.length > 0 && !cert.principals.includes(user))
       return (
         `${what} was refused: its principals (${cert.principals.join(', ')}) do not include the user ${user}, and the ` +
-        `server's AuthorizedPrincipalsFile allows none of them; log in as one of them (--user) or ask your CA for a certificate with principal ${user}`
+        `server's AuthorizedPrincipalsFile allows none of them; ${advice().otherUser} or ask your CA for a certificate with principal ${user}`
       );
     return (
       `${what} was refused by the server: its CA is not in the server's TrustedUserCAKeys, or the server's ` +

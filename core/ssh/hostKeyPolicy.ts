@@ -83,13 +83,13 @@ export class HostKeyChecker {
       return {
         policy: 'strict',
         fix: byConfig
-          ? `${where} and there is no terminal to ask on: verify the fingerprint, then pin the key (ssh-keyscan, or fleet hostkeys scan --accept)`
+          ? `${where} and there is no terminal to ask on: ${advice().pinHostKey}`
           : `there is no terminal to ask on; ${advice().trustHostKey}`,
       };
     if (policy === 'strict' && byConfig)
       return {
         policy,
-        fix: `${where}, which Fleet's own policy setting does not loosen: verify the fingerprint, then pin the key (ssh-keyscan, or fleet hostkeys scan --accept), or change that line`,
+        fix: `${where}, which Fleet's own policy setting does not loosen: ${advice().pinHostKey}, or change that line`,
       };
     return { policy };
   }
@@ -195,7 +195,7 @@ export class HostKeyChecker {
           return refuse(
             'unknown',
             `${unknown}; ${noPin}, and Fleet trusts no key it cannot pin (ssh would connect without checking it): ` +
-              'name a known_hosts file that can hold it (UserKnownHostsFile in ssh_config, or --known-hosts / fleet.knownHostsFile)',
+              `name a known_hosts file that can hold it (${advice().knownHostsFile})`,
           );
         const pinFile = files.pinFile!;
         if (policy === 'accept-new') {
