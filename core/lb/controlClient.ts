@@ -31,10 +31,7 @@ export class LbControlClient {
     }
     const hp = parseHostPort(address);
     if (!hp) throw new LbError(address, 'expected the control address as unix:/path or HOST:PORT, e.g. 127.0.0.1:9091');
-    if (!token)
-      throw new UsageError(
-        `the LB control API at ${address} (TCP) needs its token: ${advice().lbToken}`,
-      );
+    if (!token) throw new UsageError(`the LB control API at ${address} (TCP) needs its token: ${advice().lbToken}`);
     this.target = hp;
     this.hostHeader = formatHostPort(hp.host, hp.port);
   }
