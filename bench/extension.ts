@@ -2,8 +2,8 @@
 // real sshd hosts on warm SSH connections, and the longest event-loop block while 1,000 simulated
 // hosts refresh and their tree rows are built.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { FleetModel, type FleetHost } from '../core/fleetView/fleetModel';
-import type { HostProbe } from '../core/fleetView/probe';
+import { FleetModel, type FleetHost } from '../core/hosts/fleetModel';
+import type { HostProbe } from '../core/hosts/probe';
 import { hostNode } from '../core/fleetView/treeModel';
 import { KeyStore } from '../core/ssh/auth';
 import { resolveTarget } from '../core/targets/resolve';

@@ -6,9 +6,10 @@
 // fleet.prometheus.url set, stats come from Prometheus (prometheusSource.ts) and SSH only asks the
 // hosts it does not scrape; hosts in collapsed groups are not asked over SSH by the timer.
 import * as vscode from 'vscode';
-import { FleetModel } from '../core/fleetView/fleetModel';
+import { FleetModel } from '../core/hosts/fleetModel';
 import { parseFilter, type HostFilter } from '../core/fleetView/filter';
-import { downHosts, liveness, statusText, treeRoots, type TreeNode } from '../core/fleetView/treeModel';
+import { downHosts, statusText, treeRoots, type TreeNode } from '../core/fleetView/treeModel';
+import { liveness } from '../core/hosts/hostState';
 import { askAboutNewKeys } from '../core/ssh/askOnce';
 import type { HostKeyPrompt } from './hostKeyPrompt';
 import type { Session } from './session';

@@ -3,7 +3,8 @@
 // `fleet.prometheus.tokenFile` (0600) or the editor's SecretStorage, a basic-auth password from
 // SecretStorage (Fleet: Set Prometheus Credentials…).
 import * as vscode from 'vscode';
-import { defaultJob, checkJobName, type PrometheusSource } from '../core/fleetView/promStats';
+import { defaultJob, type PrometheusSource } from '../core/hosts/promStats';
+import { checkJobName } from '../core/prometheus/jobName';
 import { PrometheusClient, type PrometheusAuth } from '../core/prometheus/client';
 import { readTokenFile } from '../core/token';
 

@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
 import { errorMessage } from '../core/errors';
-import type { FleetHost } from '../core/fleetView/fleetModel';
+import type { FleetHost } from '../core/hosts/fleetModel';
 import { inventoryHosts, loadInventory } from '../core/inventory/fleetFile';
 import { SshConfig } from '../core/ssh/sshConfig';
 import { KeyStore } from '../core/ssh/auth';

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { insecureHttpFromEnv } from '../../core/agentClient/endpoint';
 import { defaultKnownAgentsFile, KnownAgents } from '../../core/agentClient/knownAgents';
 import { UsageError } from '../../core/errors';
-import { defaultJob } from '../../core/fleetView/promStats';
+import { defaultJob } from '../../core/hosts/promStats';
 import { inventoryHosts, loadInventory } from '../../core/inventory/fleetFile';
 import { scrapeConfig } from '../../core/prometheus/scrapeConfig';
 import type { CliIO } from '../io';

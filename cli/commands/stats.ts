@@ -3,9 +3,11 @@
 // come from three queries, and only the others are asked over SSH; the SOURCE column says which.
 import type { Command } from 'commander';
 import { UsageError } from '../../core/errors';
-import { FleetModel, type FleetHost } from '../../core/fleetView/fleetModel';
-import { checkJobName, defaultJob } from '../../core/fleetView/promStats';
-import { ago, formatBytesPair, formatUptime, liveness, type HostState } from '../../core/fleetView/treeModel';
+import { FleetModel, type FleetHost } from '../../core/hosts/fleetModel';
+import { defaultJob } from '../../core/hosts/promStats';
+import { checkJobName } from '../../core/prometheus/jobName';
+import { ago, formatBytesPair, formatUptime } from '../../core/fleetView/treeModel';
+import { liveness, type HostState } from '../../core/hosts/hostState';
 import { inventoryHosts, loadInventory } from '../../core/inventory/fleetFile';
 import { PrometheusClient, type PrometheusAuth } from '../../core/prometheus/client';
 import { readPrivateFile, readTokenFile } from '../../core/token';

@@ -1,7 +1,7 @@
 // The Fleet view's filter: words a person types, every one of which a host must match. `group:web`,
 // `state:down` (up, down, unknown), `agent:no` (or yes), anything else a part of the host's name
 // or address; case does not matter.
-import { liveness, type HostState } from './treeModel';
+import { liveness, type HostState } from '../hosts/hostState';
 
 export interface HostFilter {
   /** as typed, for the view's message */

@@ -2,24 +2,12 @@
 // inventory has any, else the hosts; a host row says what matters at a glance (`12% · 1.3/24 GiB ·
 // agent ✓ · 2 pkgs`), its Markdown tooltip the rest (uname, address, groups, the age of each value);
 // its children are CPU, Memory and the Agent, with the packages under it. extension/ turns these into
-// TreeItems one to one; `contextValue` drives the menus and inline buttons.
+// TreeItems one to one; `contextValue` drives the menus and inline buttons. What a host is
+// (HostState, liveness) lives in core/hosts; this is only its picture.
 import { agentAge, versionOfId } from '../agentInstall/agentVersion';
 import type { PackageStatus } from '../protocol/agent';
 import { matchesFilter, type HostFilter } from './filter';
-import type { ProbeResult } from './probe';
-
-export type Liveness = 'up' | 'down' | 'unknown';
-
-export interface HostState {
-  name: string;
-  /** user@host:port, for messages */
-  address: string;
-  groups: string[];
-  probe?: ProbeResult;
-  /** the last time the host answered */
-  lastSeen?: Date;
-  packages?: PackageStatus[] | { error: string };
-}
+import { liveness, type HostState, type Liveness } from '../hosts/hostState';
 
 export interface TreeNode {
   id: string;
@@ -56,11 +44,6 @@ export interface ViewOptions {
   downFirst?: boolean;
   /** how a host's key was trusted through a CA (HostKeyChecker.describeTrust), for its tooltip */
   hostKeyTrust?: (hostName: string) => string | undefined;
-}
-
-/** a host whose key is merely unknown (waiting for trust) is not down: we never got to ask it */
-export function liveness(h: HostState): Liveness {
-  return !h.probe ? 'unknown' : h.probe.ok ? 'up' : h.probe.hostKey === 'unknown' ? 'unknown' : 'down';
 }
 
 /** `Linux web1 6.1.0-18-amd64` from a full `uname -a` */

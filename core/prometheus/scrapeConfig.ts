@@ -11,7 +11,7 @@
 import { isLoopbackHost } from '../agentClient/endpoint';
 import type { KnownAgents } from '../agentClient/knownAgents';
 import type { InventoryHost } from '../inventory/fleetFile';
-import { checkJobName } from '../fleetView/promStats';
+import { checkJobName } from './jobName';
 import { formatHostPort, unbracket } from '../hostPort';
 import { agentTlsServerName } from '../protocol/agent';
 

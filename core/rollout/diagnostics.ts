@@ -9,7 +9,7 @@ import { advice } from '../advice';
 import { findNodeAtLocation, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import type { z } from 'zod';
 import { fieldPath } from '../jsonFile';
-import { jsonSchemas } from '../schemas';
+import { editorJsonSchema } from '../jsonSchema';
 import { budgetChecks } from './budgetChecks';
 import { fileChecks } from './fileChecks';
 import { lbProblem, lbTarget } from './lbReachable';
@@ -184,7 +184,7 @@ let schemaCache: Record<string, unknown> | undefined;
 
 /** the JSON Schema node at a path (through anyOf, items, defaults) */
 function schemaAt(path: Array<string | number>): Record<string, unknown> | undefined {
-  schemaCache ??= jsonSchemas()['service.schema.json'] as Record<string, unknown>;
+  schemaCache ??= editorJsonSchema(serviceSchema, 'Fleet rollout (service.json)');
   let nodes: Array<Record<string, unknown>> = [schemaCache];
   for (const p of path) {
     const next: Array<Record<string, unknown>> = [];

@@ -5,7 +5,7 @@
 import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { versionOfId } from '../../core/agentInstall/agentVersion';
-import { liveness, type HostState } from '../../core/fleetView/treeModel';
+import { liveness, type HostState } from '../../core/hosts/hostState';
 import { packageEntries, programsOf } from '../../core/rollout/packageEntries';
 import type { HostsProvider } from '../hostsProvider';
 

@@ -2,7 +2,8 @@
 // selection; a group row stands for its hosts), else a pick from the list (up hosts first) with
 // the view's selection preselected: the view's title buttons and the palette ask, never guess.
 import * as vscode from 'vscode';
-import { liveness, shortUname, type HostState, type TreeNode } from '../../core/fleetView/treeModel';
+import { shortUname, type TreeNode } from '../../core/fleetView/treeModel';
+import { liveness, type HostState } from '../../core/hosts/hostState';
 import type { HostsProvider } from '../hostsProvider';
 
 /** the host names of tree rows: a host row its host, a group row its hosts, a package or stat row its host */

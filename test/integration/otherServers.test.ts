@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, chmodSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { probeHost } from '../../core/fleetView/probe';
+import { probeHost } from '../../core/hosts/probe';
 import { KeyStore } from '../../core/ssh/auth';
 import { HostKeyChecker } from '../../core/ssh/hostKeyPolicy';
 import { KnownHosts } from '../../core/ssh/knownHosts';

@@ -23,7 +23,8 @@ import { parseFacts, type HostFacts } from '../../core/agentInstall/hostFacts';
 import { agentLayout } from '../../core/agentInstall/layout';
 import { defaultCacheDir } from '../../core/cacheDir';
 import { aliveFunction, serviceModeOf, systemdWord, unitText } from '../../core/agentInstall/service';
-import { hostNode, type HostState } from '../../core/fleetView/treeModel';
+import { hostNode } from '../../core/fleetView/treeModel';
+import { type HostState } from '../../core/hosts/hostState';
 
 const factsText = [
   'home=/home/ann',

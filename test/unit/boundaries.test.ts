@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { allowed, architectureWithMap, importEdges, readLayers, roomOf } from '../../scripts/layers';
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
@@ -20,6 +21,55 @@ function importsOf(file: string): string[] {
 }
 
 describe('boundaries', () => {
+  it('every import between rooms and of npm packages is one layers.json allows', () => {
+    const rooms = readLayers();
+    const bad = importEdges()
+      .filter((e) => !allowed(rooms, e))
+      .map((e) => `${e.file}: ${e.from} imports ${e.typeOnly ? 'types from ' : ''}${e.to}`);
+    assert.deepEqual(bad, [], 'import through an allowed room, or change layers.json (and say why in the commit)');
+  });
+
+  it('layers.json names every room the code has, and allows nothing the code does not do', () => {
+    const rooms = readLayers();
+    const edges = importEdges();
+    const have = new Set(edges.map((e) => e.from));
+    assert.deepEqual(
+      rooms.map((r) => r.room).filter((r) => !have.has(r) && r !== 'examples'),
+      [],
+      'rooms without code',
+    );
+    assert.deepEqual(
+      [...have].filter((r) => !rooms.some((x) => x.room === r)),
+      [],
+      'code outside the rooms',
+    );
+    const unused = rooms.flatMap((r) =>
+      [...r.mayImport, ...(r.mayImportTypes ?? [])]
+        .filter((m) => m !== 'core/*' && !edges.some((e) => e.from === r.room && e.to === m))
+        .map((m) => `${r.room} → ${m}`),
+    );
+    assert.deepEqual(unused, [], 'an allowance no import uses: remove it so the map says what the code does');
+    assert.equal(roomOf('core/rollout/workflow.ts'), 'core/rollout');
+  });
+
+  it("ARCHITECTURE.md's map is layers.json rendered (npm run layers)", () => {
+    const text = readFileSync(join(root, 'ARCHITECTURE.md'), 'utf8');
+    assert.equal(text, architectureWithMap(text, readLayers()), 'run npm run layers');
+  });
+
+  it('the rooms of core import each other without a cycle', () => {
+    const edges = importEdges().filter((e) => e.from.startsWith('core') && e.to.startsWith('core'));
+    const next = new Map<string, Set<string>>();
+    for (const e of edges) next.set(e.from, (next.get(e.from) ?? new Set()).add(e.to));
+    const cycles: string[] = [];
+    const walk = (room: string, path: string[]) => {
+      if (path.includes(room)) return void cycles.push([...path.slice(path.indexOf(room)), room].join(' → '));
+      for (const n of next.get(room) ?? []) walk(n, [...path, room]);
+    };
+    for (const r of next.keys()) walk(r, []);
+    assert.deepEqual([...new Set(cycles)], []);
+  });
+
   it('core/ never imports vscode', () => {
     const offenders = files(join(root, 'core')).filter((f) =>
       /from 'vscode'|require\('vscode'\)/.test(readFileSync(f, 'utf8')),

@@ -1,6 +1,7 @@
 // The Fleet view's tooltip says when a host's key was trusted through a CA, and which.
 import assert from 'node:assert/strict';
-import { treeRoots, type HostState } from '../../core/fleetView/treeModel';
+import { treeRoots } from '../../core/fleetView/treeModel';
+import { type HostState } from '../../core/hosts/hostState';
 
 describe('Fleet view: hosts trusted through a CA', () => {
   const host = (name: string, groups: string[] = []): HostState => ({ name, address: `u@${name}:22`, groups });

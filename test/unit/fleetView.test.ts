@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { parseProbe } from '../../core/fleetView/probe';
+import { parseProbe } from '../../core/hosts/probe';
 import { matchesFilter, parseFilter } from '../../core/fleetView/filter';
 import {
   formatBytes,
@@ -8,8 +8,8 @@ import {
   shortUname,
   statusText,
   treeRoots,
-  type HostState,
 } from '../../core/fleetView/treeModel';
+import { type HostState } from '../../core/hosts/hostState';
 import type { PackageStatus } from '../../core/protocol/agent';
 
 const out = [

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { foldStats, statsQueries } from '../../core/fleetView/promStats';
+import { foldStats, statsQueries } from '../../core/hosts/promStats';
 import type { Sample } from '../../core/prometheus/client';
 import { PrometheusClient } from '../../core/prometheus/client';
 import { scrapeConfig } from '../../core/prometheus/scrapeConfig';

@@ -7,7 +7,7 @@ import { loadService } from '../../core/rollout/config';
 import { Journal, readJournal } from '../../core/rollout/journal';
 import { foldProgress } from '../../core/rollout/progress';
 import { makePlan } from '../../core/rollout/plan';
-import { jsonSchemas } from '../../core/schemas';
+import { jsonSchemas } from '../../core/schemas/jsonSchemas';
 
 const seed = {
   Concurrency: 2,

@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import { checkService, type ServiceDiagnostic } from '../../core/rollout/diagnostics';
 import { nearestName } from '../../core/rollout/nearestName';
 import { serviceSchema } from '../../core/rollout/schema';
-import { jsonSchemas } from '../../core/schemas';
+import { jsonSchemas } from '../../core/schemas/jsonSchemas';
 import { buildExamples } from '../../examples/build';
 import { fuzzRuns, fuzzSeed } from '../harness/fuzz';
 

@@ -1,11 +1,8 @@
-// JSON Schemas (draft-07, what VS Code supports) generated from the zod schemas of the files
-// users edit: service.json and fleet.json. The editor's own messages are in words: a pattern says
-// what it expects (`patternErrorMessage`, the zod check's message) instead of showing the regex, and
-// an object that takes no other fields names the fields it takes (`errorMessage`, which VS Code
-// shows for an unknown field). Fleet's own checks (core/rollout/diagnostics.ts) add the rest.
+// A zod schema as the JSON Schema (draft-07, what VS Code supports) the editor validates a file with,
+// its messages in words: a pattern says what it expects (`patternErrorMessage`, the zod check's
+// message) instead of showing the regex, and an object that takes no other fields names the fields it
+// takes (`errorMessage`, which VS Code shows for an unknown field).
 import { z } from 'zod';
-import { inventorySchema } from './inventory/fleetFile';
-import { serviceSchema } from './rollout/schema';
 
 interface CheckDef {
   check?: string;
@@ -41,8 +38,9 @@ function inWords(ctx: { zodSchema: z.ZodType; jsonSchema: JsonSchema }): void {
   }
 }
 
-export function jsonSchemas(): Record<string, object> {
-  const gen = (s: z.ZodType, title: string) => ({
+/** `s` as an editor's JSON Schema titled `title` */
+export function editorJsonSchema(s: z.ZodType, title: string): Record<string, unknown> {
+  return {
     title,
     ...z.toJSONSchema(s, {
       target: 'draft-7',
@@ -50,9 +48,5 @@ export function jsonSchemas(): Record<string, object> {
       unrepresentable: 'any',
       override: (ctx) => inWords(ctx as unknown as { zodSchema: z.ZodType; jsonSchema: JsonSchema }),
     }),
-  });
-  return {
-    'service.schema.json': gen(serviceSchema, 'Fleet rollout (service.json)'),
-    'fleet.schema.json': gen(inventorySchema, 'Fleet inventory (fleet.json)'),
   };
 }

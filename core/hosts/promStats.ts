@@ -4,6 +4,7 @@
 // gives each target. A host Prometheus does not scrape is left out of the answer: the caller asks
 // it over SSH.
 import type { PackageStatus } from '../protocol/agent';
+import { checkJobName } from '../prometheus/jobName';
 import { PrometheusClient, type Sample } from '../prometheus/client';
 import type { HostProbe, ProbeResult } from './probe';
 
@@ -33,13 +34,6 @@ const series = [
   'fleet_package_restarts_total',
   'fleet_package_info',
 ];
-
-/** a job name as `fleet prometheus config` accepts it (it goes into PromQL between quotes) */
-export function checkJobName(job: string): string {
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(job))
-    throw new Error(`job name ${JSON.stringify(job)}: use letters, digits, . _ - (at most 64)`);
-  return job;
-}
 
 /** the queries of one refresh (exported for the docs and the benchmark) */
 export function statsQueries(job: string): { raw: string; cpu: string; scraped: string } {

@@ -9,10 +9,10 @@ import { Semaphore } from '../limit';
 import type { SshEndpoint } from '../ssh/endpoint';
 import type { SshPool } from '../ssh/pool';
 import { probeHost, type ProbeResult } from './probe';
-import { statsFromPrometheus, type PrometheusSource } from './promStats';
+import { statsFromPrometheus, type PrometheusSource } from '../hosts/promStats';
 
 export type Prober = (pool: SshPool, ep: SshEndpoint, timeoutMs: number, signal?: AbortSignal) => Promise<ProbeResult>;
-import type { HostState } from './treeModel';
+import type { HostState } from './hostState';
 
 export interface FleetHost {
   name: string;
