@@ -92,6 +92,7 @@ export function registerRollout(program: Command, io: CliIO): void {
     const table = !o.json && io.live ? new LiveTable(await io.live(), svc, resumed?.progress) : undefined;
     const rollout = new Rollout(svc, deps, {
       resumeJournal: resumed?.journal,
+      resumedFrom: resumed?.source,
       onEvent: (e) => (table ? table.event(e) : io.out((o.json ? JSON.stringify(e) : formatEvent(e)) + '\n')),
       by: 'fleet rollout',
       actor: controllerIdentity('cli', io.env),

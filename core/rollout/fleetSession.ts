@@ -17,6 +17,8 @@ export interface SessionOptions {
   rolloutId: string;
   /** continue a journal: bring it up to the agents' records once the lease is held */
   resuming: boolean;
+  /** the journal is this workspace's own record of the rollout (not rebuilt from the agents') */
+  ownJournal?: boolean;
   /** wait this long for another controller's lease before giving up */
   leaseWaitMs?: number;
   onLeaseWait?: (e: RolloutHeldError) => void;
@@ -46,7 +48,7 @@ export class FleetSession {
     const lease = await FleetLease.acquire(
       svc,
       agents,
-      { actor: o.actor, rolloutId: o.rolloutId, ttlSecs, resumes: o.resuming },
+      { actor: o.actor, rolloutId: o.rolloutId, ttlSecs, resumes: o.resuming && o.ownJournal === true },
       { waitMs: o.leaseWaitMs, onWait: o.onLeaseWait, signal: o.signal },
     );
     const s = new FleetSession(svc, journal, lease);

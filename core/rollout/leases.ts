@@ -6,8 +6,8 @@
 // out without one, with a warning. An agent that cannot be reached is taken later, before its
 // backends' first step (takeLate): its backends fail like any unreachable backend, counted against
 // MaxFailures, and nothing of it changes without the lease; when no agent at all can be reached the
-// start is refused (nothing changed). A resume whose lease is still held by the controller it
-// resumes, dead on this very machine (its pid gone), breaks that lease at once instead of waiting
+// start is refused (nothing changed). A resume from this workspace's own journal whose lease is still
+// held by the controller it resumes, dead on this very machine (its pid gone), breaks that lease at once instead of waiting
 // for it to expire (deadHolderHere).
 import { advice } from '../advice';
 import { randomBytes } from 'node:crypto';
@@ -72,7 +72,7 @@ export interface LeaseTerms {
   actor: Actor;
   rolloutId: string;
   ttlSecs: number;
-  /** a resume of rolloutId from this machine's journal: a lease of it whose controller died here is broken */
+  /** a resume of rolloutId from this workspace's own journal: a lease of it whose controller died here is broken */
   resumes?: boolean;
 }
 

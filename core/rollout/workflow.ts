@@ -43,6 +43,12 @@ export interface RolloutDeps {
 export interface RolloutOptions {
   /** continue the journal at this path instead of starting a new rollout */
   resumeJournal?: string;
+  /**
+   * where that journal's events came from (fleetResume.ts): a rollout this workspace's journal ran
+   * may break its own lease left by a controller dead on this machine; one known only from the
+   * agents' records (a fresh clone, another person) waits for it to expire
+   */
+  resumedFrom?: 'journal' | 'agents' | 'journal and agents';
   onEvent?: (e: JournalEvent) => void;
   /** fault-injection hook for tests: pause this long inside every step (default: FLEET_ROLLOUT_STEP_DELAY_MS) */
   stepDelayMs?: number;
@@ -173,6 +179,7 @@ export class Rollout {
       actor: this.opts.actor ?? controllerIdentity(this.opts.by === 'VS Code' ? 'editor' : 'cli'),
       rolloutId: this.id,
       resuming: Boolean(this.opts.resumeJournal),
+      ownJournal: Boolean(this.opts.resumeJournal) && this.opts.resumedFrom !== 'agents',
       leaseWaitMs: this.opts.leaseWaitMs,
       onLeaseWait: this.opts.onLeaseWait,
       signal: this.abortCtl.signal,

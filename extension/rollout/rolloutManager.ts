@@ -185,6 +185,7 @@ export class RolloutManager implements vscode.Disposable {
     let events = 0;
     const rollout = new Rollout(svc, deps, {
       resumeJournal: resumed?.journal,
+      resumedFrom: resumed && 'journal',
       by: 'VS Code',
       ...(orphaned
         ? {

@@ -153,12 +153,23 @@ describe('a fleet run by a team (real agents, built-in LB)', function () {
         const s = await x.client.status('web');
         assert.deepEqual([s.sha256, s.previous?.sha256, s.state], [v2, v1, 'running'], `${x.endpoint}: installed once`);
       }
-      const h2 = (await f.agents[2].client.history('web')).entries.filter((e) => e.rolloutId === rolloutId);
+      const all = (await f.agents[2].client.history('web')).entries.filter((e) => e.rolloutId === rolloutId);
+      // b may ask before the dead lease expired (how soon it starts is the machine's speed): each such
+      // ask is refused and recorded, then b waits (--lease-wait) and asks again
+      const refused = all.filter((e) => e.action === 'lease' && e.outcome === 'refused');
+      const h2 = all.filter((e) => !refused.includes(e));
       assert.deepEqual(
         h2.map((e) => `${e.action} ${e.outcome}`),
         ['lease ok', 'lease ok', 'stop ok', 'install ok', 'release ESSuccess'],
       );
       assert.notEqual(h2[0].by?.pid, h2[1].by?.pid, 'the second lease is the other controller');
+      for (const r of refused) {
+        assert.equal(r.by?.pid, h2[1].by?.pid, 'only the waiting controller was refused');
+        assert.ok(
+          all.indexOf(r) > all.indexOf(h2[0]) && all.indexOf(r) < all.indexOf(h2[1]),
+          'refused while it waited',
+        );
+      }
     } finally {
       await load.stop();
       rmSync(hold, { force: true });
