@@ -1,5 +1,6 @@
 // The one place where error types become exit codes (design.md's CLI contract).
 import { LbError } from '../core/lb/types';
+import type { HostOutcome } from '../core/ssh/forHosts';
 import { LeaseHeldError } from '../core/agentClient/records';
 import { DriftError } from '../core/rollout/fleetStatus';
 import { LeaseUnavailableError, RolloutHeldError } from '../core/rollout/leases';
@@ -50,4 +51,15 @@ export function exitCodeOf(err: unknown): number {
   if (err instanceof LbError && err.status === 400) return Exit.usage;
   if (err instanceof TimeoutError) return err.what === 'command' ? Exit.failed : Exit.unreachable;
   return Exit.failed;
+}
+
+/**
+ * The exit code of a verb run on many hosts (core/ssh/forHosts.ts): the highest of its hosts', a
+ * failure's from its error, a success's from `codeOf` (a command that ran and exited non-zero).
+ */
+export function exitOf<T>(outcomes: readonly HostOutcome<T>[], codeOf: (value: T) => number = () => Exit.ok): number {
+  return outcomes.reduce(
+    (worst, o) => Math.max(worst, o.ok ? codeOf(o.value) : exitCodeOf(o.error)),
+    Exit.ok as number,
+  );
 }

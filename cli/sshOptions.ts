@@ -13,7 +13,7 @@ import { SshConfig } from '../core/ssh/sshConfig';
 import { KeyStore } from '../core/ssh/auth';
 import type { SshEndpoint } from '../core/ssh/endpoint';
 import { resolveInventoryHost, resolveTarget } from '../core/targets/resolve';
-import { runAskingOnce } from '../core/ssh/askOnce';
+import type { AskHostKeys } from '../core/ssh/askOnce';
 import { HostKeyChecker, type HostKeyPolicy, type NewHostKey } from '../core/ssh/hostKeyPolicy';
 import { KnownHosts } from '../core/ssh/knownHosts';
 import { SshPool } from '../core/ssh/pool';
@@ -179,12 +179,9 @@ export async function preloadKeys(ctx: SshContext): Promise<void> {
  * Under the `ask` policy, hosts with unknown keys fail the first pass; one table of every new
  * fingerprint, one question, then those hosts run again (core/ssh/askOnce.ts).
  */
-export function withHostKeyPrompt<R extends { host: string; error: unknown }>(
-  ctx: SshContext,
-  endpoints: SshEndpoint[],
-  run: (eps: SshEndpoint[]) => Promise<R[]>,
-): Promise<R[]> {
-  return runAskingOnce(ctx.checker, endpoints, (keys) => askOnTerminal(ctx, keys), run);
+/** what forHosts needs to ask once about new host keys on this terminal */
+export function hostKeysOf(ctx: SshContext): { checker: HostKeyChecker; ask: AskHostKeys } {
+  return { checker: ctx.checker, ask: (keys) => askOnTerminal(ctx, keys) };
 }
 
 async function askOnTerminal(ctx: SshContext, keys: NewHostKey[]): Promise<string[]> {

@@ -127,8 +127,8 @@ export class Session implements vscode.Disposable {
   }
 
   /** an SSH endpoint for a target named in service.json (ssh:// agents), with ~/.ssh/config */
-  endpointFor(target: string) {
-    return resolveTarget(target, this.sshConfig);
+  endpointFor(target: string, defaults: { user?: string; port?: number } = {}) {
+    return resolveTarget(target, this.sshConfig, defaults);
   }
 
   dispose(): void {

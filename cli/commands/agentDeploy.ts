@@ -11,9 +11,9 @@ import { uninstallAgent } from '../../core/agentInstall/uninstall';
 import { pinAgentCertificate } from '../../core/agentInstall/tcpListener';
 import { defaultKnownAgentsFile, KnownAgents } from '../../core/agentClient/knownAgents';
 import { errorMessage, UsageError } from '../../core/errors';
-import { mapLimit } from '../../core/limit';
-import { Exit, exitCodeOf } from '../exitCodes';
-import { addSshFlags, preloadKeys, sshContext, type SshFlags } from '../sshOptions';
+import { forHosts } from '../../core/ssh/forHosts';
+import { exitOf } from '../exitCodes';
+import { addSshFlags, hostKeysOf, preloadKeys, sshContext, type SshFlags } from '../sshOptions';
 import type { CliIO } from '../io';
 
 const runtimeDirHelp = 'take the runtime tarball from DIR (an air-gapped machine) instead of the cache';
@@ -24,11 +24,11 @@ function mb(n: number): string {
 
 function printDeploy(io: CliIO, r: HostDeploy, json?: boolean): void {
   if (json) {
-    io.out(JSON.stringify(r.ok ? r.result : { host: r.host, error: errorMessage(r.error) }) + '\n');
+    io.out(JSON.stringify(r.ok ? r.value : { host: r.host, error: errorMessage(r.error) }) + '\n');
     return;
   }
   if (!r.ok) return io.out(`${r.host}: failed: ${errorMessage(r.error)}\n`);
-  const x = r.result;
+  const x = r.value;
   const sent = x.sent.runtime + x.sent.agent;
   io.out(
     `${x.host}: ${x.outcome} ${x.agent} (${x.mode}, ${x.runtime}${sent ? `, sent ${mb(sent)}${x.via === 'exec' ? ' over an exec channel: no SFTP' : ''}` : ''})${x.notes.map((n) => `; ${n}`).join('')}\n`,
@@ -65,33 +65,33 @@ export function registerAgentDeploy(agent: Command, io: CliIO): void {
     const ctx = sshContext(io, hosts, o);
     await preloadKeys(ctx);
     const known = knownAgentsOf(io, o);
-    let worst = Exit.ok as number;
     try {
-      await mapLimit(ctx.endpoints, o.concurrency, async (ep) => {
-        try {
-          const p = await pinAgentCertificate(ctx.pool, ep, port, {
+      const outcomes = await forHosts(
+        ctx.endpoints,
+        (ep) =>
+          pinAgentCertificate(ctx.pool, ep, port, {
             knownAgents: known,
             address: o.address,
             source: `fleet agent pin ${ep.label} (over SSH)`,
-          });
-          io.out(
-            o.json
-              ? JSON.stringify({ host: ep.label, ...p }) + '\n'
-              : `${ep.label}: pinned ${p.address} SHA256 ${p.fingerprint}${p.replaced ? ` (was ${p.replaced})` : ''}\n`,
-          );
-        } catch (e) {
-          worst = Math.max(worst, exitCodeOf(e));
-          io.out(
-            o.json
-              ? JSON.stringify({ host: ep.label, error: errorMessage(e) }) + '\n'
-              : `${ep.label}: failed: ${errorMessage(e)}\n`,
-          );
-        }
-      });
+          }),
+        {
+          concurrency: o.concurrency,
+          hostKeys: hostKeysOf(ctx),
+          onOutcome: (r) =>
+            io.out(
+              o.json
+                ? JSON.stringify(r.ok ? { host: r.host, ...r.value } : { host: r.host, error: errorMessage(r.error) }) +
+                    '\n'
+                : r.ok
+                  ? `${r.host}: pinned ${r.value.address} SHA256 ${r.value.fingerprint}${r.value.replaced ? ` (was ${r.value.replaced})` : ''}\n`
+                  : `${r.host}: failed: ${errorMessage(r.error)}\n`,
+            ),
+        },
+      );
+      io.exitCode = exitOf(outcomes);
     } finally {
       ctx.pool.close();
     }
-    io.exitCode = worst;
   });
 
   addSshFlags(
@@ -131,13 +131,11 @@ export function registerAgentDeploy(agent: Command, io: CliIO): void {
         knownAgents: knownAgentsOf(io, o),
         concurrency: o.concurrency,
         onProgress: o.json ? undefined : (host, m) => io.err(`${host}: ${m}\n`),
-        onResult: (r) => printDeploy(io, r, o.json),
+        hostKeys: hostKeysOf(ctx),
+        onOutcome: (r) => printDeploy(io, r, o.json),
       });
       if (!o.json) io.out(deploySummary(results) + '\n');
-      io.exitCode = results.reduce(
-        (worst, r) => Math.max(worst, r.ok ? Exit.ok : exitCodeOf(r.error)),
-        Exit.ok as number,
-      );
+      io.exitCode = exitOf(results);
     } finally {
       ctx.pool.close();
     }
@@ -152,34 +150,39 @@ export function registerAgentDeploy(agent: Command, io: CliIO): void {
   ).action(async (hosts: string[], o: SshFlags & { purge?: boolean }) => {
     const ctx = sshContext(io, hosts, o);
     await preloadKeys(ctx);
-    let worst = Exit.ok as number;
     try {
-      await mapLimit(ctx.endpoints, o.concurrency, async (ep) => {
-        try {
-          const r = await uninstallAgent(ctx.pool, ep, {
+      const outcomes = await forHosts(
+        ctx.endpoints,
+        (ep) =>
+          uninstallAgent(ctx.pool, ep, {
             purge: o.purge,
             progress: o.json ? undefined : (m) => io.err(`${ep.label}: ${m}\n`),
-          });
-          io.out(
-            o.json
-              ? JSON.stringify(r) + '\n'
-              : r.found
-                ? `${ep.label}: removed ${r.removed.join(', ')}${r.stoppedPackages.length ? `; stopped ${r.stoppedPackages.join(', ')}` : ''}${r.notes.map((n) => `; ${n}`).join('')}\n`
-                : `${ep.label}: no agent there, nothing to remove\n`,
-          );
-        } catch (e) {
-          worst = Math.max(worst, exitCodeOf(e));
-          io.out(
-            o.json
-              ? JSON.stringify({ host: ep.label, error: errorMessage(e) }) + '\n'
-              : `${ep.label}: failed: ${errorMessage(e)}\n`,
-          );
-        }
-      });
+          }),
+        {
+          concurrency: o.concurrency,
+          hostKeys: hostKeysOf(ctx),
+          onOutcome: (r) => {
+            if (!r.ok)
+              return io.out(
+                o.json
+                  ? JSON.stringify({ host: r.host, error: errorMessage(r.error) }) + '\n'
+                  : `${r.host}: failed: ${errorMessage(r.error)}\n`,
+              );
+            const u = r.value;
+            io.out(
+              o.json
+                ? JSON.stringify(u) + '\n'
+                : u.found
+                  ? `${r.host}: removed ${u.removed.join(', ')}${u.stoppedPackages.length ? `; stopped ${u.stoppedPackages.join(', ')}` : ''}${u.notes.map((n) => `; ${n}`).join('')}\n`
+                  : `${r.host}: no agent there, nothing to remove\n`,
+            );
+          },
+        },
+      );
+      io.exitCode = exitOf(outcomes);
     } finally {
       ctx.pool.close();
     }
-    io.exitCode = worst;
   });
 
   agent

@@ -5,7 +5,8 @@ import { errorMessage } from '../../core/errors';
 import { readJsonFile } from '../../core/jsonFile';
 import { expectScriptSchema, ExpectError, runExpect } from '../../core/ssh/expect';
 import { Exit } from '../exitCodes';
-import { addSshFlags, preloadKeys, sshContext, withHostKeyPrompt, type SshFlags } from '../sshOptions';
+import { forHosts } from '../../core/ssh/forHosts';
+import { addSshFlags, hostKeysOf, preloadKeys, sshContext, type SshFlags } from '../sshOptions';
 import type { CliIO } from '../io';
 
 export function registerExpect(program: Command, io: CliIO): void {
@@ -25,25 +26,19 @@ export function registerExpect(program: Command, io: CliIO): void {
     const abort = new AbortController();
     const offInterrupt = io.onInterrupt(() => (abort.signal.aborted ? io.exit?.(130) : abort.abort()));
     try {
-      const [r] = await withHostKeyPrompt(ctx, ctx.endpoints, (eps) =>
-        Promise.all(
-          eps.map(async (ep) => {
-            try {
-              const res = await ctx.pool.withClient(ep, (c) =>
-                runExpect(c, script, {
-                  host: ep.label,
-                  signal: abort.signal,
-                  killAfterMs: o.killAfter !== undefined ? o.killAfter * 1000 : undefined,
-                }),
-              );
-              return { host: ep.label, error: null, res };
-            } catch (e) {
-              return { host: ep.label, error: e, res: null };
-            }
-          }),
-        ),
+      const [r] = await forHosts(
+        ctx.endpoints,
+        (ep) =>
+          ctx.pool.withClient(ep, (c) =>
+            runExpect(c, script, {
+              host: ep.label,
+              signal: abort.signal,
+              killAfterMs: o.killAfter !== undefined ? o.killAfter * 1000 : undefined,
+            }),
+          ),
+        { concurrency: 1, hostKeys: hostKeysOf(ctx) },
       );
-      if (r.error) {
+      if (!r.ok) {
         const transcript = r.error instanceof ExpectError ? r.error.transcript : '';
         if (transcript) io.out(o.json ? '' : transcript.endsWith('\n') ? transcript : transcript + '\n');
         if (o.json)
@@ -52,7 +47,7 @@ export function registerExpect(program: Command, io: CliIO): void {
         io.exitCode = r.error instanceof ExpectError ? Exit.failed : Exit.unreachable;
         return;
       }
-      const res = r.res!;
+      const res = r.value;
       if (o.json)
         io.out(
           JSON.stringify({

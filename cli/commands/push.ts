@@ -1,12 +1,13 @@
 // `fleet push TARGETS LOCAL REMOTE`: SFTP upload to many hosts, sha256 verified on each host,
-// renamed into place atomically; bounded concurrency; progress on a terminal.
+// renamed into place atomically; an operation on the fan-out (core/ssh/forHosts.ts); progress on a
+// terminal.
 import { accessSync, constants, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { errorMessage, UsageError, ValidationError } from '../../core/errors';
-import { mapLimit } from '../../core/limit';
+import { forHosts } from '../../core/ssh/forHosts';
 import { pushFile, sha256File } from '../../core/ssh/sftpPush';
-import { Exit, exitCodeOf } from '../exitCodes';
-import { addSshFlags, preloadKeys, sshContext, type SshFlags } from '../sshOptions';
+import { exitOf } from '../exitCodes';
+import { addSshFlags, hostKeysOf, preloadKeys, sshContext, type SshFlags } from '../sshOptions';
 import type { CliIO } from '../io';
 
 export function registerPush(program: Command, io: CliIO): void {
@@ -40,32 +41,28 @@ export function registerPush(program: Command, io: CliIO): void {
       const done = [...sent.values()].reduce((a, b) => a + b, 0);
       io.err(`\rfleet push: ${((done / total) * 100).toFixed(0)}% of ${(total / 1048576).toFixed(1)} MiB`);
     };
-    let worst: number = Exit.ok;
     try {
-      await mapLimit(ctx.endpoints, o.concurrency, async (ep) => {
-        try {
-          const r = await pushFile(ctx.pool, ep, local, remote, {
-            sha256: sha,
-            onProgress: (b) => progress(ep.label, b),
-          });
-          io.out(
-            o.json
-              ? JSON.stringify({ ...r, error: null }) + '\n'
-              : `${ep.label}: ${remote} ok (${r.bytes} bytes, sha256 ${r.sha256.slice(0, 16)}…, ${r.durationMs} ms${r.via === 'exec' ? ', over an exec channel: the host has no SFTP' : ''})\n`,
-          );
-        } catch (e) {
-          worst = Math.max(worst, exitCodeOf(e));
-          io.out(
-            o.json
-              ? JSON.stringify({ host: ep.label, error: errorMessage(e) }) + '\n'
-              : `${ep.label}: FAILED: ${errorMessage(e)}\n`,
-          );
-        }
-      });
+      const outcomes = await forHosts(
+        ctx.endpoints,
+        (ep) => pushFile(ctx.pool, ep, local, remote, { sha256: sha, onProgress: (b) => progress(ep.label, b) }),
+        {
+          concurrency: o.concurrency,
+          hostKeys: hostKeysOf(ctx),
+          onOutcome: (r) =>
+            io.out(
+              o.json
+                ? JSON.stringify(r.ok ? { ...r.value, error: null } : { host: r.host, error: errorMessage(r.error) }) +
+                    '\n'
+                : r.ok
+                  ? `${r.host}: ${remote} ok (${r.value.bytes} bytes, sha256 ${r.value.sha256.slice(0, 16)}…, ${r.value.durationMs} ms${r.value.via === 'exec' ? ', over an exec channel: the host has no SFTP' : ''})\n`
+                  : `${r.host}: FAILED: ${errorMessage(r.error)}\n`,
+            ),
+        },
+      );
+      io.exitCode = exitOf(outcomes);
     } finally {
       ctx.pool.close();
       if (io.stderrIsTTY && !o.json) io.err('\n');
     }
-    io.exitCode = worst;
   });
 }

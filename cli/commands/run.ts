@@ -8,7 +8,7 @@ import { runOnHosts, type HostResult } from '../../core/ssh/fanout';
 import { formatGroups, formatSummary, summarize } from '../../core/ssh/group';
 import { shellJoin } from '../../core/ssh/quote';
 import { Exit } from '../exitCodes';
-import { addSshFlags, preloadKeys, sshContext, withHostKeyPrompt, type SshFlags } from '../sshOptions';
+import { addSshFlags, hostKeysOf, preloadKeys, sshContext, type SshFlags } from '../sshOptions';
 import type { CliIO } from '../io';
 
 export function registerRun(program: Command, io: CliIO): void {
@@ -47,16 +47,15 @@ export function registerRun(program: Command, io: CliIO): void {
     };
     let results: HostResult[];
     try {
-      results = await withHostKeyPrompt(ctx, ctx.endpoints, (eps) =>
-        runOnHosts(ctx.pool, eps, shellJoin(argv), {
-          concurrency: o.stream ? Math.max(o.concurrency, eps.length) : o.concurrency,
-          timeoutMs: o.timeout ? o.timeout * 1000 : undefined,
-          killAfterMs: o.killAfter !== undefined ? o.killAfter * 1000 : undefined,
-          signal: abort.signal,
-          // streamed: each host keeps only what its result line needs, however long it runs
-          ...(o.stream ? { onLine: streamLine, maxOutputBytes: 64 * 1024 } : {}),
-        }),
-      );
+      results = await runOnHosts(ctx.pool, ctx.endpoints, shellJoin(argv), {
+        concurrency: o.stream ? Math.max(o.concurrency, ctx.endpoints.length) : o.concurrency,
+        timeoutMs: o.timeout ? o.timeout * 1000 : undefined,
+        killAfterMs: o.killAfter !== undefined ? o.killAfter * 1000 : undefined,
+        signal: abort.signal,
+        hostKeys: hostKeysOf(ctx),
+        // streamed: each host keeps only what its result line needs, however long it runs
+        ...(o.stream ? { onLine: streamLine, maxOutputBytes: 64 * 1024 } : {}),
+      });
     } finally {
       offInterrupt();
       ctx.pool.close();

@@ -4,7 +4,7 @@ import { requireProgram } from '../../core/local/program';
 import { checkScanSize, parseCidr } from '../../core/inventory/cidr';
 import { scan } from '../../core/targets/scan';
 import { Exit } from '../exitCodes';
-import { addSshFlags, sshContext, type SshFlags } from '../sshOptions';
+import { addSshFlags, hostKeysOf, sshContext, type SshFlags } from '../sshOptions';
 import type { CliIO } from '../io';
 
 export function registerScan(program: Command, io: CliIO): void {
@@ -26,6 +26,7 @@ export function registerScan(program: Command, io: CliIO): void {
         endpoint: ctx.endpointFor,
         sshConcurrency: o.concurrency,
         timeoutMs: (o.timeout ?? 10) * 1000,
+        hostKeys: hostKeysOf(ctx),
         onRecord: (r) => io.out(JSON.stringify(r) + '\n'),
       });
     } finally {

@@ -1,7 +1,7 @@
 // The ask-once rule of the `ask` host-key policy, for every front end: run on all hosts; hosts whose
 // key is unknown fail that pass and their keys are collected (HostKeyChecker); one question lists
-// every new fingerprint; the keys the user trusts are pinned and only those hosts run again.
-import { HostKeyError } from '../errors';
+// every new fingerprint; the keys the user trusts are pinned and only those hosts run again
+// (forHosts.ts runs the hosts; this asks).
 import type { HostKeyChecker, NewHostKey } from './hostKeyPolicy';
 
 /** shows the new keys; resolves the known_hosts names the user trusts (empty: none) */
@@ -26,30 +26,4 @@ export async function askAboutNewKeys(
     trustedNames: new Set(chosen.map((k) => k.name)),
     asked: keys.map((k) => k.name),
   };
-}
-
-/** runs on the endpoints, asks once about new keys, runs again the hosts whose keys were trusted */
-export async function runAskingOnce<E extends { label: string }, R extends { host: string; error: unknown }>(
-  checker: HostKeyChecker,
-  endpoints: readonly E[],
-  ask: AskHostKeys,
-  run: (eps: E[]) => Promise<R[]>,
-): Promise<R[]> {
-  const results = await run([...endpoints]);
-  // any host may be under `ask` (its ssh_config's StrictHostKeyChecking): asked only if keys are pending
-  const { trustedNames } = await askAboutNewKeys(checker, ask);
-  // every host that failed on a key now pinned (two names of one host meet the same key)
-  const retry = new Set(
-    results
-      .filter(
-        (r) =>
-          r.error instanceof HostKeyError &&
-          r.error.kind === 'unknown' &&
-          trustedNames.has(r.error.got.line.split(' ')[0]),
-      )
-      .map((r) => r.host),
-  );
-  if (retry.size === 0) return results;
-  const again = new Map((await run(endpoints.filter((e) => retry.has(e.label)))).map((r) => [r.host, r]));
-  return results.map((r) => again.get(r.host) ?? r);
 }

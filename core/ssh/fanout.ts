@@ -1,8 +1,10 @@
-// Runs one command on many hosts: at most `concurrency` hosts at once, one result per host,
-// never a rejected batch because one host failed (each failure is a typed error in its result).
+// Runs one command on many hosts, an operation on the fan-out (forHosts.ts): at most `concurrency`
+// hosts at once, one result per host, never a rejected batch because one host failed (each failure
+// is a typed error in its result, with the output the command made before it).
 import { FleetError, StoppedError, TimeoutError, UnreachableError, errorMessage } from '../errors';
-import { Semaphore } from '../limit';
 import type { SshEndpoint } from './endpoint';
+import type { ExecResult } from './exec';
+import { forHosts, type ForHostsOptions, type HostOutcome } from './forHosts';
 import { LineSplitter } from './lines';
 import type { SshPool } from './pool';
 
@@ -14,6 +16,8 @@ export interface HostResult {
   stderr: string;
   durationMs: number;
   error: FleetError | null;
+  /** what the host's login wrote before the command ran (exec.ts), when it wrote anything */
+  login?: { stdout: string; stderr: string };
 }
 
 export type Outcome = 'ok' | 'failed' | 'unreachable';
@@ -31,6 +35,8 @@ export interface FanoutOptions {
   onLine?: (host: string, stream: 'stdout' | 'stderr', line: string) => void;
   /** most bytes of each stream kept for the result (default 16 MiB; streaming keeps less) */
   maxOutputBytes?: number;
+  /** ask once about new host keys, then run the hosts whose keys were trusted (forHosts.ts) */
+  hostKeys?: ForHostsOptions<ExecResult>['hostKeys'];
 }
 
 export async function runOnHosts(
@@ -39,27 +45,22 @@ export async function runOnHosts(
   command: string,
   opts: FanoutOptions = {},
 ): Promise<HostResult[]> {
-  const limit = new Semaphore(opts.concurrency ?? 50);
-  return Promise.all(
-    endpoints.map((ep) =>
-      limit.run(async () => {
-        const r = await runOnHost(pool, ep, command, opts);
-        opts.onResult?.(r);
-        return r;
-      }),
-    ),
-  );
+  const outcomes = await forHosts(endpoints, (ep) => runOnHost(pool, ep, command, opts), {
+    concurrency: opts.concurrency ?? 50,
+    hostKeys: opts.hostKeys,
+    onOutcome: opts.onResult && ((o) => opts.onResult!(hostResult(o))),
+  });
+  return outcomes.map(hostResult);
 }
 
-async function runOnHost(pool: SshPool, ep: SshEndpoint, command: string, opts: FanoutOptions): Promise<HostResult> {
-  const started = performance.now();
-  const base = { host: ep.label, exitCode: null, signal: null, stdout: '', stderr: '' };
+/** the command on one host; throws what stopped it, with the output it had made (`partial`) */
+async function runOnHost(pool: SshPool, ep: SshEndpoint, command: string, opts: FanoutOptions) {
   const split = (stream: 'stdout' | 'stderr') =>
     opts.onLine ? new LineSplitter((line) => opts.onLine!(ep.label, stream, line)) : undefined;
   const out = split('stdout');
   const err = split('stderr');
   try {
-    const r = await pool.exec(ep, command, {
+    return await pool.exec(ep, command, {
       timeoutMs: opts.timeoutMs,
       killAfterMs: opts.killAfterMs,
       signal: opts.signal,
@@ -67,16 +68,20 @@ async function runOnHost(pool: SshPool, ep: SshEndpoint, command: string, opts: 
       maxOutputBytes: opts.maxOutputBytes,
       ...(out && err ? { onStdout: (b: Buffer) => out.push(b), onStderr: (b: Buffer) => err.push(b) } : {}),
     });
+  } finally {
     out?.end();
     err?.end();
-    return { ...base, ...r, durationMs: Math.round(performance.now() - started), error: null };
-  } catch (e) {
-    out?.end();
-    err?.end();
-    const partial = (e as { partial?: { stdout: string; stderr: string } }).partial;
-    const error = e instanceof FleetError ? e : new UnreachableError(ep.label, errorMessage(e), { cause: e });
-    return { ...base, ...partial, durationMs: Math.round(performance.now() - started), error };
   }
+}
+
+/** a host's outcome as `fleet run` shows it: what the command did, or the typed error that stopped it */
+function hostResult(o: HostOutcome<ExecResult>): HostResult {
+  const base = { host: o.host, exitCode: null, signal: null, stdout: '', stderr: '', durationMs: o.durationMs };
+  if (o.ok) return { ...base, ...o.value, durationMs: o.durationMs, error: null };
+  const partial = (o.error as { partial?: { stdout: string; stderr: string } }).partial;
+  const error =
+    o.error instanceof FleetError ? o.error : new UnreachableError(o.host, errorMessage(o.error), { cause: o.error });
+  return { ...base, ...partial, error };
 }
 
 /** ok: ran and exited 0; failed: ran and failed, timed out or was stopped; unreachable: never ran */

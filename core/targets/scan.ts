@@ -1,9 +1,12 @@
 // The talk's "remotely run uname -a": ping every address of the networks, log in over SSH to
-// those alive and run `uname -a`. Records keep the seed's field names and come out in address order.
+// those alive and run `uname -a` (on the fan-out, forHosts.ts). Records keep the seed's field names
+// and come out in address order; a host whose new key waits for the one question waits with it.
 import { pingMany } from '../local/ping';
 import { errorMessage } from '../errors';
-import { mapLimit } from '../limit';
+import { askAboutNewKeys } from '../ssh/askOnce';
 import type { SshEndpoint } from '../ssh/endpoint';
+import type { ExecResult } from '../ssh/exec';
+import { forHosts, unknownKeyOf, type ForHostsOptions, type HostOutcome } from '../ssh/forHosts';
 import type { SshPool } from '../ssh/pool';
 import { addresses, type Cidr } from '../inventory/cidr';
 
@@ -25,6 +28,10 @@ export interface ScanOptions {
   signal?: AbortSignal;
   /** records in address order, as soon as each and all before it are done */
   onRecord?: (r: ScanRecord) => void;
+  /** ask once, when every address is done, about the new host keys met (those hosts wait until then) */
+  hostKeys?: ForHostsOptions<ExecResult>['hostKeys'];
+  /** an address logged in to again after the user trusted its key */
+  onTrusted?: (address: string) => void;
 }
 
 export async function scan(pool: SshPool, cidrs: readonly Cidr[], opts: ScanOptions): Promise<ScanRecord[]> {
@@ -35,36 +42,67 @@ export async function scan(pool: SshPool, cidrs: readonly Cidr[], opts: ScanOpti
     records[i] = r;
     while (emitted < hosts.length && records[emitted]) opts.onRecord?.(records[emitted++]!);
   };
+  const record = (host: string, o: HostOutcome<ExecResult>): ScanRecord => {
+    if (!o.ok) return { Host: host, Reachable: true, LoginSSH: false, Uname: '', Error: errorMessage(o.error) };
+    const ok = o.value.exitCode === 0;
+    return {
+      Host: host,
+      Reachable: true,
+      LoginSSH: true,
+      Uname: ok ? o.value.stdout : '',
+      ...(ok ? {} : { Error: `uname -a exited ${o.value.exitCode}` }),
+    };
+  };
+  const login = (ep: SshEndpoint, signal?: AbortSignal) =>
+    pool.exec(ep, 'uname -a', { timeoutMs: opts.timeoutMs ?? 10_000, signal });
+  // hosts whose key is new wait for the one question, asked when every address is done
+  const waiting: { i: number; ep: SshEndpoint; o: HostOutcome<ExecResult> }[] = [];
   // ping in chunks so logins of early hosts overlap with pings of later ones
   const chunk = 256;
-  const ssh = opts.sshConcurrency ?? 50;
   for (let start = 0; start < hosts.length; start += chunk) {
-    const part = hosts.slice(start, start + chunk);
-    const pings = await pingMany(part, {
+    const pings = await pingMany(hosts.slice(start, start + chunk), {
       concurrency: opts.pingConcurrency ?? 64,
       signal: opts.signal,
       timeoutSecs: 1,
     });
-    await mapLimit(pings, ssh, async (p, j) => {
-      const i = start + j;
-      if (!p.alive) return done(i, { Host: p.host, Reachable: false, LoginSSH: false, Uname: '' });
-      try {
-        const r = await pool.exec(opts.endpoint(p.host), 'uname -a', {
-          timeoutMs: opts.timeoutMs ?? 10_000,
-          signal: opts.signal,
-        });
-        const ok = r.exitCode === 0;
-        done(i, {
-          Host: p.host,
-          Reachable: true,
-          LoginSSH: true,
-          Uname: ok ? r.stdout : '',
-          ...(ok ? {} : { Error: `uname -a exited ${r.exitCode}` }),
-        });
-      } catch (err) {
-        done(i, { Host: p.host, Reachable: true, LoginSSH: false, Uname: '', Error: errorMessage(err) });
-      }
-    });
+    pings.forEach(
+      (p, j) => !p.alive && done(start + j, { Host: p.host, Reachable: false, LoginSSH: false, Uname: '' }),
+    );
+    const alive = pings.flatMap((p, j) => (p.alive ? [{ i: start + j, ep: opts.endpoint(p.host) }] : []));
+    const index = new Map(alive.map((a) => [a.ep.label, a]));
+    await forHosts(
+      alive.map((a) => a.ep),
+      login,
+      {
+        concurrency: opts.sshConcurrency ?? 50,
+        signal: opts.signal,
+        onOutcome: (o) => {
+          const a = index.get(o.host)!;
+          if (opts.hostKeys && unknownKeyOf(o) !== undefined) waiting.push({ ...a, o });
+          else done(a.i, record(hosts[a.i], o));
+        },
+      },
+    );
+  }
+  if (waiting.length && opts.hostKeys) {
+    // one question for the whole scan; the hosts whose keys were trusted log in again
+    const { trustedNames } = await askAboutNewKeys(opts.hostKeys.checker, opts.hostKeys.ask);
+    const again = waiting.filter((w) => trustedNames.has(unknownKeyOf(w.o) ?? ''));
+    for (const w of waiting) if (!again.includes(w)) done(w.i, record(hosts[w.i], w.o));
+    const index = new Map(again.map((w) => [w.ep.label, w]));
+    await forHosts(
+      again.map((w) => w.ep),
+      login,
+      {
+        concurrency: opts.sshConcurrency ?? 50,
+        signal: opts.signal,
+        onOutcome: (o) => {
+          const i = index.get(o.host)!.i;
+          if (o.ok) opts.onTrusted?.(hosts[i]);
+          done(i, record(hosts[i], o));
+        },
+      },
+    );
   }
   return records as ScanRecord[];
 }

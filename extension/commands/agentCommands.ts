@@ -62,12 +62,11 @@ export async function installAgent(
             log.info(`${host}: ${m}`);
             progress.report({ message: `${host}: ${m}` });
           },
-          onResult: (r) => {
+          hostKeys: { checker: session.checker, ask: provider.prompt },
+          onOutcome: (r) => {
             if (r.ok) {
               done.push(r.host);
-              log.info(
-                `${r.host}: ${r.result.outcome} ${r.result.agent}${r.result.notes.map((n) => `; ${n}`).join('')}`,
-              );
+              log.info(`${r.host}: ${r.value.outcome} ${r.value.agent}${r.value.notes.map((n) => `; ${n}`).join('')}`);
             } else log.error(`${r.host}: ${errorMessage(r.error)}`);
           },
         },

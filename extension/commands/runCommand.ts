@@ -6,7 +6,6 @@ import * as vscode from 'vscode';
 import type { TreeNode } from '../../core/fleetView/treeModel';
 import { runOnHosts, type HostResult } from '../../core/ssh/fanout';
 import { formatGroups } from '../../core/ssh/group';
-import { runAskingOnce } from '../../core/ssh/askOnce';
 import type { HostsProvider } from '../hostsProvider';
 import type { Session } from '../session';
 import { targetHosts } from './pickHosts';
@@ -48,16 +47,16 @@ export async function runCommand(
       const ac = new AbortController();
       token.onCancellationRequested(() => ac.abort(new Error('cancelled')));
       let done = 0;
-      const run = (eps: typeof endpoints) =>
-        runOnHosts(session.pool, eps, command, {
-          concurrency,
-          timeoutMs: timeout * 1000,
-          signal: ac.signal,
-          onLine: (host, _stream, line) => output.appendLine(`${host.padEnd(width)} | ${line}`),
-          onResult: () =>
-            progress.report({ message: `${++done}/${endpoints.length} hosts`, increment: 100 / endpoints.length }),
-        });
-      return runAskingOnce(session.checker, endpoints, provider.prompt, run);
+      return runOnHosts(session.pool, endpoints, command, {
+        concurrency,
+        timeoutMs: timeout * 1000,
+        signal: ac.signal,
+        hostKeys: { checker: session.checker, ask: provider.prompt },
+        onLine: (host, _stream, line) => output.appendLine(`${host.padEnd(width)} | ${line}`),
+        // each host once, with its final outcome (a host asked about its key is counted after the answer)
+        onResult: () =>
+          progress.report({ message: `${++done}/${endpoints.length} hosts`, increment: 100 / endpoints.length }),
+      });
     },
   );
   output.appendLine(`── summary ──`);

@@ -1,12 +1,11 @@
-// Fleet: Scan Network… — a CIDR, progress; new host keys asked about once (those trusted are logged
-// in again), and the hosts that answer SSH added to fleet.json; the message says what changed.
+// Fleet: Scan Network… — a CIDR, progress; the addresses resolved with the user's ssh_config, as
+// fleet scan resolves them; new host keys asked about once (core/targets/scan.ts: those trusted are
+// logged in again), and the hosts that answer SSH added to fleet.json; the message says what changed.
 import * as vscode from 'vscode';
 import { errorMessage } from '../../core/errors';
 import { checkScanSize, parseCidr } from '../../core/inventory/cidr';
 import { addHostsToInventory, inventoryName } from '../../core/inventory/editInventory';
 import { scan, type ScanRecord } from '../../core/targets/scan';
-import { resolveTarget } from '../../core/targets/resolve';
-import { askAboutNewKeys } from '../../core/ssh/askOnce';
 import type { HostsProvider } from '../hostsProvider';
 import type { Session } from '../session';
 
@@ -35,6 +34,8 @@ export async function scanNetwork(
   const user = given?.user ?? vscode.workspace.getConfiguration('fleet').get<string>('defaultUser') ?? undefined;
   const file = session.inventoryPath();
   if (!file) throw new Error('open a folder first: found hosts are saved to its fleet.json');
+  // hosts whose new key was asked about once, at the end, trusted and logged in again
+  const trustedHosts = new Set<string>();
   const records = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Fleet: scanning ${cidrText}`, cancellable: true },
     async (progress, token) => {
@@ -42,28 +43,15 @@ export async function scanNetwork(
       token.onCancellationRequested(() => ac.abort());
       let n = 0;
       return scan(session.pool, [cidr], {
-        endpoint: (a) => resolveTarget(a, null, { user, port: given?.port }),
+        // as fleet scan resolves them: the user's ssh_config applies (a Host 10.0.0.* block's user, key, jump)
+        endpoint: (a) => session.endpointFor(a, { user, port: given?.port }),
         signal: ac.signal,
+        hostKeys: { checker: session.checker, ask: provider.prompt },
         onRecord: () => progress.report({ message: `${++n}/${cidr.size}`, increment: 100 / cidr.size }),
+        onTrusted: (host) => trustedHosts.add(host),
       });
     },
   );
-  // hosts whose key was new: one question about all of them, then the trusted ones are logged in again
-  let afterTrust = 0;
-  if (session.checker.policy === 'ask') {
-    const { trusted } = await askAboutNewKeys(session.checker, provider.prompt);
-    const endpoint = (a: string) => resolveTarget(a, null, { user, port: given?.port });
-    for (const r of records) {
-      if (r.LoginSSH || !/unknown host key/.test(r.Error ?? '') || !trusted.includes(endpoint(r.Host).label)) continue;
-      try {
-        const x = await session.pool.exec(endpoint(r.Host), 'uname -a', { timeoutMs: 10_000 });
-        Object.assign(r, { LoginSSH: true, Uname: x.exitCode === 0 ? x.stdout : '', Error: undefined });
-        afterTrust++;
-      } catch (e) {
-        r.Error = errorMessage(e);
-      }
-    }
-  }
   const found = records.filter((r) => r.LoginSSH);
   // added with its comments and layout kept; hosts already there are left alone
   const { added, already } = addHostsToInventory(
@@ -76,6 +64,7 @@ export async function scanNetwork(
       groups: ['scanned'],
     })),
   );
+  const afterTrust = found.filter((r) => trustedHosts.has(r.Host)).length;
   const pingOnly = records.filter((r) => r.Reachable && !r.LoginSSH).length;
   void vscode.window.showInformationMessage(
     [

@@ -141,7 +141,7 @@ describe('agent install: service', () => {
 
 describe('agent install: summary and versions', () => {
   it('counts each outcome in one line', () => {
-    const ok = (outcome: string) => ({ host: 'h', ok: true, result: { outcome } }) as unknown as HostDeploy;
+    const ok = (outcome: string) => ({ host: 'h', ok: true, value: { outcome } }) as unknown as HostDeploy;
     const results = [
       ok('installed'),
       ok('installed'),

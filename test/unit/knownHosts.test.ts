@@ -3,10 +3,11 @@ import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runAskingOnce } from '../../core/ssh/askOnce';
+import { forHosts, outcomeSummary } from '../../core/ssh/forHosts';
+import { HostKeyError, UnreachableError } from '../../core/errors';
+import { Exit, exitOf } from '../../cli/exitCodes';
 import { HostKeyChecker } from '../../core/ssh/hostKeyPolicy';
 import { fingerprint, KnownHosts, patternsMatch } from '../../core/ssh/knownHosts';
-import { HostKeyError } from '../../core/errors';
 import { sshBlob } from './sshKeys';
 
 // real SSH public key blobs (known_hosts ignores a line whose key does not parse, as ssh does)
@@ -161,26 +162,72 @@ describe('host key policy', () => {
     assert.deepEqual(c.takePending(), [], 'each key is handed over once');
   });
 
-  it('runAskingOnce asks once, pins the trusted keys and runs only those hosts again', async () => {
+  it('forHosts asks once, pins the trusted keys, runs only those hosts again and reports each host once', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'kh-')), 'known_hosts');
     writeFileSync(file, '');
     const c = new HostKeyChecker(new KnownHosts(file), 'ask');
     const keys: Record<string, Buffer> = { a: edB, b: ecdsa };
-    const runs: string[][] = [];
+    const runs: string[] = [];
     const asked: string[][] = [];
-    const results = await runAskingOnce(
-      c,
+    const reported: string[] = [];
+    const results = await forHosts(
       [{ label: 'a' }, { label: 'b' }],
-      async (ks) => (asked.push(ks.map((k) => k.name)), ['a']),
-      async (eps) => {
-        runs.push(eps.map((e) => e.label));
-        return eps.map((e) => ({ host: e.label, error: c.check(e.label, e.label, 22, keys[e.label]) }));
+      async (e) => {
+        runs.push(e.label);
+        const err = c.check(e.label, e.label, 22, keys[e.label]);
+        if (err) throw err;
+        return `ran on ${e.label}`;
+      },
+      {
+        concurrency: 2,
+        hostKeys: { checker: c, ask: async (ks) => (asked.push(ks.map((k) => k.name)), ['a']) },
+        onOutcome: (o) => reported.push(`${o.host} ${o.ok ? 'ok' : 'failed'}`),
       },
     );
     assert.deepEqual(asked, [['a', 'b']]);
-    assert.deepEqual(runs, [['a', 'b'], ['a']]);
-    assert.equal(results[0].error, null, 'a runs once trusted');
-    assert.ok(results[1].error instanceof HostKeyError && results[1].error.kind === 'unknown', 'b stays refused');
+    assert.deepEqual(runs, ['a', 'b', 'a']);
+    assert.deepEqual(
+      results.map((r) => (r.ok ? r.value : r.error instanceof HostKeyError && r.error.kind)),
+      ['ran on a', 'unknown'],
+      'a runs once trusted; b stays refused',
+    );
+    assert.deepEqual(reported.sort(), ['a ok', 'b failed'], 'each host reported once, with its final outcome');
     assert.match(readFileSync(file, 'utf8'), /^a ssh-ed25519 /);
+  });
+});
+
+describe('the fan-out: exit codes and the editor summary', () => {
+  it('exitOf is the highest of the hosts; outcomeSummary counts them', () => {
+    const ok = { host: 'a', ok: true as const, value: 0, durationMs: 1 };
+    const unreachable = { host: 'b', ok: false as const, error: new UnreachableError('b', 'refused'), durationMs: 1 };
+    const failed = { host: 'c', ok: false as const, error: new Error('x'), durationMs: 1 };
+    assert.equal(exitOf([ok]), Exit.ok);
+    assert.equal(exitOf([ok, failed]), Exit.failed);
+    assert.equal(exitOf([failed, unreachable, ok]), Exit.unreachable);
+    assert.equal(
+      exitOf([{ ...ok, value: 3 }], (v) => (v === 0 ? Exit.ok : Exit.failed)),
+      Exit.failed,
+    );
+    assert.equal(exitOf([]), Exit.ok);
+    assert.equal(outcomeSummary('push', [ok, failed, unreachable]), 'push: 1 ok, 2 failed (3 hosts)');
+    assert.equal(outcomeSummary('push', []), 'push: no hosts (0 hosts)');
+  });
+
+  it('a host not started when the signal aborts fails with the abort, and is still reported once', async () => {
+    const ac = new AbortController();
+    const seen: string[] = [];
+    const out = await forHosts(
+      [{ label: 'a' }, { label: 'b' }],
+      async (e) => {
+        ac.abort(new Error('stopped'));
+        return e.label;
+      },
+      { concurrency: 1, signal: ac.signal, onOutcome: (o) => seen.push(o.host) },
+    );
+    assert.deepEqual(
+      out.map((o) => o.ok),
+      [true, false],
+    );
+    assert.deepEqual(seen, ['a', 'b']);
   });
 });
