@@ -113,7 +113,9 @@ function bad(msg: string): HttpError {
   return new HttpError(400, msg);
 }
 
-/** no space or quota left on the agent's disk: 507 (the client's request was fine), saying what happened to the package */
+/**
+ * no space or quota left on the agent's disk: 507 (the client's request was fine), saying what happened to the package
+ */
 export function diskError(e: NodeJS.ErrnoException, outcome = 'nothing was changed'): HttpError | null {
   return e?.code === 'ENOSPC' || e?.code === 'EDQUOT'
     ? new HttpError(507, `the agent's disk is full (${e.code}); ${outcome}; free space on the host and try again`)

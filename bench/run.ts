@@ -1,5 +1,6 @@
 // Runs the benchmarks named on the command line (all when none) and prints markdown for
-// BENCHMARKS.md. Usage: npm run bench -- [ssh] [ssh-latency] [lb] [lb-slow] [agent] [agent-deploy] [rollout] [extension] [push] [prometheus-view] [ping]
+// BENCHMARKS.md. Usage: npm run bench -- [ssh] [ssh-latency] [lb] [lb-slow] [agent] [agent-deploy] [rollout]
+// [extension] [push] [prometheus-view] [ping]
 import { benchAgent } from './agent';
 import { benchAgentDeploy } from './agentDeploy';
 import { benchExtension } from './extension';

@@ -1,6 +1,7 @@
 // One modal for every host key met for the first time (never a prompt per host): trust all,
 // choose some, or cancel. A host whose key changed gets its own flow: both fingerprints, what a
-// change can mean, and the pinned key replaced only after the person confirms. The chosen keys are pinned in known_hosts in OpenSSH format. Hosts trusted
+// change can mean, and the pinned key replaced only after the person confirms. The chosen keys are pinned in
+// known_hosts in OpenSSH format. Hosts trusted
 // through a CA (@cert-authority) are never asked about; a host a CA line covers that showed a plain
 // key instead of a certificate is marked, since its CA should have vouched for it.
 import * as vscode from 'vscode';

@@ -220,7 +220,10 @@ export class Forward implements AnswerSink {
     this.endTry(cut === 'clientTimeout' ? 'clientTimeout' : 'clientGone');
   }
 
-  /** the request's body failed while a try streamed it (the client left, stalled, broke its framing, or it grew too large) */
+  /**
+   * the request's body failed while a try streamed it (the client left, stalled, broke its framing, or it grew too
+   * large)
+   */
   private bodyFailed(e: Error): void {
     if (this.over) return;
     this.over = true;

@@ -23,7 +23,9 @@ export interface LbOptions {
   http: string;
   /** `unix:/path` (default ~/.fleet/lb/control.sock) or HOST:PORT, which needs a token */
   control?: string;
-  /** bearer token file of a TCP control listener (default: `token` beside the default socket); made 0600 when missing */
+  /**
+   * bearer token file of a TCP control listener (default: `token` beside the default socket); made 0600 when missing
+   */
   tokenFile?: string;
   maxBodyBytes?: number;
   /** a backend sending nothing while the LB waits on it (HAProxy's `timeout server`; default 60 s) */

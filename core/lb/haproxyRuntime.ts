@@ -77,7 +77,10 @@ export interface ServerState {
   addr: string;
   /** 0 stopped (down), 1 starting, 2 running, 3 stopping */
   opState: number;
-  /** bits: 0x01 forced maint, 0x02 inherited maint, 0x04 config maint, 0x08 forced drain, 0x10 inherited drain, 0x20 resolver maint */
+  /**
+   * bits: 0x01 forced maint, 0x02 inherited maint, 0x04 config maint, 0x08 forced drain, 0x10 inherited drain, 0x20
+   * resolver maint
+   */
   adminState: number;
 }
 

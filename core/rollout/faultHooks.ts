@@ -20,7 +20,9 @@ export function faultHooksFromEnv(env: NodeJS.ProcessEnv = process.env): FaultHo
   };
 }
 
-/** the hooks' wait inside a step of `backend`: the delay, then as long as the hold file holds it (or the signal aborts) */
+/**
+ * the hooks' wait inside a step of `backend`: the delay, then as long as the hold file holds it (or the signal aborts)
+ */
 export async function stepFaultWait(hooks: FaultHooks, signal: AbortSignal, backend: string): Promise<void> {
   if (hooks.stepDelayMs > 0) await sleep(hooks.stepDelayMs, signal);
   while (hooks.stepHoldFile && holds(hooks.stepHoldFile, backend) && !signal.aborted) await sleep(50, signal);

@@ -77,7 +77,10 @@ export function historyWarnings(histories: readonly AgentHistory[]): string[] {
   ]);
 }
 
-/** `2026-12-02 10:00:02  127.0.0.1:9092  install   ok       1a2b3c4d5e6f  rollout R  by alice@laptop (the fleet CLI, pid 7)` */
+/**
+ * `2026-12-02 10:00:02  127.0.0.1:9092  install   ok       1a2b3c4d5e6f  rollout R  by alice@laptop (the fleet CLI, pid
+ * 7)`
+ */
 export function describeEntry(e: TimelineEntry): string {
   const when = e.at.slice(0, 19).replace('T', ' ');
   const what = e.sha256 ? e.sha256.slice(0, 12) : e.rolloutSha256 ? `→${e.rolloutSha256.slice(0, 12)}` : '-';

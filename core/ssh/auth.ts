@@ -39,7 +39,10 @@ export interface SecretPrompt {
 }
 
 export interface AuthOptions {
-  /** socket of ssh-agent, standing for SSH_AUTH_SOCK (a host's IdentityAgent wins); default SSH_AUTH_SOCK; '' disables the agent */
+  /**
+   * socket of ssh-agent, standing for SSH_AUTH_SOCK (a host's IdentityAgent wins); default SSH_AUTH_SOCK; '' disables
+   * the agent
+   */
   agentSocket?: string;
   /** the environment IdentityAgent's `$NAME` is read from (default process.env) */
   env?: NodeJS.ProcessEnv;

@@ -64,7 +64,9 @@ export function failedToConnect(err: unknown): boolean {
   return typeof err === 'object' && err !== null && neverConnected.has(err);
 }
 
-/** a failure to make the TCP connection (a name that does not resolve is not: ssh resolves it once, before its attempts) */
+/**
+ * a failure to make the TCP connection (a name that does not resolve is not: ssh resolves it once, before its attempts)
+ */
 function neverMade(err: unknown): boolean {
   if (err instanceof TimeoutError) return true;
   const code = (err as { cause?: { code?: string } }).cause?.code;

@@ -33,7 +33,9 @@ export async function sha256File(file: string): Promise<string> {
   return h.digest('hex');
 }
 
-/** pushes `local` to `remote`: `~/x` is x in the remote user's $HOME, other relative paths are from the login directory */
+/**
+ * pushes `local` to `remote`: `~/x` is x in the remote user's $HOME, other relative paths are from the login directory
+ */
 export async function pushFile(
   pool: SshPool,
   ep: SshEndpoint,

@@ -17,7 +17,10 @@ import { plainAlgorithm } from './ssh2Certs';
 type SignCallback = (data: Buffer, send: (signature: Buffer) => void) => void;
 type AuthPK = (user: string, key: ParsedKey, keyAlgo?: string, cbSign?: SignCallback) => void;
 
-/** the hash ssh2 signs with for a key algorithm it negotiated (RSA only; other types carry their own; a certificate's as its key's) */
+/**
+ * the hash ssh2 signs with for a key algorithm it negotiated (RSA only; other types carry their own; a certificate's as
+ * its key's)
+ */
 const hashOf: Record<string, string | undefined> = {
   'rsa-sha2-256': 'sha256',
   'rsa-sha2-512': 'sha512',

@@ -312,7 +312,10 @@ export class RolloutManager implements vscode.Disposable {
     await this.runs.get(file)?.done;
   }
 
-  /** a journal that ended neither in an end state nor in a pause, and no process runs it: the window went away mid-rollout */
+  /**
+   * a journal that ended neither in an end state nor in a pause, and no process runs it: the window went away
+   * mid-rollout
+   */
   interrupted(file: string): boolean {
     const run = this.runs.get(file);
     return Boolean(run?.svc && run.progress && !run.rollout && isInterrupted(run.svc, run.progress));

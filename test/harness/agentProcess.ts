@@ -9,7 +9,9 @@ import { X509Certificate } from 'node:crypto';
 import { AgentClient } from '../../core/agentClient/client';
 import { spawnTracked, stopTracked } from './processes';
 
-/** FLEET_TEST_AGENT_JS runs the tests against another build (an older agent: what a regression test did before its fix) */
+/**
+ * FLEET_TEST_AGENT_JS runs the tests against another build (an older agent: what a regression test did before its fix)
+ */
 export const agentJs = process.env.FLEET_TEST_AGENT_JS || resolve(__dirname, '../../dist/agent.js');
 
 export interface AgentProcessOptions {

@@ -35,7 +35,10 @@ export async function lbOver(
   return { lb, port, control: c };
 }
 
-/** sends raw bytes through a fresh LB; resolves what the client got back and what the backend saw (all of it: the LB is closed first) */
+/**
+ * sends raw bytes through a fresh LB; resolves what the client got back and what the backend saw (all of it: the LB is
+ * closed first)
+ */
 export async function through(pieces: (string | Buffer)[], responses: number, o: Partial<LbOptions> = {}) {
   const backend = await RecordingBackend.start();
   const { lb, port } = await lbWith(backend, o);

@@ -11,7 +11,10 @@ export interface RawExchange {
   closed: boolean;
 }
 
-/** writes `pieces` one after another and reads until `responses` status lines arrived, the server closed, or timeoutMs passed */
+/**
+ * writes `pieces` one after another and reads until `responses` status lines arrived, the server closed, or timeoutMs
+ * passed
+ */
 export function rawExchange(
   port: number,
   pieces: readonly (string | Buffer)[],
@@ -45,7 +48,9 @@ export function rawExchange(
   });
 }
 
-/** `wire` cut into pieces of the given lengths, in order (the rest in a last piece): how a test splits bytes anywhere */
+/**
+ * `wire` cut into pieces of the given lengths, in order (the rest in a last piece): how a test splits bytes anywhere
+ */
 export function cutAt(wire: Buffer, cuts: readonly number[]): Buffer[] {
   const pieces: Buffer[] = [];
   let at = 0;

@@ -31,7 +31,9 @@ const noisyRc = [
 /** an rc file that talks, takes a second, and talks again */
 const slowRc = ['echo "rc: loading"', 'echo "rc: loading" >&2', 'sleep 1', 'echo "rc: ready" >&2', ''].join('\n');
 
-/** a command whose output is known to the byte, on both streams (as the remote shell runs it, and as fleet run's argv) */
+/**
+ * a command whose output is known to the byte, on both streams (as the remote shell runs it, and as fleet run's argv)
+ */
 const script = 'echo out-1; echo err-1 >&2; printf out-2';
 const command = ['sh', '-c', script];
 const wantOut = 'out-1\nout-2';

@@ -23,7 +23,10 @@ export function ensureVscode(): void {
 export interface CodeServer {
   port: number;
   home: string;
-  /** the server's user data dir: its logs (extension host, remote agent) are under logs/, machine settings under Machine/ */
+  /**
+   * the server's user data dir: its logs (extension host, remote agent) are under logs/, machine settings under
+   * Machine/
+   */
   userDataDir: string;
   proc: ChildProcess;
   log: () => string;
@@ -36,7 +39,9 @@ export async function startCodeServer(
     home?: string;
     env?: NodeJS.ProcessEnv;
     installVsix?: string;
-    /** settings of the machine VS Code's server runs on: machine-scoped settings (fleet.knownHostsFile) live only here */
+    /**
+     * settings of the machine VS Code's server runs on: machine-scoped settings (fleet.knownHostsFile) live only here
+     */
     machineSettings?: Record<string, unknown>;
     /** the user's settings (User/settings.json) */
     userSettings?: Record<string, unknown>;
