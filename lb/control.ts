@@ -8,7 +8,6 @@
 // Like the agent, it listens on a unix socket of mode 0600 by default and on TCP only with a bearer
 // token, and refuses any Origin header and a foreign Host, so no web page and no other local user can
 // drive it (add-backend would let them send the pool's traffic to an address of their choosing).
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
 import {
@@ -18,6 +17,7 @@ import {
   removeBackendSchema,
   removePoolSchema,
 } from '../core/protocol/lb';
+import { apiAccess, apiError } from '../core/protocol/httpApi';
 import { ControlError, defaultPoolLimits, Pool, type PoolLimits } from './pool';
 
 const maxControlBody = 64 * 1024;
@@ -73,27 +73,20 @@ export function controlHandler(pools: Map<string, Pool>, guard: ControlGuard, li
       res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
       res.end(text);
     };
-    if (req.headers.origin !== undefined)
-      return reply(403, { error: 'requests with an Origin header (from a web page) are refused' });
-    if (!guard.allowedHosts.has((req.headers.host ?? '').toLowerCase()))
-      return reply(403, { error: `Host ${JSON.stringify(req.headers.host ?? '')} does not name this LB` });
-    if (token) {
-      const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
-      const given = m ? Buffer.from(m[1]) : Buffer.alloc(0);
-      if (given.length !== token.length || !timingSafeEqual(given, token)) {
-        return reply(401, {
-          error: "missing or wrong bearer token; send Authorization: Bearer <the token in the LB's token file>",
-        });
-      }
-    }
+    const access = apiAccess(req.headers, {
+      name: 'LB',
+      hostOk: (host) => guard.allowedHosts.has(host),
+      tokens: token ? { full: token } : undefined,
+    });
+    if (!access.ok) return reply(access.status, apiError(access.error));
     const url = new URL(req.url ?? '/', 'http://lb');
     const route = routes[`${req.method} ${url.pathname}`];
-    if (!route) return reply(404, { error: `no route ${req.method} ${url.pathname}; see fleet lb --help` });
+    if (!route) return reply(404, apiError(`no route ${req.method} ${url.pathname}; see fleet lb --help`));
     readBody(req)
       .then((body) => route(body, url))
       .then(
         (v) => reply(200, v),
-        (e: Error) => reply(e instanceof ControlError ? e.status : 500, { error: e.message }),
+        (e: Error) => reply(e instanceof ControlError ? e.status : 500, apiError(e.message)),
       );
   };
 }

@@ -2,6 +2,7 @@
 // over the LB's unix socket (the default: its mode 0600 is the authentication) or over TCP with the
 // LB's bearer token.
 import { advice } from '../advice';
+import { apiDeadlineMs, withDeadline } from '../protocol/httpApi';
 import { request } from 'node:http';
 import type { PoolHealthReport, TrafficReport } from '../protocol/lb';
 import { LbError } from './types';
@@ -23,6 +24,8 @@ export class LbControlClient {
   constructor(
     readonly address: string,
     private readonly token?: string,
+    /** how long a call waits for its answer (a drain: its timeout on top) */
+    private readonly deadlineMs = apiDeadlineMs,
   ) {
     if (address.startsWith('unix:')) {
       this.target = { socketPath: address.slice('unix:'.length) };
@@ -59,6 +62,8 @@ export class LbControlClient {
       '/v1/remove-backend',
       { pattern, backend, ...(drainTimeoutSecs ? { drainTimeoutSecs } : {}) },
       signal,
+      // the LB answers once the drain is done or its timeout (30 s unless given) passed
+      (drainTimeoutSecs ?? 30) * 1000 + this.deadlineMs,
     ) as Promise<{ drained: boolean; inflight: number; tunnelsClosed?: number }>;
   }
   stats(pattern: string, signal?: AbortSignal): Promise<TrafficReport> {
@@ -78,8 +83,19 @@ export class LbControlClient {
     ) as Promise<PoolHealthReport>;
   }
 
-  private call(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<unknown> {
+  /**
+   * One call, answered within `deadlineMs` (apiDeadlineMs; a drain waits its own timeout on top): an
+   * LB that accepts and never answers fails the call instead of holding a rollout forever.
+   */
+  private call(
+    method: string,
+    path: string,
+    body?: unknown,
+    caller?: AbortSignal,
+    deadlineMs = this.deadlineMs,
+  ): Promise<unknown> {
     const text = body === undefined ? undefined : JSON.stringify(body);
+    const signal = withDeadline(deadlineMs, caller);
     return new Promise((resolve, reject) => {
       const req = request(
         {
@@ -115,9 +131,11 @@ export class LbControlClient {
       );
       req.on('error', (e: NodeJS.ErrnoException) =>
         reject(
-          e.name === 'AbortError'
+          caller?.aborted
             ? e
-            : new LbError(this.address, `cannot reach the control API: ${e.code ?? e.message}`),
+            : signal.aborted
+              ? new LbError(this.address, `the control API did not answer within ${deadlineMs / 1000} s`)
+              : new LbError(this.address, `cannot reach the control API: ${e.code ?? e.message}`),
         ),
       );
       req.end(text);

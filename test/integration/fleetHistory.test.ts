@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { StatusReport } from '../../core/rollout/fleetStatus';
 import type { TimelineEntry } from '../../core/rollout/fleetHistory';
 import { fleet, scratchHome } from '../harness/cli';
+import { waitFor } from '../harness/net';
 import { rolloutFleet } from '../harness/rolloutFleet';
 import { addrs, stopFleet } from './teamFleet';
 
@@ -83,6 +84,10 @@ describe('fleet history and fleet status after a mixed day (real agents, built-i
       assert.match(failOnDrift.stderr, new RegExp(`1 backend\\(s\\) drifted: ${b1.replace(/\./g, '\\.')}`));
       assert.match(failOnDrift.stdout, /behind: runs [0-9a-f]{12}, the last successful rollout/);
 
+      // the program rolled back by hand restarted: the LB sees it healthy again before the next rollout
+      // (its health check runs every second; a rollout refuses to start on an unhealthy pool)
+      await waitFor(async () => assert.equal((await f.lbAdapter().poolHealth()).status, 'PS_FULL'), 30_000);
+
       // 3. a broken build: its canary fails and is rolled back
       const r2 = await run(['rollout', f.serviceFile, '--json', '--src', join(f.dir, 'dist', 'web-v2-broken.zip')]);
       assert.equal(r2.code, 4, r2.stdout + r2.stderr);
@@ -97,6 +102,7 @@ describe('fleet history and fleet status after a mixed day (real agents, built-i
         ['behind', 'manual'],
       );
 
+      await waitFor(async () => assert.equal((await f.lbAdapter().poolHealth()).status, 'PS_FULL'), 30_000);
       // 4. a rollout of v2 again puts everything right
       const r3 = await run(['rollout', f.serviceFile, '--json']);
       assert.equal(r3.code, 0, r3.stderr);
