@@ -10,11 +10,11 @@ import type { Duplex } from 'node:stream';
 import { UnreachableError } from '../errors';
 import { CommandStart } from '../ssh/commandStart';
 import { shellQuote as q } from '../ssh/quote';
+import { connectionOf } from '../ssh/connection';
 import { commandMarks, loginShellOf, newNonce, wireCommand } from '../ssh/remoteShell';
 import { openSession } from '../ssh/sessionOpen';
 
 /** connections whose server refused stream-local forwarding */
-const noStreamLocal = new WeakSet<Client>();
 
 /**
  * SSH_OPEN_ADMINISTRATIVELY_PROHIBITED and SSH_OPEN_UNKNOWN_CHANNEL_TYPE (Dropbear): the server will
@@ -46,7 +46,7 @@ export function openSocketStream(c: Client, socketPath: string, label: string): 
       label,
       `the SSH server does not forward unix sockets (Dropbear, or sshd with AllowStreamLocalForwarding no), and the bridge to ${socketPath} through Fleet's runtime failed: ${why}; is the agent deployed there (fleet agent deploy)?`,
     );
-  if (noStreamLocal.has(c))
+  if (connectionOf(c).noStreamLocal)
     return bridge(c, socketPath, label).catch((why: string) => Promise.reject(noForwarding(why)));
   return new Promise<Duplex>((resolve, reject) =>
     c.openssh_forwardOutStreamLocal(socketPath, (err, stream) => {
@@ -54,7 +54,8 @@ export function openSocketStream(c: Client, socketPath: string, label: string): 
       const reason = (err as Error & { reason?: number }).reason;
       bridge(c, socketPath, label).then(
         (s) => {
-          noStreamLocal.add(c); // the socket is there and the bridge reached it: the server refuses to forward
+          // the socket is there and the bridge reached it: the server refuses to forward
+          connectionOf(c).noStreamLocal = true;
           resolve(s);
         },
         (why: string) =>

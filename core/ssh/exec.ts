@@ -5,20 +5,12 @@
 // the host's login writes before the command (rc files, sshd's notes) is kept apart from the
 // command's output (`login`), by the marks the wire line writes on both streams (commandStart.ts).
 import type { Client, ClientChannel } from 'ssh2';
-import { killRemote, parsePidLine, type RemotePid } from './remoteProcess';
+import { killRemote, pidOfMark, type RemotePid } from './remoteProcess';
 import { Capture } from './capture';
 import { CommandStart } from './commandStart';
 import { openSession } from './sessionOpen';
 import { armDeadline } from './deadline';
-import {
-  commandMarks,
-  loginShellOf,
-  newNonce,
-  pidLineOf,
-  refusedBy,
-  rememberLoginShell,
-  wireCommand,
-} from './remoteShell';
+import { commandMarks, loginShellOf, newNonce, refusedBy, rememberLoginShell, wireCommand } from './remoteShell';
 
 export interface ExecResult {
   exitCode: number | null;
@@ -96,7 +88,7 @@ function execOnce(
       ch.stderr.on('data', (b: Buffer) => {
         const own = startErr.push(b);
         if (own === null) return;
-        if (!pid && startErr.line !== null) pid = parsePidLine(pidLineOf(startErr.line));
+        if (!pid) pid = pidOfMark(startErr.line);
         if (own.length === 0) return;
         errs.add(own);
         opts.onStderr?.(own);

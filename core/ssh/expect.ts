@@ -10,9 +10,9 @@ import { compilePattern, ExpectBuffer } from './expectMatcher';
 import { sleep } from '../sleep';
 import { Capture } from './capture';
 import { CommandStart } from './commandStart';
-import { killRemote, parsePidLine, type RemotePid } from './remoteProcess';
+import { killRemote, pidOfMark, type RemotePid } from './remoteProcess';
 import { execCommand } from './exec';
-import { commandMarks, loginShellKnown, loginShellOf, newNonce, pidLineOf, wireCommand } from './remoteShell';
+import { commandMarks, loginShellKnown, loginShellOf, newNonce, wireCommand } from './remoteShell';
 import { openSession } from './sessionOpen';
 import { SecretMask } from './secretMask';
 import { StringDecoder } from 'node:string_decoder';
@@ -102,7 +102,7 @@ export async function runExpect(
       if (!pidMark.done) {
         own = pidMark.push(d);
         if (own === null) return;
-        remote = parsePidLine(pidLineOf(pidMark.line ?? ''));
+        remote = pidOfMark(pidMark.line);
       }
       own = outMark.push(own);
       if (own === null) return;

@@ -6,7 +6,7 @@
 // are POSIX sh (dash, busybox ash) and the only values in them are integers from our own marker.
 import type { Client, ClientChannel } from 'ssh2';
 import { openSession } from './sessionOpen';
-import { loginShellOf, pidMarker, wireCommand } from './remoteShell';
+import { loginShellOf, pidLineOf, pidMarker, wireCommand } from './remoteShell';
 
 export { pidMarker };
 
@@ -14,6 +14,11 @@ export interface RemotePid {
   pid: number;
   /** the shell's process group; null when the host has no /proc to say */
   pgid: number | null;
+}
+
+/** the pid report from the rest of the stderr mark's line (`<pid> <pgid>`, commandStart.ts hands it over) */
+export function pidOfMark(rest: string | null | undefined): RemotePid | null {
+  return rest === null || rest === undefined ? null : parsePidLine(pidLineOf(rest));
 }
 
 /** the marker line's values, or null when the line is not one */

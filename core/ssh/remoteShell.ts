@@ -10,6 +10,7 @@
 // `FLEET-OUT <nonce>` on stdout): whatever the login wrote comes before them (commandStart.ts), and
 // the nonce is put together by printf at run time, so not even a shell tracing its input (`set -x`
 // in an rc file) or echoing a line it refuses (fish) writes a mark.
+import { connectionOf } from './connection';
 import { randomBytes } from 'node:crypto';
 import type { Client } from 'ssh2';
 import { shellQuote } from './quote';
@@ -34,20 +35,18 @@ export function pidLineOf(rest: string): string {
   return `${pidMarker}${rest}`;
 }
 
-/** the login shell found on a connection (set after a refused first attempt) */
-const shells = new WeakMap<Client, LoginShell>();
-
+/** the login shell found on a connection (set after a refused first attempt: connection.ts keeps it) */
 export function loginShellOf(c: Client): LoginShell {
-  return shells.get(c) ?? 'posix';
+  return connectionOf(c).loginShell ?? 'posix';
 }
 
 /** whether a command has run on this connection yet, telling its login shell */
 export function loginShellKnown(c: Client): boolean {
-  return shells.has(c);
+  return connectionOf(c).loginShell !== undefined;
 }
 
 export function rememberLoginShell(c: Client, s: LoginShell): void {
-  shells.set(c, s);
+  connectionOf(c).loginShell = s;
 }
 
 /** the one-line POSIX script: a guard csh and fish cannot parse, the marks, then the command */

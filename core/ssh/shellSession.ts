@@ -12,6 +12,7 @@
 // csh or fish, as for exec. A command that times out or is stopped is killed with the processes it
 // started (its tree: it shares the kept shell's process group, so the group is not the command's);
 // the shell goes on.
+import { connectionOf, type KeptShell } from './connection';
 import { randomBytes } from 'node:crypto';
 import type { Client, ClientChannel } from 'ssh2';
 import { Capture } from './capture';
@@ -19,8 +20,8 @@ import { armDeadline } from './deadline';
 import { execCommand, type ExecOptions, type ExecResult } from './exec';
 import { shellQuote } from './quote';
 import { CommandStart } from './commandStart';
-import { killRemote, parsePidLine, type RemotePid } from './remoteProcess';
-import { commandMarks, loginShellKnown, loginShellOf, newNonce, pidLineOf, wireCommand } from './remoteShell';
+import { killRemote, pidOfMark, type RemotePid } from './remoteProcess';
+import { commandMarks, loginShellKnown, loginShellOf, newNonce, wireCommand } from './remoteShell';
 import { UntilMarker } from './untilMarker';
 import { openSession } from './sessionOpen';
 
@@ -76,7 +77,7 @@ export class ShellSession {
   private onStderr(b: Buffer): void {
     const own = this.startErr.push(b);
     if (own === null) return;
-    if (!this.pid && this.startErr.line !== null) this.pid = parsePidLine(pidLineOf(this.startErr.line));
+    if (!this.pid) this.pid = pidOfMark(this.startErr.line);
     if (own.length) this.stderrSink?.(own);
   }
 
@@ -201,15 +202,6 @@ export class ShellSession {
   }
 }
 
-interface Kept {
-  session?: ShellSession;
-  opening?: Promise<ShellSession | null>;
-  /** a shell could not be had on this connection: exec from now on */
-  failed?: boolean;
-}
-
-const kept = new WeakMap<Client, Kept>();
-
 /**
  * Runs `command` in the connection's kept shell, started at its second command: the first is an
  * exec, which also tells the login shell (a connection that runs one command gets one exec, as
@@ -217,8 +209,7 @@ const kept = new WeakMap<Client, Kept>();
  */
 export async function execKept(client: Client, command: string, opts: ExecOptions = {}): Promise<ExecResult> {
   if (!loginShellKnown(client)) return execCommand(client, command, opts);
-  let k = kept.get(client);
-  if (!k) kept.set(client, (k = {}));
+  const k = connectionOf(client).kept as KeptShell<ShellSession>;
   if (k.failed) return execCommand(client, command, opts);
   if (!k.session || k.session.closed) {
     const entry = k;
