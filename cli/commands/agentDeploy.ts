@@ -1,5 +1,6 @@
 // `fleet agent deploy HOST…`, `fleet agent uninstall HOST…` and `fleet agent fetch-runtime`: put the
 // agent (with its own Node runtime) on hosts, upgrade or roll it back, take it off again.
+import { megabytes as mb } from '../../core/format';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadAgentBundle } from '../../core/agentInstall/agentBundle';
@@ -17,10 +18,6 @@ import { addSshFlags, hostKeysOf, preloadKeys, sshContext, type SshFlags } from 
 import type { CliIO } from '../io';
 
 const runtimeDirHelp = 'take the runtime tarball from DIR (an air-gapped machine) instead of the cache';
-
-function mb(n: number): string {
-  return `${(n / 1e6).toFixed(1)} MB`;
-}
 
 function printDeploy(io: CliIO, r: HostDeploy, json?: boolean): void {
   if (json) {

@@ -4,6 +4,7 @@
 // (re)started, and the new agent's own report of its build awaited. If the new build does not
 // answer, `current` goes back and the previous agent runs again. Packages live in the data dir and
 // keep running across all of this (the next agent adopts them).
+import { megabytes as mb } from '../format';
 import { errorMessage } from '../errors';
 import type { SshEndpoint } from '../ssh/endpoint';
 import type { SshPool } from '../ssh/pool';
@@ -188,10 +189,6 @@ async function rollback(
     sent: { runtime: 0, agent: 0 },
     via: 'none',
   };
-}
-
-function mb(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
 /** what `agent/<id>/bin/node` points at */

