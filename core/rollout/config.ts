@@ -146,7 +146,21 @@ export async function loadService(file: string, overrides: ServiceOverrides = {}
  * to) lies outside that folder.
  */
 function inside(file: string, field: 'Src' | 'AgentTokenFile' | 'LBTokenFile', rel: string): string {
-  const dir = dirname(file);
+  const r = resolveInside(dirname(file), rel);
+  if (!r.inside)
+    throw new ValidationError(
+      file,
+      field,
+      `${rel} is outside the folder of this file (${r.real}); a service.json may only name files beside it. To use that file, ${advice().outsideFile(field)}`,
+    );
+  return r.path;
+}
+
+/**
+ * `rel` resolved against `dir`, and whether it (and what links in it point to) stays inside; `real`
+ * is where it leads (the plain path when it does not exist yet, which is then what is checked)
+ */
+export function resolveInside(dir: string, rel: string): { path: string; real: string; inside: boolean } {
   const p = resolve(dir, rel);
   let real = p;
   let realDir = dir;
@@ -154,17 +168,10 @@ function inside(file: string, field: 'Src' | 'AgentTokenFile' | 'LBTokenFile', r
     realDir = realpathSync(dir);
     real = realpathSync(p);
   } catch {
-    // does not exist (yet): the plain path is checked; a missing Src is reported by the caller
+    // does not exist (yet): the plain path is checked; a missing file is reported by the caller
   }
   const within = (root: string, x: string) => x === root || x.startsWith(root + sep);
-  if (!within(dir, p) || !within(realDir, real)) {
-    throw new ValidationError(
-      file,
-      field,
-      `${rel} is outside the folder of this file (${real}); a service.json may only name files beside it. To use that file, ${advice().outsideFile(field)}`,
-    );
-  }
-  return p;
+  return { path: p, real, inside: within(dir, p) && within(realDir, real) };
 }
 
 /**

@@ -2,9 +2,10 @@
 // Src exists beside the file (symlinks resolved, as a service.json may only name files in its
 // folder), a zip's Package.Binary is one of its entries and executable, the token files exist and
 // are private. A missing Src offers the packages that are there as quick fixes.
+import { resolveInside } from './config';
 import { advice } from '../advice';
-import { closeSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { closeSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { modify } from 'jsonc-parser';
 import type { CheckInput, Finding, QuickFix } from './diagnostics';
 import { editDistance } from './nearestName';
@@ -160,21 +161,6 @@ function packageFixes(input: CheckInput, dir: string, missing: string): QuickFix
 
 function nearest(name: string, names: readonly string[]): string[] {
   return [...names].sort((a, b) => editDistance(name, a) - editDistance(name, b)).slice(0, 3);
-}
-
-/** `rel` resolved against the folder, and whether it (and what links in it point to) stays inside */
-function resolveInside(dir: string, rel: string): { path: string; inside: boolean } {
-  const p = resolve(dir, rel);
-  let real = p;
-  let realDir = dir;
-  try {
-    realDir = realpathSync(dir);
-    real = realpathSync(p);
-  } catch {
-    // does not exist (yet): the plain path is checked
-  }
-  const within = (root: string, x: string) => x === root || x.startsWith(root + sep);
-  return { path: p, inside: within(dir, p) && within(realDir, real) };
 }
 
 function kindOf(p: string): 'file' | 'directory' | 'special file' | null {
