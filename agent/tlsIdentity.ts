@@ -3,8 +3,9 @@
 // would be refused until pinned again. The key is born 0600 and linked into place whole, so two
 // agents starting on one data dir agree on one key; a certificate missing beside a key is made
 // again from that key (a new certificate: whoever pinned the old one must pin again).
+import { placeIfAbsent } from '../core/safeWrite';
 import { X509Certificate, createPrivateKey, generateKeyPairSync } from 'node:crypto';
-import { existsSync, linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { agentTlsServerName } from '../core/protocol/agent';
 import { makeSelfSigned } from './selfSignedCert';
@@ -24,12 +25,12 @@ export function ensureTlsIdentity(keyFile: string, certFile: string): TlsIdentit
   let made = false;
   if (!existsSync(keyFile)) {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-    placeWhole(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), 0o600);
+    placeIfAbsent(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), 0o600);
   }
   if (!existsSync(certFile)) {
     // from the key on disk: another agent starting on this data dir may have placed it first
     const key = createPrivateKey(readFileSync(keyFile));
-    placeWhole(certFile, makeSelfSigned([agentTlsServerName, hostname()], new Date(), key).certPem, 0o644);
+    placeIfAbsent(certFile, makeSelfSigned([agentTlsServerName, hostname()], new Date(), key).certPem, 0o644);
     made = true;
   }
   const keyPem = readFileSync(keyFile, 'utf8');
@@ -40,17 +41,4 @@ export function ensureTlsIdentity(keyFile: string, certFile: string): TlsIdentit
       `${certFile} does not belong to the key ${keyFile}; remove both to have a new pair made (then pin it again: fleet agent pin)`,
     );
   return { key: keyPem, cert: certPem, keyFile, certFile, fingerprint: x.fingerprint256, made };
-}
-
-/** written under a temporary name, then linked into place: never half a file, never over another's */
-function placeWhole(file: string, text: string, mode: number): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, text, { mode, flag: 'wx' });
-  try {
-    linkSync(tmp, file);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-  } finally {
-    rmSync(tmp, { force: true });
-  }
 }

@@ -10,12 +10,14 @@ import {
   constants,
   fstatSync,
   fsyncSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   openSync,
   realpathSync,
   renameSync,
   rmSync,
+  writeFileSync,
 } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, relative, sep } from 'node:path';
@@ -146,4 +148,23 @@ export function openAppend(file: string): number {
     throw new UnsafePathError(file, 'is not a regular file: remove it');
   }
   return fd;
+}
+
+/**
+ * `file` made with `text`, whole, unless it exists: written under a temporary name, then linked into
+ * place, so nobody reads half of it and two processes making it at once keep the first one's.
+ * Resolves whether this call made it.
+ */
+export function placeIfAbsent(file: string, text: string, mode = 0o600): boolean {
+  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  writeFileSync(tmp, text, { mode, flag: 'wx' });
+  try {
+    linkSync(tmp, file);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    return false;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
 }

@@ -3,8 +3,9 @@
 // several daemons sharing one file start together safely) and refuses one that others may read, as
 // ssh refuses such a private key; a client refuses it too. Clients also take the token from an
 // environment variable (FLEET_AGENT_TOKEN, FLEET_LB_TOKEN).
+import { placeIfAbsent } from './safeWrite';
 import { randomBytes } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ValidationError } from './errors';
 
@@ -51,15 +52,7 @@ export function readTokenFile(file: string): string {
 export function ensureTokenFile(file: string): string {
   if (!existsSync(file)) {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-    writeFileSync(tmp, randomBytes(32).toString('base64url') + '\n', { mode: 0o600, flag: 'wx' });
-    try {
-      linkSync(tmp, file);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    } finally {
-      rmSync(tmp, { force: true });
-    }
+    placeIfAbsent(file, randomBytes(32).toString('base64url') + '\n', 0o600);
   }
   return readTokenFile(file);
 }
