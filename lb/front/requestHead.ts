@@ -2,6 +2,7 @@
 // parsers could read two ways — a bare CR or LF, a folded line, a space before the colon, a control
 // byte in a value, two Content-Length fields, Content-Length beside Transfer-Encoding — is refused,
 // so what the LB forwards cannot be read by the backend as something else (RFC 9112 §§2-6, 11.2).
+import { trimOws } from '../ows';
 
 /** a request head the LB will forward */
 export interface RequestHead {
@@ -136,15 +137,6 @@ function connectionMeta(raw: readonly string[], minor: 0 | 1): Meta | HeadError 
     close,
     ...(upgrading ? { upgrade } : {}),
   };
-}
-
-/** a field value without the spaces and tabs around it (String.trim would also take 0xA0, a legal byte) */
-function trimOws(v: string): string {
-  let a = 0;
-  let b = v.length;
-  while (a < b && (v.charCodeAt(a) === 32 || v.charCodeAt(a) === 9)) a++;
-  while (b > a && (v.charCodeAt(b - 1) === 32 || v.charCodeAt(b - 1) === 9)) b--;
-  return a === 0 && b === v.length ? v : v.slice(a, b);
 }
 
 export function isHeadError(h: RequestHead | HeadError): h is HeadError {

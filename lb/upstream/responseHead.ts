@@ -3,6 +3,7 @@
 // unfolded into spaces; a status outside 100-599, a space before a colon, two different
 // Content-Lengths, or a transfer coding other than chunked (the client would get a coding it never
 // asked for, e.g. gzip) make the answer malformed: the LB answers 502 and counts a backend error.
+import { trimOws } from '../ows';
 
 export type AnswerFraming =
   | { kind: 'none' }
@@ -111,12 +112,4 @@ function unfold(lines: string[]): string[] {
     else out.push(l);
   }
   return out;
-}
-
-function trimOws(v: string): string {
-  let a = 0;
-  let b = v.length;
-  while (a < b && (v.charCodeAt(a) === 32 || v.charCodeAt(a) === 9)) a++;
-  while (b > a && (v.charCodeAt(b - 1) === 32 || v.charCodeAt(b - 1) === 9)) b--;
-  return a === 0 && b === v.length ? v : v.slice(a, b);
 }
