@@ -1,44 +1,41 @@
 // The panel's view of the agents' records: every 5 s while someone looks (a visible panel), the
 // rollout another controller runs on the service's agents (its progress and holder) and the newest
-// history entries (core/rollout/fleetPanel.ts). Readings never overlap: a slow agent skips ticks.
+// history entries (core/rollout/fleetPanel.ts). Readings never overlap (poller.ts).
 import { errorMessage } from '../../core/errors';
 import type { LoadedService } from '../../core/rollout/config';
 import { agentClients, type SshAccess } from '../../core/rollout/deps';
 import { readFleetPanel, type FleetPanelData } from '../../core/rollout/fleetPanel';
 import { agentsOf } from '../../core/rollout/leases';
+import { Poller } from './poller';
 
 export class FleetWatch {
-  private timer?: NodeJS.Timeout;
-  private busy = false;
+  private readonly poll: Poller;
 
   constructor(
     private readonly svcOf: () => LoadedService | undefined,
     private readonly ssh: () => SshAccess,
     private readonly onReading: (d: FleetPanelData | { error: string }) => void,
-    private readonly everyMs = 5000,
-  ) {}
+    everyMs = 5000,
+  ) {
+    this.poll = new Poller(() => this.read(), everyMs);
+  }
 
   start(): void {
-    if (this.timer) return;
-    this.tick();
-    this.timer = setInterval(() => this.tick(), this.everyMs);
+    this.poll.start();
   }
 
   stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.poll.stop();
   }
 
-  private tick(): void {
+  private read(): Promise<void> | undefined {
     const svc = this.svcOf();
-    if (this.busy || !svc) return;
-    this.busy = true;
-    Promise.resolve()
+    if (!svc) return undefined;
+    return Promise.resolve()
       .then(() => readFleetPanel(svc, agentsOf(svc, agentClients(svc, this.ssh))))
       .then(
         (d) => this.onReading(d),
         (e) => this.onReading({ error: `the agents' records are unavailable: ${errorMessage(e)}` }),
-      )
-      .finally(() => (this.busy = false));
+      );
   }
 }

@@ -1,15 +1,15 @@
 // The panel's live traffic: the LB's counters read every 2 s while someone looks (a visible panel),
 // before, during and after a rollout alike, turned into per-backend rates over the last reading.
-// Readings overlap never: a slow LB skips ticks instead of piling requests up.
+// Readings overlap never (poller.ts): a slow LB skips ticks instead of piling requests up.
 import { errorMessage } from '../../core/errors';
 import type { LoadBalancer } from '../../core/lb/types';
 import { liveTraffic, type LiveTraffic } from '../../core/rollout/liveTraffic';
 import type { TrafficReport } from '../../core/protocol/lb';
+import { Poller } from './poller';
 
 export class TrafficWatch {
-  private timer?: NodeJS.Timeout;
+  private readonly poll: Poller;
   private prev?: TrafficReport;
-  private busy = false;
   private lb?: LoadBalancer;
   private lbKey?: unknown;
 
@@ -18,28 +18,26 @@ export class TrafficWatch {
     private readonly lbOf: () => { key: unknown; make: () => LoadBalancer } | undefined,
     private readonly onReading: (t: LiveTraffic | { error: string }) => void,
     private readonly everyMs = 2000,
-  ) {}
+  ) {
+    this.poll = new Poller(() => this.read(), everyMs);
+  }
 
   get running(): boolean {
-    return this.timer !== undefined;
+    return this.poll.running;
   }
 
   start(): void {
-    if (this.timer) return;
-    this.tick();
-    this.timer = setInterval(() => this.tick(), this.everyMs);
+    this.poll.start();
   }
 
   stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.poll.stop();
     this.prev = undefined;
   }
 
-  private tick(): void {
-    if (this.busy) return;
+  private read(): Promise<void> | undefined {
     const want = this.lbOf();
-    if (!want) return;
+    if (!want) return undefined;
     if (want.key !== this.lbKey) {
       this.lbKey = want.key;
       this.prev = undefined;
@@ -48,23 +46,20 @@ export class TrafficWatch {
       } catch (e) {
         this.lb = undefined;
         this.onReading({ error: `traffic unavailable: ${errorMessage(e)}` });
-        return;
+        return undefined;
       }
     }
     const lb = this.lb;
-    if (!lb) return;
-    this.busy = true;
-    lb.stats(AbortSignal.timeout(this.everyMs * 2))
-      .then(
-        (now) => {
-          if (this.prev) this.onReading(liveTraffic(this.prev, now));
-          this.prev = now;
-        },
-        (e) => {
-          this.prev = undefined;
-          this.onReading({ error: `traffic unavailable: ${errorMessage(e)}` });
-        },
-      )
-      .finally(() => (this.busy = false));
+    if (!lb) return undefined;
+    return lb.stats(AbortSignal.timeout(this.everyMs * 2)).then(
+      (now) => {
+        if (this.prev) this.onReading(liveTraffic(this.prev, now));
+        this.prev = now;
+      },
+      (e) => {
+        this.prev = undefined;
+        this.onReading({ error: `traffic unavailable: ${errorMessage(e)}` });
+      },
+    );
   }
 }
