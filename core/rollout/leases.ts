@@ -63,7 +63,11 @@ export class LeaseUnavailableError extends FleetError {
     readonly endpoint: string,
     cause: unknown,
   ) {
-    super(`cannot take the rollout's lease on agent ${endpoint}: ${errorMessage(cause)}; nothing was changed`, {
+    const todo =
+      cause instanceof UnreachableError
+        ? "; check that the agent runs there and that the backends' Agent in service.json is its address"
+        : '';
+    super(`cannot take the rollout's lease on agent ${endpoint}: ${errorMessage(cause)}; nothing was changed${todo}`, {
       cause,
     });
   }
