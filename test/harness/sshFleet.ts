@@ -43,7 +43,7 @@ export interface FleetOptions {
   login?: 'user' | 'root';
   /** the plain user's login shell (default /bin/sh) */
   shell?: string;
-  /** addresses: 127.<b>.<c>.<first + i>; chosen at random when absent */
+  /** addresses: 127.<b>.<c>.<first + i>; when absent, a subnet no other fleet of this process had (freshSubnet) */
   subnet?: string;
   firstHost?: number;
   /** argv put before sshd's (e.g. unshare and a mount that hides a program from the host's sessions) */
@@ -56,8 +56,22 @@ export interface FleetOptions {
 }
 
 const sshdPath = '/usr/sbin/sshd';
-let subnetCounter = 0;
 let fleetCounter = 0;
+
+/** where this process's subnets start: its own second octet, and a random third */
+const subnetStart = (process.pid % 100) * 250 + Math.floor(Math.random() * 250);
+let subnetsHandedOut = 0;
+
+/**
+ * 127.<100-199>.<0-249>, never the same twice in one process: each fleet its own addresses. Two
+ * fleets on one address and port would not both listen; the second sshd fails to bind and a check
+ * that something answers there is answered by the first (a "host key changed" in a later test).
+ */
+export function freshSubnet(): string {
+  if (subnetsHandedOut >= 25_000) throw new Error('every test subnet 127.100-199.* was handed out in this process');
+  const n = (subnetStart + subnetsHandedOut++) % 25_000;
+  return `127.${100 + Math.floor(n / 250)}.${n % 250}`;
+}
 
 export function requireSshd(): void {
   if (!existsSync(sshdPath))
@@ -96,9 +110,7 @@ export class SshFleet {
       chmodSync(dir, 0o755);
       chownSync(authorized, fleet.user.uid, fleet.user.gid);
     }
-    const subnet =
-      opts.subnet ??
-      `127.${100 + (process.pid % 100)}.${(subnetCounter++ * 7 + Math.floor(Math.random() * 200)) % 250}`;
+    const subnet = opts.subnet ?? freshSubnet();
     const first = opts.firstHost ?? 10;
     for (let i = 0; i < n; i++) fleet.hosts.push(fleet.makeHost(i, `${subnet}.${first + i}`));
     // start in parallel batches: 50 sshd on 2 cores start in a few seconds
@@ -181,8 +193,21 @@ export class SshFleet {
       '-E',
       h.logFile,
     ];
+    if (await answers(h.address, h.port))
+      throw new Error(`something already listens on ${h.address}:${h.port}: sshd for ${h.target} cannot start there`);
+    const logFrom = this.log(h).length;
     h.process = spawnTracked(file, args);
     await waitForPort(h.address, h.port, 15_000, h);
+    // what answers is this sshd, not one that took the address between the check and the spawn
+    if (this.logsListening)
+      await this.waitLog(h, logFrom, new RegExp(`Server listening on ${h.address.replace(/\./g, '\\.')} port ${h.port}\\.`));
+  }
+
+  /** sshd says "Server listening on" at LogLevel VERBOSE and above */
+  private get logsListening(): boolean {
+    const levels = (this.opts.extraConfig ?? []).filter((l) => /^LogLevel\s/i.test(l));
+    const level = (levels[0]?.split(/\s+/)[1] ?? process.env.FLEET_SSHD_LOGLEVEL ?? 'DEBUG1').toUpperCase();
+    return /^(VERBOSE|DEBUG[123]?)$/.test(level);
   }
 
   async stopHost(h: FleetHost): Promise<void> {
@@ -268,6 +293,15 @@ function knownLine(h: FleetHost): string {
   return `[${h.address}]:${h.port} ${type} ${b64}`;
 }
 
+/** whether a TCP connection to host:port is accepted */
+function answers(host: string, port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const s = connect({ host, port });
+    s.once('connect', () => (s.destroy(), resolve(true)));
+    s.once('error', () => resolve(false));
+  });
+}
+
 export async function waitForPort(host: string, port: number, timeoutMs: number, h?: FleetHost): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -276,12 +310,7 @@ export async function waitForPort(host: string, port: number, timeoutMs: number,
         `sshd for ${host}:${port} exited with ${h.process.exitCode}: ${existsSync(h.logFile) ? readFileSync(h.logFile, 'utf8').slice(-500) : ''}`,
       );
     }
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect({ host, port });
-      s.once('connect', () => (s.destroy(), resolve(true)));
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
+    if (await answers(host, port)) return;
     if (Date.now() > deadline) throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
