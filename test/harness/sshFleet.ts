@@ -200,7 +200,11 @@ export class SshFleet {
     await waitForPort(h.address, h.port, 15_000, h);
     // what answers is this sshd, not one that took the address between the check and the spawn
     if (this.logsListening)
-      await this.waitLog(h, logFrom, new RegExp(`Server listening on ${h.address.replace(/\./g, '\\.')} port ${h.port}\\.`));
+      await this.waitLog(
+        h,
+        logFrom,
+        new RegExp(`Server listening on ${h.address.replace(/\./g, '\\.')} port ${h.port}\\.`),
+      );
   }
 
   /** sshd says "Server listening on" at LogLevel VERBOSE and above */
