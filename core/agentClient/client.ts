@@ -1,9 +1,10 @@
-// Typed client of the agent API over TCP (TLS with the agent's pinned certificate, + bearer token),
-// a local unix socket, or SSH stream-local forwarding to the agent's socket on the host.
+// Typed client of the agent API: its routes, the leases this controller holds, the rollout records
+// and history. It reaches the agent over TCP (TLS with the agent's pinned certificate, + bearer token),
+// a local unix socket, or SSH stream-local forwarding to the agent's socket on the host; the request
+// and its answer on the wire are transport.ts.
 import { createReadStream, statSync } from 'node:fs';
-import { Agent, request, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { FleetError, UnreachableError } from '../errors';
+import { UnreachableError } from '../errors';
 import {
   installSpecHeader,
   type AgentInfo,
@@ -32,26 +33,14 @@ import { AgentTooOldError, checkAnswer, LeaseHeldError, LeaseLostError, Malforme
 import type { SshEndpoint } from '../ssh/endpoint';
 import type { SshPool } from '../ssh/pool';
 import { checkPlainHttp, insecureHttpFromEnv, type AgentEndpoint } from './endpoint';
-import { formatHostPort } from '../hostPort';
 import { KnownAgents } from './knownAgents';
 import { openSocketStream } from './socketStream';
 import { connectPinned } from './tlsPin';
+import { AgentError, sendRequest, type AgentRequest, type TransportOptions } from './transport';
 
 export { AgentTrustError } from './tlsPin';
+export { AgentError } from './transport';
 export { AgentTooOldError, LeaseHeldError, LeaseLostError, MalformedAnswerError } from './records';
-
-/** the agent answered with an error status; `message` is its {error} */
-export class AgentError extends FleetError {
-  constructor(
-    readonly endpoint: string,
-    readonly status: number,
-    message: string,
-    /** the answer's JSON beside {error} (a refused change's lease), unchecked */
-    readonly body?: unknown,
-  ) {
-    super(`agent ${endpoint}: ${message} (HTTP ${status})`);
-  }
-}
 
 export interface AgentClientOptions {
   /** the bearer token of http(s):// endpoints: the full one, or the read-only one for metrics and status */
@@ -74,14 +63,6 @@ export interface AgentClientOptions {
 export interface ChangeOptions {
   /** change a package another controller holds; the reason is recorded in its history */
   force?: string;
-}
-
-interface Req {
-  method: string;
-  path: string;
-  headers?: Record<string, string | number>;
-  body?: Buffer | string | (() => NodeJS.ReadableStream);
-  timeoutMs?: number;
 }
 
 export class AgentClient {
@@ -234,7 +215,7 @@ export class AgentClient {
     return (await this.call({ method: 'GET', path: '/metrics' })).toString('utf8');
   }
 
-  private async json<T>(r: Req): Promise<T> {
+  private async json<T>(r: AgentRequest): Promise<T> {
     return JSON.parse((await this.call(r)).toString('utf8')) as T;
   }
 
@@ -252,7 +233,7 @@ export class AgentClient {
   }
 
   /** a call to a route of leases, records or history, its refusals typed; the answer's JSON unchecked */
-  private async records(r: Req): Promise<unknown> {
+  private async records(r: AgentRequest): Promise<unknown> {
     r.headers = { ...(this.opts.actor ? { [actorHeader]: JSON.stringify(this.opts.actor) } : {}), ...r.headers };
     let body: Buffer;
     try {
@@ -272,14 +253,14 @@ export class AgentClient {
     }
   }
 
-  private async call(r: Req): Promise<Buffer> {
+  private async call(r: AgentRequest): Promise<Buffer> {
     const ep = this.endpoint;
     if (ep.kind === 'ssh') {
       const socketPath = await this.sshSocketPath();
       return this.opts.pool!.withClient(this.opts.sshEndpoint!, async (client) => {
         let channel: Promise<void> | undefined;
         try {
-          return await this.send(r, async () => {
+          return await sendRequest(ep, r, this.transportOptions(), async () => {
             const s = await openSocketStream(client, socketPath, ep.text);
             channel = closed(s, 5000);
             return s;
@@ -294,9 +275,13 @@ export class AgentClient {
     if (ep.kind === 'https') {
       const want =
         this.opts.fingerprint ?? (this.opts.knownAgents ?? new KnownAgents()).get(ep.host, ep.port)?.fingerprint;
-      return this.send(r, () => connectPinned(ep, want, this.opts.timeoutMs ?? 60_000));
+      return sendRequest(ep, r, this.transportOptions(), () => connectPinned(ep, want, this.opts.timeoutMs ?? 60_000));
     }
-    return this.send(r);
+    return sendRequest(ep, r, this.transportOptions());
+  }
+
+  private transportOptions(): TransportOptions {
+    return { token: this.opts.token, timeoutMs: this.opts.timeoutMs };
   }
 
   private sshSocketPath(): Promise<string> {
@@ -313,74 +298,6 @@ export class AgentClient {
     });
     return this.remoteSocket;
   }
-
-  private send(r: Req, stream?: () => Promise<Duplex>): Promise<Buffer> {
-    const ep = this.endpoint;
-    return new Promise<Buffer>((resolve, reject) => {
-      const headers: Record<string, string | number> = { ...r.headers };
-      const tcp = ep.kind === 'http' || ep.kind === 'https';
-      if (tcp && this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
-      headers.host = tcp ? formatHostPort(ep.host, ep.port) : 'localhost';
-      const go = (sock?: Duplex) => {
-        const req = request(
-          {
-            method: r.method,
-            path: r.path,
-            headers,
-            ...(ep.kind === 'http'
-              ? { host: ep.host, port: ep.port }
-              : ep.kind === 'unix'
-                ? { socketPath: ep.path }
-                : {}),
-            // always an explicit agent: hosts like VS Code's extension host patch the default one to go
-            // through a proxy, and an agent is reached directly (or through our own SSH stream)
-            agent: sock ? new StreamAgent(sock) : new Agent({ keepAlive: false }),
-          },
-          (res: IncomingMessage) => {
-            const parts: Buffer[] = [];
-            res.on('data', (b: Buffer) => parts.push(b));
-            res.on('end', () => {
-              const body = Buffer.concat(parts);
-              if ((res.statusCode ?? 500) >= 400) {
-                let msg = body.toString('utf8');
-                let json: unknown;
-                try {
-                  json = JSON.parse(msg);
-                  msg = (json as { error?: string }).error ?? msg;
-                } catch {
-                  // not JSON
-                }
-                reject(
-                  res.statusCode === leaseHeldStatus
-                    ? new LeaseHeldError(ep.text, json)
-                    : new AgentError(ep.text, res.statusCode ?? 500, String(msg).slice(0, 2000), json),
-                );
-              } else resolve(body);
-            });
-            res.on('error', reject);
-          },
-        );
-        // our own deadline: an SSH channel is not a net.Socket and has no setTimeout
-        const ms = r.timeoutMs ?? this.opts.timeoutMs ?? 60_000;
-        const timer = setTimeout(
-          () => req.destroy(new UnreachableError(ep.text, `agent did not answer within ${Math.round(ms / 1000)} s`)),
-          ms,
-        );
-        req.on('close', () => clearTimeout(timer));
-        req.on('error', (e: NodeJS.ErrnoException) =>
-          reject(
-            e instanceof FleetError
-              ? e
-              : new UnreachableError(ep.text, `cannot reach the agent: ${e.code ?? e.message}`, { cause: e }),
-          ),
-        );
-        if (typeof r.body === 'function') r.body().pipe(req);
-        else req.end(r.body);
-      };
-      if (stream) stream().then(go, reject);
-      else go();
-    });
-  }
 }
 
 /** resolves when `s` has closed, or after `ms` */
@@ -390,18 +307,4 @@ function closed(s: Duplex, ms: number): Promise<void> {
     t.unref();
     s.once('close', () => (clearTimeout(t), resolve()));
   });
-}
-
-/** an http.Agent whose one connection is a stream we opened (an SSH stream-local channel) */
-class StreamAgent extends Agent {
-  constructor(private readonly sock: Duplex) {
-    super({ keepAlive: false });
-  }
-  override createConnection(): Duplex {
-    // http calls these socket methods; an SSH channel has none of them
-    const s = this.sock as Duplex & Record<string, unknown>;
-    for (const m of ['setTimeout', 'setNoDelay', 'setKeepAlive', 'ref', 'unref'])
-      if (typeof s[m] !== 'function') s[m] = () => s;
-    return this.sock;
-  }
 }

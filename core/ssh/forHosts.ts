@@ -4,7 +4,7 @@
 // key (askOnce.ts), after which only the hosts whose keys the user trusted run again. A host waiting
 // on that question is reported once, with its final outcome. `fleet run`, push, expect, agent
 // deploy/pin/uninstall and the editor's commands are operations on it; cli/exitCodes.ts's exitOf
-// turns the outcomes into the exit code, outcomeSummary into the editor's sentence.
+// turns the outcomes into the exit code.
 import { HostKeyError } from '../errors';
 import { mapLimit } from '../limit';
 import { askAboutNewKeys, type AskHostKeys } from './askOnce';
@@ -76,12 +76,4 @@ async function outcomeOf<E extends Pick<SshEndpoint, 'label'>, T>(
   } catch (error) {
     return { host: ep.label, ok: false, error, durationMs: ms() };
   }
-}
-
-/** `push: 3 ok, 1 failed (4 hosts)`: what the editor says when a verb ends */
-export function outcomeSummary(verb: string, outcomes: readonly HostOutcome<unknown>[]): string {
-  const ok = outcomes.filter((o) => o.ok).length;
-  const failed = outcomes.length - ok;
-  const parts = [ok ? `${ok} ok` : '', failed ? `${failed} failed` : ''].filter(Boolean);
-  return `${verb}: ${parts.join(', ') || 'no hosts'} (${outcomes.length} host${outcomes.length === 1 ? '' : 's'})`;
 }

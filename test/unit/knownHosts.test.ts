@@ -3,7 +3,7 @@ import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { forHosts, outcomeSummary } from '../../core/ssh/forHosts';
+import { forHosts } from '../../core/ssh/forHosts';
 import { HostKeyError, UnreachableError } from '../../core/errors';
 import { Exit, exitOf } from '../../cli/exitCodes';
 import { HostKeyChecker } from '../../core/ssh/hostKeyPolicy';
@@ -196,8 +196,8 @@ describe('host key policy', () => {
   });
 });
 
-describe('the fan-out: exit codes and the editor summary', () => {
-  it('exitOf is the highest of the hosts; outcomeSummary counts them', () => {
+describe('the fan-out: exit codes', () => {
+  it('exitOf is the highest of the hosts', () => {
     const ok = { host: 'a', ok: true as const, value: 0, durationMs: 1 };
     const unreachable = { host: 'b', ok: false as const, error: new UnreachableError('b', 'refused'), durationMs: 1 };
     const failed = { host: 'c', ok: false as const, error: new Error('x'), durationMs: 1 };
@@ -209,8 +209,6 @@ describe('the fan-out: exit codes and the editor summary', () => {
       Exit.failed,
     );
     assert.equal(exitOf([]), Exit.ok);
-    assert.equal(outcomeSummary('push', [ok, failed, unreachable]), 'push: 1 ok, 2 failed (3 hosts)');
-    assert.equal(outcomeSummary('push', []), 'push: no hosts (0 hosts)');
   });
 
   it('a host not started when the signal aborts fails with the abort, and is still reported once', async () => {
