@@ -3,15 +3,11 @@
 // and each LB's resident memory with the slow clients on it. The issue this answers: such clients made a
 // normal GET wait more than 6 s through the built-in LB, and none through HAProxy.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { RecordingBackend } from '../test/harness/recordingBackend';
+import { openSlowClients, rssMiB } from '../test/harness/slowClients';
 import { BuiltinLbProcess, HaproxyProcess } from '../test/harness/webApps';
 import { requireTool, table } from './util';
-
-function rssMiB(pid: number): number {
-  return Number(/^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
-}
 
 /** wrk, run without blocking this process: the backend and the slow clients live in it */
 function wrk(url: string, secs: number): Promise<{ rps: string; p50: string; p99: string; bad: string }> {
@@ -34,22 +30,7 @@ function wrk(url: string, secs: number): Promise<{ rps: string; p50: string; p99
 
 /** 150 clients trickling a body and 150 never reading a large answer, each on its own connection */
 async function slowClients(port: number): Promise<Socket[]> {
-  const open = (bytes: string, read: boolean) =>
-    new Promise<Socket>((resolve, reject) => {
-      const s = connect(port, '127.0.0.1');
-      s.on('error', () => undefined);
-      s.once('connect', () => {
-        if (!read) s.pause();
-        s.write(bytes);
-        resolve(s);
-      });
-      s.once('error', reject);
-    });
-  const out: Socket[] = [];
-  for (let i = 0; i < 150; i++)
-    out.push(await open('POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nx', true));
-  for (let i = 0; i < 150; i++)
-    out.push(await open(`GET /big?bytes=${32 * 1024 * 1024} HTTP/1.1\r\nHost: x\r\n\r\n`, false));
+  const out = await openSlowClients(port, 150, '/slow');
   await new Promise((r) => setTimeout(r, 2000)); // their requests settle (a bench, not a test)
   return out;
 }

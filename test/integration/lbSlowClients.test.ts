@@ -4,20 +4,13 @@
 // wait in the pool's queue. With 300 such clients on the LB, a normal GET is still answered and the
 // LB's memory stays bounded. Every loop here is bounded in count and time.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { get } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { lbOver } from '../harness/lbThrough';
 import { waitFor } from '../harness/net';
 import { RecordingBackend } from '../harness/recordingBackend';
+import { openRawClient, openSlowClients, rssMiB } from '../harness/slowClients';
 import { BuiltinLbProcess } from '../harness/webApps';
-
-/** the process's resident memory in MiB (/proc/PID/status) */
-function rssMiB(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  assert.ok(m, `no VmRSS for ${pid}`);
-  return Number(m[1]) / 1024;
-}
 
 /** GET url; the status, or a rejection after `boundMs` (a bound on a wait, not a speed assertion) */
 function getStatus(url: string, boundMs: number): Promise<number> {
@@ -28,19 +21,6 @@ function getStatus(url: string, boundMs: number): Promise<number> {
     });
     req.setTimeout(boundMs, () => req.destroy(new Error(`GET ${url}: no answer within ${boundMs} ms`)));
     req.on('error', reject);
-  });
-}
-
-function open(port: number, bytes: string, read: boolean): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1');
-    s.on('error', () => undefined);
-    s.once('connect', () => {
-      if (!read) s.pause();
-      s.write(bytes);
-      resolve(s);
-    });
-    s.once('error', reject);
   });
 }
 
@@ -57,12 +37,7 @@ describe('built-in LB under slow clients', function () {
       await c.addBackend('/', backend.addr);
       for (let i = 0; i < 20; i++) assert.equal(await getStatus(`${lb.url}/warm`, 30_000), 200);
       const before = rssMiB(lb.proc!.pid!);
-      for (let i = 0; i < 150; i++)
-        sockets.push(
-          await open(lb.httpPort, 'POST /slow-body HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nx', true),
-        );
-      for (let i = 0; i < 150; i++)
-        sockets.push(await open(lb.httpPort, `GET /big?bytes=${32 * 1024 * 1024} HTTP/1.1\r\nHost: x\r\n\r\n`, false));
+      sockets.push(...(await openSlowClients(lb.httpPort, 150, '/slow-body')));
       // every non-reader’s request reached the backend and holds its answer there
       await waitFor(async () => {
         assert.equal(backend.requests.filter((r) => r.path.startsWith('/big')).length, 150);
@@ -91,7 +66,7 @@ describe('built-in LB under slow clients', function () {
     const backend = await RecordingBackend.start();
     const { lb, port, control } = await lbOver([backend.addr], { clientTimeouts: { clientTimeoutMs: 1000 } });
     try {
-      const s = await open(port, `GET /big?bytes=${64 * 1024 * 1024} HTTP/1.1\r\nHost: x\r\n\r\n`, false);
+      const s = await openRawClient(port, `GET /big?bytes=${64 * 1024 * 1024} HTTP/1.1\r\nHost: x\r\n\r\n`, false);
       await waitFor(async () => assert.equal(backend.requests.filter((r) => r.path.startsWith('/big')).length, 1));
       // bounded: 20 times the client timeout
       await waitFor(async () => {
@@ -119,7 +94,7 @@ describe('built-in LB under slow clients', function () {
     const { lb, port, control } = await lbOver([backend.addr], { clientTimeouts: { requestTimeoutMs: 500 } });
     try {
       // more than the 16 KiB read before a backend connection is taken: the try streams the rest
-      const s = await open(
+      const s = await openRawClient(
         port,
         `POST /stalled HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n${'a'.repeat(20_000)}`,
         true,
@@ -149,7 +124,9 @@ describe('built-in LB under slow clients', function () {
     const holders: Socket[] = [];
     try {
       for (let i = 0; i < 2; i++)
-        holders.push(await open(port, `GET /big?bytes=${64 * 1024 * 1024} HTTP/1.1\r\nHost: x\r\n\r\n`, false));
+        holders.push(
+          await openRawClient(port, `GET /big?bytes=${64 * 1024 * 1024} HTTP/1.1\r\nHost: x\r\n\r\n`, false),
+        );
       await waitFor(async () => assert.equal((await control.poolHealth('/')).backends[0].inflight, 2));
       const queued = getStatus(`http://127.0.0.1:${port}/next`, 30_000);
       await waitFor(async () => assert.equal((await control.stats('/')).front?.queued, 1));
