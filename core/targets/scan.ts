@@ -55,8 +55,22 @@ export async function scan(pool: SshPool, cidrs: readonly Cidr[], opts: ScanOpti
   };
   const login = (ep: SshEndpoint, signal?: AbortSignal) =>
     pool.exec(ep, 'uname -a', { timeoutMs: opts.timeoutMs ?? 10_000, signal });
-  // hosts whose key is new wait for the one question, asked when every address is done
-  const waiting: { i: number; ep: SshEndpoint; o: HostOutcome<ExecResult> }[] = [];
+  type Target = { i: number; ep: SshEndpoint };
+  /** logs in to each target on the fan-out; `onOutcome` gets each with its target */
+  const logIn = (targets: readonly Target[], onOutcome: (t: Target, o: HostOutcome<ExecResult>) => void) => {
+    const byLabel = new Map(targets.map((t) => [t.ep.label, t]));
+    return forHosts(
+      targets.map((t) => t.ep),
+      login,
+      {
+        concurrency: opts.sshConcurrency ?? 50,
+        signal: opts.signal,
+        onOutcome: (o) => onOutcome(byLabel.get(o.host)!, o),
+      },
+    );
+  };
+  // hosts whose key is new wait for the one question, asked when every address is done (not per chunk)
+  const waiting: (Target & { o: HostOutcome<ExecResult> })[] = [];
   // ping in chunks so logins of early hosts overlap with pings of later ones
   const chunk = 256;
   for (let start = 0; start < hosts.length; start += chunk) {
@@ -69,40 +83,20 @@ export async function scan(pool: SshPool, cidrs: readonly Cidr[], opts: ScanOpti
       (p, j) => !p.alive && done(start + j, { Host: p.host, Reachable: false, LoginSSH: false, Uname: '' }),
     );
     const alive = pings.flatMap((p, j) => (p.alive ? [{ i: start + j, ep: opts.endpoint(p.host) }] : []));
-    const index = new Map(alive.map((a) => [a.ep.label, a]));
-    await forHosts(
-      alive.map((a) => a.ep),
-      login,
-      {
-        concurrency: opts.sshConcurrency ?? 50,
-        signal: opts.signal,
-        onOutcome: (o) => {
-          const a = index.get(o.host)!;
-          if (opts.hostKeys && unknownKeyOf(o) !== undefined) waiting.push({ ...a, o });
-          else done(a.i, record(hosts[a.i], o));
-        },
-      },
-    );
+    await logIn(alive, (t, o) => {
+      if (opts.hostKeys && unknownKeyOf(o) !== undefined) waiting.push({ ...t, o });
+      else done(t.i, record(hosts[t.i], o));
+    });
   }
   if (waiting.length && opts.hostKeys) {
     // one question for the whole scan; the hosts whose keys were trusted log in again
     const { trustedNames } = await askAboutNewKeys(opts.hostKeys.checker, opts.hostKeys.ask);
     const again = waiting.filter((w) => trustedNames.has(unknownKeyOf(w.o) ?? ''));
     for (const w of waiting) if (!again.includes(w)) done(w.i, record(hosts[w.i], w.o));
-    const index = new Map(again.map((w) => [w.ep.label, w]));
-    await forHosts(
-      again.map((w) => w.ep),
-      login,
-      {
-        concurrency: opts.sshConcurrency ?? 50,
-        signal: opts.signal,
-        onOutcome: (o) => {
-          const i = index.get(o.host)!.i;
-          if (o.ok) opts.onTrusted?.(hosts[i]);
-          done(i, record(hosts[i], o));
-        },
-      },
-    );
+    await logIn(again, (t, o) => {
+      if (o.ok) opts.onTrusted?.(hosts[t.i]);
+      done(t.i, record(hosts[t.i], o));
+    });
   }
   return records as ScanRecord[];
 }
