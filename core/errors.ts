@@ -105,3 +105,17 @@ function formatMs(ms: number): string {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * Why a file could not be read, for a person: the error code and what to do about it
+ * (`ENOENT (no such file: check the path…)`); other errors as their message.
+ */
+export function cannotRead(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  const todo: Record<string, string> = {
+    ENOENT: 'no such file: check the path',
+    EACCES: 'permission denied: make it readable to this user',
+    EISDIR: 'a directory: give the file in it',
+  };
+  return `cannot read: ${code ?? errorMessage(e)}${code && todo[code] ? ` (${todo[code]})` : ''}`;
+}

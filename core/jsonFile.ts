@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { stripComments } from 'jsonc-parser';
 import type { z } from 'zod';
-import { ValidationError } from './errors';
+import { cannotRead, ValidationError } from './errors';
 
 /** `comments`: the file may hold line and block comments (fleet.json: its template explains itself) */
 export function readJsonFile<S extends z.ZodType>(
@@ -15,7 +15,7 @@ export function readJsonFile<S extends z.ZodType>(
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ValidationError(file, '', `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new ValidationError(file, '', cannotRead(e));
   }
   return parseJsonText(opts.comments ? stripComments(text) : text, file, schema);
 }

@@ -3,7 +3,7 @@
 // terminal.
 import { accessSync, constants, statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { errorMessage, UsageError, ValidationError } from '../../core/errors';
+import { cannotRead, errorMessage, UsageError, ValidationError } from '../../core/errors';
 import { forHosts } from '../../core/ssh/forHosts';
 import { pushFile, sha256File } from '../../core/ssh/sftpPush';
 import { exitOf } from '../exitCodes';
@@ -25,7 +25,7 @@ export function registerPush(program: Command, io: CliIO): void {
     try {
       accessSync(local, constants.R_OK);
     } catch (e) {
-      throw new ValidationError(local, '', `cannot read: ${(e as NodeJS.ErrnoException).code}`);
+      throw new ValidationError(local, '', cannotRead(e));
     }
     const size = statSync(local).size;
     const sha = await sha256File(local);

@@ -9,7 +9,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ValidationError } from '../errors';
+import { cannotRead, ValidationError } from '../errors';
 import { formatHostPort, unbracket } from '../hostPort';
 
 export interface KnownAgent {
@@ -63,7 +63,7 @@ export class KnownAgents {
       text = readFileSync(this.file, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      throw new ValidationError(this.file, '', `cannot read: ${(e as NodeJS.ErrnoException).code}`);
+      throw new ValidationError(this.file, '', cannotRead(e));
     }
     let parsed: unknown;
     try {
