@@ -1,12 +1,11 @@
 // Who may talk to the agent (the rules the LB's control API shares: core/protocol/httpApi.ts). Any
-// Origin header is refused (no web page may drive the agent, the
-// talk's agent let any site POST to it); on plain http the Host header must name this agent (a
-// DNS-rebinding page sends its own name; over TLS no page gets past the self-signed certificate,
-// so there any name is fine: Prometheus sends the target's DNS name); on TCP every request needs `Authorization: Bearer
-// <token>`, and which
-// token decides what it may do: the full token everything, the read-only token only the GETs of
-// `isReadOnlyRequest` (metrics and status). A refused request closes its connection: a client that
-// trickles a body after a 401 holds nothing.
+// Origin header is refused (no web page may drive the agent, the talk's agent let any site POST to
+// it); on plain http the Host header must name this agent (a DNS-rebinding page sends its own name;
+// over TLS no page gets past the self-signed certificate, so there any name is fine: Prometheus
+// sends the target's DNS name); on TCP every request needs `Authorization: Bearer <token>`, and
+// which token decides what it may do: the full token everything, the read-only token only the GETs
+// of `isReadOnlyRequest` (metrics and status). A refused request closes its connection: a client
+// that trickles a body after a 401 holds nothing.
 import type { NextFunction, Request, Response } from 'express';
 import { isReadOnlyRequest } from '../core/protocol/agent';
 import { apiAccess, apiError } from '../core/protocol/httpApi';

@@ -3,11 +3,11 @@
 // would be refused until pinned again. The key is born 0600 and linked into place whole, so two
 // agents starting on one data dir agree on one key; a certificate missing beside a key is made
 // again from that key (a new certificate: whoever pinned the old one must pin again).
-import { placeIfAbsent } from '../core/safeWrite';
 import { X509Certificate, createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { agentTlsServerName } from '../core/protocol/agent';
+import { placeIfAbsent } from '../core/safeWrite';
 import { makeSelfSigned } from './selfSignedCert';
 
 export interface TlsIdentity {

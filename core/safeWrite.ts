@@ -153,7 +153,7 @@ export function openAppend(file: string): number {
 /**
  * `file` made with `text`, whole, unless it exists: written under a temporary name, then linked into
  * place, so nobody reads half of it and two processes making it at once keep the first one's.
- * Resolves whether this call made it.
+ * Returns whether this call made it.
  */
 export function placeIfAbsent(file: string, text: string, mode = 0o600): boolean {
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;

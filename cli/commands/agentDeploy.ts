@@ -1,6 +1,5 @@
 // `fleet agent deploy HOST…`, `fleet agent uninstall HOST…` and `fleet agent fetch-runtime`: put the
 // agent (with its own Node runtime) on hosts, upgrade or roll it back, take it off again.
-import { megabytes as mb } from '../../core/format';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadAgentBundle } from '../../core/agentInstall/agentBundle';
@@ -12,6 +11,7 @@ import { uninstallAgent } from '../../core/agentInstall/uninstall';
 import { pinAgentCertificate } from '../../core/agentInstall/tcpListener';
 import { defaultKnownAgentsFile, KnownAgents } from '../../core/agentClient/knownAgents';
 import { errorMessage, UsageError } from '../../core/errors';
+import { megabytes as mb } from '../../core/format';
 import { forHosts } from '../../core/ssh/forHosts';
 import { exitOf } from '../exitCodes';
 import { addSshFlags, hostKeysOf, preloadKeys, sshContext, type SshFlags } from '../sshOptions';

@@ -1,9 +1,9 @@
 // HTTP/JSON client of the built-in LB's control API (used by `fleet lb …` and the builtin adapter),
 // over the LB's unix socket (the default: its mode 0600 is the authentication) or over TCP with the
 // LB's bearer token.
+import { request } from 'node:http';
 import { advice } from '../advice';
 import { apiDeadlineMs, withDeadline } from '../protocol/httpApi';
-import { request } from 'node:http';
 import type { PoolHealthReport, TrafficReport } from '../protocol/lb';
 import { LbError } from './types';
 import { homedir } from 'node:os';

@@ -7,11 +7,10 @@
 // backends' first step (takeLate): its backends fail like any unreachable backend, counted against
 // MaxFailures, and nothing of it changes without the lease; when no agent at all can be reached the
 // start is refused (nothing changed). A resume from this workspace's own journal whose lease is still
-// held by the controller it resumes, dead on this very machine (its pid gone), breaks that lease at once instead of
-// waiting
-// for it to expire (deadHolderHere).
-import { advice } from '../advice';
+// held by the controller it resumes, dead on this very machine (its pid gone), breaks that lease at
+// once instead of waiting for it to expire (deadHolderHere).
 import { randomBytes } from 'node:crypto';
+import { advice } from '../advice';
 import type { AgentClient } from '../agentClient/client';
 import { AgentTooOldError, LeaseHeldError, LeaseLostError } from '../agentClient/records';
 import { errorMessage, FleetError, UnreachableError } from '../errors';

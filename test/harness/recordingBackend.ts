@@ -1,13 +1,13 @@
 // A backend that records every request it parses (method, path, body, headers), answers each with
-// its sequence number, and answers /healthz with `ok`. What the LB forwards is exactly what it sees:
-// a request smuggled inside another's body shows up here as a request of its own. A request is
-// recorded the moment it is parsed, so once every connection to the backend has closed (idle()),
-// the record holds everything the LB sent. Every answer names the path it answers (`X-Seen-Path`). A request's `X-Echo`
-// header comes back in the answer's
-// `X-Echo`, byte for byte (Node reads and writes header bytes as latin1). Paths under /chunked are
-// answered in two writes, without a length (chunked); under /stream, a part every 50 ms, never ending;
-// under /nodate, without a Date header; under /big?bytes=N, N bytes with their length, written only as
-// fast as the LB takes them (a large answer costs this process no memory).
+// its sequence number, and answers /healthz with `ok`. What the LB forwards is exactly what it
+// sees: a request smuggled inside another's body shows up here as a request of its own. A request
+// is recorded the moment it is parsed, so once every connection to the backend has closed (idle()),
+// the record holds everything the LB sent. Every answer names the path it answers (`X-Seen-Path`).
+// A request's `X-Echo` header comes back in the answer's `X-Echo`, byte for byte (Node reads and
+// writes header bytes as latin1). Paths under /chunked are answered in two writes, without a length
+// (chunked); under /stream, a part every 50 ms, never ending; under /nodate, without a Date header;
+// under /big?bytes=N, N bytes with their length, written only as fast as the LB takes them (a large
+// answer costs this process no memory).
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 

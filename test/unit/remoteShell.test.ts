@@ -1,7 +1,7 @@
 // The line sent for a command, run by real local shells (sh, bash): what the user wrote runs as
-// written (quotes, backslashes, $, several lines), after the marks on stdout and stderr (the pid report). A one-line
-// command
-// is eval'd from a quoted word; only a command of several lines goes through `$(printf %b …)`.
+// written (quotes, backslashes, $, several lines), after the marks on stdout and stderr (the pid
+// report). A one-line command is eval'd from a quoted word; only a command of several lines goes
+// through `$(printf %b …)`.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { posixLine } from '../../core/ssh/remoteShell';
